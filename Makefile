@@ -1,0 +1,100 @@
+# tollgate: one binary, build/tollgate. `make test` runs everything under
+# AddressSanitizer and UBSan; `make demo` opens it on a synthetic history.
+
+CC       ?= gcc
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+PKGS     := sqlite3 libcjson libzstd libcrypto
+DEB_PKGS := build-essential pkg-config libsqlite3-dev libcjson-dev libzstd-dev libssl-dev \
+            libcurl4-openssl-dev libmicrohttpd-dev libncurses-dev libcmocka-dev sqlite3 python3 tmux
+
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0-dev)
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Wwrite-strings -Wno-format-nonliteral
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Icore -Itui \
+             -DTOLLGATE_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lcjson -lzstd -lcrypto) -lm -lpthread
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+CORE_SRC := $(wildcard core/*.c)
+TUI_SRC  := $(wildcard tui/*.c)
+ASM_SRC  := core/pricing_builtin.S
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+
+OBJ      := $(CORE_SRC:%.c=build/obj/%.o) $(TUI_SRC:%.c=build/obj/%.o) build/obj/core/pricing_builtin.o
+SAN_CORE := $(CORE_SRC:%.c=build/asan/%.o) build/asan/core/pricing_builtin.o
+SAN_OBJ  := $(SAN_CORE) $(TUI_SRC:%.c=build/asan/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
+
+.PHONY: all test unit demo bench install uninstall clean deps
+
+all: build/tollgate
+
+build/tollgate: $(OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $(OBJ) $(LDLIBS)
+
+build/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+build/obj/core/pricing_builtin.o: core/pricing_builtin.S assets/pricing.json
+	@mkdir -p $(dir $@)
+	$(CC) -c $< -o $@
+
+# Sanitised build used by the tests.
+build/asan/tollgate: $(SAN_OBJ)
+	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $(SAN_OBJ) $(LDLIBS)
+
+build/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -MMD -MP -c $< -o $@
+
+build/asan/core/pricing_builtin.o: core/pricing_builtin.S assets/pricing.json
+	@mkdir -p $(dir $@)
+	$(CC) -c $< -o $@
+
+build/asan/tests/%: tests/unit/%.c $(SAN_CORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -o $@ $< $(SAN_CORE) $(LDLIBS) -lcmocka
+
+unit: $(UNIT_BIN)
+
+test: build/asan/tollgate $(UNIT_BIN)
+	@bash tests/run.sh
+
+demo: build/tollgate
+	@rm -f build/demo.db build/demo.db-wal build/demo.db-shm
+	build/tollgate --db build/demo.db demo
+	build/tollgate --db build/demo.db report --by developer
+
+build/bench/baseline: bench/baseline.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS)
+
+bench: build/tollgate build/bench/baseline
+	bash bench/run.sh
+
+install: build/tollgate
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/tollgate
+	install -m 0755 build/tollgate $(DESTDIR)$(PREFIX)/bin/tollgate
+	install -m 0644 assets/pricing.json $(DESTDIR)$(PREFIX)/share/tollgate/pricing.json
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/tollgate
+	rm -rf $(DESTDIR)$(PREFIX)/share/tollgate
+
+clean:
+	rm -rf build
+
+# Installs the Debian packages the build and tests need, with sudo when not root.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all installed"; exit 0; fi; \
+	sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	echo "deps: installing$$missing"; \
+	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing
+
+-include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d)

@@ -1,0 +1,70 @@
+/* The log store: SQLite in WAL mode. Narrow request rows for lists, bodies
+ * (the compressed raw log) apart, dimension tables for developers, keys and
+ * models, and per-hour rollups kept in the same transaction as the inserts so
+ * spend questions never scan raw requests. */
+#ifndef TG_STORE_H
+#define TG_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "logmodel.h"
+
+#define TG_STORE_SCHEMA_VERSION 2
+
+enum tg_store_flags {
+    TG_STORE_READ_ONLY = 1, /* never create or migrate; fail when the db is missing */
+};
+
+struct tg_store;
+
+/* Opens (creating with mode 0600 when missing) and migrates to the current
+ * schema. A db written by a newer tollgate is refused. Returns 0, or -1 with err. */
+int tg_store_open(const char *path, int flags, struct tg_store **out, char *err, size_t errlen);
+
+/* For tests of migrations: opens and migrates only up to `version`. */
+int tg_store_open_at_version(const char *path, int version, struct tg_store **out, char *err,
+                             size_t errlen);
+
+void tg_store_close(struct tg_store *store);
+
+/* PRAGMA user_version of the open db. */
+int tg_store_schema_version(struct tg_store *store);
+
+/* A batch: begin, add logs, commit. Nothing of a batch is visible or kept
+ * unless commit succeeds; rollback forgets it whole. */
+int tg_store_begin(struct tg_store *store, char *err, size_t errlen);
+/* Adds one parsed (and priced) log. *inserted is false when a log with the same
+ * id is already stored: retries and re-imports never double-count. */
+int tg_store_add(struct tg_store *store, const struct tg_log *log, bool *inserted, char *err,
+                 size_t errlen);
+int tg_store_commit(struct tg_store *store, char *err, size_t errlen);
+void tg_store_rollback(struct tg_store *store);
+
+/* The stored raw log of one request, decompressed; *raw is malloc'd. Returns 0,
+ * 1 when there is no such log, -1 on error. */
+int tg_store_raw_log(struct tg_store *store, const char *log_id, char **raw, size_t *len,
+                     char *err, size_t errlen);
+
+/* The dictionary new bodies are compressed with: returns 1 and fills the
+ * arguments (the bytes stay owned by the store), 0 when there is none yet. */
+int tg_store_body_dict(struct tg_store *store, const void **dict, size_t *len, int64_t *id);
+
+/* Saves a newly trained dictionary (in the open batch, if any) and compresses
+ * with it from now on. */
+int tg_store_save_body_dict(struct tg_store *store, const void *dict, size_t len, int64_t *id, char *err,
+                            size_t errlen);
+
+/* Number of stored requests; -1 on error. */
+int64_t tg_store_request_count(struct tg_store *store);
+
+/* The SQLite handle, for core/ query modules only (tui/ never sees SQL). */
+sqlite3 *tg_store_sqlite(struct tg_store *store);
+
+/* Formats a SQLite failure as "what: message" into err and returns -1. */
+int tg_store_fail(struct tg_store *store, const char *what, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,353 @@
+/* The store: idempotency, atomic batches, migrations, rollups that equal the
+ * raw rows, spend queries over ragged windows, exact raw round trips. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ingest.h"
+#include "spend.h"
+#include "store.h"
+
+#define HOUR_MS 3600000LL
+#define BASE_MS 1793491200000LL /* 2026-11-01T00:00:00Z */
+
+struct fixture {
+    char dir[64];
+    char path[128];
+    struct tg_store *store;
+};
+
+static void remove_db(const struct fixture *f)
+{
+    char p[160];
+    unlink(f->path);
+    snprintf(p, sizeof p, "%s-wal", f->path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", f->path);
+    unlink(p);
+    rmdir(f->dir);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/tg-store-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
+    char err[256];
+    if (tg_store_open(f->path, 0, &f->store, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    tg_store_close(f->store);
+    remove_db(f);
+    free(f);
+    return 0;
+}
+
+static void make_log(char *buf, size_t len, int i, int64_t ts_ms, const char *dev, const char *key,
+                     const char *model, double cost, int latency_ms, int status)
+{
+    snprintf(buf, len,
+             "{\"unique_id\":\"log-%d\",\"timestamp\":%.3f,\"customer_identifier\":\"%s\","
+             "\"organization_key_id\":\"%s-id\",\"organization_key_name\":\"%s\",\"model\":\"%s\","
+             "\"prompt_tokens\":%d,\"completion_tokens\":%d,\"prompt_cache_hit_tokens\":%d,"
+             "\"cost\":%.9f,\"latency\":%.3f,\"status_code\":%d}",
+             i, (double)ts_ms / 1000.0, dev, key, key, model, 1000 + i, 10 + i % 50, i % 700, cost,
+             latency_ms / 1000.0, status);
+}
+
+static void add_text(struct tg_store *store, const char *json, bool *inserted)
+{
+    struct tg_log log;
+    struct tg_log_error lerr;
+    char err[256];
+    struct tg_log_parse_options opt = {0};
+    if (tg_log_parse_text(json, strlen(json), &opt, &log, &lerr) != 0)
+        fail_msg("parse: %s", lerr.message);
+    tg_ingest_price(NULL, &log);
+    if (tg_store_add(store, &log, inserted, err, sizeof err) != 0)
+        fail_msg("add: %s", err);
+    tg_log_free(&log);
+}
+
+static int64_t query_int(struct tg_store *store, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL), SQLITE_OK);
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void test_new_db_is_private_and_current(void **state)
+{
+    struct fixture *f = *state;
+    struct stat st;
+    assert_int_equal(stat(f->path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(tg_store_schema_version(f->store), TG_STORE_SCHEMA_VERSION);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM audit"), 0);
+    sqlite3_stmt *st2;
+    sqlite3_prepare_v2(tg_store_sqlite(f->store), "PRAGMA journal_mode", -1, &st2, NULL);
+    assert_int_equal(sqlite3_step(st2), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st2, 0), "wal");
+    sqlite3_finalize(st2);
+}
+
+static void test_idempotent_on_log_id(void **state)
+{
+    struct fixture *f = *state;
+    char json[1024], err[256];
+    bool inserted;
+    make_log(json, sizeof json, 1, BASE_MS, "alice", "k1", "m1", 0.25, 1200, 200);
+    assert_int_equal(tg_store_begin(f->store, err, sizeof err), 0);
+    add_text(f->store, json, &inserted);
+    assert_true(inserted);
+    add_text(f->store, json, &inserted); /* the same log again in the same batch */
+    assert_false(inserted);
+    assert_int_equal(tg_store_commit(f->store, err, sizeof err), 0);
+    assert_int_equal(tg_store_begin(f->store, err, sizeof err), 0);
+    add_text(f->store, json, &inserted); /* and in a later batch: a retry */
+    assert_false(inserted);
+    assert_int_equal(tg_store_commit(f->store, err, sizeof err), 0);
+    assert_int_equal(tg_store_request_count(f->store), 1);
+    assert_int_equal(query_int(f->store, "SELECT sum(requests) FROM rollup_hourly"), 1);
+    assert_int_equal(query_int(f->store, "SELECT sum(cost_nanos) FROM rollup_hourly"), 250000000);
+}
+
+static void test_rollback_keeps_nothing(void **state)
+{
+    struct fixture *f = *state;
+    char json[1024], err[256];
+    bool inserted;
+    assert_int_equal(tg_store_begin(f->store, err, sizeof err), 0);
+    for (int i = 0; i < 3; i++) {
+        make_log(json, sizeof json, i, BASE_MS + i, "bob", "kb", "m2", 1.0, 500, 200);
+        add_text(f->store, json, &inserted);
+        assert_true(inserted);
+    }
+    tg_store_rollback(f->store);
+    assert_int_equal(tg_store_request_count(f->store), 0);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM rollup_hourly"), 0);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM developers"), 0);
+    /* the dimension cache forgot the rolled-back rows: the same logs store cleanly */
+    assert_int_equal(tg_store_begin(f->store, err, sizeof err), 0);
+    make_log(json, sizeof json, 0, BASE_MS, "bob", "kb", "m2", 1.0, 500, 200);
+    add_text(f->store, json, &inserted);
+    assert_true(inserted);
+    assert_int_equal(tg_store_commit(f->store, err, sizeof err), 0);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests r JOIN developers d ON d.id = r.developer_id"
+                                         " JOIN keys k ON k.id = r.key_id JOIN models m ON m.id = r.model_id"), 1);
+}
+
+static void test_raw_log_round_trip(void **state)
+{
+    struct fixture *f = *state;
+    const char *json = "{\"unique_id\":\"rt\",\"timestamp\":\"2026-11-01T10:00:00Z\",  \"odd\" : [1.50, \"é\\u00e9\"],"
+                       "\"prompt_messages\":[{\"role\":\"user\",\"content\":\"x\"}]}";
+    char err[256];
+    bool inserted;
+    assert_int_equal(tg_store_begin(f->store, err, sizeof err), 0);
+    add_text(f->store, json, &inserted);
+    assert_int_equal(tg_store_commit(f->store, err, sizeof err), 0);
+    char *raw;
+    size_t len;
+    assert_int_equal(tg_store_raw_log(f->store, "rt", &raw, &len, err, sizeof err), 0);
+    assert_int_equal(len, strlen(json));
+    assert_memory_equal(raw, json, len);
+    free(raw);
+    assert_int_equal(tg_store_raw_log(f->store, "missing", &raw, &len, err, sizeof err), 1);
+}
+
+/* Random traffic over a few days; every rollup must equal the raw rows it sums. */
+static void fill_random(struct tg_store *store, int n, unsigned seed)
+{
+    static const char *devs[] = {"alice", "bob", "carol", "dan"};
+    static const char *keys[] = {"ka", "kb", "kc"};
+    static const char *models[] = {"claude-sonnet-4-5", "gpt-5.5", "gemini-2.5-flash"};
+    char json[1024], err[256];
+    bool inserted;
+    srand(seed);
+    assert_int_equal(tg_store_begin(store, err, sizeof err), 0);
+    for (int i = 0; i < n; i++) {
+        int64_t ts = BASE_MS + (int64_t)(rand() % (72 * 3600)) * 1000 + rand() % 1000;
+        make_log(json, sizeof json, i, ts, devs[rand() % 4], keys[rand() % 3], models[rand() % 3],
+                 (rand() % 100000) / 1e6, 50 + rand() % 60000, rand() % 20 ? 200 : 429);
+        add_text(store, json, &inserted);
+        if (i % 500 == 499) { /* several batches touching the same rollup rows */
+            assert_int_equal(tg_store_commit(store, err, sizeof err), 0);
+            assert_int_equal(tg_store_begin(store, err, sizeof err), 0);
+        }
+    }
+    assert_int_equal(tg_store_commit(store, err, sizeof err), 0);
+}
+
+static void test_rollups_equal_raw_sums(void **state)
+{
+    struct fixture *f = *state;
+    fill_random(f->store, 3000, 7);
+    int64_t mismatches = query_int(
+        f->store,
+        "WITH raw AS (SELECT ts_ms / 3600000 AS hour, coalesce(developer_id,0) AS d, coalesce(key_id,0) AS k,"
+        " coalesce(model_id,0) AS m, count(*) AS n, sum(is_error) AS e, sum(prompt_tokens) AS p,"
+        " sum(completion_tokens) AS c, sum(cache_read_tokens) AS cr, sum(cost_nanos) AS cost"
+        " FROM requests GROUP BY 1,2,3,4)"
+        " SELECT count(*) FROM raw FULL OUTER JOIN rollup_hourly r"
+        " ON r.hour = raw.hour AND r.developer_id = raw.d AND r.key_id = raw.k AND r.model_id = raw.m"
+        " WHERE raw.n IS NOT r.requests OR raw.e IS NOT r.errors OR raw.p IS NOT r.prompt_tokens"
+        " OR raw.c IS NOT r.completion_tokens OR raw.cr IS NOT r.cache_read_tokens OR raw.cost IS NOT r.cost_nanos");
+    assert_int_equal(mismatches, 0);
+    assert_int_equal(query_int(f->store, "SELECT sum(requests) FROM rollup_hourly"), 3000);
+}
+
+static const struct tg_spend_row *find_row(const struct tg_spend_report *r, const char *name)
+{
+    for (size_t i = 0; i < r->count; i++) {
+        if (strcmp(r->rows[i].name, name) == 0)
+            return &r->rows[i];
+    }
+    return NULL;
+}
+
+/* A window with ragged edges mixes rollups and raw rows; it must equal a plain scan. */
+static void test_spend_window_matches_raw_scan(void **state)
+{
+    struct fixture *f = *state;
+    fill_random(f->store, 3000, 11);
+    struct tg_spend_filter filter = {BASE_MS + 5 * HOUR_MS + 1234567, BASE_MS + 50 * HOUR_MS + 777, NULL, NULL, NULL};
+    struct tg_spend_report report;
+    char err[256];
+    assert_int_equal(tg_spend_query(f->store, TG_BY_DEVELOPER, &filter, 0, &report, err, sizeof err), 0);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(tg_store_sqlite(f->store),
+                       "SELECT d.ident, count(*), sum(cost_nanos), sum(prompt_tokens), sum(is_error) FROM requests r"
+                       " JOIN developers d ON d.id = r.developer_id WHERE ts_ms >= ?1 AND ts_ms < ?2 GROUP BY 1",
+                       -1, &st, NULL);
+    sqlite3_bind_int64(st, 1, filter.since_ms);
+    sqlite3_bind_int64(st, 2, filter.until_ms);
+    int groups = 0;
+    int64_t total_cost = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const struct tg_spend_row *row = find_row(&report, (const char *)sqlite3_column_text(st, 0));
+        assert_non_null(row);
+        assert_int_equal(row->requests, sqlite3_column_int64(st, 1));
+        assert_int_equal(row->cost, sqlite3_column_int64(st, 2));
+        assert_int_equal(row->prompt_tokens, sqlite3_column_int64(st, 3));
+        assert_int_equal(row->errors, sqlite3_column_int64(st, 4));
+        total_cost += sqlite3_column_int64(st, 2);
+        groups++;
+    }
+    sqlite3_finalize(st);
+    assert_int_equal(groups, (int)report.count);
+    assert_int_equal(report.total.cost, total_cost);
+    /* sorted by spend */
+    for (size_t i = 1; i < report.count; i++)
+        assert_true(report.rows[i - 1].cost >= report.rows[i].cost);
+    tg_spend_report_free(&report);
+}
+
+static void test_spend_filters_and_time_groups(void **state)
+{
+    struct fixture *f = *state;
+    fill_random(f->store, 2000, 3);
+    struct tg_spend_filter all = {TG_SPEND_OPEN, TG_SPEND_OPEN, NULL, NULL, NULL};
+    struct tg_spend_filter bob = {TG_SPEND_OPEN, TG_SPEND_OPEN, "bob", NULL, "gpt-5.5"};
+    struct tg_spend_report by_day, by_model, bob_report;
+    char err[256];
+    assert_int_equal(tg_spend_query(f->store, TG_BY_DAY, &all, 0, &by_day, err, sizeof err), 0);
+    assert_int_equal(by_day.count, 3);
+    assert_string_equal(by_day.rows[0].name, "2026-11-01");
+    assert_string_equal(by_day.rows[2].name, "2026-11-03");
+    assert_int_equal(by_day.total.requests, 2000);
+    assert_int_equal(tg_spend_query(f->store, TG_BY_MODEL, &bob, 0, &bob_report, err, sizeof err), 0);
+    assert_int_equal(bob_report.count, 1);
+    assert_string_equal(bob_report.rows[0].name, "gpt-5.5");
+    int64_t expected = query_int(f->store, "SELECT count(*) FROM requests r JOIN developers d ON d.id = r.developer_id"
+                                           " JOIN models m ON m.id = r.model_id WHERE d.ident = 'bob' AND m.name = 'gpt-5.5'");
+    assert_int_equal(bob_report.total.requests, expected);
+    assert_int_equal(tg_spend_query(f->store, TG_BY_MODEL, &all, 2, &by_model, err, sizeof err), 0);
+    assert_int_equal(by_model.count, 2);
+    assert_int_equal(by_model.total_groups, 3);
+    assert_int_equal(by_model.total.requests, 2000); /* the total covers rows past the limit */
+    tg_spend_report_free(&by_day);
+    tg_spend_report_free(&by_model);
+    tg_spend_report_free(&bob_report);
+}
+
+static void test_migrates_from_version_1(void **state)
+{
+    struct fixture *f = *state;
+    tg_store_close(f->store);
+    remove_db(f);
+    mkdir(f->dir, 0700);
+    char err[256], json[1024];
+    bool inserted;
+    struct tg_store *old;
+    assert_int_equal(tg_store_open_at_version(f->path, 1, &old, err, sizeof err), 0);
+    assert_int_equal(tg_store_schema_version(old), 1);
+    assert_int_equal(query_int(old, "SELECT count(*) FROM sqlite_master WHERE name = 'audit'"), 0);
+    make_log(json, sizeof json, 5, BASE_MS, "erin", "ke", "m", 0.5, 900, 200);
+    assert_int_equal(tg_store_begin(old, err, sizeof err), 0);
+    add_text(old, json, &inserted);
+    assert_int_equal(tg_store_commit(old, err, sizeof err), 0);
+    tg_store_close(old);
+    assert_int_equal(tg_store_open(f->path, 0, &f->store, err, sizeof err), 0);
+    assert_int_equal(tg_store_schema_version(f->store), TG_STORE_SCHEMA_VERSION);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sqlite_master WHERE name = 'audit'"), 1);
+    assert_int_equal(tg_store_request_count(f->store), 1);
+}
+
+static void test_refuses_newer_schema(void **state)
+{
+    struct fixture *f = *state;
+    sqlite3_exec(tg_store_sqlite(f->store), "PRAGMA user_version=99", NULL, NULL, NULL);
+    tg_store_close(f->store);
+    f->store = NULL;
+    char err[256];
+    struct tg_store *s;
+    assert_int_equal(tg_store_open(f->path, 0, &s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "newer"));
+}
+
+static void test_read_only_needs_existing_db(void **state)
+{
+    (void)state;
+    char err[256];
+    struct tg_store *s;
+    assert_int_equal(tg_store_open("/tmp/tg-no-such-dir/none.db", TG_STORE_READ_ONLY, &s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "no database"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_new_db_is_private_and_current, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idempotent_on_log_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_keeps_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_raw_log_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollups_equal_raw_sums, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_spend_window_matches_raw_scan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_spend_filters_and_time_groups, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrates_from_version_1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refuses_newer_schema, setup, teardown),
+        cmocka_unit_test(test_read_only_needs_existing_db),
+    };
+    return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}

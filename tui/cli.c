@@ -1,0 +1,128 @@
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "paths.h"
+
+int cli_common_option(struct cli_common *common, int opt, const char *arg)
+{
+    if (opt == 'D')
+        common->db_path = arg;
+    else if (opt == 'P')
+        common->pricing_path = arg;
+    else
+        return 0;
+    return 1;
+}
+
+int cli_error(const struct cli_common *common, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", common->prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return EXIT_FAILED;
+}
+
+int cli_open_store(const struct cli_common *common, int flags, struct tg_store **store)
+{
+    char path[4096], err[512];
+    const char *db = common->db_path;
+    if (!db) {
+        if (tg_paths_default_db(path, sizeof path, err, sizeof err) != 0)
+            return cli_error(common, "%s", err);
+        db = path;
+    }
+    if (!(flags & TG_STORE_READ_ONLY) && tg_paths_make_parent(db, err, sizeof err) != 0)
+        return cli_error(common, "%s", err);
+    if (tg_store_open(db, flags, store, err, sizeof err) != 0)
+        return cli_error(common, "%s", err);
+    return 0;
+}
+
+int cli_load_pricing(const struct cli_common *common, struct tg_pricing **pricing)
+{
+    char err[512], dir[4096], user_file[4200];
+    *pricing = tg_pricing_new();
+    if (!*pricing)
+        return cli_error(common, "out of memory");
+    if (tg_pricing_merge_builtin(*pricing, err, sizeof err) != 0)
+        goto fail;
+    if (tg_paths_config_dir(dir, sizeof dir, err, sizeof err) == 0) {
+        snprintf(user_file, sizeof user_file, "%s/pricing.json", dir);
+        if (access(user_file, F_OK) == 0 && tg_pricing_merge_file(*pricing, user_file, err, sizeof err) != 0)
+            goto fail;
+    }
+    if (common->pricing_path && tg_pricing_merge_file(*pricing, common->pricing_path, err, sizeof err) != 0)
+        goto fail;
+    return 0;
+fail:
+    tg_pricing_free(*pricing);
+    *pricing = NULL;
+    return cli_error(common, "%s", err);
+}
+
+void cli_format_count(int64_t v, char *buf, size_t len)
+{
+    char digits[32], out[48];
+    uint64_t u = v < 0 ? (uint64_t)(-v) : (uint64_t)v;
+    snprintf(digits, sizeof digits, "%llu", (unsigned long long)u);
+    size_t n = strlen(digits), o = 0;
+    if (v < 0)
+        out[o++] = '-';
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && (n - i) % 3 == 0)
+            out[o++] = ',';
+        out[o++] = digits[i];
+    }
+    out[o] = '\0';
+    snprintf(buf, len, "%s", out);
+}
+
+void cli_format_tokens(int64_t v, char *buf, size_t len)
+{
+    if (v < 1000)
+        snprintf(buf, len, "%lld", (long long)v);
+    else if (v < 1000000)
+        snprintf(buf, len, "%.1fk", (double)v / 1e3);
+    else if (v < 1000000000)
+        snprintf(buf, len, "%.2fM", (double)v / 1e6);
+    else
+        snprintf(buf, len, "%.2fB", (double)v / 1e9);
+}
+
+void cli_format_ms(int64_t ms, char *buf, size_t len)
+{
+    if (ms < 0)
+        snprintf(buf, len, "-");
+    else if (ms < 1000)
+        snprintf(buf, len, "%lldms", (long long)ms);
+    else
+        snprintf(buf, len, "%.1fs", (double)ms / 1000.0);
+}
+
+int cli_terminal_width(void)
+{
+    struct winsize ws;
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    const char *columns = getenv("COLUMNS");
+    int n = columns ? atoi(columns) : 0;
+    return n >= 40 ? n : 80;
+}
+
+long cli_parse_count(const char *text)
+{
+    char *end;
+    long n = strtol(text, &end, 10);
+    if (end == text || *end != '\0' || n <= 0)
+        return -1;
+    return n;
+}

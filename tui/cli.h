@@ -1,0 +1,52 @@
+/* What every plain command shares: the --db / --pricing options, opening the
+ * store and the pricing table with a message for the user, and number formats. */
+#ifndef TG_CLI_H
+#define TG_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pricing.h"
+#include "store.h"
+
+/* Exit codes: 0 ok, 1 done but some input was rejected, 2 failed or misused. */
+enum { EXIT_REJECTED = 1, EXIT_FAILED = 2 };
+
+struct cli_common {
+    const char *db_path;      /* --db, else TOLLGATE_DB, else the XDG default */
+    const char *pricing_path; /* --pricing: overrides entries of the built-in table */
+    const char *prog;         /* "tollgate import", for messages */
+};
+
+/* Long options every command accepts, to put in its getopt_long table. */
+#define CLI_COMMON_OPTIONS                                   \
+    {"db", required_argument, NULL, 'D'},                   \
+    {"pricing", required_argument, NULL, 'P'},              \
+    {"help", no_argument, NULL, 'h'}
+
+/* Handles 'D' and 'P'; returns 1 when it did. */
+int cli_common_option(struct cli_common *common, int opt, const char *arg);
+
+/* Prints "tollgate CMD: message" on stderr; returns EXIT_FAILED. */
+int cli_error(const struct cli_common *common, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Opens the db (creating it and its directory unless read-only). Prints why not. */
+int cli_open_store(const struct cli_common *common, int flags, struct tg_store **store);
+
+/* The built-in table, then pricing.json in the config dir, then --pricing. */
+int cli_load_pricing(const struct cli_common *common, struct tg_pricing **pricing);
+
+/* "1,234,567" */
+void cli_format_count(int64_t v, char *buf, size_t len);
+/* "950", "12.3k", "4.56M", "1.20B" */
+void cli_format_tokens(int64_t v, char *buf, size_t len);
+/* "850ms", "12.3s", "-" when unknown */
+void cli_format_ms(int64_t ms, char *buf, size_t len);
+
+/* Columns of the terminal on stdout, COLUMNS, else 80. */
+int cli_terminal_width(void);
+
+/* Parses a positive count such as --limit; -1 when it is not one. */
+long cli_parse_count(const char *text);
+
+#endif

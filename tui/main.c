@@ -1,0 +1,122 @@
+/* tollgate: watch an AI gateway's spend and logs from the terminal. Commands are
+ * dispatched from one table, which also prints the help. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd_demo.h"
+#include "cmd_import.h"
+#include "cmd_report.h"
+
+#ifndef TOLLGATE_VERSION
+#define TOLLGATE_VERSION "0.1.0-dev"
+#endif
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv, struct cli_common *common);
+    const char *usage;
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"import", cmd_import, cmd_import_usage, "Store request logs from JSON Lines / JSON files"},
+    {"report", cmd_report, cmd_report_usage, "Spend by developer, key, model, day or hour"},
+    {"demo", cmd_demo, cmd_demo_usage, "Write a synthetic team history into the db"},
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void print_help(FILE *out)
+{
+    fprintf(out,
+            "usage: tollgate [--db PATH] [--pricing FILE] COMMAND [ARGS]\n"
+            "       tollgate --help | --version | COMMAND --help\n"
+            "\n"
+            "Watch an AI gateway's request logs: spend per developer, key and model.\n"
+            "\n"
+            "Commands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out,
+            "\n"
+            "Every command takes --db PATH (default: $TOLLGATE_DB, else\n"
+            "$XDG_DATA_HOME/tollgate/tollgate.db, created mode 0600) and --pricing FILE\n"
+            "(LiteLLM-format prices overriding the built-in table and\n"
+            "$XDG_CONFIG_HOME/tollgate/pricing.json).\n");
+}
+
+static const struct command *find_command(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    }
+    return NULL;
+}
+
+/* Options given before the command: --db PATH, --db=PATH, --pricing FILE. */
+static int global_options(int argc, char **argv, struct cli_common *common)
+{
+    int i = 1;
+    while (i < argc && strncmp(argv[i], "--", 2) == 0) {
+        const char *arg = argv[i];
+        const char **target = NULL;
+        const char *name = NULL;
+        if (strncmp(arg, "--db", 4) == 0 && (arg[4] == '\0' || arg[4] == '=')) {
+            target = &common->db_path;
+            name = "--db";
+        } else if (strncmp(arg, "--pricing", 9) == 0 && (arg[9] == '\0' || arg[9] == '=')) {
+            target = &common->pricing_path;
+            name = "--pricing";
+        } else {
+            break;
+        }
+        const char *eq = strchr(arg, '=');
+        if (eq) {
+            *target = eq + 1;
+            i++;
+        } else if (i + 1 < argc) {
+            *target = argv[i + 1];
+            i += 2;
+        } else {
+            fprintf(stderr, "tollgate: %s needs a value\n", name);
+            return -1;
+        }
+    }
+    return i;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli_common common = {.prog = "tollgate"};
+    int first = global_options(argc, argv, &common);
+    if (first < 0)
+        return EXIT_FAILED;
+    if (first >= argc) {
+        print_help(stderr);
+        return EXIT_FAILED;
+    }
+    const char *name = argv[first];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+        const struct command *cmd = first + 1 < argc ? find_command(argv[first + 1]) : NULL;
+        if (cmd)
+            fputs(cmd->usage, stdout);
+        else
+            print_help(stdout);
+        return 0;
+    }
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        printf("tollgate %s\n", TOLLGATE_VERSION);
+        return 0;
+    }
+    const struct command *cmd = find_command(name);
+    if (!cmd) {
+        fprintf(stderr, "tollgate: '%s' is not a command. See 'tollgate --help'.\n", name);
+        return EXIT_FAILED;
+    }
+    char prog[64];
+    snprintf(prog, sizeof prog, "tollgate %s", cmd->name);
+    common.prog = prog;
+    return cmd->run(argc - first, argv + first, &common);
+}
