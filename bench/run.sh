@@ -40,6 +40,7 @@ report_ms() {
         times+=("$(echo "($b - $a) * 1000" | bc -l)")
     done
     printf '%s\n' "${times[@]}" | sort -n | sed -n '11p;21p' | tr '\n' ' '
+    echo
 }
 
 printf '\n%s logs, %.0f MB of JSON Lines (avg %d bytes/log), db %.0f MB\n' "$N" \
@@ -54,5 +55,5 @@ for args in "--by developer" "--by key" "--by model" "--by day" "--by hour" "--b
             "--by model --since 2026-11-10T10:30:00Z --until 2026-11-20T16:45:00Z" "--by key --developer alice"; do
     # shellcheck disable=SC2086
     read -r med max < <(report_ms $args)
-    printf '%-40s %12.1f %12.1f\n' "report $args" "$med" "$max" | cut -c1-200
+    printf '%-40s %12.1f %12.1f\n' "report $args" "$med" "$max"
 done

@@ -7,7 +7,7 @@
 
 #include "body.h"
 
-#define DEFAULT_BATCH 10000
+#define DEFAULT_BATCH 50000 /* logs per transaction: fewer commits, fewer checkpoints */
 #define CHUNK_ITEMS 128 /* lines handed from the parsing thread at a time */
 #define QUEUE_CHUNKS 16 /* chunks in flight: bounds memory whatever the input size */
 #define TRAIN_SAMPLES 2000            /* logs a body dictionary is trained on */

@@ -231,9 +231,11 @@ static int configure(struct tg_store *store, bool read_only, char *err, size_t e
     if (!read_only &&
         exec(store, "PRAGMA journal_mode=WAL", "switching to WAL mode", err, errlen) != 0)
         return -1;
-    /* NORMAL in WAL mode: a crash of the process loses nothing committed. */
+    /* NORMAL in WAL mode: a crash of the process loses nothing committed; the
+     * fsyncs come at checkpoints, which a 64 MB WAL keeps to a few per import
+     * (at SQLite's default of 4 MB they cost a third of a large import). */
     return exec(store,
-                "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
+                "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=16384;",
                 "configuring the connection", err, errlen);
 }
 
