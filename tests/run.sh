@@ -27,13 +27,17 @@ for t in build/asan/tests/test_*; do
     failed=$((failed + f))
 done
 
-cli_out=$(python3 tests/cli_test.py 2>&1)
-printf '%s\n' "$cli_out" | grep -v '^ok ' || true
-p=$(printf '%s\n' "$cli_out" | sed -n 's/^cli: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
-f=$(printf '%s\n' "$cli_out" | sed -n 's/^cli: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
-if [ -z "$p" ]; then p=0; f=1; echo "command tests did not finish"; fi
-passed=$((passed + p))
-failed=$((failed + f))
+# Python suites (standard library only) end with "NAME: N passed, N failed".
+for suite in tests/*_test.py; do
+    out=$(python3 "$suite" 2>&1)
+    printf '%s\n' "$out" | grep -v '^ok ' || true
+    summary=$(printf '%s\n' "$out" | grep -E '^[a-z]+: [0-9]+ passed, [0-9]+ failed$' | tail -1)
+    p=$(printf '%s' "$summary" | sed -n 's/^[a-z]*: \([0-9]*\) passed.*/\1/p')
+    f=$(printf '%s' "$summary" | sed -n 's/.* \([0-9]*\) failed$/\1/p')
+    if [ -z "$p" ]; then p=0; f=1; echo "$suite did not finish"; fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+done
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

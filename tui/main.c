@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_collect.h"
 #include "cmd_demo.h"
 #include "cmd_import.h"
 #include "cmd_report.h"
@@ -22,6 +23,7 @@ struct command {
 static const struct command commands[] = {
     {"import", cmd_import, cmd_import_usage, "Store request logs from JSON Lines / JSON files"},
     {"report", cmd_report, cmd_report_usage, "Spend by developer, key, model, day or hour"},
+    {"collect", cmd_collect, cmd_collect_usage, "Run the HTTP collector the gateway pushes logs to"},
     {"demo", cmd_demo, cmd_demo_usage, "Write a synthetic team history into the db"},
 };
 

@@ -1,0 +1,578 @@
+#include "collector.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "ingest.h"
+#include "logmodel.h"
+#include "strbuf.h"
+#include "timeutil.h"
+
+enum route { ROUTE_NONE, ROUTE_CREATE, ROUTE_TRACES, ROUTE_LOGS, ROUTE_HEALTH, ROUTE_METRICS };
+
+static const struct {
+    const char *path;
+    enum route route;
+} routes[] = {
+    {"/api/request-logs/create/", ROUTE_CREATE},
+    {"/api/request-logs/create", ROUTE_CREATE},
+    {"/api/integrations/v1/traces/ingest", ROUTE_TRACES},
+    {"/v1/logs", ROUTE_LOGS},
+    {"/healthz", ROUTE_HEALTH},
+    {"/metrics", ROUTE_METRICS},
+};
+
+/* Why requests were refused, as the metrics name them. */
+enum reason {
+    REASON_UNAUTHORIZED, REASON_NOT_FOUND, REASON_METHOD, REASON_MEDIA_TYPE, REASON_TOO_LARGE,
+    REASON_INVALID_JSON, REASON_INVALID_LOG, REASON_STORE, NREASONS
+};
+static const char *const reason_names[NREASONS] = {
+    "unauthorized", "not_found", "method_not_allowed", "unsupported_media_type", "too_large",
+    "invalid_json", "invalid_log", "store_error"};
+
+static const double duration_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+#define NBOUNDS (sizeof duration_bounds / sizeof duration_bounds[0])
+
+struct metrics {
+    atomic_ullong logs_received, logs_stored, logs_duplicate, logs_rejected;
+    atomic_ullong rejected[NREASONS];
+    atomic_ullong duration_bucket[NBOUNDS + 1];
+    atomic_ullong duration_count, duration_micros;
+};
+
+struct tg_collector {
+    struct tg_collector_options opt;
+    struct tg_writer *writer;
+    struct MHD_Daemon *daemon;
+    int port;
+    atomic_int in_flight;
+    struct metrics metrics;
+};
+
+struct request {
+    enum route route;
+    struct strbuf body;
+    int64_t started_us;
+    int status;
+    bool replied;
+    bool too_large;   /* past the limit mid-upload: the rest is read and dropped */
+    size_t discarded;
+    long logs;
+};
+
+static int64_t monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static enum route route_of(const char *url)
+{
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        if (strcmp(url, routes[i].path) == 0)
+            return routes[i].route;
+    }
+    return ROUTE_NONE;
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *conn, struct request *r, int status, const char *type,
+                                 const char *body, const char *allow)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", type);
+    if (allow)
+        MHD_add_response_header(resp, "Allow", allow);
+    if (status == MHD_HTTP_UNAUTHORIZED)
+        MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    r->status = status;
+    r->replied = true;
+    return ret;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *conn, struct request *r, int status, const char *json)
+{
+    return send_text(conn, r, status, "application/json", json, NULL);
+}
+
+/* {"error":"...","index":N,"field":"..."}; index and field only when known. */
+static enum MHD_Result send_error(struct tg_collector *c, struct MHD_Connection *conn, struct request *r, int status,
+                                  enum reason reason, const char *message, long index, const char *field)
+{
+    atomic_fetch_add(&c->metrics.rejected[reason], 1);
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_puts(&sb, "{\"error\":");
+    strbuf_json_string(&sb, message);
+    if (index >= 0)
+        strbuf_printf(&sb, ",\"index\":%ld", index);
+    if (field && *field) {
+        strbuf_puts(&sb, ",\"field\":");
+        strbuf_json_string(&sb, field);
+    }
+    strbuf_putc(&sb, '}');
+    const char *allow = status == MHD_HTTP_METHOD_NOT_ALLOWED
+                            ? (r->route == ROUTE_HEALTH || r->route == ROUTE_METRICS ? "GET, HEAD" : "POST")
+                            : NULL;
+    enum MHD_Result ret = send_text(conn, r, status, "application/json", sb.data ? sb.data : "{}", allow);
+    strbuf_free(&sb);
+    return ret;
+}
+
+static bool authorized(struct tg_collector *c, struct MHD_Connection *conn)
+{
+    if (!c->opt.tokens || c->opt.tokens->count == 0)
+        return true;
+    const char *header = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!header || strncasecmp(header, "Bearer ", 7) != 0)
+        return false;
+    const char *token = header + 7;
+    while (*token == ' ')
+        token++;
+    return tg_tokens_match(c->opt.tokens, token);
+}
+
+/* The media type without parameters, compared case-insensitively. */
+static bool media_type_is(const char *header, const char *type)
+{
+    size_t n = strlen(type);
+    return header && strncasecmp(header, type, n) == 0 && (header[n] == '\0' || header[n] == ';' || header[n] == ' ');
+}
+
+static bool is_ndjson(const char *content_type)
+{
+    return media_type_is(content_type, "application/x-ndjson") || media_type_is(content_type, "application/jsonl") ||
+           media_type_is(content_type, "application/json-lines");
+}
+
+static bool acceptable_type(enum route route, const char *content_type)
+{
+    if (media_type_is(content_type, "application/json"))
+        return true;
+    return route == ROUTE_LOGS && is_ndjson(content_type);
+}
+
+static void write_metrics(struct tg_collector *c, struct strbuf *sb)
+{
+    struct metrics *m = &c->metrics;
+    strbuf_puts(sb, "# HELP tollgate_logs_received_total Logs received in ingest requests.\n"
+                    "# TYPE tollgate_logs_received_total counter\n");
+    strbuf_printf(sb, "tollgate_logs_received_total %llu\n", (unsigned long long)atomic_load(&m->logs_received));
+    strbuf_puts(sb, "# HELP tollgate_logs_stored_total Logs committed to the db.\n"
+                    "# TYPE tollgate_logs_stored_total counter\n");
+    strbuf_printf(sb, "tollgate_logs_stored_total %llu\n", (unsigned long long)atomic_load(&m->logs_stored));
+    strbuf_puts(sb, "# HELP tollgate_logs_duplicate_total Logs already stored (same id).\n"
+                    "# TYPE tollgate_logs_duplicate_total counter\n");
+    strbuf_printf(sb, "tollgate_logs_duplicate_total %llu\n", (unsigned long long)atomic_load(&m->logs_duplicate));
+    strbuf_puts(sb, "# HELP tollgate_logs_rejected_total Logs in batches that were refused.\n"
+                    "# TYPE tollgate_logs_rejected_total counter\n");
+    strbuf_printf(sb, "tollgate_logs_rejected_total %llu\n", (unsigned long long)atomic_load(&m->logs_rejected));
+    strbuf_puts(sb, "# HELP tollgate_requests_rejected_total Requests refused, by reason.\n"
+                    "# TYPE tollgate_requests_rejected_total counter\n");
+    for (int i = 0; i < NREASONS; i++)
+        strbuf_printf(sb, "tollgate_requests_rejected_total{reason=\"%s\"} %llu\n", reason_names[i],
+                      (unsigned long long)atomic_load(&m->rejected[i]));
+    strbuf_puts(sb, "# HELP tollgate_request_duration_seconds Time from request to reply.\n"
+                    "# TYPE tollgate_request_duration_seconds histogram\n");
+    unsigned long long cumulative = 0;
+    for (size_t i = 0; i <= NBOUNDS; i++) {
+        cumulative += atomic_load(&m->duration_bucket[i]);
+        if (i < NBOUNDS)
+            strbuf_printf(sb, "tollgate_request_duration_seconds_bucket{le=\"%g\"} %llu\n", duration_bounds[i],
+                          cumulative);
+        else
+            strbuf_printf(sb, "tollgate_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", cumulative);
+    }
+    strbuf_printf(sb, "tollgate_request_duration_seconds_sum %.6f\n",
+                  (double)atomic_load(&m->duration_micros) / 1e6);
+    strbuf_printf(sb, "tollgate_request_duration_seconds_count %llu\n",
+                  (unsigned long long)atomic_load(&m->duration_count));
+    long long size = 0;
+    char wal[4200];
+    struct stat st;
+    if (c->opt.db_path && stat(c->opt.db_path, &st) == 0)
+        size += st.st_size;
+    snprintf(wal, sizeof wal, "%s-wal", c->opt.db_path ? c->opt.db_path : "");
+    if (c->opt.db_path && stat(wal, &st) == 0)
+        size += st.st_size;
+    strbuf_puts(sb, "# HELP tollgate_db_size_bytes Size of the db and its WAL.\n# TYPE tollgate_db_size_bytes gauge\n");
+    strbuf_printf(sb, "tollgate_db_size_bytes %lld\n", size);
+}
+
+static enum MHD_Result serve_get(struct tg_collector *c, struct MHD_Connection *conn, struct request *r)
+{
+    if (r->route == ROUTE_HEALTH)
+        return send_json(conn, r, MHD_HTTP_OK, "{\"status\":\"ok\"}");
+    struct strbuf sb = STRBUF_INIT;
+    write_metrics(c, &sb);
+    enum MHD_Result ret = send_text(conn, r, MHD_HTTP_OK, "text/plain; version=0.0.4", sb.data ? sb.data : "", NULL);
+    strbuf_free(&sb);
+    return ret;
+}
+
+/* Checks what can be checked before the body arrives. 0 when the request may go on. */
+static enum MHD_Result admit(struct tg_collector *c, struct MHD_Connection *conn, struct request *r,
+                             const char *method, bool *done)
+{
+    *done = true;
+    bool is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    if (r->route == ROUTE_NONE)
+        return send_error(c, conn, r, MHD_HTTP_NOT_FOUND, REASON_NOT_FOUND, "no such endpoint", -1, NULL);
+    if (r->route == ROUTE_HEALTH || r->route == ROUTE_METRICS) {
+        if (!is_get)
+            return send_error(c, conn, r, MHD_HTTP_METHOD_NOT_ALLOWED, REASON_METHOD, "use GET", -1, NULL);
+        return serve_get(c, conn, r);
+    }
+    if (strcmp(method, "POST") != 0)
+        return send_error(c, conn, r, MHD_HTTP_METHOD_NOT_ALLOWED, REASON_METHOD, "use POST", -1, NULL);
+    if (!authorized(c, conn))
+        return send_error(c, conn, r, MHD_HTTP_UNAUTHORIZED, REASON_UNAUTHORIZED,
+                          "missing or wrong token: send Authorization: Bearer TOKEN", -1, NULL);
+    const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!acceptable_type(r->route, type))
+        return send_error(c, conn, r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, REASON_MEDIA_TYPE,
+                          r->route == ROUTE_LOGS ? "send Content-Type: application/json or application/x-ndjson"
+                                                 : "send Content-Type: application/json",
+                          -1, NULL);
+    const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (length && strtoull(length, NULL, 10) > c->opt.max_body) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "body larger than the limit of %zu bytes", c->opt.max_body);
+        return send_error(c, conn, r, MHD_HTTP_CONTENT_TOO_LARGE, REASON_TOO_LARGE, msg, -1, NULL);
+    }
+    *done = false;
+    return MHD_YES;
+}
+
+struct batch {
+    struct tg_log *logs;
+    size_t count, cap;
+};
+
+static void batch_free(struct batch *b)
+{
+    for (size_t i = 0; i < b->count; i++)
+        tg_log_free(&b->logs[i]);
+    free(b->logs);
+}
+
+static struct tg_log *batch_slot(struct batch *b)
+{
+    if (b->count == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 16;
+        struct tg_log *p = realloc(b->logs, cap * sizeof *p);
+        if (!p)
+            return NULL;
+        b->logs = p;
+        b->cap = cap;
+    }
+    return &b->logs[b->count];
+}
+
+struct parse_failure {
+    int status;
+    enum reason reason;
+    char message[300];
+    long index;
+    char field[96];
+};
+
+static int add_log(struct tg_collector *c, struct batch *b, const cJSON *obj, const char *text, size_t len,
+                   long index, struct parse_failure *fail)
+{
+    struct tg_log *slot = batch_slot(b);
+    if (!slot) {
+        fail->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        snprintf(fail->message, sizeof fail->message, "out of memory");
+        return -1;
+    }
+    struct tg_log_parse_options opt = {.default_ts_ms = tg_now_ms()};
+    struct tg_log_error error;
+    int rc = obj ? tg_log_parse_object(obj, text, len, &opt, slot, &error)
+                 : tg_log_parse_text(text, len, &opt, slot, &error);
+    if (rc != 0) {
+        fail->status = MHD_HTTP_BAD_REQUEST;
+        fail->reason = strncmp(error.message, "invalid JSON", 12) == 0 ? REASON_INVALID_JSON : REASON_INVALID_LOG;
+        snprintf(fail->message, sizeof fail->message, "%s", error.message);
+        snprintf(fail->field, sizeof fail->field, "%s", error.field);
+        fail->index = index;
+        return -1;
+    }
+    tg_ingest_price(c->opt.pricing, slot);
+    b->count++;
+    return 0;
+}
+
+/* JSON Lines: each non-blank line one log, its exact text kept. */
+static int parse_lines(struct tg_collector *c, struct batch *b, const char *text, size_t len,
+                       struct parse_failure *fail)
+{
+    long index = 0;
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *stop = nl ? nl + 1 : end;
+        bool blank = true;
+        for (const char *q = p; q < stop && blank; q++)
+            blank = *q == ' ' || *q == '\t' || *q == '\r' || *q == '\n';
+        if (!blank && add_log(c, b, NULL, p, (size_t)(stop - p), index++, fail) != 0)
+            return -1;
+        p = stop;
+    }
+    return 0;
+}
+
+static int parse_body(struct tg_collector *c, struct MHD_Connection *conn, struct request *r, struct batch *b,
+                      struct parse_failure *fail)
+{
+    const char *text = r->body.data ? r->body.data : "";
+    size_t len = r->body.len;
+    fail->index = -1;
+    fail->reason = REASON_INVALID_JSON;
+    fail->status = MHD_HTTP_BAD_REQUEST;
+    const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (r->route == ROUTE_LOGS && is_ndjson(type))
+        return parse_lines(c, b, text, len, fail);
+    if (r->route == ROUTE_CREATE)
+        return add_log(c, b, NULL, text, len, 0, fail);
+    const char *end = NULL;
+    cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!doc) {
+        snprintf(fail->message, sizeof fail->message, "invalid JSON near byte %zu",
+                 end && end >= text ? (size_t)(end - text) + 1 : (size_t)1);
+        return -1;
+    }
+    int rc = 0;
+    if (!cJSON_IsArray(doc)) {
+        snprintf(fail->message, sizeof fail->message, "expected a JSON array of logs");
+        rc = -1;
+    }
+    long index = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, doc) {
+        if (rc != 0)
+            break;
+        rc = add_log(c, b, item, NULL, 0, index++, fail);
+    }
+    cJSON_Delete(doc);
+    return rc;
+}
+
+static enum MHD_Result store_batch(struct tg_collector *c, struct MHD_Connection *conn, struct request *r)
+{
+    struct batch b = {0};
+    struct parse_failure fail = {0};
+    if (parse_body(c, conn, r, &b, &fail) != 0) {
+        atomic_fetch_add(&c->metrics.logs_received, b.count + 1);
+        atomic_fetch_add(&c->metrics.logs_rejected, b.count + 1);
+        batch_free(&b);
+        return send_error(c, conn, r, fail.status, fail.reason, fail.message, fail.index, fail.field);
+    }
+    atomic_fetch_add(&c->metrics.logs_received, b.count);
+    r->logs = (long)b.count;
+    struct tg_write_result result = {0};
+    char err[256];
+    if (b.count && tg_writer_submit(c->writer, b.logs, b.count, &result, err, sizeof err) != 0) {
+        atomic_fetch_add(&c->metrics.logs_rejected, b.count);
+        batch_free(&b);
+        return send_error(c, conn, r, MHD_HTTP_SERVICE_UNAVAILABLE, REASON_STORE, err, -1, NULL);
+    }
+    atomic_fetch_add(&c->metrics.logs_stored, (unsigned long long)result.stored);
+    atomic_fetch_add(&c->metrics.logs_duplicate, (unsigned long long)result.duplicates);
+    struct strbuf sb = STRBUF_INIT;
+    int status = MHD_HTTP_OK;
+    if (r->route == ROUTE_CREATE) {
+        status = MHD_HTTP_CREATED;
+        strbuf_puts(&sb, "{\"id\":");
+        strbuf_json_string(&sb, b.logs[0].log_id);
+        strbuf_printf(&sb, ",\"duplicate\":%s}", result.duplicates ? "true" : "false");
+    } else {
+        strbuf_printf(&sb, "{\"stored\":%ld,\"duplicates\":%ld}", result.stored, result.duplicates);
+    }
+    batch_free(&b);
+    enum MHD_Result ret = send_json(conn, r, status, sb.data ? sb.data : "{}");
+    strbuf_free(&sb);
+    return ret;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                              const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
+{
+    (void)version;
+    struct tg_collector *c = cls;
+    struct request *r = *req_cls;
+    if (!r) {
+        r = calloc(1, sizeof *r);
+        if (!r)
+            return MHD_NO;
+        r->started_us = monotonic_us();
+        r->route = route_of(url);
+        *req_cls = r;
+        atomic_fetch_add(&c->in_flight, 1);
+        bool done;
+        enum MHD_Result ret = admit(c, conn, r, method, &done);
+        return done ? ret : MHD_YES;
+    }
+    if (r->replied) { /* an early answer: the rest of the upload is discarded */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        /* A body without Content-Length can outgrow the limit midway. MHD takes a
+         * reply only before the upload or after it, so the rest is read and
+         * dropped, up to a bound, and the 413 goes out at the end. */
+        if (r->too_large || r->body.len + *upload_data_size > c->opt.max_body) {
+            r->too_large = true;
+            r->discarded += *upload_data_size;
+            *upload_data_size = 0;
+            strbuf_free(&r->body);
+            return r->discarded > 4 * c->opt.max_body + (64u << 20) ? MHD_NO : MHD_YES;
+        }
+        strbuf_append(&r->body, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return r->body.failed ? MHD_NO : MHD_YES;
+    }
+    if (r->too_large) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "body larger than the limit of %zu bytes", c->opt.max_body);
+        return send_error(c, conn, r, MHD_HTTP_CONTENT_TOO_LARGE, REASON_TOO_LARGE, msg, -1, NULL);
+    }
+    return store_batch(c, conn, r);
+}
+
+static void access_line(struct tg_collector *c, struct MHD_Connection *conn, const struct request *r,
+                        int64_t micros)
+{
+    char when[40], addr[INET6_ADDRSTRLEN] = "-";
+    tg_time_format_iso(tg_now_ms(), when, sizeof when);
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (info && info->client_addr) {
+        const struct sockaddr *sa = info->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, addr, sizeof addr);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, addr, sizeof addr);
+    }
+    static const char *const names[] = {"-", "create", "traces", "logs", "healthz", "metrics"};
+    fprintf(c->opt.access_log, "%s %s %s %d %ld logs %zu bytes %.1f ms\n", when, addr, names[r->route], r->status,
+            r->logs, r->body.len, (double)micros / 1000.0);
+    fflush(c->opt.access_log);
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)toe;
+    struct tg_collector *c = cls;
+    struct request *r = *req_cls;
+    if (!r)
+        return;
+    int64_t micros = monotonic_us() - r->started_us;
+    size_t bucket = 0;
+    while (bucket < NBOUNDS && (double)micros / 1e6 > duration_bounds[bucket])
+        bucket++;
+    atomic_fetch_add(&c->metrics.duration_bucket[bucket], 1);
+    atomic_fetch_add(&c->metrics.duration_count, 1);
+    atomic_fetch_add(&c->metrics.duration_micros, (unsigned long long)micros);
+    if (c->opt.access_log)
+        access_line(c, conn, r, micros);
+    strbuf_free(&r->body);
+    free(r);
+    *req_cls = NULL;
+    atomic_fetch_sub(&c->in_flight, 1);
+}
+
+int tg_collector_is_loopback(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (strcmp(host, "localhost") == 0)
+        return 1;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return 0;
+}
+
+int tg_collector_start(const struct tg_collector_options *options, struct tg_writer *writer,
+                       struct tg_collector **out, char *err, size_t errlen)
+{
+    bool has_tokens = options->tokens && options->tokens->count > 0;
+    if (!has_tokens && !tg_collector_is_loopback(options->host)) {
+        snprintf(err, errlen,
+                 "refusing to listen on %s without a token: give --token-file or TOLLGATE_INGEST_TOKEN, "
+                 "or listen on 127.0.0.1",
+                 options->host);
+        return -1;
+    }
+    struct sockaddr_in a4 = {0};
+    struct sockaddr_in6 a6 = {0};
+    const struct sockaddr *addr;
+    unsigned int flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
+                         MHD_USE_POLL;
+    const char *host = strcmp(options->host, "localhost") == 0 ? "127.0.0.1" : options->host;
+    if (inet_pton(AF_INET, host, &a4.sin_addr) == 1) {
+        a4.sin_family = AF_INET;
+        a4.sin_port = htons((uint16_t)options->port);
+        addr = (const struct sockaddr *)&a4;
+    } else if (inet_pton(AF_INET6, host, &a6.sin6_addr) == 1) {
+        a6.sin6_family = AF_INET6;
+        a6.sin6_port = htons((uint16_t)options->port);
+        addr = (const struct sockaddr *)&a6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        snprintf(err, errlen, "'%s' is not an IP address to listen on", options->host);
+        return -1;
+    }
+    struct tg_collector *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    c->opt = *options;
+    c->writer = writer;
+    c->daemon = MHD_start_daemon(flags, (uint16_t)options->port, NULL, NULL, handle, c, MHD_OPTION_SOCK_ADDR, addr,
+                                 MHD_OPTION_NOTIFY_COMPLETED, completed, c, MHD_OPTION_CONNECTION_TIMEOUT,
+                                 (unsigned int)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024, MHD_OPTION_END);
+    if (!c->daemon) {
+        snprintf(err, errlen, "cannot listen on %s:%d (in use, or not an address of this machine?)", options->host,
+                 options->port);
+        free(c);
+        return -1;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(c->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    c->port = info ? info->port : options->port;
+    *out = c;
+    return 0;
+}
+
+int tg_collector_port(const struct tg_collector *c)
+{
+    return c->port;
+}
+
+void tg_collector_stop(struct tg_collector *c, int timeout_ms)
+{
+    if (!c)
+        return;
+    MHD_quiesce_daemon(c->daemon); /* no new connections; those open finish */
+    for (int waited = 0; atomic_load(&c->in_flight) > 0 && waited < timeout_ms; waited += 10)
+        usleep(10000);
+    MHD_stop_daemon(c->daemon);
+    free(c);
+}

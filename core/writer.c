@@ -1,0 +1,165 @@
+#include "writer.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct job {
+    const struct tg_log *logs;
+    size_t n;
+    struct tg_write_result result;
+    int rc;
+    char err[256];
+    bool done;
+    struct job *next;
+};
+
+struct tg_writer {
+    struct tg_store *store;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t work;     /* a job was queued, or stop */
+    pthread_cond_t finished; /* a group was committed */
+    struct job *head, *tail;
+    bool stopping;
+    struct tg_writer_stats stats;
+};
+
+/* Adds one job's logs to the open transaction. */
+static int write_job(struct tg_writer *w, struct job *job)
+{
+    job->result.stored = job->result.duplicates = 0;
+    for (size_t i = 0; i < job->n; i++) {
+        bool inserted;
+        if (tg_store_add(w->store, &job->logs[i], &inserted, job->err, sizeof job->err) != 0)
+            return -1;
+        if (inserted)
+            job->result.stored++;
+        else
+            job->result.duplicates++;
+    }
+    return 0;
+}
+
+/* Commits a group of jobs in one transaction; all succeed or all fail. */
+static void write_group(struct tg_writer *w, struct job *group)
+{
+    char err[256] = "";
+    int rc = tg_store_begin(w->store, err, sizeof err);
+    struct job *job;
+    for (job = group; rc == 0 && job; job = job->next) {
+        rc = write_job(w, job);
+        if (rc != 0)
+            snprintf(err, sizeof err, "%s", job->err);
+    }
+    if (rc == 0)
+        rc = tg_store_commit(w->store, err, sizeof err);
+    else
+        tg_store_rollback(w->store);
+    pthread_mutex_lock(&w->mu);
+    for (job = group; job; job = job->next) {
+        job->rc = rc;
+        if (rc != 0) {
+            snprintf(job->err, sizeof job->err, "%s", err);
+            job->result.stored = job->result.duplicates = 0;
+        } else {
+            w->stats.batches++;
+            w->stats.logs_stored += (uint64_t)job->result.stored;
+            w->stats.logs_duplicate += (uint64_t)job->result.duplicates;
+        }
+        job->done = true;
+    }
+    if (rc == 0)
+        w->stats.commits++;
+    pthread_cond_broadcast(&w->finished);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void *writer_main(void *arg)
+{
+    struct tg_writer *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->head && !w->stopping)
+            pthread_cond_wait(&w->work, &w->mu);
+        if (!w->head && w->stopping)
+            break;
+        struct job *group = w->head; /* everything queued so far commits together */
+        w->head = w->tail = NULL;
+        pthread_mutex_unlock(&w->mu);
+        write_group(w, group);
+        pthread_mutex_lock(&w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+int tg_writer_start(struct tg_store *store, struct tg_writer **out, char *err, size_t errlen)
+{
+    struct tg_writer *w = calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    w->store = store;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->work, NULL);
+    pthread_cond_init(&w->finished, NULL);
+    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        snprintf(err, errlen, "cannot start the writer thread");
+        free(w);
+        return -1;
+    }
+    *out = w;
+    return 0;
+}
+
+int tg_writer_submit(struct tg_writer *w, const struct tg_log *logs, size_t n, struct tg_write_result *result,
+                     char *err, size_t errlen)
+{
+    struct job job = {.logs = logs, .n = n};
+    pthread_mutex_lock(&w->mu);
+    if (w->stopping) {
+        pthread_mutex_unlock(&w->mu);
+        snprintf(err, errlen, "shutting down");
+        return -1;
+    }
+    if (w->tail)
+        w->tail->next = &job;
+    else
+        w->head = &job;
+    w->tail = &job;
+    pthread_cond_signal(&w->work);
+    while (!job.done)
+        pthread_cond_wait(&w->finished, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+    *result = job.result;
+    if (job.rc != 0)
+        snprintf(err, errlen, "%s", job.err);
+    return job.rc;
+}
+
+struct tg_writer_stats tg_writer_stats(struct tg_writer *w)
+{
+    pthread_mutex_lock(&w->mu);
+    struct tg_writer_stats s = w->stats;
+    pthread_mutex_unlock(&w->mu);
+    return s;
+}
+
+struct tg_store *tg_writer_stop(struct tg_writer *w)
+{
+    pthread_mutex_lock(&w->mu);
+    w->stopping = true;
+    pthread_cond_signal(&w->work);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    struct tg_store *store = w->store;
+    pthread_cond_destroy(&w->work);
+    pthread_cond_destroy(&w->finished);
+    pthread_mutex_destroy(&w->mu);
+    free(w);
+    return store;
+}

@@ -1,0 +1,39 @@
+/* One writer for a db that many threads feed (the collector's connections):
+ * each caller hands over a batch and waits; the writer thread commits every
+ * batch queued meanwhile in one transaction (group commit), so a thousand small
+ * POSTs do not pay a thousand fsyncs, and a caller is answered only after its
+ * batch is on disk. A batch is stored whole or not at all. */
+#ifndef TG_WRITER_H
+#define TG_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "logmodel.h"
+#include "store.h"
+
+struct tg_writer;
+
+struct tg_write_result {
+    long stored, duplicates;
+};
+
+struct tg_writer_stats {
+    uint64_t commits, batches, logs_stored, logs_duplicate;
+};
+
+/* Takes over the store: from now on only the writer thread uses it. */
+int tg_writer_start(struct tg_store *store, struct tg_writer **out, char *err, size_t errlen);
+
+/* Stores logs[0..n) (parsed and priced), blocking until the transaction that
+ * holds them has committed. Returns 0, or -1 with err when the store failed:
+ * then none of them was stored. */
+int tg_writer_submit(struct tg_writer *writer, const struct tg_log *logs, size_t n, struct tg_write_result *result,
+                     char *err, size_t errlen);
+
+struct tg_writer_stats tg_writer_stats(struct tg_writer *writer);
+
+/* Commits what is queued, stops the thread, and gives the store back. */
+struct tg_store *tg_writer_stop(struct tg_writer *writer);
+
+#endif
