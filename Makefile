@@ -4,7 +4,7 @@
 CC       ?= gcc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
-PKGS     := sqlite3 libcjson libzstd libcrypto libmicrohttpd
+PKGS     := sqlite3 libcjson libzstd libcrypto libmicrohttpd libcurl
 DEB_PKGS := build-essential pkg-config libsqlite3-dev libcjson-dev libzstd-dev libssl-dev \
             libcurl4-openssl-dev libmicrohttpd-dev libncurses-dev libcmocka-dev sqlite3 python3 tmux
 
@@ -14,7 +14,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Icore -Itui \
              -DTOLLGATE_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lcjson -lzstd -lcrypto -lmicrohttpd) -lm -lpthread
+LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lcjson -lzstd -lcrypto -lmicrohttpd -lcurl) -lm -lpthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 CORE_SRC := $(wildcard core/*.c)

@@ -757,3 +757,42 @@ int64_t tg_store_request_count(struct tg_store *store)
     sqlite3_finalize(st);
     return n;
 }
+
+int tg_store_sync_position(struct tg_store *store, const char *source, char *buf, size_t len)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(store->db, "SELECT position FROM sync_state WHERE source = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int found = 0;
+    if (rc == SQLITE_ROW) {
+        snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
+        found = 1;
+    } else if (rc != SQLITE_DONE) {
+        found = -1;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+int tg_store_set_sync_position(struct tg_store *store, const char *source, const char *position, char *err,
+                               size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(store->db,
+                           "INSERT INTO sync_state(source, position, updated_ms) VALUES(?1, ?2, ?3)"
+                           " ON CONFLICT(source) DO UPDATE SET position = excluded.position,"
+                           " updated_ms = excluded.updated_ms",
+                           -1, &st, NULL) != SQLITE_OK)
+        return tg_store_fail(store, "saving the sync position", err, errlen);
+    sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, position, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, tg_now_ms());
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return tg_store_fail(store, "saving the sync position", err, errlen);
+    return 0;
+}

@@ -58,6 +58,14 @@ int tg_store_body_dict(struct tg_store *store, const void **dict, size_t *len, i
 int tg_store_save_body_dict(struct tg_store *store, const void *dict, size_t len, int64_t *id, char *err,
                             size_t errlen);
 
+/* Where a sync from `source` got to (an ISO time): 1 and the text in buf, 0
+ * when it never ran, -1 on error. */
+int tg_store_sync_position(struct tg_store *store, const char *source, char *buf, size_t len);
+
+/* Records it, in the open batch, so the logs and the position commit together. */
+int tg_store_set_sync_position(struct tg_store *store, const char *source, const char *position, char *err,
+                               size_t errlen);
+
 /* Number of stored requests; -1 on error. */
 int64_t tg_store_request_count(struct tg_store *store);
 

@@ -8,6 +8,7 @@
 #include "cmd_demo.h"
 #include "cmd_import.h"
 #include "cmd_report.h"
+#include "cmd_sync.h"
 
 #ifndef TOLLGATE_VERSION
 #define TOLLGATE_VERSION "0.1.0-dev"
@@ -23,6 +24,7 @@ struct command {
 static const struct command commands[] = {
     {"import", cmd_import, cmd_import_usage, "Store request logs from JSON Lines / JSON files"},
     {"report", cmd_report, cmd_report_usage, "Spend by developer, key, model, day or hour"},
+    {"sync", cmd_sync, cmd_sync_usage, "Pull logs from the gateway's log API, resumably"},
     {"collect", cmd_collect, cmd_collect_usage, "Run the HTTP collector the gateway pushes logs to"},
     {"demo", cmd_demo, cmd_demo_usage, "Write a synthetic team history into the db"},
 };

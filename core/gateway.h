@@ -1,0 +1,47 @@
+/* A gateway tollgate talks to, behind one table of operations (the shape of
+ * SQLite's VFS), so Respan and later other gateways are adapters. Every path an
+ * adapter uses stands in its table, in one place. */
+#ifndef TG_GATEWAY_H
+#define TG_GATEWAY_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "http.h"
+
+struct tg_gateway_config {
+    const char *base_url; /* e.g. https://api.respan.ai/api/ */
+    const char *api_key;  /* the admin key: sent only in the Authorization header */
+    struct tg_http_options http;
+};
+
+/* One page of logs, oldest first. */
+struct tg_log_page {
+    cJSON *logs;   /* an array the caller deletes */
+    int more;      /* another page follows */
+    long total;    /* what the gateway says matches, or -1 */
+};
+
+/* What went wrong, for the user: whether it can pass, and the gateway's status. */
+struct tg_gateway_error {
+    long status;    /* HTTP status, 0 when no answer */
+    int refused;    /* 401 / 403: the key is wrong; retrying will not help */
+    char message[512];
+};
+
+struct tg_gateway;
+
+struct tg_gateway_ops {
+    const char *name;
+    /* Logs with start_iso <= timestamp < end_iso, oldest first, page 1.. */
+    int (*list_logs)(struct tg_gateway *gw, const char *start_iso, const char *end_iso, int page, int page_size,
+                     struct tg_log_page *out, struct tg_gateway_error *err);
+};
+
+struct tg_gateway {
+    const struct tg_gateway_ops *ops;
+    struct tg_gateway_config config;
+};
+
+#endif

@@ -1,0 +1,46 @@
+/* HTTPS calls to a gateway with libcurl: TLS always verified, bounded
+ * timeouts, and retries with exponential backoff and jitter for the failures
+ * that pass (429, 5xx, network errors, a body that is not JSON), honouring
+ * Retry-After. 401 and 403 are never retried. */
+#ifndef TG_HTTP_H
+#define TG_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct tg_http_options {
+    const char *cacert;      /* a private CA bundle, or NULL for the system's */
+    long connect_timeout_ms; /* default 5000 */
+    long timeout_ms;         /* default 30000 */
+    int max_attempts;        /* default 6 */
+    long retry_base_ms;      /* first backoff, doubled each time; default 500 */
+    long retry_cap_ms;       /* longest wait; default 30000 */
+    volatile int *cancel;    /* set (by a signal) to stop waiting */
+    void (*on_retry)(void *ctx, int attempt, long wait_ms, const char *why);
+    void *ctx;
+};
+
+struct tg_http_response {
+    long status;  /* 0 when no answer came */
+    char *body;   /* NUL-terminated, malloc'd */
+    size_t len;
+    int attempts;
+};
+
+/* method "GET", "POST", "PATCH", "DELETE"; body may be NULL; bearer is the
+ * Authorization token (never logged). Returns 0 when an answer came (any
+ * status, after retries), -1 with err when none did. retry_bad_json makes a
+ * 2xx whose body is not JSON count as a failure to retry. */
+int tg_http_call(const struct tg_http_options *options, const char *method, const char *url, const char *bearer,
+                 const char *body, bool retry_bad_json, struct tg_http_response *response, char *err, size_t errlen);
+
+void tg_http_response_free(struct tg_http_response *response);
+
+/* Fills unset options with the defaults, reading TOLLGATE_HTTP_TIMEOUT_MS and
+ * TOLLGATE_RETRY_BASE_MS (for tests against a slow or failing fake gateway). */
+void tg_http_defaults(struct tg_http_options *options);
+
+/* Process-wide libcurl set-up; call once before any thread makes calls. */
+int tg_http_global_init(void);
+
+#endif
