@@ -72,8 +72,13 @@ build/bench/baseline: bench/baseline.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS)
 
-bench: build/tollgate build/bench/baseline
+build/bench/loadgen: bench/loadgen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -lpthread
+
+bench: build/tollgate build/bench/baseline build/bench/loadgen
 	bash bench/run.sh
+	bash bench/collector.sh
 
 install: build/tollgate
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/tollgate

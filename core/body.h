@@ -9,6 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A dictionary is trained once a db has this many logs (or bytes of them). */
+#define TG_BODY_TRAIN_SAMPLES 2000
+#define TG_BODY_TRAIN_MAX_BYTES (16 << 20)
+#define TG_BODY_DICT_MAX_BYTES (64 << 10)
+
 struct tg_body_codec;
 
 struct tg_body_codec *tg_body_codec_new(void);

@@ -1,6 +1,7 @@
 #include "collector.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -14,7 +15,9 @@
 
 #include <microhttpd.h>
 
+#include "body.h"
 #include "ingest.h"
+#include "jsonsplit.h"
 #include "logmodel.h"
 #include "strbuf.h"
 #include "timeutil.h"
@@ -71,6 +74,52 @@ struct request {
     size_t discarded;
     long logs;
 };
+
+/* Each connection thread compresses the bodies it parsed, so the single writer
+ * only writes; its codec follows the store's dictionary. */
+struct thread_codec {
+    struct tg_body_codec *codec;
+    unsigned generation;
+    int64_t dict_id;
+};
+
+static pthread_key_t codec_key;
+static pthread_once_t codec_key_once = PTHREAD_ONCE_INIT;
+
+static void free_thread_codec(void *p)
+{
+    struct thread_codec *tc = p;
+    tg_body_codec_free(tc->codec);
+    free(tc);
+}
+
+static void make_codec_key(void)
+{
+    pthread_key_create(&codec_key, free_thread_codec);
+}
+
+static struct thread_codec *thread_codec(struct tg_writer *writer)
+{
+    pthread_once(&codec_key_once, make_codec_key);
+    struct thread_codec *tc = pthread_getspecific(codec_key);
+    if (!tc) {
+        tc = calloc(1, sizeof *tc);
+        if (!tc || !(tc->codec = tg_body_codec_new())) {
+            free(tc);
+            return NULL;
+        }
+        pthread_setspecific(codec_key, tc);
+    }
+    void *dict;
+    size_t len;
+    int64_t id;
+    if (tg_writer_body_dict(writer, &tc->generation, &dict, &len, &id) == 1) {
+        if (tg_body_codec_set_dict(tc->codec, dict, len, id) == 0)
+            tc->dict_id = id;
+        free(dict);
+    }
+    return tc;
+}
 
 static int64_t monotonic_us(void)
 {
@@ -255,6 +304,8 @@ static enum MHD_Result admit(struct tg_collector *c, struct MHD_Connection *conn
         snprintf(msg, sizeof msg, "body larger than the limit of %zu bytes", c->opt.max_body);
         return send_error(c, conn, r, MHD_HTTP_CONTENT_TOO_LARGE, REASON_TOO_LARGE, msg, -1, NULL);
     }
+    if (length)
+        strbuf_reserve(&r->body, (size_t)strtoull(length, NULL, 10));
     *done = false;
     return MHD_YES;
 }
@@ -292,10 +343,17 @@ struct parse_failure {
     char field[96];
 };
 
-static int add_log(struct tg_collector *c, struct batch *b, const cJSON *obj, const char *text, size_t len,
-                   long index, struct parse_failure *fail)
+struct parse_ctx {
+    struct tg_collector *c;
+    struct batch *b;
+    struct parse_failure *fail;
+    struct thread_codec *codec;
+};
+
+static int add_log(struct parse_ctx *p, const char *text, size_t len, long index)
 {
-    struct tg_log *slot = batch_slot(b);
+    struct tg_log *slot = batch_slot(p->b);
+    struct parse_failure *fail = p->fail;
     if (!slot) {
         fail->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
         snprintf(fail->message, sizeof fail->message, "out of memory");
@@ -303,9 +361,7 @@ static int add_log(struct tg_collector *c, struct batch *b, const cJSON *obj, co
     }
     struct tg_log_parse_options opt = {.default_ts_ms = tg_now_ms()};
     struct tg_log_error error;
-    int rc = obj ? tg_log_parse_object(obj, text, len, &opt, slot, &error)
-                 : tg_log_parse_text(text, len, &opt, slot, &error);
-    if (rc != 0) {
+    if (tg_log_parse_text(text, len, &opt, slot, &error) != 0) {
         fail->status = MHD_HTTP_BAD_REQUEST;
         fail->reason = strncmp(error.message, "invalid JSON", 12) == 0 ? REASON_INVALID_JSON : REASON_INVALID_LOG;
         snprintf(fail->message, sizeof fail->message, "%s", error.message);
@@ -313,26 +369,34 @@ static int add_log(struct tg_collector *c, struct batch *b, const cJSON *obj, co
         fail->index = index;
         return -1;
     }
-    tg_ingest_price(c->opt.pricing, slot);
-    b->count++;
+    tg_ingest_price(p->c->opt.pricing, slot);
+    char err[128];
+    if (p->codec && tg_body_compress(p->codec->codec, slot->raw, slot->raw_len, &slot->body, &slot->body_len, err,
+                                     sizeof err) == 0)
+        slot->body_dict_id = p->codec->dict_id;
+    p->b->count++;
     return 0;
 }
 
+static int add_element(void *ctx, const char *text, size_t len, long index)
+{
+    return add_log(ctx, text, len, index) != 0 ? 1 : 0;
+}
+
 /* JSON Lines: each non-blank line one log, its exact text kept. */
-static int parse_lines(struct tg_collector *c, struct batch *b, const char *text, size_t len,
-                       struct parse_failure *fail)
+static int parse_lines(struct parse_ctx *p, const char *text, size_t len)
 {
     long index = 0;
-    const char *p = text, *end = text + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char *q = text, *end = text + len;
+    while (q < end) {
+        const char *nl = memchr(q, '\n', (size_t)(end - q));
         const char *stop = nl ? nl + 1 : end;
         bool blank = true;
-        for (const char *q = p; q < stop && blank; q++)
-            blank = *q == ' ' || *q == '\t' || *q == '\r' || *q == '\n';
-        if (!blank && add_log(c, b, NULL, p, (size_t)(stop - p), index++, fail) != 0)
+        for (const char *r = q; r < stop && blank; r++)
+            blank = *r == ' ' || *r == '\t' || *r == '\r' || *r == '\n';
+        if (!blank && add_log(p, q, (size_t)(stop - q), index++) != 0)
             return -1;
-        p = stop;
+        q = stop;
     }
     return 0;
 }
@@ -345,32 +409,25 @@ static int parse_body(struct tg_collector *c, struct MHD_Connection *conn, struc
     fail->index = -1;
     fail->reason = REASON_INVALID_JSON;
     fail->status = MHD_HTTP_BAD_REQUEST;
+    struct parse_ctx p = {c, b, fail, thread_codec(c->writer)};
     const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (r->route == ROUTE_LOGS && is_ndjson(type))
-        return parse_lines(c, b, text, len, fail);
+        return parse_lines(&p, text, len);
     if (r->route == ROUTE_CREATE)
-        return add_log(c, b, NULL, text, len, 0, fail);
-    const char *end = NULL;
-    cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (!doc) {
-        snprintf(fail->message, sizeof fail->message, "invalid JSON near byte %zu",
-                 end && end >= text ? (size_t)(end - text) + 1 : (size_t)1);
-        return -1;
-    }
-    int rc = 0;
-    if (!cJSON_IsArray(doc)) {
+        return add_log(&p, text, len, 0);
+    /* an array: each element keeps its exact bytes, none is printed back */
+    size_t at;
+    int rc = tg_json_split_array(text, len, add_element, &p, &at);
+    if (rc >= 0)
+        return rc == 0 ? 0 : -1;
+    size_t i = 0;
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+        i++;
+    if (i < len && text[i] != '[')
         snprintf(fail->message, sizeof fail->message, "expected a JSON array of logs");
-        rc = -1;
-    }
-    long index = 0;
-    const cJSON *item;
-    cJSON_ArrayForEach(item, doc) {
-        if (rc != 0)
-            break;
-        rc = add_log(c, b, item, NULL, 0, index++, fail);
-    }
-    cJSON_Delete(doc);
-    return rc;
+    else
+        snprintf(fail->message, sizeof fail->message, "invalid JSON near byte %zu", at + 1);
+    return -1;
 }
 
 static enum MHD_Result store_batch(struct tg_collector *c, struct MHD_Connection *conn, struct request *r)

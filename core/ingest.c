@@ -6,13 +6,14 @@
 #include <string.h>
 
 #include "body.h"
+#include "jsonsplit.h"
 
 #define DEFAULT_BATCH 50000 /* logs per transaction: fewer commits, fewer checkpoints */
 #define CHUNK_ITEMS 128 /* lines handed from the parsing thread at a time */
 #define QUEUE_CHUNKS 16 /* chunks in flight: bounds memory whatever the input size */
-#define TRAIN_SAMPLES 2000            /* logs a body dictionary is trained on */
-#define TRAIN_MAX_BYTES (16 << 20)    /* ... or this much of them */
-#define DICT_MAX_BYTES (64 << 10)
+#define TRAIN_SAMPLES TG_BODY_TRAIN_SAMPLES
+#define TRAIN_MAX_BYTES TG_BODY_TRAIN_MAX_BYTES
+#define DICT_MAX_BYTES TG_BODY_DICT_MAX_BYTES
 #define PENDING_DICT_ID (-1)          /* trained by the parsing thread, not saved yet */
 
 struct tg_ingest {
@@ -214,29 +215,43 @@ static int ingest_lines(struct tg_ingest *ingest, const char *text, size_t len, 
     return 0;
 }
 
-/* A whole document: one log object, or an array of them. Text that does not
- * parse as one document is taken as JSON Lines, so each bad line is named. */
+struct element_ctx {
+    struct tg_ingest *ingest;
+    char *err;
+    size_t errlen;
+};
+
+static int ingest_element(void *ctx, const char *text, size_t len, long index)
+{
+    struct element_ctx *e = ctx;
+    return tg_ingest_text(e->ingest, text, len, index + 1, e->err, e->errlen) != 0 ? 1 : 0;
+}
+
+/* A whole document: one log object, or an array of them (each element keeps
+ * its exact text). Text that is neither is taken as JSON Lines, so each bad
+ * line is named. */
 static int ingest_document(struct tg_ingest *ingest, const char *text, size_t len, char *err, size_t errlen)
 {
-    const char *end = NULL;
-    cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (!doc || !blank(end, len - (size_t)(end - text))) {
-        cJSON_Delete(doc);
-        return ingest_lines(ingest, text, len, err, errlen);
+    size_t at;
+    struct element_ctx e = {ingest, err, errlen};
+    int rc = tg_json_split_array(text, len, ingest_element, &e, &at);
+    if (rc > 0)
+        return -1; /* the store failed: err says why */
+    if (rc == 0)
+        return 0;
+    size_t i = 0;
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+        i++;
+    if (i < len && text[i] == '[') { /* an array, broken: say where */
+        struct tg_log_error error = {"", ""};
+        snprintf(error.message, sizeof error.message, "invalid JSON array near byte %zu", at + 1);
+        reject(ingest, 1, &error);
+        return 0;
     }
-    int rc = 0;
-    if (cJSON_IsArray(doc)) {
-        long index = 1;
-        const cJSON *item;
-        cJSON_ArrayForEach(item, doc) {
-            if ((rc = tg_ingest_object(ingest, item, index++, err, errlen)) != 0)
-                break;
-        }
-    } else {
-        rc = tg_ingest_text(ingest, text, len, 1, err, errlen);
-    }
+    cJSON *doc = cJSON_ParseWithLength(text, len);
+    bool one_object = doc != NULL;
     cJSON_Delete(doc);
-    return rc;
+    return one_object ? tg_ingest_text(ingest, text, len, 1, err, errlen) : ingest_lines(ingest, text, len, err, errlen);
 }
 
 /* Skips leading whitespace, counting the lines it skips. */

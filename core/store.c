@@ -130,6 +130,13 @@ struct tg_store {
     struct hashmap *rollups; /* struct rollup_key -> struct rollup_delta, per batch */
     struct tg_body_codec *codec;
     struct hashmap *dicts; /* dict id -> struct dict, loaded when a body needs one */
+    struct {               /* raw logs kept to train the first dictionary */
+        char *bytes;
+        size_t len, cap;
+        size_t sizes[TG_BODY_TRAIN_SAMPLES];
+        unsigned count;
+        bool done;
+    } samples;
 };
 
 struct dict {
@@ -416,6 +423,7 @@ void tg_store_close(struct tg_store *store)
     hashmap_free(store->rollups, free);
     tg_body_codec_free(store->codec);
     hashmap_free(store->dicts, free);
+    free(store->samples.bytes);
     free(store);
 }
 
@@ -645,6 +653,51 @@ static int add_to_rollup(struct tg_store *store, const struct tg_log *log, const
     return 0;
 }
 
+/* Until the db has a body dictionary, the first logs stored are kept to train
+ * one; commit trains it once there are enough (see train_dictionary). */
+static void keep_sample(struct tg_store *store, const struct tg_log *log)
+{
+    if (store->samples.done || tg_body_codec_dict_id(store->codec) != 0)
+        return;
+    if (store->samples.count == TG_BODY_TRAIN_SAMPLES || store->samples.len >= TG_BODY_TRAIN_MAX_BYTES)
+        return;
+    if (store->samples.len + log->raw_len > store->samples.cap) {
+        size_t cap = store->samples.cap ? store->samples.cap * 2 : (1 << 20);
+        while (cap < store->samples.len + log->raw_len)
+            cap *= 2;
+        char *p = realloc(store->samples.bytes, cap);
+        if (!p)
+            return;
+        store->samples.bytes = p;
+        store->samples.cap = cap;
+    }
+    memcpy(store->samples.bytes + store->samples.len, log->raw, log->raw_len);
+    store->samples.len += log->raw_len;
+    store->samples.sizes[store->samples.count++] = log->raw_len;
+}
+
+/* In the open transaction, before it commits. A failed training only means
+ * bodies go on without a dictionary. */
+static int train_dictionary(struct tg_store *store, char *err, size_t errlen)
+{
+    if (store->samples.done || tg_body_codec_dict_id(store->codec) != 0 ||
+        (store->samples.count < TG_BODY_TRAIN_SAMPLES && store->samples.len < TG_BODY_TRAIN_MAX_BYTES))
+        return 0;
+    store->samples.done = true;
+    void *dict;
+    size_t len;
+    int rc = 0;
+    int64_t id;
+    if (tg_body_train(store->samples.bytes, store->samples.sizes, store->samples.count, TG_BODY_DICT_MAX_BYTES,
+                      &dict, &len) == 0) {
+        rc = tg_store_save_body_dict(store, dict, len, &id, err, errlen);
+        free(dict);
+    }
+    free(store->samples.bytes);
+    store->samples.bytes = NULL;
+    return rc;
+}
+
 int tg_store_add(struct tg_store *store, const struct tg_log *log, bool *inserted, char *err,
                  size_t errlen)
 {
@@ -663,6 +716,7 @@ int tg_store_add(struct tg_store *store, const struct tg_log *log, bool *inserte
         return 0;
     if (insert_body(store, log, err, errlen) != 0)
         return -1;
+    keep_sample(store, log);
     return add_to_rollup(store, log, &k, err, errlen);
 }
 
@@ -701,6 +755,10 @@ int tg_store_commit(struct tg_store *store, char *err, size_t errlen)
             tg_store_rollback(store);
             return -1;
         }
+    }
+    if (train_dictionary(store, err, errlen) != 0) {
+        tg_store_rollback(store);
+        return -1;
     }
     if (sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         tg_store_fail(store, "committing a batch", err, errlen);

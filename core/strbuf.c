@@ -103,3 +103,8 @@ char *strbuf_detach(struct strbuf *sb)
     sb->len = sb->cap = 0;
     return p;
 }
+
+void strbuf_reserve(struct strbuf *sb, size_t n)
+{
+    grow(sb, n);
+}

@@ -21,6 +21,8 @@ void strbuf_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((forma
 /* Appends s as a JSON string literal, quotes included. */
 void strbuf_json_string(struct strbuf *sb, const char *s);
 void strbuf_reset(struct strbuf *sb);
+/* Makes room for n more bytes now, so a body of known size is not regrown. */
+void strbuf_reserve(struct strbuf *sb, size_t n);
 void strbuf_free(struct strbuf *sb);
 /* Hands the text to the caller (free() it); the buffer is left empty. */
 char *strbuf_detach(struct strbuf *sb);

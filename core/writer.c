@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct job {
     const struct tg_log *logs;
@@ -13,6 +14,7 @@ struct job {
     int rc;
     char err[256];
     bool done;
+    pthread_cond_t finished; /* each waiter its own, so a commit wakes only its jobs */
     struct job *next;
 };
 
@@ -21,10 +23,15 @@ struct tg_writer {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t work;     /* a job was queued, or stop */
-    pthread_cond_t finished; /* a group was committed */
     struct job *head, *tail;
     bool stopping;
     struct tg_writer_stats stats;
+    /* the store's body dictionary as last published to submitters */
+    void *dict;
+    size_t dict_len;
+    int64_t dict_id;
+    unsigned dict_generation;
+    size_t last_group; /* jobs in the previous commit */
 };
 
 /* Adds one job's logs to the open transaction. */
@@ -41,6 +48,26 @@ static int write_job(struct tg_writer *w, struct job *job)
             job->result.duplicates++;
     }
     return 0;
+}
+
+/* Under mu: a dictionary the store trained (or loaded) becomes visible to the
+ * threads that compress ahead. */
+static void publish_dict(struct tg_writer *w)
+{
+    const void *dict;
+    size_t len;
+    int64_t id;
+    if (tg_store_body_dict(w->store, &dict, &len, &id) != 1 || id == w->dict_id)
+        return;
+    void *copy = malloc(len);
+    if (!copy)
+        return;
+    memcpy(copy, dict, len);
+    free(w->dict);
+    w->dict = copy;
+    w->dict_len = len;
+    w->dict_id = id;
+    w->dict_generation++;
 }
 
 /* Commits a group of jobs in one transaction; all succeed or all fail. */
@@ -70,11 +97,35 @@ static void write_group(struct tg_writer *w, struct job *group)
             w->stats.logs_duplicate += (uint64_t)job->result.duplicates;
         }
         job->done = true;
+        pthread_cond_signal(&job->finished);
     }
     if (rc == 0)
         w->stats.commits++;
-    pthread_cond_broadcast(&w->finished);
+    publish_dict(w);
     pthread_mutex_unlock(&w->mu);
+}
+
+/* Under mu: when only a few jobs wait while others were around last time, give
+ * them a moment to join. A commit costs about as much for one log as for
+ * fifty, so under load a short wait buys throughput; a lone client never waits. */
+#define LINGER_US 400
+#define LINGER_ENOUGH 16
+
+static void linger(struct tg_writer *w)
+{
+    size_t queued = 0;
+    for (struct job *j = w->head; j; j = j->next)
+        queued++;
+    if (queued >= LINGER_ENOUGH || w->stopping || w->last_group <= 1)
+        return;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += LINGER_US * 1000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(&w->work, &w->mu, &until);
 }
 
 static void *writer_main(void *arg)
@@ -86,8 +137,12 @@ static void *writer_main(void *arg)
             pthread_cond_wait(&w->work, &w->mu);
         if (!w->head && w->stopping)
             break;
+        linger(w);
         struct job *group = w->head; /* everything queued so far commits together */
         w->head = w->tail = NULL;
+        w->last_group = 0;
+        for (struct job *j = group; j; j = j->next)
+            w->last_group++;
         pthread_mutex_unlock(&w->mu);
         write_group(w, group);
         pthread_mutex_lock(&w->mu);
@@ -106,7 +161,7 @@ int tg_writer_start(struct tg_store *store, struct tg_writer **out, char *err, s
     w->store = store;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->work, NULL);
-    pthread_cond_init(&w->finished, NULL);
+    publish_dict(w);
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
         snprintf(err, errlen, "cannot start the writer thread");
         free(w);
@@ -120,9 +175,11 @@ int tg_writer_submit(struct tg_writer *w, const struct tg_log *logs, size_t n, s
                      char *err, size_t errlen)
 {
     struct job job = {.logs = logs, .n = n};
+    pthread_cond_init(&job.finished, NULL);
     pthread_mutex_lock(&w->mu);
     if (w->stopping) {
         pthread_mutex_unlock(&w->mu);
+        pthread_cond_destroy(&job.finished);
         snprintf(err, errlen, "shutting down");
         return -1;
     }
@@ -133,8 +190,9 @@ int tg_writer_submit(struct tg_writer *w, const struct tg_log *logs, size_t n, s
     w->tail = &job;
     pthread_cond_signal(&w->work);
     while (!job.done)
-        pthread_cond_wait(&w->finished, &w->mu);
+        pthread_cond_wait(&job.finished, &w->mu);
     pthread_mutex_unlock(&w->mu);
+    pthread_cond_destroy(&job.finished);
     *result = job.result;
     if (job.rc != 0)
         snprintf(err, errlen, "%s", job.err);
@@ -149,6 +207,21 @@ struct tg_writer_stats tg_writer_stats(struct tg_writer *w)
     return s;
 }
 
+int tg_writer_body_dict(struct tg_writer *w, unsigned *generation, void **dict, size_t *len, int64_t *id)
+{
+    int changed = 0;
+    pthread_mutex_lock(&w->mu);
+    if (w->dict_generation != *generation && w->dict && (*dict = malloc(w->dict_len)) != NULL) {
+        memcpy(*dict, w->dict, w->dict_len);
+        *len = w->dict_len;
+        *id = w->dict_id;
+        *generation = w->dict_generation;
+        changed = 1;
+    }
+    pthread_mutex_unlock(&w->mu);
+    return changed;
+}
+
 struct tg_store *tg_writer_stop(struct tg_writer *w)
 {
     pthread_mutex_lock(&w->mu);
@@ -158,8 +231,8 @@ struct tg_store *tg_writer_stop(struct tg_writer *w)
     pthread_join(w->thread, NULL);
     struct tg_store *store = w->store;
     pthread_cond_destroy(&w->work);
-    pthread_cond_destroy(&w->finished);
     pthread_mutex_destroy(&w->mu);
+    free(w->dict);
     free(w);
     return store;
 }

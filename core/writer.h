@@ -33,6 +33,11 @@ int tg_writer_submit(struct tg_writer *writer, const struct tg_log *logs, size_t
 
 struct tg_writer_stats tg_writer_stats(struct tg_writer *writer);
 
+/* The store's body dictionary, for threads that compress bodies before
+ * submitting them. When it changed since *generation: returns 1, updates
+ * *generation and gives a malloc'd copy; otherwise 0. */
+int tg_writer_body_dict(struct tg_writer *writer, unsigned *generation, void **dict, size_t *len, int64_t *id);
+
 /* Commits what is queued, stops the thread, and gives the store back. */
 struct tg_store *tg_writer_stop(struct tg_writer *writer);
 
