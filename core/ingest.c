@@ -566,6 +566,7 @@ static int ingest_lines_threaded(struct tg_ingest *ingest, FILE *in, long lineno
         p.dict_generation = 1;
         p.samples.done = true;
     }
+    tg_store_train_bodies(ingest->store, false); /* the workers train one */
     pthread_mutex_init(&p.mu, NULL);
     pthread_cond_init(&p.changed, NULL);
     struct worker workers[PARSE_WORKERS] = {{0}};
@@ -600,6 +601,7 @@ static int ingest_lines_threaded(struct tg_ingest *ingest, FILE *in, long lineno
     free(p.samples.bytes);
     free(p.trained);
     free(p.line);
+    tg_store_train_bodies(ingest->store, true);
     pthread_cond_destroy(&p.changed);
     pthread_mutex_destroy(&p.mu);
     return rc;

@@ -136,6 +136,7 @@ struct tg_store {
         size_t sizes[TG_BODY_TRAIN_SAMPLES];
         unsigned count;
         bool done;
+        bool paused;
     } samples;
 };
 
@@ -657,7 +658,7 @@ static int add_to_rollup(struct tg_store *store, const struct tg_log *log, const
  * one; commit trains it once there are enough (see train_dictionary). */
 static void keep_sample(struct tg_store *store, const struct tg_log *log)
 {
-    if (store->samples.done || tg_body_codec_dict_id(store->codec) != 0)
+    if (store->samples.done || store->samples.paused || tg_body_codec_dict_id(store->codec) != 0)
         return;
     if (store->samples.count == TG_BODY_TRAIN_SAMPLES || store->samples.len >= TG_BODY_TRAIN_MAX_BYTES)
         return;
@@ -676,11 +677,16 @@ static void keep_sample(struct tg_store *store, const struct tg_log *log)
     store->samples.sizes[store->samples.count++] = log->raw_len;
 }
 
+void tg_store_train_bodies(struct tg_store *store, bool on)
+{
+    store->samples.paused = !on;
+}
+
 /* In the open transaction, before it commits. A failed training only means
  * bodies go on without a dictionary. */
 static int train_dictionary(struct tg_store *store, char *err, size_t errlen)
 {
-    if (store->samples.done || tg_body_codec_dict_id(store->codec) != 0 ||
+    if (store->samples.done || store->samples.paused || tg_body_codec_dict_id(store->codec) != 0 ||
         (store->samples.count < TG_BODY_TRAIN_SAMPLES && store->samples.len < TG_BODY_TRAIN_MAX_BYTES))
         return 0;
     store->samples.done = true;

@@ -53,6 +53,10 @@ int tg_store_raw_log(struct tg_store *store, const char *log_id, char **raw, siz
  * arguments (the bytes stay owned by the store), 0 when there is none yet. */
 int tg_store_body_dict(struct tg_store *store, const void **dict, size_t *len, int64_t *id);
 
+/* Whether the store trains a body dictionary itself from its first logs (on by
+ * default). Off while an import trains its own on its parsing threads. */
+void tg_store_train_bodies(struct tg_store *store, bool on);
+
 /* Saves a newly trained dictionary (in the open batch, if any) and compresses
  * with it from now on. */
 int tg_store_save_body_dict(struct tg_store *store, const void *dict, size_t len, int64_t *id, char *err,

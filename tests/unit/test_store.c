@@ -291,6 +291,36 @@ static void test_spend_filters_and_time_groups(void **state)
     tg_spend_report_free(&bob_report);
 }
 
+/* Any path that stores logs gets a body dictionary from the first 2,000, and
+ * every body, before and after it, reads back exactly. */
+static void test_store_trains_a_dictionary_and_bodies_round_trip(void **state)
+{
+    struct fixture *f = *state;
+    char json[1024], err[256];
+    bool inserted;
+    for (int batch = 0; batch < 5; batch++) {
+        assert_int_equal(tg_store_begin(f->store, err, sizeof err), 0);
+        for (int i = batch * 600; i < (batch + 1) * 600; i++) {
+            make_log(json, sizeof json, i, BASE_MS + i * 1000LL, i % 2 ? "alice" : "bob", "k", "m", 0.001, 900, 200);
+            add_text(f->store, json, &inserted);
+        }
+        assert_int_equal(tg_store_commit(f->store, err, sizeof err), 0);
+    }
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM body_dicts"), 1);
+    /* trained at the commit that passed 2,000 logs: the last 600 use it */
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM request_bodies WHERE dict_id IS NOT NULL"), 600);
+    for (int i = 0; i < 3000; i += 7) {
+        char id[32], *raw;
+        size_t len;
+        make_log(json, sizeof json, i, BASE_MS + i * 1000LL, i % 2 ? "alice" : "bob", "k", "m", 0.001, 900, 200);
+        snprintf(id, sizeof id, "log-%d", i);
+        assert_int_equal(tg_store_raw_log(f->store, id, &raw, &len, err, sizeof err), 0);
+        assert_int_equal(len, strlen(json));
+        assert_memory_equal(raw, json, len);
+        free(raw);
+    }
+}
+
 static void test_migrates_from_version_1(void **state)
 {
     struct fixture *f = *state;
@@ -345,6 +375,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rollups_equal_raw_sums, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spend_window_matches_raw_scan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spend_filters_and_time_groups, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_trains_a_dictionary_and_bodies_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrates_from_version_1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_newer_schema, setup, teardown),
         cmocka_unit_test(test_read_only_needs_existing_db),
