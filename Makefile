@@ -84,6 +84,7 @@ install: build/tollgate
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/tollgate
 	install -m 0755 build/tollgate $(DESTDIR)$(PREFIX)/bin/tollgate
 	install -m 0644 assets/pricing.json $(DESTDIR)$(PREFIX)/share/tollgate/pricing.json
+	install -m 0644 assets/tollgate-collect.service $(DESTDIR)$(PREFIX)/share/tollgate/tollgate-collect.service
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/tollgate
