@@ -45,6 +45,8 @@ static const char *const reason_names[NREASONS] = {
     "unauthorized", "not_found", "method_not_allowed", "unsupported_media_type", "too_large",
     "invalid_json", "invalid_log", "store_error"};
 
+#define EVENT_THREADS 2 /* parse on both cores; the writer takes the rest */
+
 static const double duration_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 #define NBOUNDS (sizeof duration_bounds / sizeof duration_bounds[0])
 
@@ -64,6 +66,15 @@ struct tg_collector {
     struct metrics metrics;
 };
 
+struct batch {
+    struct tg_log *logs;
+    size_t count, cap;
+};
+
+/* A request waits for its commit suspended, so no thread waits with it: the
+ * writer resumes the connection and the reply goes out on the next call. */
+enum phase { RECEIVING, COMMITTING, COMMITTED };
+
 struct request {
     enum route route;
     struct strbuf body;
@@ -72,7 +83,15 @@ struct request {
     bool replied;
     bool too_large;   /* past the limit mid-upload: the rest is read and dropped */
     size_t discarded;
+    size_t bytes;
     long logs;
+    enum phase phase;
+    struct batch batch;
+    struct MHD_Connection *conn;
+    struct tg_collector *collector;
+    int write_rc;
+    struct tg_write_result written;
+    char write_err[256];
 };
 
 /* Each connection thread compresses the bodies it parsed, so the single writer
@@ -310,11 +329,6 @@ static enum MHD_Result admit(struct tg_collector *c, struct MHD_Connection *conn
     return MHD_YES;
 }
 
-struct batch {
-    struct tg_log *logs;
-    size_t count, cap;
-};
-
 static void batch_free(struct batch *b)
 {
     for (size_t i = 0; i < b->count; i++)
@@ -430,41 +444,70 @@ static int parse_body(struct tg_collector *c, struct MHD_Connection *conn, struc
     return -1;
 }
 
-static enum MHD_Result store_batch(struct tg_collector *c, struct MHD_Connection *conn, struct request *r)
+/* On the writer thread: nothing here may touch the request after the resume,
+ * which hands it back to libmicrohttpd. */
+static void on_written(void *ctx, int rc, const struct tg_write_result *result, const char *err)
 {
-    struct batch b = {0};
-    struct parse_failure fail = {0};
-    if (parse_body(c, conn, r, &b, &fail) != 0) {
-        atomic_fetch_add(&c->metrics.logs_received, b.count + 1);
-        atomic_fetch_add(&c->metrics.logs_rejected, b.count + 1);
-        batch_free(&b);
-        return send_error(c, conn, r, fail.status, fail.reason, fail.message, fail.index, fail.field);
+    struct request *r = ctx;
+    r->write_rc = rc;
+    r->written = *result;
+    snprintf(r->write_err, sizeof r->write_err, "%s", err ? err : "");
+    r->phase = COMMITTED;
+    MHD_resume_connection(r->conn);
+}
+
+static enum MHD_Result reply_written(struct tg_collector *c, struct MHD_Connection *conn, struct request *r)
+{
+    struct batch *b = &r->batch;
+    if (r->write_rc != 0) {
+        atomic_fetch_add(&c->metrics.logs_rejected, b->count);
+        return send_error(c, conn, r, MHD_HTTP_SERVICE_UNAVAILABLE, REASON_STORE, r->write_err, -1, NULL);
     }
-    atomic_fetch_add(&c->metrics.logs_received, b.count);
-    r->logs = (long)b.count;
-    struct tg_write_result result = {0};
-    char err[256];
-    if (b.count && tg_writer_submit(c->writer, b.logs, b.count, &result, err, sizeof err) != 0) {
-        atomic_fetch_add(&c->metrics.logs_rejected, b.count);
-        batch_free(&b);
-        return send_error(c, conn, r, MHD_HTTP_SERVICE_UNAVAILABLE, REASON_STORE, err, -1, NULL);
-    }
-    atomic_fetch_add(&c->metrics.logs_stored, (unsigned long long)result.stored);
-    atomic_fetch_add(&c->metrics.logs_duplicate, (unsigned long long)result.duplicates);
+    atomic_fetch_add(&c->metrics.logs_stored, (unsigned long long)r->written.stored);
+    atomic_fetch_add(&c->metrics.logs_duplicate, (unsigned long long)r->written.duplicates);
     struct strbuf sb = STRBUF_INIT;
     int status = MHD_HTTP_OK;
     if (r->route == ROUTE_CREATE) {
         status = MHD_HTTP_CREATED;
         strbuf_puts(&sb, "{\"id\":");
-        strbuf_json_string(&sb, b.logs[0].log_id);
-        strbuf_printf(&sb, ",\"duplicate\":%s}", result.duplicates ? "true" : "false");
+        strbuf_json_string(&sb, b->logs[0].log_id);
+        strbuf_printf(&sb, ",\"duplicate\":%s}", r->written.duplicates ? "true" : "false");
     } else {
-        strbuf_printf(&sb, "{\"stored\":%ld,\"duplicates\":%ld}", result.stored, result.duplicates);
+        strbuf_printf(&sb, "{\"stored\":%ld,\"duplicates\":%ld}", r->written.stored, r->written.duplicates);
     }
-    batch_free(&b);
     enum MHD_Result ret = send_json(conn, r, status, sb.data ? sb.data : "{}");
     strbuf_free(&sb);
     return ret;
+}
+
+/* Parses and checks the body, then hands the batch to the writer and suspends
+ * the connection until it is committed. */
+static enum MHD_Result store_batch(struct tg_collector *c, struct MHD_Connection *conn, struct request *r)
+{
+    struct batch *b = &r->batch;
+    struct parse_failure fail = {0};
+    if (parse_body(c, conn, r, b, &fail) != 0) {
+        atomic_fetch_add(&c->metrics.logs_received, b->count + 1);
+        atomic_fetch_add(&c->metrics.logs_rejected, b->count + 1);
+        return send_error(c, conn, r, fail.status, fail.reason, fail.message, fail.index, fail.field);
+    }
+    atomic_fetch_add(&c->metrics.logs_received, b->count);
+    r->logs = (long)b->count;
+    strbuf_free(&r->body); /* each log holds its own copy now */
+    if (b->count == 0) {
+        r->phase = COMMITTED;
+        return reply_written(c, conn, r);
+    }
+    r->conn = conn;
+    r->phase = COMMITTING;
+    MHD_suspend_connection(conn);
+    if (tg_writer_submit_async(c->writer, b->logs, b->count, on_written, r) != 0) {
+        r->phase = COMMITTED;
+        r->write_rc = -1;
+        snprintf(r->write_err, sizeof r->write_err, "shutting down");
+        MHD_resume_connection(conn);
+    }
+    return MHD_YES;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -489,6 +532,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (r->phase == COMMITTING) /* woken early: the writer resumes it when done */
+        return MHD_YES;
+    if (r->phase == COMMITTED)
+        return reply_written(c, conn, r);
     if (*upload_data_size) {
         /* A body without Content-Length can outgrow the limit midway. MHD takes a
          * reply only before the upload or after it, so the rest is read and
@@ -501,6 +548,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
             return r->discarded > 4 * c->opt.max_body + (64u << 20) ? MHD_NO : MHD_YES;
         }
         strbuf_append(&r->body, upload_data, *upload_data_size);
+        r->bytes += *upload_data_size;
         *upload_data_size = 0;
         return r->body.failed ? MHD_NO : MHD_YES;
     }
@@ -527,7 +575,7 @@ static void access_line(struct tg_collector *c, struct MHD_Connection *conn, con
     }
     static const char *const names[] = {"-", "create", "traces", "logs", "healthz", "metrics"};
     fprintf(c->opt.access_log, "%s %s %s %d %ld logs %zu bytes %.1f ms\n", when, addr, names[r->route], r->status,
-            r->logs, r->body.len, (double)micros / 1000.0);
+            r->logs, r->bytes, (double)micros / 1000.0);
     fflush(c->opt.access_log);
 }
 
@@ -548,6 +596,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls, en
     if (c->opt.access_log)
         access_line(c, conn, r, micros);
     strbuf_free(&r->body);
+    batch_free(&r->batch);
     free(r);
     *req_cls = NULL;
     atomic_fetch_sub(&c->in_flight, 1);
@@ -580,8 +629,9 @@ int tg_collector_start(const struct tg_collector_options *options, struct tg_wri
     struct sockaddr_in a4 = {0};
     struct sockaddr_in6 a6 = {0};
     const struct sockaddr *addr;
-    unsigned int flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
-                         MHD_USE_POLL;
+    /* a few event-loop threads (epoll); requests waiting for their commit are
+     * suspended rather than holding a thread each */
+    unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
     const char *host = strcmp(options->host, "localhost") == 0 ? "127.0.0.1" : options->host;
     if (inet_pton(AF_INET, host, &a4.sin_addr) == 1) {
         a4.sin_family = AF_INET;
@@ -605,7 +655,8 @@ int tg_collector_start(const struct tg_collector_options *options, struct tg_wri
     c->writer = writer;
     c->daemon = MHD_start_daemon(flags, (uint16_t)options->port, NULL, NULL, handle, c, MHD_OPTION_SOCK_ADDR, addr,
                                  MHD_OPTION_NOTIFY_COMPLETED, completed, c, MHD_OPTION_CONNECTION_TIMEOUT,
-                                 (unsigned int)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024, MHD_OPTION_END);
+                                 (unsigned int)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024,
+                                 MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)EVENT_THREADS, MHD_OPTION_END);
     if (!c->daemon) {
         snprintf(err, errlen, "cannot listen on %s:%d (in use, or not an address of this machine?)", options->host,
                  options->port);

@@ -15,6 +15,8 @@ struct job {
     char err[256];
     bool done;
     pthread_cond_t finished; /* each waiter its own, so a commit wakes only its jobs */
+    tg_write_done_fn callback; /* asynchronous jobs: called, then the job is freed */
+    void *ctx;
     struct job *next;
 };
 
@@ -86,7 +88,9 @@ static void write_group(struct tg_writer *w, struct job *group)
     else
         tg_store_rollback(w->store);
     pthread_mutex_lock(&w->mu);
-    for (job = group; job; job = job->next) {
+    struct job *callbacks = NULL, *next;
+    for (job = group; job; job = next) {
+        next = job->next;
         job->rc = rc;
         if (rc != 0) {
             snprintf(job->err, sizeof job->err, "%s", err);
@@ -96,13 +100,24 @@ static void write_group(struct tg_writer *w, struct job *group)
             w->stats.logs_stored += (uint64_t)job->result.stored;
             w->stats.logs_duplicate += (uint64_t)job->result.duplicates;
         }
-        job->done = true;
-        pthread_cond_signal(&job->finished);
+        if (job->callback) {
+            job->next = callbacks;
+            callbacks = job;
+        } else {
+            job->done = true; /* the waiter may return as soon as mu is released */
+            pthread_cond_signal(&job->finished);
+        }
     }
     if (rc == 0)
         w->stats.commits++;
     publish_dict(w);
     pthread_mutex_unlock(&w->mu);
+    /* outside the lock: a callback may resume a connection that submits again */
+    for (job = callbacks; job; job = next) {
+        next = job->next;
+        job->callback(job->ctx, job->rc, &job->result, job->err);
+        free(job);
+    }
 }
 
 /* Under mu: when only a few jobs wait while others were around last time, give
@@ -171,24 +186,31 @@ int tg_writer_start(struct tg_store *store, struct tg_writer **out, char *err, s
     return 0;
 }
 
+static int enqueue(struct tg_writer *w, struct job *job)
+{
+    if (w->stopping)
+        return -1;
+    if (w->tail)
+        w->tail->next = job;
+    else
+        w->head = job;
+    w->tail = job;
+    pthread_cond_signal(&w->work);
+    return 0;
+}
+
 int tg_writer_submit(struct tg_writer *w, const struct tg_log *logs, size_t n, struct tg_write_result *result,
                      char *err, size_t errlen)
 {
     struct job job = {.logs = logs, .n = n};
     pthread_cond_init(&job.finished, NULL);
     pthread_mutex_lock(&w->mu);
-    if (w->stopping) {
+    if (enqueue(w, &job) != 0) {
         pthread_mutex_unlock(&w->mu);
         pthread_cond_destroy(&job.finished);
         snprintf(err, errlen, "shutting down");
         return -1;
     }
-    if (w->tail)
-        w->tail->next = &job;
-    else
-        w->head = &job;
-    w->tail = &job;
-    pthread_cond_signal(&w->work);
     while (!job.done)
         pthread_cond_wait(&job.finished, &w->mu);
     pthread_mutex_unlock(&w->mu);
@@ -197,6 +219,24 @@ int tg_writer_submit(struct tg_writer *w, const struct tg_log *logs, size_t n, s
     if (job.rc != 0)
         snprintf(err, errlen, "%s", job.err);
     return job.rc;
+}
+
+int tg_writer_submit_async(struct tg_writer *w, const struct tg_log *logs, size_t n, tg_write_done_fn done,
+                           void *ctx)
+{
+    struct job *job = calloc(1, sizeof *job);
+    if (!job)
+        return -1;
+    job->logs = logs;
+    job->n = n;
+    job->callback = done;
+    job->ctx = ctx;
+    pthread_mutex_lock(&w->mu);
+    int rc = enqueue(w, job);
+    pthread_mutex_unlock(&w->mu);
+    if (rc != 0)
+        free(job);
+    return rc;
 }
 
 struct tg_writer_stats tg_writer_stats(struct tg_writer *w)

@@ -31,6 +31,16 @@ int tg_writer_start(struct tg_store *store, struct tg_writer **out, char *err, s
 int tg_writer_submit(struct tg_writer *writer, const struct tg_log *logs, size_t n, struct tg_write_result *result,
                      char *err, size_t errlen);
 
+/* Called on the writer thread once a batch is committed (rc 0) or failed (rc -1,
+ * err says why). */
+typedef void (*tg_write_done_fn)(void *ctx, int rc, const struct tg_write_result *result, const char *err);
+
+/* Queues logs without waiting: done is called when they are committed. The
+ * logs must stay valid until then. -1 when the writer is stopping (done is
+ * then never called). */
+int tg_writer_submit_async(struct tg_writer *writer, const struct tg_log *logs, size_t n, tg_write_done_fn done,
+                           void *ctx);
+
 struct tg_writer_stats tg_writer_stats(struct tg_writer *writer);
 
 /* The store's body dictionary, for threads that compress bodies before
