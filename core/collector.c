@@ -238,18 +238,18 @@ static bool acceptable_type(enum route route, const char *content_type)
 static void write_metrics(struct tg_collector *c, struct strbuf *sb)
 {
     struct metrics *m = &c->metrics;
-    strbuf_puts(sb, "# HELP tollgate_logs_received_total Logs received in ingest requests.\n"
-                    "# TYPE tollgate_logs_received_total counter\n");
-    strbuf_printf(sb, "tollgate_logs_received_total %llu\n", (unsigned long long)atomic_load(&m->logs_received));
-    strbuf_puts(sb, "# HELP tollgate_logs_stored_total Logs committed to the db.\n"
-                    "# TYPE tollgate_logs_stored_total counter\n");
-    strbuf_printf(sb, "tollgate_logs_stored_total %llu\n", (unsigned long long)atomic_load(&m->logs_stored));
-    strbuf_puts(sb, "# HELP tollgate_logs_duplicate_total Logs already stored (same id).\n"
-                    "# TYPE tollgate_logs_duplicate_total counter\n");
-    strbuf_printf(sb, "tollgate_logs_duplicate_total %llu\n", (unsigned long long)atomic_load(&m->logs_duplicate));
-    strbuf_puts(sb, "# HELP tollgate_logs_rejected_total Logs in batches that were refused.\n"
-                    "# TYPE tollgate_logs_rejected_total counter\n");
-    strbuf_printf(sb, "tollgate_logs_rejected_total %llu\n", (unsigned long long)atomic_load(&m->logs_rejected));
+    const struct {
+        const char *name, *help;
+        atomic_ullong *value;
+    } counters[] = {
+        {"tollgate_logs_received_total", "Logs received in ingest requests.", &m->logs_received},
+        {"tollgate_logs_stored_total", "Logs committed to the db.", &m->logs_stored},
+        {"tollgate_logs_duplicate_total", "Logs already stored (same id).", &m->logs_duplicate},
+        {"tollgate_logs_rejected_total", "Logs in batches that were refused.", &m->logs_rejected},
+    };
+    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
+        strbuf_printf(sb, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", counters[i].name, counters[i].help,
+                      counters[i].name, counters[i].name, (unsigned long long)atomic_load(counters[i].value));
     strbuf_puts(sb, "# HELP tollgate_requests_rejected_total Requests refused, by reason.\n"
                     "# TYPE tollgate_requests_rejected_total counter\n");
     for (int i = 0; i < NREASONS; i++)

@@ -6,24 +6,19 @@ import io
 import json
 import os
 import re
-import shutil
 import stat
 import subprocess
-import sys
-import tempfile
-import traceback
 from decimal import Decimal
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.environ.get("TOLLGATE_BIN", os.path.join(ROOT, "build/asan/tollgate"))
+from harness import BIN, ROOT, check_sanitizers, expect, main
+
 DATA = os.path.join(ROOT, "tests/data")
 NOW = "2026-11-10T12:00:00Z"
-SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
 
 
 class Env:
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="tg-cli-")
+    def __init__(self, d):
+        self.dir = d
         self.db = os.path.join(self.dir, "t.db")
 
     def run(self, *args, stdin=None, env=None, db=True):
@@ -35,9 +30,7 @@ class Env:
         argv = [BIN] + (["--db", self.db] if db else []) + list(args)
         p = subprocess.run(argv, input=stdin, capture_output=True, env=full_env, timeout=120)
         out, err = p.stdout.decode(), p.stderr.decode()
-        for mark in SANITIZER_MARKS:
-            if mark in err:
-                raise AssertionError(f"sanitizer report from {args}:\n{err}")
+        check_sanitizers(err, " ".join(args))
         return p.returncode, out, err
 
     def json(self, *args):
@@ -45,8 +38,6 @@ class Env:
         assert rc == 0, f"{args} exited {rc}: {err}"
         return json.loads(out)
 
-    def close(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def read_costs(path):
@@ -61,11 +52,6 @@ def read_costs(path):
         except ValueError:
             continue
         yield log
-
-
-def expect(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
 
 
 # ---------------------------------------------------------------------------
@@ -361,29 +347,13 @@ def test_demo(env):
     expect(rc == 0 and sum(1 for _ in open(out_file)) == 50, err)
 
 
-# ---------------------------------------------------------------------------
-
-def main():
-    tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
-    only = sys.argv[1:]
-    passed = failed = 0
-    for name, fn in tests:
-        if only and not any(o in name for o in only):
-            continue
-        env = Env()
-        try:
-            fn(env)
-            passed += 1
-            print(f"ok   {name}")
-        except Exception:
-            failed += 1
-            print(f"FAIL {name}")
-            traceback.print_exc(limit=3)
-        finally:
-            env.close()
-    print(f"cli: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+def _with_env(fn):
+    def run(d):
+        env = Env(d)
+        fn(env)
+    run.__name__ = fn.__name__
+    return run
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main("cli", {n: _with_env(f) for n, f in list(globals().items()) if n.startswith("test_") and callable(f)})

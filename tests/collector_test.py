@@ -5,27 +5,16 @@ import json
 import os
 import random
 import re
-import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
-import tempfile
 import threading
 import time
-import traceback
 from decimal import Decimal
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.environ.get("TOLLGATE_BIN", os.path.join(ROOT, "build/asan/tollgate"))
-SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
+from harness import BIN, check_sanitizers, expect, main
+
 KILL_ROUNDS = int(os.environ.get("TOLLGATE_KILL_ROUNDS", "20"))
-
-
-def expect(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
 
 
 class Collector:
@@ -84,10 +73,7 @@ class Collector:
             self.proc.send_signal(sig)
             self.proc.wait(timeout=60)
         self.err.close()
-        log = self.log()
-        for mark in SANITIZER_MARKS:
-            if mark in log:
-                raise AssertionError("sanitizer report from the collector:\n" + log)
+        check_sanitizers(self.log(), "the collector")
         return self.proc.returncode
 
 
@@ -372,27 +358,5 @@ def test_sigkill_loses_nothing_acknowledged(d):
 
 # ---------------------------------------------------------------------------
 
-def main():
-    tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
-    only = sys.argv[1:]
-    passed = failed = 0
-    for name, fn in tests:
-        if only and not any(o in name for o in only):
-            continue
-        d = tempfile.mkdtemp(prefix="tg-collect-")
-        try:
-            fn(d)
-            passed += 1
-            print(f"ok   {name}")
-        except Exception:
-            failed += 1
-            print(f"FAIL {name}")
-            traceback.print_exc(limit=4)
-        finally:
-            shutil.rmtree(d, ignore_errors=True)
-    print(f"collector: {passed} passed, {failed} failed")
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    main("collector", globals())

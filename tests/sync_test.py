@@ -3,27 +3,18 @@
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 import urllib.request
 from decimal import Decimal
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.environ.get("TOLLGATE_BIN", os.path.join(ROOT, "build/asan/tollgate"))
+from harness import BIN, ROOT, check_sanitizers, expect, main
+
 FAKE = os.path.join(ROOT, "tests", "fake_gateway.py")
 KEY = "test-admin-key-0123456789abcdef"
 NOW = "2026-11-24T12:00:00Z"
-SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
-
-
-def expect(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
 
 
 def make_logs(n, start_hour=0, prefix="g"):
@@ -89,8 +80,7 @@ class Env:
         p = subprocess.run([BIN, "--db", self.db, *args], capture_output=True, env=self.env(**extra), timeout=120)
         out, err = p.stdout.decode(), p.stderr.decode()
         self.outputs.append(out + err)
-        for mark in SANITIZER_MARKS:
-            expect(mark not in err, f"sanitizer report:\n{err}")
+        check_sanitizers(err, " ".join(args))
         return p.returncode, out, err
 
     def report(self):
@@ -257,27 +247,5 @@ def test_follow_keeps_polling_until_sigterm(env):
     expect(b"15 new" in out, out)
 
 
-def main():
-    tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
-    only = sys.argv[1:]
-    passed = failed = 0
-    for name, fn in tests:
-        if only and not any(o in name for o in only):
-            continue
-        d = tempfile.mkdtemp(prefix="tg-sync-")
-        try:
-            fn(d)
-            passed += 1
-            print(f"ok   {name}")
-        except Exception:
-            failed += 1
-            print(f"FAIL {name}")
-            traceback.print_exc(limit=4)
-        finally:
-            shutil.rmtree(d, ignore_errors=True)
-    print(f"sync: {passed} passed, {failed} failed")
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    main("sync", globals())

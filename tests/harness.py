@@ -1,0 +1,50 @@
+"""What the Python suites share: the sanitised binary, sanitizer checks, and a
+runner that gives each test a fresh directory and ends with
+"NAME: N passed, N failed" for tests/run.sh."""
+import os
+import shutil
+import sys
+import tempfile
+import traceback
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.environ.get("TOLLGATE_BIN", os.path.join(ROOT, "build/asan/tollgate"))
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
+
+
+def expect(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def check_sanitizers(text, what="the program"):
+    for mark in SANITIZER_MARKS:
+        if mark in text:
+            raise AssertionError(f"sanitizer report from {what}:\n{text}")
+
+
+def run_suite(name, namespace, argv):
+    """Runs every test_* function in namespace (a module's globals()), each with
+    a new temporary directory; argv filters by substring."""
+    tests = [(n, f) for n, f in sorted(namespace.items()) if n.startswith("test_") and callable(f)]
+    passed = failed = 0
+    for test_name, fn in tests:
+        if argv and not any(a in test_name for a in argv):
+            continue
+        d = tempfile.mkdtemp(prefix=f"tg-{name}-")
+        try:
+            fn(d)
+            passed += 1
+            print(f"ok   {test_name}")
+        except Exception:  # noqa: BLE001 - a failing test must not stop the others
+            failed += 1
+            print(f"FAIL {test_name}")
+            traceback.print_exc(limit=4)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+    print(f"{name}: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def main(name, namespace):
+    sys.exit(run_suite(name, namespace, sys.argv[1:]))
