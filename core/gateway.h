@@ -5,6 +5,7 @@
 #define TG_GATEWAY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -30,6 +31,26 @@ struct tg_gateway_error {
     char message[512];
 };
 
+/* An API key as the gateway describes it. Never the whole secret: gateways
+ * return a prefix or a masked value, and that is all tollgate keeps. */
+struct tg_gateway_key {
+    char id[160];      /* what revoke takes (Respan: the key's id; LiteLLM: the token hash) */
+    char name[256];
+    char shown[64];    /* prefix or masked value, for display */
+    char owner[256];   /* who it belongs to, when the gateway says */
+    int64_t created_ms, last_used_ms; /* -1 when unknown */
+    int revoked;       /* revoked, blocked or expired */
+};
+
+struct tg_key_list {
+    struct tg_gateway_key *items;
+    size_t count;
+};
+
+void tg_key_list_free(struct tg_key_list *list);
+/* Appends a zeroed key; NULL when out of memory. */
+struct tg_gateway_key *tg_key_list_add(struct tg_key_list *list);
+
 struct tg_gateway;
 
 struct tg_gateway_ops {
@@ -37,6 +58,10 @@ struct tg_gateway_ops {
     /* Logs with start_iso <= timestamp < end_iso, oldest first, page 1.. */
     int (*list_logs)(struct tg_gateway *gw, const char *start_iso, const char *end_iso, int page, int page_size,
                      struct tg_log_page *out, struct tg_gateway_error *err);
+    /* Every key, all pages. */
+    int (*list_keys)(struct tg_gateway *gw, struct tg_key_list *out, struct tg_gateway_error *err);
+    /* Cuts the key off now; also_delete removes it too. */
+    int (*revoke_key)(struct tg_gateway *gw, const char *key_id, int also_delete, struct tg_gateway_error *err);
 };
 
 struct tg_gateway {

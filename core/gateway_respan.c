@@ -2,14 +2,17 @@
  * POST request-logs/list/ with page, page_size, sort_by and a time range). */
 #include "gateway_respan.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "secrets.h"
+#include "timeutil.h"
 
 /* Paths under the base URL, in one place so they can follow the gateway. */
 static const char LIST_LOGS_PATH[] = "request-logs/list/";
+static const char KEYS_PATH[] = "temporary-keys/";
 
 static int loopback_http(const char *url)
 {
@@ -99,9 +102,179 @@ static int respan_list_logs(struct tg_gateway *gw, const char *start_iso, const 
     return 0;
 }
 
+/* "https://host:port" of a URL, to check that "next" stays on the gateway. */
+static size_t origin_length(const char *url)
+{
+    const char *p = strstr(url, "://");
+    if (!p)
+        return 0;
+    p += 3;
+    while (*p && *p != '/')
+        p++;
+    return (size_t)(p - url);
+}
+
+static void copy_text(char *dst, size_t len, const cJSON *item)
+{
+    if (cJSON_IsString(item))
+        snprintf(dst, len, "%s", item->valuestring);
+    else if (cJSON_IsNumber(item))
+        snprintf(dst, len, "%.0f", item->valuedouble);
+}
+
+static int64_t time_field(const cJSON *obj, const char *name)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
+    int64_t ms;
+    return cJSON_IsString(item) && tg_time_parse_iso(item->valuestring, &ms) == 0 ? ms : -1;
+}
+
+static void read_key(const cJSON *obj, struct tg_gateway_key *k)
+{
+    copy_text(k->id, sizeof k->id, cJSON_GetObjectItemCaseSensitive(obj, "id"));
+    copy_text(k->name, sizeof k->name, cJSON_GetObjectItemCaseSensitive(obj, "name"));
+    const cJSON *owner = cJSON_GetObjectItemCaseSensitive(obj, "created_by_email");
+    copy_text(k->owner, sizeof k->owner, owner ? owner : cJSON_GetObjectItemCaseSensitive(obj, "owner"));
+    char prefix[48] = "";
+    copy_text(prefix, sizeof prefix, cJSON_GetObjectItemCaseSensitive(obj, "prefix"));
+    if (*prefix)
+        snprintf(k->shown, sizeof k->shown, "%.8s…", prefix);
+    k->created_ms = time_field(obj, "created");
+    k->last_used_ms = time_field(obj, "last_used");
+    int64_t expiry = time_field(obj, "expiry_date");
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(obj, "status");
+    k->revoked = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "revoked")) ||
+                 (expiry >= 0 && expiry <= tg_now_ms()) ||
+                 (cJSON_IsString(status) && strcmp(status->valuestring, "active") != 0);
+}
+
+static int respan_list_keys(struct tg_gateway *gw, struct tg_key_list *out, struct tg_gateway_error *err)
+{
+    memset(err, 0, sizeof *err);
+    char url[2048];
+    join_url(gw->config.base_url, KEYS_PATH, url, sizeof url);
+    size_t origin = origin_length(gw->config.base_url);
+    for (int pages = 0; pages < 1000; pages++) {
+        struct tg_http_response resp;
+        if (tg_http_call(&gw->config.http, "GET", url, gw->config.api_key, NULL, true, &resp, err->message,
+                         sizeof err->message) != 0)
+            return -1;
+        if (resp.status < 200 || resp.status >= 300) {
+            describe_failure(gw, resp.status, resp.body, url, err);
+            tg_http_response_free(&resp);
+            return -1;
+        }
+        cJSON *doc = cJSON_ParseWithLength(resp.body, resp.len);
+        tg_http_response_free(&resp);
+        const cJSON *results = cJSON_GetObjectItemCaseSensitive(doc, "results");
+        if (!cJSON_IsArray(results)) {
+            cJSON_Delete(doc);
+            snprintf(err->message, sizeof err->message, "the gateway's key list has no \"results\" array");
+            return -1;
+        }
+        const cJSON *item;
+        cJSON_ArrayForEach(item, results) {
+            struct tg_gateway_key *k = tg_key_list_add(out);
+            if (!k) {
+                cJSON_Delete(doc);
+                snprintf(err->message, sizeof err->message, "out of memory");
+                return -1;
+            }
+            read_key(item, k);
+        }
+        const cJSON *next = cJSON_GetObjectItemCaseSensitive(doc, "next");
+        bool more = cJSON_IsString(next) && *next->valuestring;
+        if (more && (strncmp(next->valuestring, gw->config.base_url, origin) != 0 ||
+                     strlen(next->valuestring) >= sizeof url)) {
+            snprintf(err->message, sizeof err->message,
+                     "the gateway's next page is on another host: not sending the key there");
+            cJSON_Delete(doc);
+            return -1;
+        }
+        if (more)
+            snprintf(url, sizeof url, "%s", next->valuestring);
+        cJSON_Delete(doc);
+        if (!more)
+            return 0;
+    }
+    snprintf(err->message, sizeof err->message, "the gateway's key list does not end");
+    return -1;
+}
+
+/* Ids go into a URL path: only the characters ids are made of. */
+static int safe_id(const char *id)
+{
+    if (!*id)
+        return 0;
+    for (const char *p = id; *p; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+              *p == '_' || *p == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+static void describe_key_failure(const struct tg_gateway *gw, long status, const char *body, const char *key_id,
+                                 struct tg_gateway_error *err)
+{
+    if (status == 404) {
+        err->status = status;
+        snprintf(err->message, sizeof err->message, "the gateway has no key with id %.100s (HTTP 404)", key_id);
+        return;
+    }
+    if (status >= 500) {
+        err->status = status;
+        snprintf(err->message, sizeof err->message, "the gateway failed (HTTP %ld): try again later; it said %.150s",
+                 status, body ? body : "");
+        return;
+    }
+    describe_failure(gw, status, body, "", err);
+}
+
+static int key_call(struct tg_gateway *gw, const char *method, const char *key_id, const char *body,
+                    struct tg_gateway_error *err)
+{
+    char path[256], url[2048];
+    snprintf(path, sizeof path, "%s%s/", KEYS_PATH, key_id);
+    join_url(gw->config.base_url, path, url, sizeof url);
+    struct tg_http_response resp;
+    if (tg_http_call(&gw->config.http, method, url, gw->config.api_key, body, false, &resp, err->message,
+                     sizeof err->message) != 0) {
+        size_t n = strlen(err->message);
+        snprintf(err->message + n, sizeof err->message - n, ": the gateway did not answer; try again");
+        return -1;
+    }
+    int ok = resp.status >= 200 && resp.status < 300;
+    if (!ok)
+        describe_key_failure(gw, resp.status, resp.body, key_id, err);
+    err->status = resp.status;
+    tg_http_response_free(&resp);
+    return ok ? 0 : -1;
+}
+
+/* The documented way to cut a key off at once: its expiry set to now (its
+ * history stays). DELETE is inferred, so only on request. */
+static int respan_revoke_key(struct tg_gateway *gw, const char *key_id, int also_delete,
+                             struct tg_gateway_error *err)
+{
+    memset(err, 0, sizeof *err);
+    if (!safe_id(key_id)) {
+        snprintf(err->message, sizeof err->message, "'%.100s' is not a key id", key_id);
+        return -1;
+    }
+    char now[40], body[96];
+    tg_time_format_iso(tg_now_ms(), now, sizeof now);
+    snprintf(body, sizeof body, "{\"expiry_date\":\"%s\"}", now);
+    if (key_call(gw, "PATCH", key_id, body, err) != 0)
+        return -1;
+    return also_delete ? key_call(gw, "DELETE", key_id, NULL, err) : 0;
+}
+
 static const struct tg_gateway_ops respan_ops = {
     .name = "respan",
     .list_logs = respan_list_logs,
+    .list_keys = respan_list_keys,
+    .revoke_key = respan_revoke_key,
 };
 
 int tg_gateway_respan(struct tg_gateway *gw, const struct tg_gateway_config *config, char *err, size_t errlen)

@@ -59,6 +59,15 @@ static const char *const migrations[] = {
     "CREATE TABLE sync_state("
     "  source TEXT PRIMARY KEY, position TEXT NOT NULL, updated_ms INTEGER NOT NULL);"
     "PRAGMA user_version=2;",
+    /* 3: what the gateway says of each key */
+    "ALTER TABLE keys ADD COLUMN shown TEXT;"
+    "ALTER TABLE keys ADD COLUMN owner_hint TEXT;"
+    "ALTER TABLE keys ADD COLUMN created_ms INTEGER;"
+    "ALTER TABLE keys ADD COLUMN gateway_last_used_ms INTEGER;"
+    "ALTER TABLE keys ADD COLUMN gateway_seen_ms INTEGER;"
+    "CREATE INDEX audit_ts ON audit(ts_ms);"
+    "CREATE INDEX rollup_by_key ON rollup_hourly(key_id, hour);"
+    "PRAGMA user_version=3;",
 };
 
 enum statement {

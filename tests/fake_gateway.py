@@ -2,13 +2,19 @@
 """A fake Respan gateway for tests, on 127.0.0.1 only.
 
 Serves the log-list API (POST /api/request-logs/list/) from a JSON Lines file,
-oldest first, filtered by start_time / end_time and paged by page / page_size.
-Fails on demand and records every call:
+oldest first, filtered by start_time / end_time and paged by page / page_size,
+and the key APIs of both adapters over one set of keys:
+  Respan:  GET /api/temporary-keys/ (two a page, following "next"),
+           PATCH /api/temporary-keys/{id}/ (expiry_date), DELETE /api/temporary-keys/{id}/
+  LiteLLM: GET /key/list, POST /key/block {"key"}, POST /key/delete {"keys"}
+Fails on demand (every API call takes the next scripted step) and records every call:
 
   POST /_control  {"script": [{"status": 429, "retry_after": "1"}, {"status": 500},
                               {"malformed": true}, {"drop": true}, {"delay": 2.0}],
                    "api_key": "expected key"}          # each list call takes the next step
   POST /_logs     one log or an array: appended to the served logs
+  POST /_keys     [{"id", "name", "prefix", "owner", "created", "last_used"}, ...]: the keys
+  GET  /_keys     the keys, with "revoked" / "deleted" as the calls left them
   GET  /_calls    [{"method", "path", "headers", "body"}, ...] of the API calls
 
 Usage: fake_gateway.py [--logs FILE] [--api-key KEY]; prints "port N" when ready.
@@ -22,6 +28,8 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LIST_PATH = "/api/request-logs/list/"
+KEYS_PATH = "/api/temporary-keys/"
+KEYS_PAGE = 2
 
 
 def parse_time(text):
@@ -45,6 +53,7 @@ class State:
         self.api_key = api_key
         self.script = []
         self.calls = []
+        self.keys = []
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -72,8 +81,16 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/_calls":
             with self.state.lock:
                 return self.reply(200, self.state.calls)
-        self.record(b"")
-        self.reply(404, {"detail": "Not found."})
+        if self.path == "/_keys":
+            with self.state.lock:
+                return self.reply(200, self.state.keys)
+        self.api(b"")
+
+    def do_PATCH(self):
+        self.api(self.read_body())
+
+    def do_DELETE(self):
+        self.api(self.read_body())
 
     def do_POST(self):
         body = self.read_body()
@@ -89,9 +106,15 @@ class Handler(BaseHTTPRequestHandler):
             with self.state.lock:
                 self.state.logs.extend(doc if isinstance(doc, list) else [doc])
             return self.reply(200, {"ok": True})
+        if self.path == "/_keys":
+            with self.state.lock:
+                self.state.keys = [dict(k, revoked=False, deleted=False, blocked=False) for k in json.loads(body)]
+            return self.reply(200, {"ok": True})
+        self.api(body)
+
+    def api(self, body):
+        """An API call: recorded, then the scripted step, then the real answer."""
         self.record(body)
-        if self.path != LIST_PATH:
-            return self.reply(404, {"detail": "Not found."})
         step = {}
         with self.state.lock:
             if self.state.script:
@@ -109,7 +132,73 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(step["status"], {"detail": "scripted failure"}, headers=headers)
         if step.get("malformed"):
             return self.reply(200, raw=b'{"results": [ {"unique_id": "trunc')
-        self.list_logs(json.loads(body or b"{}"))
+        path = self.path.split("?")[0]
+        query = dict(p.split("=", 1) for p in self.path.split("?", 1)[1].split("&")) if "?" in self.path else {}
+        if self.command == "POST" and path == LIST_PATH:
+            return self.list_logs(json.loads(body or b"{}"))
+        if self.command == "GET" and path == KEYS_PATH:
+            return self.respan_keys(int(query.get("page", 1)))
+        if self.command in ("PATCH", "DELETE") and path.startswith(KEYS_PATH) and path.endswith("/"):
+            return self.respan_key_change(path[len(KEYS_PATH):-1], body)
+        if self.command == "GET" and path == "/key/list":
+            return self.litellm_keys()
+        if self.command == "POST" and path in ("/key/block", "/key/delete"):
+            return self.litellm_change(path, json.loads(body or b"{}"))
+        self.reply(404, {"detail": "Not found."})
+
+    def live_keys(self):
+        return [k for k in self.state.keys if not k["deleted"]]
+
+    def respan_keys(self, page):
+        with self.state.lock:
+            keys = self.live_keys()
+        chunk = keys[(page - 1) * KEYS_PAGE: page * KEYS_PAGE]
+        base = f"http://127.0.0.1:{self.server.server_port}{KEYS_PATH}"
+        results = [{"id": k["id"], "name": k["name"], "prefix": k.get("prefix"), "created": k.get("created"),
+                    "last_used": k.get("last_used"), "created_by_email": k.get("owner"),
+                    "expiry_date": k.get("expiry_date"), "revoked": k["revoked"], "is_test": False}
+                   for k in chunk]
+        more = page * KEYS_PAGE < len(keys)
+        self.reply(200, {"results": results, "count": len(keys), "current_filters": {},
+                         "next": f"{base}?page={page + 1}" if more else None,
+                         "previous": f"{base}?page={page - 1}" if page > 1 else None})
+
+    def respan_key_change(self, key_id, body):
+        with self.state.lock:
+            key = next((k for k in self.live_keys() if k["id"] == key_id), None)
+            if key is None:
+                return self.reply(404, {"detail": "Not found."})
+            if self.command == "DELETE":
+                key["deleted"] = True
+                return self.reply(204, raw=b"")
+            doc = json.loads(body or b"{}")
+            if "expiry_date" in doc:
+                key["expiry_date"] = doc["expiry_date"]
+                key["revoked"] = True
+            return self.reply(200, {"id": key["id"], "name": key["name"], "expiry_date": key.get("expiry_date")})
+
+    def litellm_keys(self):
+        with self.state.lock:
+            keys = self.live_keys()
+        self.reply(200, {"keys": [{"token": k["id"], "key_alias": k["name"],
+                                   "key_name": "sk-..." + k["id"][-4:], "user_id": k.get("owner"),
+                                   "created_at": k.get("created"), "blocked": k["blocked"] or k["revoked"]}
+                                  for k in keys],
+                         "total_count": len(keys), "current_page": 1, "total_pages": 1})
+
+    def litellm_change(self, path, doc):
+        with self.state.lock:
+            ids = doc.get("keys", []) if path == "/key/delete" else [doc.get("key")]
+            found = [k for k in self.live_keys() if k["id"] in ids]
+            if not found:
+                return self.reply(404, {"error": {"message": "key not found"}})
+            for k in found:
+                if path == "/key/delete":
+                    k["deleted"] = True
+                else:
+                    k["blocked"] = True
+                    k["revoked"] = True
+        self.reply(200, {"deleted_keys": ids} if path == "/key/delete" else {"token": ids[0], "blocked": True})
 
     def list_logs(self, req):
         start, end = parse_time(req.get("start_time")), parse_time(req.get("end_time"))

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
+#include "gateway.h"
 #include "pricing.h"
 #include "store.h"
 
@@ -35,6 +37,29 @@ int cli_open_store(const struct cli_common *common, int flags, struct tg_store *
 
 /* The built-in table, then pricing.json in the config dir, then --pricing. */
 int cli_load_pricing(const struct cli_common *common, struct tg_pricing **pricing);
+
+/* A gateway adapter set up from the config file and the environment (which
+ * wins): RESPAN_BASE_URL / RESPAN_API_KEY, or LITELLM_BASE_URL /
+ * LITELLM_MASTER_KEY. name: "respan", "litellm", or NULL for the config's
+ * choice (default respan). */
+struct cli_gateway {
+    struct tg_gateway gw;
+    struct tg_config config;
+};
+
+struct cli_gateway_options {
+    const char *name;
+    const char *cacert;
+    volatile int *cancel;
+    void (*on_retry)(void *ctx, int attempt, long wait_ms, const char *why);
+};
+
+int cli_open_gateway(const struct cli_common *common, const struct cli_gateway_options *options,
+                     struct cli_gateway *out);
+void cli_close_gateway(struct cli_gateway *gateway);
+
+/* $USER, for the audit log. */
+const char *cli_actor(void);
 
 /* "1,234,567" */
 void cli_format_count(int64_t v, char *buf, size_t len);

@@ -8,7 +8,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gateway_respan.h"
 #include "sanitize.h"
 #include "sync.h"
 #include "timeutil.h"
@@ -173,18 +172,10 @@ int cmd_sync(int argc, char **argv, struct cli_common *common)
     int rc = parse_args(argc, argv, common, &a);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
-    const char *base = getenv("RESPAN_BASE_URL");
-    struct tg_gateway_config config = {
-        .base_url = base && *base ? base : TG_RESPAN_DEFAULT_BASE_URL,
-        .api_key = getenv("RESPAN_API_KEY"),
-        .http = {.cacert = a.cacert, .cancel = &stop_requested, .on_retry = on_retry},
-    };
-    struct tg_gateway gw;
-    char err[512];
-    if (tg_gateway_respan(&gw, &config, err, sizeof err) != 0)
-        return cli_error(common, "%s", err);
-    if (tg_http_global_init() != 0)
-        return cli_error(common, "cannot initialise libcurl");
+    struct cli_gateway_options gopt = {"respan", a.cacert, &stop_requested, on_retry};
+    struct cli_gateway gateway;
+    if ((rc = cli_open_gateway(common, &gopt, &gateway)) != 0)
+        return rc;
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
@@ -195,8 +186,9 @@ int cmd_sync(int argc, char **argv, struct cli_common *common)
     if (rc == 0)
         rc = cli_open_store(common, 0, &store);
     if (rc == 0)
-        rc = run(common, &a, &gw, store, pricing);
+        rc = run(common, &a, &gateway.gw, store, pricing);
     tg_store_close(store);
     tg_pricing_free(pricing);
+    cli_close_gateway(&gateway);
     return rc;
 }

@@ -4,9 +4,12 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_audit.h"
 #include "cmd_collect.h"
 #include "cmd_demo.h"
 #include "cmd_import.h"
+#include "cmd_keys.h"
+#include "cmd_offboard.h"
 #include "cmd_report.h"
 #include "cmd_sync.h"
 
@@ -25,6 +28,9 @@ static const struct command commands[] = {
     {"import", cmd_import, cmd_import_usage, "Store request logs from JSON Lines / JSON files"},
     {"report", cmd_report, cmd_report_usage, "Spend by developer, key, model, day or hour"},
     {"sync", cmd_sync, cmd_sync_usage, "Pull logs from the gateway's log API, resumably"},
+    {"keys", cmd_keys, cmd_keys_usage, "List gateway keys with spend; revoke one"},
+    {"offboard", cmd_offboard, cmd_offboard_usage, "Revoke every key of a developer who leaves"},
+    {"audit", cmd_audit, cmd_audit_usage, "Who revoked which key, when, and the result"},
     {"collect", cmd_collect, cmd_collect_usage, "Run the HTTP collector the gateway pushes logs to"},
     {"demo", cmd_demo, cmd_demo_usage, "Write a synthetic team history into the db"},
 };

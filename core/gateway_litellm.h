@@ -1,0 +1,13 @@
+/* The LiteLLM proxy adapter of the gateway interface (keys only: LiteLLM's
+ * spend logs are not synced). */
+#ifndef TG_GATEWAY_LITELLM_H
+#define TG_GATEWAY_LITELLM_H
+
+#include <stddef.h>
+
+#include "gateway.h"
+
+/* base_url is the proxy's root (LITELLM_BASE_URL), api_key its master key. */
+int tg_gateway_litellm(struct tg_gateway *gw, const struct tg_gateway_config *config, char *err, size_t errlen);
+
+#endif
