@@ -121,7 +121,8 @@ def test_list_merges_gateway_and_logs(env):
     expect(rc == 0 and "not at gateway" in out and "Pf0xYz0a" in out and "$2.50" in out, out)
     expect(all(len(l) <= 100 for l in out.splitlines()), out)
     rc, out, _ = env.run("keys", "--format", "csv", "--offline")
-    expect(out.startswith("name,id,prefix,owner,") and out.count("\n") == 6, out)
+    expect(out.startswith("name,id,prefix,owner,created,") and out.count("\n") == 6, out)
+    expect(",2026-10-01T09:00:00Z," in out, out)
 
 
 @keys_env

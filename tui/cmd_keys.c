@@ -18,7 +18,8 @@ const char cmd_keys_usage[] =
     "       tollgate keys revoke KEY [--reason TEXT] [--yes] [--delete] [--gateway respan|litellm]\n"
     "\n"
     "list: every key the gateway lists and every key seen in logs: name, prefix (never\n"
-    "the whole key), owner, last use, requests and spend over the last 30 days, status.\n"
+    "the whole key), owner, last use, requests and spend over the last 30 days, status\n"
+    "(--format csv / json add the gateway's id and the creation time).\n"
     "Keys seen in logs that the gateway does not list are flagged. --offline skips the\n"
     "gateway. The gateway comes from RESPAN_API_KEY / RESPAN_BASE_URL (or LITELLM_*),\n"
     "or $XDG_CONFIG_HOME/tollgate/config (refused unless only you can read it).\n"
@@ -126,10 +127,12 @@ static void csv_text(const char *s)
 
 static void print_csv(const struct tg_key_rows *rows)
 {
-    printf("name,id,prefix,owner,last_used,requests_30d,spend_30d,status,in_logs,at_gateway\n");
+    printf("name,id,prefix,owner,created,last_used,requests_30d,spend_30d,status,in_logs,at_gateway\n");
     for (size_t i = 0; i < rows->count; i++) {
         const struct tg_key_row *k = &rows->rows[i];
-        char last[40] = "", spend[40];
+        char created[40] = "", last[40] = "", spend[40];
+        if (k->created_ms >= 0)
+            tg_time_format_iso(k->created_ms, created, sizeof created);
         if (k->last_used_ms >= 0)
             tg_time_format_iso(k->last_used_ms, last, sizeof last);
         tg_nanos_format_plain(k->spend_30d, spend, sizeof spend);
@@ -137,7 +140,7 @@ static void print_csv(const struct tg_key_rows *rows)
         csv_text(k->key_id); putchar(',');
         csv_text(k->shown); putchar(',');
         csv_text(k->owner);
-        printf(",%s,%lld,%s,%s,%s,%s\n", last, (long long)k->requests_30d, spend, status_of(k),
+        printf(",%s,%s,%lld,%s,%s,%s,%s\n", created, last, (long long)k->requests_30d, spend, status_of(k),
                k->in_logs ? "yes" : "no", !k->gateway_known ? "" : k->at_gateway ? "yes" : "no");
     }
 }
