@@ -27,7 +27,7 @@ SAN_CORE := $(CORE_SRC:%.c=build/asan/%.o) build/asan/core/pricing_builtin.o
 SAN_OBJ  := $(SAN_CORE) $(TUI_SRC:%.c=build/asan/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 
-.PHONY: all test unit demo bench install uninstall clean deps
+.PHONY: all test unit demo bench fuzz install uninstall clean deps
 
 all: build/tollgate
 
@@ -79,6 +79,18 @@ build/bench/loadgen: bench/loadgen.c
 bench: build/tollgate build/bench/baseline build/bench/loadgen
 	bash bench/run.sh
 	bash bench/collector.sh
+
+# libFuzzer on the log parser, the array splitter, time arguments and the
+# sanitiser (needs clang); FUZZ_SECONDS=60 by default. Not part of `make test`.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := tests/fuzz/fuzz_log.c core/logmodel.c core/jsonsplit.c core/sanitize.c core/timeutil.c \
+            core/utf8.c core/strbuf.c core/money.c
+fuzz:
+	@mkdir -p build/fuzz/corpus
+	clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Icore $(FUZZ_SRC) \
+	    -lcjson -lcrypto -lm -o build/fuzz/fuzz_log
+	cp tests/data/*.json* build/fuzz/corpus/
+	build/fuzz/fuzz_log -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus
 
 install: build/tollgate
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/tollgate
