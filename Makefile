@@ -4,9 +4,9 @@
 CC       ?= gcc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
-PKGS     := sqlite3 libcjson libzstd libcrypto libmicrohttpd libcurl
+PKGS     := sqlite3 libcjson libzstd libcrypto libmicrohttpd libcurl ncursesw
 DEB_PKGS := build-essential pkg-config libsqlite3-dev libcjson-dev libzstd-dev libssl-dev \
-            libcurl4-openssl-dev libmicrohttpd-dev libncurses-dev libcmocka-dev sqlite3 python3 tmux
+            libcurl4-openssl-dev libmicrohttpd-dev libncurses-dev libcmocka-dev sqlite3 python3 tmux bsdutils
 
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0-dev)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -14,7 +14,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Icore -Itui \
              -DTOLLGATE_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lcjson -lzstd -lcrypto -lmicrohttpd -lcurl) -lm -lpthread
+LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lcjson -lzstd -lcrypto -lmicrohttpd -lcurl -lncursesw) -lm -lpthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 CORE_SRC := $(wildcard core/*.c)
@@ -63,10 +63,13 @@ unit: $(UNIT_BIN)
 test: build/asan/tollgate $(UNIT_BIN)
 	@bash tests/run.sh
 
+# Opens the screens on a synthetic month of team traffic (the spend report
+# when there is no terminal).
 demo: build/tollgate
 	@rm -f build/demo.db build/demo.db-wal build/demo.db-shm
 	build/tollgate --db build/demo.db demo
-	build/tollgate --db build/demo.db report --by developer
+	@if [ -t 0 ] && [ -t 1 ]; then build/tollgate --db build/demo.db; \
+	 else build/tollgate --db build/demo.db report --by developer; fi
 
 build/bench/baseline: bench/baseline.c
 	@mkdir -p $(dir $@)

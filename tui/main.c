@@ -12,6 +12,7 @@
 #include "cmd_offboard.h"
 #include "cmd_report.h"
 #include "cmd_sync.h"
+#include "cmd_ui.h"
 
 #ifndef TOLLGATE_VERSION
 #define TOLLGATE_VERSION "0.1.0-dev"
@@ -25,6 +26,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"ui", cmd_ui, cmd_ui_usage, "The screens (also with no command)"},
     {"import", cmd_import, cmd_import_usage, "Store request logs from JSON Lines / JSON files"},
     {"report", cmd_report, cmd_report_usage, "Spend by developer, key, model, day or hour"},
     {"sync", cmd_sync, cmd_sync_usage, "Pull logs from the gateway's log API, resumably"},
@@ -103,9 +105,10 @@ int main(int argc, char **argv)
     int first = global_options(argc, argv, &common);
     if (first < 0)
         return EXIT_FAILED;
-    if (first >= argc) {
-        print_help(stderr);
-        return EXIT_FAILED;
+    if (first >= argc) { /* no command: the screens */
+        common.prog = "tollgate";
+        char *ui_argv[] = {(char *)"ui", NULL};
+        return cmd_ui(1, ui_argv, &common);
     }
     const char *name = argv[first];
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {

@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""The screens, driven in tmux (send-keys, capture-pane) on a db the test builds."""
+import json
+import os
+import subprocess
+import time
+
+from harness import BIN, expect, main
+
+HOSTILE = {
+    "unique_id": "hostile-1", "timestamp": "2026-11-24T09:59:00Z", "model": "gpt-5.5",
+    "customer_identifier": "mallory\u001b[38;5;196mRED", "organization_key_name": "k\u001b]2;PWNED\u0007",
+    "prompt_tokens": 10, "completion_tokens": 5, "cost": 0.01,
+    "prompt_messages": [{"role": "user",
+                         "content": "copy this\u001b]52;c;ZXZpbA==\u0007 then \u001b[2J\u001b[H clear 山田 🚀"}],
+    "completion_message": {"role": "assistant", "content": "done\u009b31m"},
+}
+
+
+class Tui:
+    def __init__(self, d, width=80, height=24, env=None, record=None):
+        self.dir = d
+        self.db = os.path.join(d, "t.db")
+        self.sock = f"tg-{os.getpid()}-{time.monotonic_ns()}"
+        if not os.path.exists(self.db):
+            self.prepare()
+        envs = " ".join(f"{k}={v}" for k, v in {"TOLLGATE_NOW": "2026-11-24T10:00:00Z", "LANG": "C.UTF-8",
+                                                  "TERM": "xterm-256color", **(env or {})}.items())
+        cmd = f"env {envs} {BIN} --db {self.db}"
+        if record:
+            cmd = f"script -q -e -c '{cmd}' {record}"
+        self.tmux("new-session", "-d", "-x", str(width), "-y", str(height), cmd)
+        self.wait_for("help")
+
+    def prepare(self):
+        env = dict(os.environ, TOLLGATE_NOW="2026-11-24T10:00:00Z")
+        subprocess.run([BIN, "--db", self.db, "demo", "--requests", "3000"], check=True, env=env,
+                       capture_output=True)
+        p = subprocess.run([BIN, "--db", self.db, "import", "-"], input=(json.dumps(HOSTILE) + "\n").encode(),
+                           env=env, capture_output=True)
+        expect(p.returncode == 0, p.stderr)
+
+    def tmux(self, *args):
+        return subprocess.run(["tmux", "-L", self.sock, "-f", "/dev/null", *args], capture_output=True, text=True,
+                              timeout=30)
+
+    def keys(self, *keys):
+        self.tmux("send-keys", *keys)
+
+    def screen(self, escapes=False):
+        return self.tmux("capture-pane", "-p", *(["-e"] if escapes else [])).stdout
+
+    def wait_for(self, text, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            s = self.screen()
+            if text in s:
+                return s
+            time.sleep(0.05)
+        raise AssertionError(f"{text!r} never appeared:\n{self.screen()}")
+
+    def close(self):
+        self.keys("q")
+        time.sleep(0.2)
+        self.tmux("kill-server")
+
+
+def tui_test(**kw):
+    def wrap(fn):
+        def run(d):
+            t = Tui(d, **kw)
+            try:
+                fn(t)
+            finally:
+                t.close()
+        run.__name__ = fn.__name__
+        return run
+    return wrap
+
+
+@tui_test()
+def test_overview_at_80x24(t):
+    s = t.wait_for("TOP DEVELOPERS")
+    expect("Spend $" in s and "requests 3,001" in s and "cache hits" in s, s)
+    expect("30d |" in s.splitlines()[-1] or "30d |" in s, s)
+    expect(all(len(line) <= 80 for line in s.splitlines()), s)
+
+
+@tui_test()
+def test_tables_and_tab(t):
+    t.keys("2")
+    s = t.wait_for("DEVELOPER ")
+    expect("alice" in s and "SPEND" in s, s)
+    t.keys("Tab")
+    s = t.wait_for("[3 Keys]")
+    expect("alice-laptop" in s or "alice-ci" in s, s)
+    t.keys("4")
+    s = t.wait_for("MODEL ")
+    expect("claude-sonnet-4-5" in s, s)
+
+
+@tui_test()
+def test_request_detail_and_back(t):
+    t.keys("5")
+    t.wait_for("LATNCY")
+    t.keys("Down", "Down")
+    before = t.screen()
+    t.keys("Enter")
+    s = t.wait_for("PROMPT")
+    expect("developer" in s and "cost" in s, s)
+    t.keys("NPage", "NPage", "NPage")
+    t.keys("Escape")
+    s = t.wait_for("LATNCY")
+    expect(s == before, "the cursor moved:\n" + before + "\n---\n" + s)
+
+
+@tui_test()
+def test_window_cycle_and_help(t):
+    t.keys("w")
+    s = t.wait_for(" all |")
+    t.keys("w")
+    t.wait_for(" 1h |")
+    t.keys("?")
+    s = t.wait_for("cycle the time window")
+    expect("switch screen" in s, s)
+
+
+@tui_test()
+def test_resize(t):
+    t.keys("5")
+    t.wait_for("LATNCY")
+    t.tmux("resize-window", "-x", "200", "-y", "60")
+    time.sleep(0.5)
+    s = t.screen()
+    expect(len([l for l in s.splitlines() if l.startswith("11-")]) > 40, s)
+    t.tmux("resize-window", "-x", "80", "-y", "24")
+    time.sleep(0.5)
+    s = t.screen()
+    expect(all(len(l) <= 80 for l in s.splitlines()) and "LATNCY" in s, s)
+
+
+@tui_test(env={"NO_COLOR": "1"})
+def test_no_color(t):
+    s = t.screen(escapes=True)
+    expect("\x1b[36m" not in s and "\x1b[38;5;6m" not in s, repr(s[:300]))
+
+
+def test_hostile_log_is_shown_as_text(d):
+    raw = os.path.join(d, "raw.out")
+    t = Tui(d, record=raw)
+    try:
+        t.keys("5")
+        t.wait_for("LATNCY")
+        s = t.screen()
+        expect("mallory\\x" in s and "k\\x1b]2;PW" in s, s)
+        t.keys("Enter")
+        s = t.wait_for("PROMPT")
+        t.keys("NPage")
+        s = t.wait_for("copy this")
+        expect("\\x1b]52;c;ZXZpbA==\\x07" in s and "\\x1b[2J\\x1b[H" in s, s)
+        expect("山田 🚀" in s, s)
+    finally:
+        t.close()
+    with open(raw, "rb") as f:
+        out = f.read()
+    for payload in (b"\x1b]52;", b"\x1b]2;PWNED", b"\x1b[38;5;196mRED", b"\xc2\x9b31m"):
+        expect(payload not in out, f"{payload!r} reached the terminal")
+
+
+def test_needs_a_terminal(d):
+    p = subprocess.run([BIN, "--db", os.path.join(d, "none.db"), "ui"], capture_output=True, timeout=30)
+    expect(p.returncode == 2, p.returncode)
+    db = os.path.join(d, "t.db")
+    subprocess.run([BIN, "--db", db, "demo", "--requests", "10"], capture_output=True, check=True)
+    p = subprocess.run([BIN, "--db", db], capture_output=True, stdin=subprocess.DEVNULL, timeout=30)
+    expect(p.returncode == 2 and b"need a terminal" in p.stderr, p.stderr)
+
+
+if __name__ == "__main__":
+    main("tui", globals())

@@ -1,0 +1,45 @@
+#include "cmd_ui.h"
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "paths.h"
+#include "ui.h"
+
+const char cmd_ui_usage[] =
+    "usage: tollgate [ui] [--db PATH]\n"
+    "\n"
+    "The screens: Overview, Developers, Keys, Models and Requests over a time window,\n"
+    "and any request's prompt and response. Press ? inside for every key. Everything\n"
+    "that comes from a log is shown with control characters escaped. NO_COLOR turns\n"
+    "colour off. The db is opened read-only and the screens follow new logs.\n";
+
+int cmd_ui(int argc, char **argv, struct cli_common *common)
+{
+    static const struct option options[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (cli_common_option(common, opt, optarg))
+            continue;
+        if (opt == 'h') {
+            fputs(cmd_ui_usage, stdout);
+            return 0;
+        }
+        fputs(cmd_ui_usage, stderr);
+        return EXIT_FAILED;
+    }
+    char path[4096], err[256];
+    if (!common->db_path) {
+        if (tg_paths_default_db(path, sizeof path, err, sizeof err) != 0)
+            return cli_error(common, "%s", err);
+        common->db_path = path;
+    }
+    struct tg_store *store;
+    int rc = cli_open_store(common, TG_STORE_READ_ONLY, &store);
+    if (rc != 0)
+        return rc;
+    struct ui_options uo = {common->db_path};
+    rc = ui_run(store, &uo);
+    tg_store_close(store);
+    return rc;
+}

@@ -1,0 +1,508 @@
+#define _XOPEN_SOURCE_EXTENDED 1
+#include "ui.h"
+
+#include <locale.h>
+#include <ncurses.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include "browse.h"
+#include "cli.h"
+#include "sanitize.h"
+#include "spend.h"
+#include "timeutil.h"
+
+#define HOUR_MS 3600000LL
+#define DAY_MS 86400000LL
+#define PAGE_MAX 512
+
+enum view { SCREEN_OVERVIEW, SCREEN_DEVELOPERS, SCREEN_KEYS, SCREEN_MODELS, SCREEN_REQUESTS, NSCREENS };
+static const char *const screen_names[NSCREENS] = {"Overview", "Developers", "Keys", "Models", "Requests"};
+
+static const struct {
+    const char *label;
+    int64_t span_ms; /* 0 = all */
+} windows[] = {{"1h", HOUR_MS}, {"24h", DAY_MS}, {"7d", 7 * DAY_MS}, {"30d", 30 * DAY_MS}, {"all", 0}};
+#define NWINDOWS ((int)(sizeof windows / sizeof windows[0]))
+
+struct ui {
+    struct tg_store *store;
+    const struct ui_options *opt;
+    enum view screen;
+    int window;
+    bool colour;
+    int cursor[NSCREENS]; /* table screens: selected row */
+    int top[NSCREENS];    /* first row shown */
+    struct tg_spend_report table; /* the spend table of the current screen */
+    bool table_loaded;
+    /* requests: a page of rows from an anchor, newest first */
+    struct tg_request_row page[PAGE_MAX];
+    int page_count;
+    /* detail view, on top of the current screen */
+    bool in_detail, in_help;
+    struct tg_detail detail;
+    int detail_top;
+    char status[256];
+    int64_t data_version;
+    bool quit;
+};
+
+/* Every key, with what it does: the help screen is drawn from this table. */
+static const struct {
+    const char *keys, *what;
+} bindings[] = {
+    {"1-5, Tab", "switch screen: Overview, Developers, Keys, Models, Requests"},
+    {"w", "cycle the time window: 1h, 24h, 7d, 30d, all"},
+    {"Up/Down, j/k", "move"},
+    {"PgUp/PgDn, Home/End", "move a page, to the first / last"},
+    {"Enter", "open the request's detail (Requests)"},
+    {"Esc, q", "back from detail or help; q on a screen quits"},
+    {"?", "this help"},
+};
+
+static int64_t window_since(const struct ui *ui)
+{
+    int64_t span = windows[ui->window].span_ms;
+    return span ? tg_now_ms() - span : 0;
+}
+
+/* Draws UTF-8 text in at most `cols` terminal columns (wide characters count
+ * two), so CJK and emoji never push a table out of line. */
+static int draw_text(int y, int x, const char *text, int cols)
+{
+    mbstate_t state;
+    memset(&state, 0, sizeof state);
+    int used = 0;
+    const char *p = text;
+    move(y, x);
+    while (*p && used < cols) {
+        wchar_t wc;
+        size_t n = mbrtowc(&wc, p, MB_CUR_MAX, &state);
+        if (n == 0 || n == (size_t)-1 || n == (size_t)-2)
+            break;
+        int w = wcwidth(wc);
+        if (w < 0)
+            w = 1, wc = L'?';
+        if (used + w > cols)
+            break;
+        addnwstr(&wc, 1);
+        used += w;
+        p += n;
+    }
+    return used;
+}
+
+static void draw_padded(int y, int x, const char *text, int cols)
+{
+    int used = draw_text(y, x, text, cols);
+    for (; used < cols; used++)
+        addch(' ');
+}
+
+static void free_table(struct ui *ui)
+{
+    if (ui->table_loaded)
+        tg_spend_report_free(&ui->table);
+    ui->table_loaded = false;
+}
+
+static enum tg_spend_by by_for(enum view s)
+{
+    return s == SCREEN_DEVELOPERS ? TG_BY_DEVELOPER : s == SCREEN_KEYS ? TG_BY_KEY : TG_BY_MODEL;
+}
+
+static void load_table(struct ui *ui, enum tg_spend_by by)
+{
+    free_table(ui);
+    struct tg_spend_filter f = {window_since(ui), TG_SPEND_OPEN, NULL, NULL, NULL};
+    char err[256];
+    if (tg_spend_query(ui->store, by, &f, 0, &ui->table, err, sizeof err) == 0)
+        ui->table_loaded = true;
+    else
+        snprintf(ui->status, sizeof ui->status, "%s", err);
+}
+
+static void load_requests(struct ui *ui, int64_t before_ts, int64_t before_id)
+{
+    char err[256];
+    int n = tg_browse_requests(ui->store, window_since(ui), INT64_MAX, before_ts, before_id, ui->page,
+                               LINES > 4 ? (LINES - 4 < PAGE_MAX ? LINES - 4 : PAGE_MAX) : 1, err, sizeof err);
+    if (n < 0)
+        snprintf(ui->status, sizeof ui->status, "%s", err);
+    ui->page_count = n < 0 ? 0 : n;
+}
+
+static void reload(struct ui *ui)
+{
+    if (ui->screen == SCREEN_REQUESTS)
+        load_requests(ui, INT64_MAX, INT64_MAX);
+    else if (ui->screen == SCREEN_OVERVIEW)
+        load_table(ui, TG_BY_DEVELOPER);
+    else
+        load_table(ui, by_for(ui->screen));
+}
+
+static void draw_header(struct ui *ui)
+{
+    if (ui->colour)
+        attron(COLOR_PAIR(1));
+    move(0, 0);
+    clrtoeol();
+    int x = draw_text(0, 0, "tollgate ", COLS);
+    for (int s = 0; s < NSCREENS && x < COLS; s++) {
+        char label[32];
+        snprintf(label, sizeof label, s == (int)ui->screen ? "[%d %s]" : " %d %s ", s + 1, screen_names[s]);
+        if (s == (int)ui->screen)
+            attron(A_BOLD);
+        x += draw_text(0, x, label, COLS - x);
+        attroff(A_BOLD);
+    }
+    if (ui->colour)
+        attroff(COLOR_PAIR(1));
+}
+
+/* The status bar: the window and how fresh the data is (the collector's
+ * liveness), then the keys that matter here, or a message. */
+static void draw_status(struct ui *ui)
+{
+    char ago[32] = "no logs", line[320];
+    int64_t newest = tg_browse_newest_ms(ui->store);
+    if (newest >= 0) {
+        int64_t s = (tg_now_ms() - newest) / 1000;
+        if (s < 0)
+            s = 0;
+        if (s < 120) snprintf(ago, sizeof ago, "newest %llds ago", (long long)s);
+        else if (s < 7200) snprintf(ago, sizeof ago, "newest %lldm ago", (long long)(s / 60));
+        else if (s < 172800) snprintf(ago, sizeof ago, "newest %lldh ago", (long long)(s / 3600));
+        else snprintf(ago, sizeof ago, "newest %lldd ago", (long long)(s / 86400));
+    }
+    const char *hint = ui->in_detail ? "Esc back  Up/Down/PgUp/PgDn scroll  ? help"
+                                     : "? help  q quit  w window  1-5 Tab screens  Enter open";
+    snprintf(line, sizeof line, " %s | %s | %s", windows[ui->window].label, ago, ui->status[0] ? ui->status : hint);
+    attron(A_REVERSE);
+    draw_padded(LINES - 1, 0, line, COLS);
+    attroff(A_REVERSE);
+}
+
+/* A share bar of `width` cells for part / whole. */
+static void draw_bar(int y, int x, int64_t part, int64_t whole, int width)
+{
+    int n = whole > 0 ? (int)((double)part / (double)whole * width + 0.5) : 0;
+    move(y, x);
+    for (int i = 0; i < width; i++)
+        addch(i < n ? '#' : ' ');
+}
+
+/* Developers, Keys, Models: one column description drives every table. */
+static void draw_spend_table(struct ui *ui, int y0, int height, const char *title, bool selectable)
+{
+    if (!ui->table_loaded)
+        return;
+    const struct tg_spend_report *t = &ui->table;
+    int name_w = COLS - 62 > 12 ? COLS - 62 : 12;
+    if (name_w > 40)
+        name_w = 40;
+    attron(A_BOLD);
+    draw_padded(y0, 0, title, name_w);
+    mvprintw(y0, name_w, " %-12s %10s %9s %8s %8s %7s", "SHARE", "SPEND", "REQUESTS", "TOKENS", "ERRORS", "P95");
+    attroff(A_BOLD);
+    int *cursor = &ui->cursor[ui->screen], *top = &ui->top[ui->screen];
+    if (*cursor >= (int)t->count)
+        *cursor = t->count ? (int)t->count - 1 : 0;
+    if (*cursor < *top)
+        *top = *cursor;
+    if (*cursor >= *top + height - 1)
+        *top = *cursor - height + 2;
+    for (int i = 0; i < height - 1 && *top + i < (int)t->count; i++) {
+        const struct tg_spend_row *r = &t->rows[*top + i];
+        int y = y0 + 1 + i;
+        bool selected = selectable && *top + i == *cursor;
+        if (selected)
+            attron(A_REVERSE);
+        char name[256], spend[32], reqs[32], tokens[32], errors[32], p95[32];
+        tg_sanitize(r->name, name, sizeof name);
+        tg_nanos_format_human(r->cost, spend, sizeof spend);
+        cli_format_count(r->requests, reqs, sizeof reqs);
+        cli_format_tokens(r->total_tokens, tokens, sizeof tokens);
+        snprintf(errors, sizeof errors, "%.1f%%", r->requests ? 100.0 * (double)r->errors / (double)r->requests : 0.0);
+        cli_format_ms(tg_latency_quantile_ms(&r->latency, 0.95), p95, sizeof p95);
+        draw_padded(y, 0, name, name_w);
+        addch(' ');
+        draw_bar(y, name_w + 1, r->cost, t->total.cost, 12);
+        mvprintw(y, name_w + 13, " %10s %9s %8s %8s %7s", spend, reqs, tokens, errors, p95);
+        clrtoeol();
+        if (selected)
+            attroff(A_REVERSE);
+    }
+}
+
+static void draw_overview(struct ui *ui)
+{
+    if (!ui->table_loaded)
+        return;
+    const struct tg_spend_row *t = &ui->table.total;
+    char spend[32], est[32], reqs[32], tokens[32], p50[32], p95[32];
+    tg_nanos_format_human(t->cost, spend, sizeof spend);
+    tg_nanos_format_human(t->cost_estimated, est, sizeof est);
+    cli_format_count(t->requests, reqs, sizeof reqs);
+    cli_format_tokens(t->total_tokens, tokens, sizeof tokens);
+    cli_format_ms(tg_latency_quantile_ms(&t->latency, 0.5), p50, sizeof p50);
+    cli_format_ms(tg_latency_quantile_ms(&t->latency, 0.95), p95, sizeof p95);
+    double error_rate = t->requests ? 100.0 * (double)t->errors / (double)t->requests : 0;
+    double cache = t->prompt_tokens ? 100.0 * (double)t->cache_read_tokens / (double)t->prompt_tokens : 0;
+    attron(A_BOLD);
+    mvprintw(2, 0, "Spend %s", spend);
+    attroff(A_BOLD);
+    printw("  (estimated %s", est);
+    if (t->unpriced)
+        printw(", %lld unpriced", (long long)t->unpriced);
+    printw(")  requests %s  tokens %s", reqs, tokens);
+    mvprintw(3, 0, "errors %.1f%%  cache hits %.0f%% of prompt  latency p50 %s p95 %s", error_rate, cache, p50, p95);
+    draw_spend_table(ui, 5, LINES - 6, "TOP DEVELOPERS", false);
+}
+
+static void draw_requests(struct ui *ui)
+{
+    attron(A_BOLD);
+    mvprintw(1, 0, "%-11s %-9s %-13s %-17s %6s %8s %6s %3s", "UTC", "DEVELOPER", "KEY", "MODEL", "TOKENS", "COST",
+             "LATNCY", "ST");
+    attroff(A_BOLD);
+    int *cursor = &ui->cursor[SCREEN_REQUESTS];
+    if (*cursor >= ui->page_count)
+        *cursor = ui->page_count ? ui->page_count - 1 : 0;
+    for (int i = 0; i < ui->page_count && i < LINES - 3; i++) {
+        const struct tg_request_row *r = &ui->page[i];
+        int y = 2 + i;
+        if (i == *cursor)
+            attron(A_REVERSE);
+        char when[40], tokens[32], cost[32], lat[32];
+        tg_time_format_iso(r->ts_ms, when, sizeof when);
+        when[16] = '\0';
+        when[10] = ' ';
+        cli_format_tokens(r->prompt_tokens + r->completion_tokens, tokens, sizeof tokens);
+        tg_nanos_format_human(r->cost, cost, sizeof cost);
+        if (r->cost_kind == 1)
+            strcat(cost, "~");
+        cli_format_ms(r->latency_ms, lat, sizeof lat);
+        move(y, 0);
+        clrtoeol();
+        draw_text(y, 0, when + 5, 11); /* "11-24 04:47" */
+        addch(' ');
+        draw_padded(y, 12, r->developer, 9);
+        addch(' ');
+        draw_padded(y, 22, r->key, 13);
+        addch(' ');
+        draw_padded(y, 36, r->model, 17);
+        char tail[160];
+        snprintf(tail, sizeof tail, " %6s %8s %6s %3d", tokens, cost, lat, r->status_code);
+        draw_text(y, 53, tail, COLS > 53 ? COLS - 53 : 0);
+        if (i == *cursor)
+            attroff(A_REVERSE);
+    }
+    if (ui->page_count == 0)
+        mvprintw(3, 2, "No requests in this window (w changes it).");
+}
+
+static void draw_detail(struct ui *ui)
+{
+    int height = LINES - 2;
+    if (ui->detail_top > (int)ui->detail.count - height)
+        ui->detail_top = (int)ui->detail.count - height;
+    if (ui->detail_top < 0)
+        ui->detail_top = 0;
+    for (int i = 0; i < height && ui->detail_top + i < (int)ui->detail.count; i++)
+        draw_padded(1 + i, 0, ui->detail.lines[ui->detail_top + i], COLS);
+}
+
+static void draw_help(void)
+{
+    attron(A_BOLD);
+    mvprintw(1, 0, "Keys");
+    attroff(A_BOLD);
+    for (size_t i = 0; i < sizeof bindings / sizeof bindings[0] && (int)i + 3 < LINES - 1; i++) {
+        draw_padded(3 + (int)i, 2, bindings[i].keys, 22);
+        draw_text(3 + (int)i, 25, bindings[i].what, COLS > 25 ? COLS - 25 : 0);
+    }
+}
+
+static void draw(struct ui *ui)
+{
+    erase();
+    draw_header(ui);
+    if (ui->in_help)
+        draw_help();
+    else if (ui->in_detail)
+        draw_detail(ui);
+    else if (ui->screen == SCREEN_OVERVIEW)
+        draw_overview(ui);
+    else if (ui->screen == SCREEN_REQUESTS)
+        draw_requests(ui);
+    else
+        draw_spend_table(ui, 1, LINES - 2, ui->screen == SCREEN_DEVELOPERS ? "DEVELOPER"
+                                            : ui->screen == SCREEN_KEYS   ? "KEY"
+                                                                           : "MODEL",
+                         true);
+    draw_status(ui);
+    refresh();
+}
+
+static void open_detail(struct ui *ui)
+{
+    if (ui->page_count == 0)
+        return;
+    char err[200];
+    tg_detail_free(&ui->detail);
+    if (tg_browse_detail(ui->store, ui->page[ui->cursor[SCREEN_REQUESTS]].row_id, &ui->detail, err, sizeof err) != 0) {
+        snprintf(ui->status, sizeof ui->status, " %s", err);
+        return;
+    }
+    ui->in_detail = true;
+    ui->detail_top = 0;
+}
+
+/* Requests keep constant memory: moving past either end of the page fetches
+ * the neighbouring rows by keyset from the db. */
+static void move_requests(struct ui *ui, int delta)
+{
+    int *cursor = &ui->cursor[SCREEN_REQUESTS];
+    int target = *cursor + delta;
+    if (ui->page_count == 0)
+        return;
+    if (target >= 0 && target < ui->page_count) {
+        *cursor = target;
+        return;
+    }
+    if (target >= ui->page_count) { /* older: the page starts `shift` rows further on */
+        int shift = target - ui->page_count + 1;
+        if (shift > ui->page_count)
+            shift = ui->page_count;
+        struct tg_request_row anchor = ui->page[shift - 1];
+        int before = ui->page_count;
+        struct tg_request_row *saved = malloc(sizeof ui->page);
+        if (saved)
+            memcpy(saved, ui->page, sizeof ui->page);
+        load_requests(ui, anchor.ts_ms, anchor.row_id);
+        if (ui->page_count < before && saved) { /* the oldest row is on screen already */
+            memcpy(ui->page, saved, sizeof ui->page);
+            ui->page_count = before;
+        }
+        free(saved);
+        *cursor = ui->page_count - 1;
+        return;
+    }
+    struct tg_request_row newer[PAGE_MAX]; /* newer: the rows just above the first shown */
+    char err[200];
+    int want = -target < PAGE_MAX ? -target : PAGE_MAX;
+    int n = tg_browse_requests_newer(ui->store, window_since(ui), INT64_MAX, ui->page[0].ts_ms, ui->page[0].row_id,
+                                     newer, want, err, sizeof err);
+    if (n > 0) /* start the page at the newest of them, inclusive */
+        load_requests(ui, newer[n - 1].ts_ms, newer[n - 1].row_id + 1);
+    *cursor = 0;
+}
+
+static void switch_screen(struct ui *ui, enum view s)
+{
+    ui->screen = s;
+    ui->in_detail = ui->in_help = false;
+    reload(ui);
+}
+
+static void handle_key(struct ui *ui, int ch)
+{
+    ui->status[0] = '\0';
+    if (ui->in_help) {
+        ui->in_help = false;
+        return;
+    }
+    if (ui->in_detail) {
+        switch (ch) {
+        case 27: case 'q': case KEY_LEFT: ui->in_detail = false; break;
+        case KEY_DOWN: case 'j': ui->detail_top++; break;
+        case KEY_UP: case 'k': ui->detail_top--; break;
+        case KEY_NPAGE: case ' ': ui->detail_top += LINES - 3; break;
+        case KEY_PPAGE: ui->detail_top -= LINES - 3; break;
+        case KEY_HOME: case 'g': ui->detail_top = 0; break;
+        case KEY_END: case 'G': ui->detail_top = (int)ui->detail.count; break;
+        case '?': ui->in_help = true; break;
+        }
+        return;
+    }
+    int page = LINES - 4 > 1 ? LINES - 4 : 1;
+    int *cursor = &ui->cursor[ui->screen];
+    switch (ch) {
+    case 'q': ui->quit = true; break;
+    case '?': ui->in_help = true; break;
+    case '1': case '2': case '3': case '4': case '5': switch_screen(ui, (enum view)(ch - '1')); break;
+    case '\t': switch_screen(ui, (enum view)((ui->screen + 1) % NSCREENS)); break;
+    case KEY_BTAB: switch_screen(ui, (enum view)((ui->screen + NSCREENS - 1) % NSCREENS)); break;
+    case 'w': ui->window = (ui->window + 1) % NWINDOWS; ui->cursor[ui->screen] = ui->top[ui->screen] = 0; reload(ui); break;
+    case '\n': case KEY_ENTER: if (ui->screen == SCREEN_REQUESTS) open_detail(ui); break;
+    case KEY_DOWN: case 'j':
+        if (ui->screen == SCREEN_REQUESTS) move_requests(ui, 1); else (*cursor)++;
+        break;
+    case KEY_UP: case 'k':
+        if (ui->screen == SCREEN_REQUESTS) move_requests(ui, -1); else if (*cursor > 0) (*cursor)--;
+        break;
+    case KEY_NPAGE: if (ui->screen == SCREEN_REQUESTS) move_requests(ui, page); else *cursor += page; break;
+    case KEY_PPAGE:
+        if (ui->screen == SCREEN_REQUESTS) move_requests(ui, -page); else *cursor = *cursor > page ? *cursor - page : 0;
+        break;
+    case KEY_HOME: case 'g': *cursor = 0; if (ui->screen == SCREEN_REQUESTS) load_requests(ui, INT64_MAX, INT64_MAX); break;
+    case KEY_END: case 'G': if (ui->screen != SCREEN_REQUESTS && ui->table_loaded) *cursor = (int)ui->table.count - 1; break;
+    case KEY_RESIZE: if (ui->screen == SCREEN_REQUESTS) load_requests(ui, INT64_MAX, INT64_MAX); break;
+    }
+}
+
+int ui_run(struct tg_store *store, const struct ui_options *options)
+{
+    setlocale(LC_ALL, "");
+    if (!isatty(0) || !isatty(1)) {
+        fprintf(stderr, "tollgate: the screens need a terminal; try `tollgate report`\n");
+        return 2;
+    }
+    struct ui *ui = calloc(1, sizeof *ui);
+    if (!ui)
+        return 2;
+    ui->store = store;
+    ui->opt = options;
+    ui->window = 3; /* 30d */
+    initscr();
+    cbreak();
+    noecho();
+    keypad(stdscr, TRUE);
+    curs_set(0);
+    set_escdelay(25);
+    timeout(1000); /* wake once a second to look for new data */
+    ui->colour = has_colors() && !getenv("NO_COLOR");
+    if (ui->colour) {
+        start_color();
+        use_default_colors();
+        init_pair(1, COLOR_CYAN, -1);
+    }
+    ui->data_version = tg_browse_data_version(store);
+    reload(ui);
+    while (!ui->quit) {
+        draw(ui);
+        int ch = getch();
+        if (ch == ERR) { /* idle: refresh when another process committed */
+            int64_t v = tg_browse_data_version(store);
+            if (v != ui->data_version && !ui->in_detail) {
+                ui->data_version = v;
+                int keep = ui->cursor[ui->screen];
+                reload(ui);
+                ui->cursor[ui->screen] = keep;
+            }
+            continue;
+        }
+        handle_key(ui, ch);
+    }
+    endwin();
+    free_table(ui);
+    tg_detail_free(&ui->detail);
+    free(ui);
+    return 0;
+}
