@@ -17,19 +17,47 @@
     " coalesce(r.latency_ms, -1), r.status_code, r.is_error"                                                  \
     " FROM requests r LEFT JOIN developers d ON d.id = r.developer_id"                                        \
     " LEFT JOIN keys k ON k.id = r.key_id LEFT JOIN models m ON m.id = r.model_id"                            \
-    " WHERE r.ts_ms >= ?1 AND r.ts_ms < ?2 AND "
+    " WHERE r.ts_ms >= ?1 AND r.ts_ms < ?2"                                                                   \
+    " AND (?6 IS NULL OR r.developer_id = (SELECT id FROM developers WHERE ident = ?6))"                      \
+    " AND (?7 IS NULL OR r.key_id IN (SELECT id FROM keys WHERE name = ?7 OR key_id = ?7 OR ident = ?7))"      \
+    " AND (?8 IS NULL OR m.name LIKE '%' || ?8 || '%')"                                                      \
+    " AND (?9 IS NULL OR (?9 = 0 AND r.is_error) OR (?9 = 1 AND NOT r.is_error) OR r.status_code = ?9)"        \
+    " AND (?10 IS NULL OR r.cost_nanos > ?10) AND (?11 IS NULL OR r.cost_nanos < ?11)"                          \
+    " AND (?12 IS NULL OR r.thread_id = ?12) AND "
 
 static const char older_sql[] =
     ROW_COLUMNS "(r.ts_ms < ?3 OR (r.ts_ms = ?3 AND r.id < ?4)) ORDER BY r.ts_ms DESC, r.id DESC LIMIT ?5";
 static const char newer_sql[] =
     ROW_COLUMNS "(r.ts_ms > ?3 OR (r.ts_ms = ?3 AND r.id > ?4)) ORDER BY r.ts_ms ASC, r.id ASC LIMIT ?5";
 
-static int fetch(struct tg_store *store, const char *sql, int64_t since_ms, int64_t until_ms, int64_t anchor_ts,
-                 int64_t anchor_id, struct tg_request_row *rows, int limit, char *err, size_t errlen)
+static void bind_filter(sqlite3_stmt *st, const struct tg_request_filter *f)
+{
+    if (!f)
+        return;
+    if (*f->developer)
+        sqlite3_bind_text(st, 6, f->developer, -1, SQLITE_TRANSIENT);
+    if (*f->key)
+        sqlite3_bind_text(st, 7, f->key, -1, SQLITE_TRANSIENT);
+    if (*f->model)
+        sqlite3_bind_text(st, 8, f->model, -1, SQLITE_TRANSIENT);
+    if (f->status >= 0)
+        sqlite3_bind_int(st, 9, f->status);
+    if (f->cost_above >= 0)
+        sqlite3_bind_int64(st, 10, f->cost_above);
+    if (f->cost_below >= 0)
+        sqlite3_bind_int64(st, 11, f->cost_below);
+    if (*f->thread)
+        sqlite3_bind_text(st, 12, f->thread, -1, SQLITE_TRANSIENT);
+}
+
+static int fetch(struct tg_store *store, const char *sql, int64_t since_ms, int64_t until_ms,
+                 const struct tg_request_filter *filter, int64_t anchor_ts, int64_t anchor_id,
+                 struct tg_request_row *rows, int limit, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL) != SQLITE_OK)
         return tg_store_fail(store, "listing requests", err, errlen);
+    bind_filter(st, filter);
     sqlite3_bind_int64(st, 1, since_ms);
     sqlite3_bind_int64(st, 2, until_ms);
     sqlite3_bind_int64(st, 3, anchor_ts);
@@ -60,16 +88,59 @@ static int fetch(struct tg_store *store, const char *sql, int64_t since_ms, int6
     return n;
 }
 
-int tg_browse_requests(struct tg_store *store, int64_t since_ms, int64_t until_ms, int64_t before_ts,
-                       int64_t before_id, struct tg_request_row *rows, int limit, char *err, size_t errlen)
+int tg_browse_requests(struct tg_store *store, int64_t since_ms, int64_t until_ms,
+                       const struct tg_request_filter *filter, int64_t before_ts, int64_t before_id,
+                       struct tg_request_row *rows, int limit, char *err, size_t errlen)
 {
-    return fetch(store, older_sql, since_ms, until_ms, before_ts, before_id, rows, limit, err, errlen);
+    return fetch(store, older_sql, since_ms, until_ms, filter, before_ts, before_id, rows, limit, err, errlen);
 }
 
-int tg_browse_requests_newer(struct tg_store *store, int64_t since_ms, int64_t until_ms, int64_t after_ts,
-                             int64_t after_id, struct tg_request_row *rows, int limit, char *err, size_t errlen)
+int tg_browse_requests_newer(struct tg_store *store, int64_t since_ms, int64_t until_ms,
+                             const struct tg_request_filter *filter, int64_t after_ts, int64_t after_id,
+                             struct tg_request_row *rows, int limit, char *err, size_t errlen)
 {
-    return fetch(store, newer_sql, since_ms, until_ms, after_ts, after_id, rows, limit, err, errlen);
+    return fetch(store, newer_sql, since_ms, until_ms, filter, after_ts, after_id, rows, limit, err, errlen);
+}
+
+static char *log_id_of(struct tg_store *store, int64_t row_id)
+{
+    sqlite3_stmt *st;
+    char *id = NULL;
+    if (sqlite3_prepare_v2(tg_store_sqlite(store), "SELECT log_id FROM requests WHERE id = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return NULL;
+    sqlite3_bind_int64(st, 1, row_id);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        id = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return id;
+}
+
+int tg_browse_raw(struct tg_store *store, int64_t row_id, char **raw, size_t *len, char **log_id, char *err,
+                  size_t errlen)
+{
+    *log_id = log_id_of(store, row_id);
+    if (!*log_id) {
+        snprintf(err, errlen, "no such request");
+        return -1;
+    }
+    int rc = tg_store_raw_log(store, *log_id, raw, len, err, errlen);
+    if (rc == 1)
+        snprintf(err, errlen, "body pruned or missing");
+    return rc == 0 ? 0 : -1;
+}
+
+void tg_browse_thread(struct tg_store *store, int64_t row_id, char *buf, size_t len)
+{
+    sqlite3_stmt *st;
+    buf[0] = '\0';
+    if (sqlite3_prepare_v2(tg_store_sqlite(store), "SELECT thread_id FROM requests WHERE id = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return;
+    sqlite3_bind_int64(st, 1, row_id);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
 }
 
 static int64_t single_int(struct tg_store *store, const char *sql)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "filter.h"
 #include "money.h"
 #include "store.h"
 
@@ -21,14 +22,24 @@ struct tg_request_row {
     int is_error;
 };
 
-/* Up to `limit` requests in [since, until) strictly older than (before_ts,
+/* Up to `limit` requests in [since, until) matching the filter (NULL for all;
+ * its free text is not applied here) strictly older than (before_ts,
  * before_id) — pass INT64_MAX for the first page. Returns how many, or -1. */
-int tg_browse_requests(struct tg_store *store, int64_t since_ms, int64_t until_ms, int64_t before_ts,
-                       int64_t before_id, struct tg_request_row *rows, int limit, char *err, size_t errlen);
+int tg_browse_requests(struct tg_store *store, int64_t since_ms, int64_t until_ms,
+                       const struct tg_request_filter *filter, int64_t before_ts, int64_t before_id,
+                       struct tg_request_row *rows, int limit, char *err, size_t errlen);
 
 /* The page just newer than (after_ts, after_id), oldest first: for scrolling up. */
-int tg_browse_requests_newer(struct tg_store *store, int64_t since_ms, int64_t until_ms, int64_t after_ts,
-                             int64_t after_id, struct tg_request_row *rows, int limit, char *err, size_t errlen);
+int tg_browse_requests_newer(struct tg_store *store, int64_t since_ms, int64_t until_ms,
+                             const struct tg_request_filter *filter, int64_t after_ts, int64_t after_id,
+                             struct tg_request_row *rows, int limit, char *err, size_t errlen);
+
+/* The raw log of a request, as stored (for export); malloc'd. */
+int tg_browse_raw(struct tg_store *store, int64_t row_id, char **raw, size_t *len, char **log_id, char *err,
+                  size_t errlen);
+
+/* The thread a request belongs to, or an empty string. */
+void tg_browse_thread(struct tg_store *store, int64_t row_id, char *buf, size_t len);
 
 /* Changes whenever another connection commits (PRAGMA data_version): a cheap
  * "is there anything new" for screens that refresh live. -1 on error. */

@@ -29,7 +29,7 @@ class Tui:
         cmd = f"env {envs} {BIN} --db {self.db}"
         if record:
             cmd = f"script -q -e -c '{cmd}' {record}"
-        self.tmux("new-session", "-d", "-x", str(width), "-y", str(height), cmd)
+        self.tmux("new-session", "-d", "-c", d, "-x", str(width), "-y", str(height), cmd)
         self.wait_for("help")
 
     def prepare(self):
@@ -165,6 +165,88 @@ def test_hostile_log_is_shown_as_text(d):
         out = f.read()
     for payload in (b"\x1b]52;", b"\x1b]2;PWNED", b"\x1b[38;5;196mRED", b"\xc2\x9b31m"):
         expect(payload not in out, f"{payload!r} reached the terminal")
+
+
+def rows(screen):
+    return [l for l in screen.splitlines() if l[:2] == "11" and l[2] == "-"]
+
+
+@tui_test()
+def test_drill_down_and_back(t):
+    t.keys("2")
+    t.wait_for("DEVELOPER ")
+    t.keys("Down", "Down")
+    table = t.screen()
+    name = [l for l in table.splitlines() if l and not l.startswith(("tollgate", "DEVELOPER", " "))][2].split()[0]
+    t.keys("Enter")
+    s = t.wait_for("/dev:" + name)
+    expect(rows(s) and all(r[12:21].strip() == name[:9] for r in rows(s)), s)
+    t.keys("Escape")
+    s = t.wait_for("[2 Developers]")
+    expect(s == table, "the cursor moved:\n" + table + "\n---\n" + s)
+
+
+@tui_test()
+def test_filter_expression(t):
+    t.keys("5")
+    t.wait_for("LATNCY")
+    t.keys("/")
+    t.keys("status:error model:gemini", "Enter")
+    s = t.wait_for("/status:error model:gemini")
+    expect(rows(s) and all("gemini" in r and not r.endswith(" 200") for r in rows(s)), s)
+    t.keys("/", "C-u", "cost>bad", "Enter")
+    s = t.wait_for("cost> wants dollars")
+    t.keys("/", "C-u", "Enter")
+    s = t.wait_for("LATNCY")
+    expect(any(r.endswith(" 200") for r in rows(s)), s)
+    t.keys("3")
+    t.wait_for("[3 Keys]")
+    t.keys("/", "-ci", "Enter")
+    s = t.wait_for("/-ci")
+    names = [l.split()[0] for l in s.splitlines()[2:-1] if l.strip()]
+    expect(names and all(n.endswith("-ci") for n in names), names)
+
+
+@tui_test()
+def test_detail_next_thread_export(t):
+    t.keys("5")
+    t.wait_for("LATNCY")
+    t.keys("Enter")
+    s1 = t.wait_for("PROMPT")
+    t.keys("n")
+    time.sleep(0.3)
+    s2 = t.wait_for("PROMPT")
+    expect(s1 != s2, "n did not move")
+    t.keys("p")
+    time.sleep(0.3)
+    expect(t.wait_for("PROMPT") == s1, "p did not come back")
+    thread = [l.split()[1] for l in s1.splitlines() if l.startswith("thread ")]
+    t.keys("e")
+    s = t.wait_for("exported to tollgate-")
+    exported = [f for f in os.listdir(t.dir) if f.startswith("tollgate-") and f.endswith(".json")]
+    expect(len(exported) == 1, exported)
+    path = os.path.join(t.dir, exported[0])
+    expect(oct(os.stat(path).st_mode & 0o777) == "0o600", oct(os.stat(path).st_mode))
+    doc = json.load(open(path))
+    expect(doc["unique_id"] in s1, doc["unique_id"])
+    if thread:
+        t.keys("t")
+        s = t.wait_for("/thread:" + thread[0])
+        expect(len(rows(s)) >= 1, s)
+
+
+@tui_test()
+def test_follow_shows_new_requests(t):
+    t.keys("5")
+    t.wait_for("LATNCY")
+    t.keys("f")
+    t.wait_for(" follow")
+    log = {"unique_id": "fresh-1", "timestamp": "2026-11-24T09:59:59Z", "model": "brand-new-model",
+           "customer_identifier": "newbie", "cost": 0.5}
+    subprocess.run([BIN, "--db", t.db, "import", "-"], input=(json.dumps(log) + "\n").encode(), check=True,
+                   capture_output=True)
+    s = t.wait_for("brand-new-model", timeout=5)
+    expect("newbie" in rows(s)[0], s)
 
 
 def test_needs_a_terminal(d):

@@ -3,6 +3,9 @@
 
 #include <locale.h>
 #include <ncurses.h>
+#include <ctype.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +14,7 @@
 #include <wchar.h>
 
 #include "browse.h"
+#include "filter.h"
 #include "cli.h"
 #include "sanitize.h"
 #include "spend.h"
@@ -49,6 +53,11 @@ struct ui {
     char status[256];
     int64_t data_version;
     bool quit;
+    struct tg_request_filter filter; /* Requests */
+    char filter_text[256];
+    char table_filter[128];          /* Developers, Keys, Models: a name substring */
+    bool follow;                     /* Requests: jump to new rows as they arrive */
+    int return_to;                   /* the table a drill-down came from, or -1 */
 };
 
 /* Every key, with what it does: the help screen is drawn from this table. */
@@ -59,8 +68,14 @@ static const struct {
     {"w", "cycle the time window: 1h, 24h, 7d, 30d, all"},
     {"Up/Down, j/k", "move"},
     {"PgUp/PgDn, Home/End", "move a page, to the first / last"},
-    {"Enter", "open the request's detail (Requests)"},
-    {"Esc, q", "back from detail or help; q on a screen quits"},
+    {"Enter", "open: a developer's, key's or model's requests; a request's detail"},
+    {"/", "filter: a name on tables; on Requests dev:NAME key:NAME model:PART status:error|ok|429 cost>0.5 cost<2 thread:ID"},
+    {"f", "Requests: follow new requests as they arrive (on / off)"},
+    {"n, p", "detail: next / previous request"},
+    {"t", "detail: the whole thread of this request"},
+    {"e", "detail: export the request as JSON to ./tollgate-ID.json"},
+    {"Esc", "back: from detail, help, or a drill-down, keeping the cursor"},
+    {"q", "quit (back, in detail)"},
     {"?", "this help"},
 };
 
@@ -129,7 +144,7 @@ static void load_table(struct ui *ui, enum tg_spend_by by)
 static void load_requests(struct ui *ui, int64_t before_ts, int64_t before_id)
 {
     char err[256];
-    int n = tg_browse_requests(ui->store, window_since(ui), INT64_MAX, before_ts, before_id, ui->page,
+    int n = tg_browse_requests(ui->store, window_since(ui), INT64_MAX, &ui->filter, before_ts, before_id, ui->page,
                                LINES > 4 ? (LINES - 4 < PAGE_MAX ? LINES - 4 : PAGE_MAX) : 1, err, sizeof err);
     if (n < 0)
         snprintf(ui->status, sizeof ui->status, "%s", err);
@@ -169,7 +184,7 @@ static void draw_header(struct ui *ui)
  * liveness), then the keys that matter here, or a message. */
 static void draw_status(struct ui *ui)
 {
-    char ago[32] = "no logs", line[320];
+    char ago[32] = "no logs", line[700];
     int64_t newest = tg_browse_newest_ms(ui->store);
     if (newest >= 0) {
         int64_t s = (tg_now_ms() - newest) / 1000;
@@ -182,7 +197,14 @@ static void draw_status(struct ui *ui)
     }
     const char *hint = ui->in_detail ? "Esc back  Up/Down/PgUp/PgDn scroll  ? help"
                                      : "? help  q quit  w window  1-5 Tab screens  Enter open";
-    snprintf(line, sizeof line, " %s | %s | %s", windows[ui->window].label, ago, ui->status[0] ? ui->status : hint);
+    char filt[300] = "";
+    if (ui->screen == SCREEN_REQUESTS && ui->filter_text[0])
+        snprintf(filt, sizeof filt, " | /%s", ui->filter_text);
+    else if (ui->screen != SCREEN_REQUESTS && ui->screen != SCREEN_OVERVIEW && ui->table_filter[0])
+        snprintf(filt, sizeof filt, " | /%s", ui->table_filter);
+    snprintf(line, sizeof line, " %s%s%s | %s | %s", windows[ui->window].label,
+             ui->follow && ui->screen == SCREEN_REQUESTS ? " follow" : "", filt, ago,
+             ui->status[0] ? ui->status : hint);
     attron(A_REVERSE);
     draw_padded(LINES - 1, 0, line, COLS);
     attroff(A_REVERSE);
@@ -195,6 +217,29 @@ static void draw_bar(int y, int x, int64_t part, int64_t whole, int width)
     move(y, x);
     for (int i = 0; i < width; i++)
         addch(i < n ? '#' : ' ');
+}
+
+static bool row_matches(const struct ui *ui, const struct tg_spend_row *r)
+{
+    return !ui->table_filter[0] || ui->screen == SCREEN_OVERVIEW || strstr(r->name, ui->table_filter) != NULL;
+}
+
+static int visible_rows(const struct ui *ui)
+{
+    int n = 0;
+    for (size_t i = 0; i < ui->table.count; i++)
+        n += row_matches(ui, &ui->table.rows[i]);
+    return n;
+}
+
+/* The nth row that passes the name filter. */
+static const struct tg_spend_row *visible_row(const struct ui *ui, int nth)
+{
+    for (size_t i = 0; i < ui->table.count; i++) {
+        if (row_matches(ui, &ui->table.rows[i]) && nth-- == 0)
+            return &ui->table.rows[i];
+    }
+    return NULL;
 }
 
 /* Developers, Keys, Models: one column description drives every table. */
@@ -211,14 +256,15 @@ static void draw_spend_table(struct ui *ui, int y0, int height, const char *titl
     mvprintw(y0, name_w, " %-12s %10s %9s %8s %8s %7s", "SHARE", "SPEND", "REQUESTS", "TOKENS", "ERRORS", "P95");
     attroff(A_BOLD);
     int *cursor = &ui->cursor[ui->screen], *top = &ui->top[ui->screen];
-    if (*cursor >= (int)t->count)
-        *cursor = t->count ? (int)t->count - 1 : 0;
+    int shown = visible_rows(ui);
+    if (*cursor >= shown)
+        *cursor = shown ? shown - 1 : 0;
     if (*cursor < *top)
         *top = *cursor;
     if (*cursor >= *top + height - 1)
         *top = *cursor - height + 2;
-    for (int i = 0; i < height - 1 && *top + i < (int)t->count; i++) {
-        const struct tg_spend_row *r = &t->rows[*top + i];
+    for (int i = 0; i < height - 1 && *top + i < shown; i++) {
+        const struct tg_spend_row *r = visible_row(ui, *top + i);
         int y = y0 + 1 + i;
         bool selected = selectable && *top + i == *cursor;
         if (selected)
@@ -397,15 +443,189 @@ static void move_requests(struct ui *ui, int delta)
     struct tg_request_row newer[PAGE_MAX]; /* newer: the rows just above the first shown */
     char err[200];
     int want = -target < PAGE_MAX ? -target : PAGE_MAX;
-    int n = tg_browse_requests_newer(ui->store, window_since(ui), INT64_MAX, ui->page[0].ts_ms, ui->page[0].row_id,
-                                     newer, want, err, sizeof err);
+    int n = tg_browse_requests_newer(ui->store, window_since(ui), INT64_MAX, &ui->filter, ui->page[0].ts_ms,
+                                     ui->page[0].row_id, newer, want, err, sizeof err);
     if (n > 0) /* start the page at the newest of them, inclusive */
         load_requests(ui, newer[n - 1].ts_ms, newer[n - 1].row_id + 1);
     *cursor = 0;
 }
 
+/* A one-line editor on the bottom line. False when cancelled with Esc. */
+static bool read_line(const char *prompt, char *buf, size_t len)
+{
+    timeout(-1);
+    curs_set(1);
+    bool done = false, ok = false;
+    while (!done) {
+        move(LINES - 1, 0);
+        clrtoeol();
+        char shown[600];
+        tg_sanitize(buf, shown, sizeof shown);
+        draw_text(LINES - 1, 0, prompt, COLS);
+        draw_text(LINES - 1, (int)strlen(prompt), shown, COLS - (int)strlen(prompt) - 1);
+        refresh();
+        wint_t ch;
+        int kind = get_wch(&ch);
+        if (kind == ERR)
+            continue;
+        if (kind == KEY_CODE_YES) {
+            if (ch == KEY_BACKSPACE) {
+                size_t n = strlen(buf);
+                while (n > 0 && ((unsigned char)buf[n - 1] & 0xC0) == 0x80)
+                    n--;
+                if (n > 0)
+                    n--;
+                buf[n] = '\0';
+            } else if (ch == KEY_ENTER) {
+                done = ok = true;
+            }
+            continue;
+        }
+        if (ch == 27) {
+            done = true;
+        } else if (ch == '\n' || ch == '\r') {
+            done = ok = true;
+        } else if (ch == 127 || ch == 8) {
+            size_t n = strlen(buf);
+            while (n > 0 && ((unsigned char)buf[n - 1] & 0xC0) == 0x80)
+                n--;
+            if (n > 0)
+                n--;
+            buf[n] = '\0';
+        } else if (ch == 21) { /* ^U */
+            buf[0] = '\0';
+        } else if (ch >= 32) {
+            char mb[MB_LEN_MAX];
+            mbstate_t st;
+            memset(&st, 0, sizeof st);
+            size_t n = wcrtomb(mb, (wchar_t)ch, &st);
+            size_t used = strlen(buf);
+            if (n != (size_t)-1 && used + n + 1 < len) {
+                memcpy(buf + used, mb, n);
+                buf[used + n] = '\0';
+            }
+        }
+    }
+    curs_set(0);
+    timeout(1000);
+    return ok;
+}
+
+static void edit_filter(struct ui *ui)
+{
+    if (ui->screen == SCREEN_OVERVIEW)
+        return;
+    if (ui->screen != SCREEN_REQUESTS) {
+        char text[128];
+        snprintf(text, sizeof text, "%s", ui->table_filter);
+        if (read_line("/", text, sizeof text)) {
+            snprintf(ui->table_filter, sizeof ui->table_filter, "%s", text);
+            ui->cursor[ui->screen] = ui->top[ui->screen] = 0;
+        }
+        return;
+    }
+    char text[256], err[200];
+    snprintf(text, sizeof text, "%s", ui->filter_text);
+    if (!read_line("/", text, sizeof text))
+        return;
+    struct tg_request_filter f;
+    if (tg_filter_parse(text, &f, err, sizeof err) != 0) {
+        snprintf(ui->status, sizeof ui->status, "%s", err);
+        return;
+    }
+    ui->filter = f;
+    snprintf(ui->filter_text, sizeof ui->filter_text, "%s", text);
+    ui->cursor[SCREEN_REQUESTS] = 0;
+    load_requests(ui, INT64_MAX, INT64_MAX);
+    if (f.text[0])
+        snprintf(ui->status, sizeof ui->status, "free-text search is not built yet: only the field filters apply");
+}
+
+/* Enter on a developer, key or model: its requests, and Esc comes back here. */
+static void drill_down(struct ui *ui)
+{
+    const struct tg_spend_row *r = visible_row(ui, ui->cursor[ui->screen]);
+    if (!r)
+        return;
+    static const char *const prefix[] = {[SCREEN_DEVELOPERS] = "dev", [SCREEN_KEYS] = "key",
+                                         [SCREEN_MODELS] = "model"};
+    char text[256], err[200];
+    bool spaced = strchr(r->name, ' ') != NULL;
+    snprintf(text, sizeof text, "%s:%s%s%s", prefix[ui->screen], spaced ? "\"" : "", r->name, spaced ? "\"" : "");
+    if (tg_filter_parse(text, &ui->filter, err, sizeof err) != 0)
+        return;
+    snprintf(ui->filter_text, sizeof ui->filter_text, "%s", text);
+    ui->return_to = (int)ui->screen;
+    ui->screen = SCREEN_REQUESTS;
+    ui->cursor[SCREEN_REQUESTS] = 0;
+    load_requests(ui, INT64_MAX, INT64_MAX);
+}
+
+static void leave_drill_down(struct ui *ui)
+{
+    tg_filter_clear(&ui->filter);
+    ui->filter_text[0] = '\0';
+    ui->screen = (enum view)ui->return_to;
+    ui->return_to = -1;
+    reload(ui);
+}
+
+static void show_thread(struct ui *ui)
+{
+    if (ui->page_count == 0)
+        return;
+    char thread[128], text[160], err[200];
+    tg_browse_thread(ui->store, ui->page[ui->cursor[SCREEN_REQUESTS]].row_id, thread, sizeof thread);
+    if (!thread[0] || strchr(thread, ' ')) {
+        snprintf(ui->status, sizeof ui->status, "this request has no thread");
+        return;
+    }
+    snprintf(text, sizeof text, "thread:%s", thread);
+    if (tg_filter_parse(text, &ui->filter, err, sizeof err) != 0)
+        return;
+    snprintf(ui->filter_text, sizeof ui->filter_text, "%s", text);
+    ui->in_detail = false;
+    ui->window = NWINDOWS - 1; /* a thread may reach further back than the window */
+    ui->cursor[SCREEN_REQUESTS] = 0;
+    load_requests(ui, INT64_MAX, INT64_MAX);
+}
+
+/* Writes the stored log, byte for byte, to ./tollgate-ID.json (mode 0600). */
+static void export_request(struct ui *ui)
+{
+    if (ui->page_count == 0)
+        return;
+    char *raw = NULL, *log_id = NULL, err[200];
+    size_t len;
+    if (tg_browse_raw(ui->store, ui->page[ui->cursor[SCREEN_REQUESTS]].row_id, &raw, &len, &log_id, err,
+                      sizeof err) != 0) {
+        snprintf(ui->status, sizeof ui->status, "export failed: %s", err);
+        free(log_id);
+        return;
+    }
+    char name[200];
+    size_t n = 0;
+    for (const char *p = log_id; *p && n < 100; p++) /* a file name from the id: safe characters only */
+        name[n++] = (isalnum((unsigned char)*p) || *p == '-' || *p == '_') ? *p : '_';
+    name[n] = '\0';
+    char path[256];
+    snprintf(path, sizeof path, "tollgate-%s.json", name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    bool ok = fd >= 0 && write(fd, raw, len) == (ssize_t)len;
+    if (fd >= 0)
+        close(fd);
+    snprintf(ui->status, sizeof ui->status, ok ? "exported to %s" : "could not write %s", path);
+    free(raw);
+    free(log_id);
+}
+
 static void switch_screen(struct ui *ui, enum view s)
 {
+    if (ui->return_to >= 0) { /* leaving a drill-down */
+        tg_filter_clear(&ui->filter);
+        ui->filter_text[0] = '\0';
+        ui->return_to = -1;
+    }
     ui->screen = s;
     ui->in_detail = ui->in_help = false;
     reload(ui);
@@ -428,6 +648,10 @@ static void handle_key(struct ui *ui, int ch)
         case KEY_HOME: case 'g': ui->detail_top = 0; break;
         case KEY_END: case 'G': ui->detail_top = (int)ui->detail.count; break;
         case '?': ui->in_help = true; break;
+        case 'n': move_requests(ui, 1); open_detail(ui); break;
+        case 'p': move_requests(ui, -1); open_detail(ui); break;
+        case 't': show_thread(ui); break;
+        case 'e': export_request(ui); break;
         }
         return;
     }
@@ -435,12 +659,26 @@ static void handle_key(struct ui *ui, int ch)
     int *cursor = &ui->cursor[ui->screen];
     switch (ch) {
     case 'q': ui->quit = true; break;
+    case 27: if (ui->return_to >= 0 && ui->screen == SCREEN_REQUESTS) leave_drill_down(ui); break;
+    case '/': edit_filter(ui); break;
+    case 'f':
+        if (ui->screen == SCREEN_REQUESTS) {
+            ui->follow = !ui->follow;
+            if (ui->follow) {
+                ui->cursor[SCREEN_REQUESTS] = 0;
+                load_requests(ui, INT64_MAX, INT64_MAX);
+            }
+        }
+        break;
     case '?': ui->in_help = true; break;
     case '1': case '2': case '3': case '4': case '5': switch_screen(ui, (enum view)(ch - '1')); break;
     case '\t': switch_screen(ui, (enum view)((ui->screen + 1) % NSCREENS)); break;
     case KEY_BTAB: switch_screen(ui, (enum view)((ui->screen + NSCREENS - 1) % NSCREENS)); break;
     case 'w': ui->window = (ui->window + 1) % NWINDOWS; ui->cursor[ui->screen] = ui->top[ui->screen] = 0; reload(ui); break;
-    case '\n': case KEY_ENTER: if (ui->screen == SCREEN_REQUESTS) open_detail(ui); break;
+    case '\n': case KEY_ENTER:
+        if (ui->screen == SCREEN_REQUESTS) open_detail(ui);
+        else if (ui->screen != SCREEN_OVERVIEW) drill_down(ui);
+        break;
     case KEY_DOWN: case 'j':
         if (ui->screen == SCREEN_REQUESTS) move_requests(ui, 1); else (*cursor)++;
         break;
@@ -452,7 +690,7 @@ static void handle_key(struct ui *ui, int ch)
         if (ui->screen == SCREEN_REQUESTS) move_requests(ui, -page); else *cursor = *cursor > page ? *cursor - page : 0;
         break;
     case KEY_HOME: case 'g': *cursor = 0; if (ui->screen == SCREEN_REQUESTS) load_requests(ui, INT64_MAX, INT64_MAX); break;
-    case KEY_END: case 'G': if (ui->screen != SCREEN_REQUESTS && ui->table_loaded) *cursor = (int)ui->table.count - 1; break;
+    case KEY_END: case 'G': if (ui->screen != SCREEN_REQUESTS && ui->table_loaded) *cursor = visible_rows(ui) - 1; break;
     case KEY_RESIZE: if (ui->screen == SCREEN_REQUESTS) load_requests(ui, INT64_MAX, INT64_MAX); break;
     }
 }
@@ -470,6 +708,8 @@ int ui_run(struct tg_store *store, const struct ui_options *options)
     ui->store = store;
     ui->opt = options;
     ui->window = 3; /* 30d */
+    ui->return_to = -1;
+    tg_filter_clear(&ui->filter);
     initscr();
     cbreak();
     noecho();
@@ -492,9 +732,17 @@ int ui_run(struct tg_store *store, const struct ui_options *options)
             int64_t v = tg_browse_data_version(store);
             if (v != ui->data_version && !ui->in_detail) {
                 ui->data_version = v;
-                int keep = ui->cursor[ui->screen];
-                reload(ui);
-                ui->cursor[ui->screen] = keep;
+                if (ui->screen != SCREEN_REQUESTS) {
+                    int keep = ui->cursor[ui->screen];
+                    reload(ui);
+                    ui->cursor[ui->screen] = keep;
+                } else if (ui->follow) {
+                    ui->cursor[SCREEN_REQUESTS] = 0;
+                    load_requests(ui, INT64_MAX, INT64_MAX);
+                } else if (ui->page_count > 0) { /* same rows, fresh values, the cursor stays */
+                    struct tg_request_row first = ui->page[0];
+                    load_requests(ui, first.ts_ms, first.row_id + 1);
+                }
             }
             continue;
         }
