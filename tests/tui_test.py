@@ -249,6 +249,69 @@ def test_follow_shows_new_requests(t):
     expect("newbie" in rows(s)[0], s)
 
 
+def revoke_env(d):
+    """A db with logs and the fake gateway's keys merged in, and the env for the TUI."""
+    import keys_test
+    fake = keys_test.Fake(d, [])
+    fake.control(api_key=keys_test.ADMIN)
+    fake._post("/_keys", keys_test.GATEWAY_KEYS)
+    db = os.path.join(d, "t.db")
+    path = os.path.join(d, "logs.jsonl")
+    with open(path, "w") as f:
+        for l in keys_test.logs():
+            f.write(json.dumps(l) + "\n")
+    env = dict(os.environ, RESPAN_BASE_URL=fake.base + "/api/", RESPAN_API_KEY=keys_test.ADMIN,
+               TOLLGATE_RETRY_BASE_MS="20", TOLLGATE_HTTP_TIMEOUT_MS="1500", HOME=d, XDG_CONFIG_HOME=d + "/cfg",
+               TOLLGATE_NOW="2026-11-24T10:30:00Z")
+    subprocess.run([BIN, "--db", db, "import", path], env=env, check=True, capture_output=True)
+    subprocess.run([BIN, "--db", db, "keys"], env=env, check=True, capture_output=True)
+    tui_env = {k: env[k] for k in ("RESPAN_BASE_URL", "RESPAN_API_KEY", "TOLLGATE_RETRY_BASE_MS",
+                                   "TOLLGATE_HTTP_TIMEOUT_MS", "XDG_CONFIG_HOME", "HOME", "USER")
+               if k in env}
+    tui_env["USER"] = "lead"
+    return fake, tui_env, keys_test.ADMIN
+
+
+def select_key(t, name):
+    t.keys("3")
+    t.wait_for("[3 Keys]")
+    t.keys("/", "C-u", name, "Enter")
+    t.wait_for("/" + name)
+
+
+def test_revoke_from_the_keys_screen(d):
+    fake, env, admin = revoke_env(d)
+    t = Tui(d, env=env)
+    try:
+        select_key(t, "alice-ci")
+        t.keys("R")
+        s = t.wait_for("Revoke the key alice-ci?")
+        expect("alice-ci (active)  owner alice  last used 2026-11-24T10:37" in s, s)
+        t.keys("alice-cj", "Enter")
+        t.wait_for("not revoked")
+        expect(not [c for c in fake.calls() if c["method"] == "PATCH"], "revoked on a typo")
+        fake.control(script=[{"status": 503}] * 6)
+        t.keys("R")
+        t.wait_for("Revoke the key alice-ci?")
+        t.keys("alice-ci", "Enter")
+        s = t.wait_for("FAILED:", timeout=20)
+        expect("HTTP 503" in s and "(revoked)" not in s, s)
+        t.keys("R")
+        t.wait_for("Revoke the key alice-ci?")
+        t.keys("alice-ci", "Enter")
+        s = t.wait_for("revoked alice-ci at respan (HTTP 200)", timeout=20)
+        s = t.wait_for("alice-ci (revoked)")
+        patches = [c for c in fake.calls() if c["method"] == "PATCH"]
+        expect(len(patches) == 7 and patches[-1]["path"].startswith("/api/temporary-keys/"), patches)
+        expect(admin not in s, "the admin key reached the screen")
+    finally:
+        t.close()
+        fake.stop()
+    p = subprocess.run([BIN, "--db", t.db, "audit", "--format", "json"], capture_output=True, check=True)
+    events = json.loads(p.stdout)["events"]
+    expect([e["result"][:6] for e in events] == ["ok", "failed"] and events[0]["actor"] == "lead", events)
+
+
 def test_needs_a_terminal(d):
     p = subprocess.run([BIN, "--db", os.path.join(d, "none.db"), "ui"], capture_output=True, timeout=30)
     expect(p.returncode == 2, p.returncode)

@@ -7,9 +7,6 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "gateway_litellm.h"
-#include "gateway_respan.h"
-#include "http.h"
 #include "paths.h"
 
 int cli_common_option(struct cli_common *common, int opt, const char *arg)
@@ -130,49 +127,19 @@ long cli_parse_count(const char *text)
     return n;
 }
 
-static const char *env_or(const char *name, const char *fallback)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : fallback;
-}
-
 int cli_open_gateway(const struct cli_common *common, const struct cli_gateway_options *o, struct cli_gateway *out)
 {
-    memset(out, 0, sizeof *out);
-    char dir[4096], path[4200], err[512];
-    if (tg_paths_config_dir(dir, sizeof dir, err, sizeof err) == 0) {
-        snprintf(path, sizeof path, "%s/config", dir);
-        if (tg_config_load(path, &out->config, err, sizeof err) != 0)
-            return cli_error(common, "%s", err);
-    }
-    const char *name = o->name ? o->name : out->config.gateway ? out->config.gateway : "respan";
-    struct tg_gateway_config gc = {
-        .http = {.cacert = o->cacert ? o->cacert : out->config.cacert, .cancel = o->cancel, .on_retry = o->on_retry},
-    };
-    int rc;
-    if (strcmp(name, "respan") == 0) {
-        gc.base_url = env_or("RESPAN_BASE_URL", out->config.respan_base_url ? out->config.respan_base_url
-                                                                            : TG_RESPAN_DEFAULT_BASE_URL);
-        gc.api_key = env_or("RESPAN_API_KEY", out->config.respan_api_key);
-        rc = tg_gateway_respan(&out->gw, &gc, err, sizeof err);
-    } else if (strcmp(name, "litellm") == 0) {
-        gc.base_url = env_or("LITELLM_BASE_URL", out->config.litellm_base_url);
-        gc.api_key = env_or("LITELLM_MASTER_KEY", out->config.litellm_master_key);
-        rc = tg_gateway_litellm(&out->gw, &gc, err, sizeof err);
-    } else {
-        tg_config_free(&out->config);
-        return cli_error(common, "unknown gateway '%s': respan or litellm", name);
-    }
-    if (rc != 0 || tg_http_global_init() != 0) {
-        tg_config_free(&out->config);
-        return cli_error(common, "%s", rc != 0 ? err : "cannot initialise libcurl");
-    }
+    char err[512];
+    struct tg_gateway_setup_options so = {o->name, o->cacert, o->cancel, o->on_retry};
+    if (tg_gateway_setup_open(&so, &out->setup, err, sizeof err) != 0)
+        return cli_error(common, "%s", err);
+    out->gw = out->setup.gw;
     return 0;
 }
 
 void cli_close_gateway(struct cli_gateway *gateway)
 {
-    tg_config_free(&gateway->config);
+    tg_gateway_setup_close(&gateway->setup);
 }
 
 const char *cli_actor(void)

@@ -6,8 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "gateway.h"
+#include "gateway_setup.h"
 #include "pricing.h"
 #include "store.h"
 
@@ -38,13 +37,10 @@ int cli_open_store(const struct cli_common *common, int flags, struct tg_store *
 /* The built-in table, then pricing.json in the config dir, then --pricing. */
 int cli_load_pricing(const struct cli_common *common, struct tg_pricing **pricing);
 
-/* A gateway adapter set up from the config file and the environment (which
- * wins): RESPAN_BASE_URL / RESPAN_API_KEY, or LITELLM_BASE_URL /
- * LITELLM_MASTER_KEY. name: "respan", "litellm", or NULL for the config's
- * choice (default respan). */
+/* The configured gateway (see gateway_setup.h), with the error printed. */
 struct cli_gateway {
     struct tg_gateway gw;
-    struct tg_config config;
+    struct tg_gateway_setup setup;
 };
 
 struct cli_gateway_options {

@@ -2,6 +2,8 @@
 #include "ui.h"
 
 #include <locale.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <ncurses.h>
 #include <ctype.h>
 #include <fcntl.h>
@@ -14,6 +16,9 @@
 #include <wchar.h>
 
 #include "browse.h"
+#include "gateway_setup.h"
+#include "keys.h"
+#include "revoke.h"
 #include "filter.h"
 #include "cli.h"
 #include "sanitize.h"
@@ -50,7 +55,7 @@ struct ui {
     bool in_detail, in_help;
     struct tg_detail detail;
     int detail_top;
-    char status[256];
+    char status[1024];
     int64_t data_version;
     bool quit;
     struct tg_request_filter filter; /* Requests */
@@ -58,6 +63,21 @@ struct ui {
     char table_filter[128];          /* Developers, Keys, Models: a name substring */
     bool follow;                     /* Requests: jump to new rows as they arrive */
     int return_to;                   /* the table a drill-down came from, or -1 */
+    struct tg_key_rows keys;         /* statuses, to mark revoked keys */
+};
+
+/* A revocation runs on its own thread with its own read-write connection, so
+ * the screen never freezes while the gateway answers. */
+struct revoke_job {
+    pthread_t thread;
+    char db_path[4096];
+    char which[2][256];   /* key ids or names to revoke */
+    int count;
+    char actor[64];
+    volatile int cancel;
+    atomic_int done;
+    int ok, failed;
+    char message[800];
 };
 
 /* Every key, with what it does: the help screen is drawn from this table. */
@@ -76,6 +96,7 @@ static const struct {
     {"e", "detail: export the request as JSON to ./tollgate-ID.json"},
     {"Esc", "back: from detail, help, or a drill-down, keeping the cursor"},
     {"q", "quit (back, in detail)"},
+    {"R", "Keys: revoke the key; Developers: all their keys (shows the impact, asks for the name)"},
     {"?", "this help"},
 };
 
@@ -151,8 +172,26 @@ static void load_requests(struct ui *ui, int64_t before_ts, int64_t before_id)
     ui->page_count = n < 0 ? 0 : n;
 }
 
+static void load_key_statuses(struct ui *ui)
+{
+    char err[200];
+    tg_key_rows_free(&ui->keys);
+    if (tg_keys_list(ui->store, tg_now_ms(), NULL, &ui->keys, err, sizeof err) != 0)
+        memset(&ui->keys, 0, sizeof ui->keys);
+}
+
+static const struct tg_key_row *key_named(const struct ui *ui, const char *name)
+{
+    for (size_t i = 0; i < ui->keys.count; i++) {
+        if (strcmp(tg_key_label(&ui->keys.rows[i]), name) == 0)
+            return &ui->keys.rows[i];
+    }
+    return NULL;
+}
+
 static void reload(struct ui *ui)
 {
+    load_key_statuses(ui);
     if (ui->screen == SCREEN_REQUESTS)
         load_requests(ui, INT64_MAX, INT64_MAX);
     else if (ui->screen == SCREEN_OVERVIEW)
@@ -184,7 +223,7 @@ static void draw_header(struct ui *ui)
  * liveness), then the keys that matter here, or a message. */
 static void draw_status(struct ui *ui)
 {
-    char ago[32] = "no logs", line[700];
+    char ago[32] = "no logs", line[1500];
     int64_t newest = tg_browse_newest_ms(ui->store);
     if (newest >= 0) {
         int64_t s = (tg_now_ms() - newest) / 1000;
@@ -269,8 +308,11 @@ static void draw_spend_table(struct ui *ui, int y0, int height, const char *titl
         bool selected = selectable && *top + i == *cursor;
         if (selected)
             attron(A_REVERSE);
-        char name[256], spend[32], reqs[32], tokens[32], errors[32], p95[32];
-        tg_sanitize(r->name, name, sizeof name);
+        char name[300], spend[32], reqs[32], tokens[32], errors[32], p95[32];
+        tg_sanitize(r->name, name, 256);
+        const struct tg_key_row *key = ui->screen == SCREEN_KEYS ? key_named(ui, r->name) : NULL;
+        if (key && strcmp(key->status, "revoked") == 0)
+            strcat(name, " (revoked)");
         tg_nanos_format_human(r->cost, spend, sizeof spend);
         cli_format_count(r->requests, reqs, sizeof reqs);
         cli_format_tokens(r->total_tokens, tokens, sizeof tokens);
@@ -619,6 +661,155 @@ static void export_request(struct ui *ui)
     free(log_id);
 }
 
+static void *revoke_main(void *arg)
+{
+    struct revoke_job *job = arg;
+    char err[512];
+    struct tg_store *store = NULL;
+    struct tg_gateway_setup setup;
+    struct tg_gateway_setup_options so = {NULL, NULL, &job->cancel, NULL};
+    if (tg_store_open(job->db_path, 0, &store, err, sizeof err) != 0 ||
+        tg_gateway_setup_open(&so, &setup, err, sizeof err) != 0) {
+        snprintf(job->message, sizeof job->message, "%s", err);
+        job->failed = job->count;
+        tg_store_close(store);
+        atomic_store(&job->done, 1);
+        return NULL;
+    }
+    for (int i = 0; i < job->count; i++) {
+        struct tg_key_rows found;
+        if (tg_keys_find(store, job->which[i], tg_now_ms(), &found, err, sizeof err) != 0) {
+            snprintf(job->message, sizeof job->message, "%s: not found", job->which[i]);
+            job->failed++;
+            tg_key_rows_free(&found);
+            continue;
+        }
+        struct tg_revoke_result result;
+        if (tg_revoke_key(store, &setup.gw, &found.rows[0], job->actor, "revoked from the screens", false,
+                          &result) == 0)
+            job->ok++;
+        else
+            job->failed++;
+        snprintf(job->message, sizeof job->message, "%s", result.message);
+        tg_key_rows_free(&found);
+    }
+    if (job->count > 1)
+        snprintf(job->message, sizeof job->message, "%d revoked, %d failed (see tollgate audit)", job->ok,
+                 job->failed);
+    tg_gateway_setup_close(&setup);
+    tg_store_close(store);
+    atomic_store(&job->done, 1);
+    return NULL;
+}
+
+/* The impact, in a box: what the user is about to cut off. */
+static void draw_impact(const struct tg_key_row *keys[], int n, const char *title)
+{
+    int width = COLS - 4 < 76 ? COLS - 4 : 76, height = 7 + n;
+    int y0 = (LINES - height) / 2 > 1 ? (LINES - height) / 2 : 1, x0 = (COLS - width) / 2;
+    for (int y = y0; y < y0 + height && y < LINES - 1; y++) {
+        move(y, x0);
+        for (int x = 0; x < width; x++)
+            addch(y == y0 || y == y0 + height - 1 ? '-' : (x == 0 || x == width - 1) ? '|' : ' ');
+    }
+    attron(A_BOLD);
+    draw_text(y0 + 1, x0 + 2, title, width - 4);
+    attroff(A_BOLD);
+    for (int i = 0; i < n; i++) {
+        const struct tg_key_row *k = keys[i];
+        char name[96], owner[96], spend[32], last[48], line[400];
+        tg_sanitize(tg_key_label(k), name, sizeof name);
+        tg_sanitize(k->owner ? k->owner : "(unknown owner)", owner, sizeof owner);
+        tg_nanos_format_human(k->spend_30d, spend, sizeof spend);
+        if (k->last_used_ms >= 0) {
+            tg_time_format_iso(k->last_used_ms, last, sizeof last);
+            last[16] = '\0';
+        } else {
+            snprintf(last, sizeof last, "never");
+        }
+        snprintf(line, sizeof line, "%s (%s)  owner %s  last used %s  30 days %s, %lld requests", name, k->status,
+                 owner, last, spend, (long long)k->requests_30d);
+        draw_text(y0 + 3 + i, x0 + 2, line, width - 4);
+    }
+    draw_text(y0 + 4 + n, x0 + 2, "The gateway will refuse these keys at once. Esc cancels.", width - 4);
+    refresh();
+}
+
+static void wait_for_revoke(struct ui *ui, struct revoke_job *job)
+{
+    static const char spin[] = "|/-\\";
+    timeout(100);
+    for (int tick = 0; !atomic_load(&job->done); tick++) {
+        char line[128];
+        snprintf(line, sizeof line, " revoking %c  (Esc stops waiting; the result still goes to the audit log)",
+                 spin[tick % 4]);
+        attron(A_REVERSE);
+        draw_padded(LINES - 1, 0, line, COLS);
+        attroff(A_REVERSE);
+        refresh();
+        if (getch() == 27) {
+            job->cancel = 1;
+            pthread_detach(job->thread); /* it finishes on its own and frees nothing of ours */
+            snprintf(ui->status, sizeof ui->status, "stopped waiting: see `tollgate audit` for the result");
+            timeout(1000);
+            return;
+        }
+    }
+    pthread_join(job->thread, NULL);
+    char clean[900];
+    tg_sanitize(job->message, clean, sizeof clean);
+    snprintf(ui->status, sizeof ui->status, "%s%s", job->failed ? "FAILED: " : "", clean);
+    free(job);
+    timeout(1000);
+    reload(ui);
+}
+
+/* R: on Keys the selected key, on Developers all of that developer's keys. */
+static void revoke_selected(struct ui *ui)
+{
+    if (ui->screen != SCREEN_KEYS && ui->screen != SCREEN_DEVELOPERS)
+        return;
+    const struct tg_spend_row *r = visible_row(ui, ui->cursor[ui->screen]);
+    if (!r)
+        return;
+    const struct tg_key_row *targets[2];
+    int n = 0;
+    for (size_t i = 0; i < ui->keys.count && n < 2; i++) {
+        const struct tg_key_row *k = &ui->keys.rows[i];
+        bool match = ui->screen == SCREEN_KEYS ? strcmp(tg_key_label(k), r->name) == 0
+                                               : k->owner && strcmp(k->owner, r->name) == 0;
+        if (match && strcmp(k->status, "revoked") != 0)
+            targets[n++] = k;
+    }
+    if (n == 0) {
+        snprintf(ui->status, sizeof ui->status, "nothing to revoke: no active key here");
+        return;
+    }
+    char title[300], prompt[300], typed[256] = "", name[256];
+    tg_sanitize(r->name, name, sizeof name);
+    snprintf(title, sizeof title, ui->screen == SCREEN_KEYS ? "Revoke the key %s?" : "Revoke every key of %s?", name);
+    draw_impact(targets, n, title);
+    snprintf(prompt, sizeof prompt, "Type %s to confirm: ", name);
+    if (!read_line(prompt, typed, sizeof typed) || strcmp(typed, r->name) != 0) {
+        snprintf(ui->status, sizeof ui->status, "not revoked");
+        return;
+    }
+    struct revoke_job *job = calloc(1, sizeof *job);
+    if (!job)
+        return;
+    snprintf(job->db_path, sizeof job->db_path, "%s", ui->opt->db_path);
+    snprintf(job->actor, sizeof job->actor, "%s", cli_actor());
+    for (int i = 0; i < n; i++)
+        snprintf(job->which[job->count++], sizeof job->which[0], "%s",
+                 targets[i]->key_id ? targets[i]->key_id : tg_key_label(targets[i]));
+    if (pthread_create(&job->thread, NULL, revoke_main, job) != 0) {
+        free(job);
+        snprintf(ui->status, sizeof ui->status, "could not start the revocation");
+        return;
+    }
+    wait_for_revoke(ui, job);
+}
+
 static void switch_screen(struct ui *ui, enum view s)
 {
     if (ui->return_to >= 0) { /* leaving a drill-down */
@@ -671,6 +862,7 @@ static void handle_key(struct ui *ui, int ch)
         }
         break;
     case '?': ui->in_help = true; break;
+    case 'R': revoke_selected(ui); break;
     case '1': case '2': case '3': case '4': case '5': switch_screen(ui, (enum view)(ch - '1')); break;
     case '\t': switch_screen(ui, (enum view)((ui->screen + 1) % NSCREENS)); break;
     case KEY_BTAB: switch_screen(ui, (enum view)((ui->screen + NSCREENS - 1) % NSCREENS)); break;
@@ -750,6 +942,7 @@ int ui_run(struct tg_store *store, const struct ui_options *options)
     }
     endwin();
     free_table(ui);
+    tg_key_rows_free(&ui->keys);
     tg_detail_free(&ui->detail);
     free(ui);
     return 0;
