@@ -59,6 +59,15 @@ class Tui:
             time.sleep(0.05)
         raise AssertionError(f"{text!r} never appeared:\n{self.screen()}")
 
+    def wait_until(self, predicate, what, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            s = self.screen()
+            if predicate(s):
+                return s
+            time.sleep(0.05)
+        raise AssertionError(f"never {what}:\n{self.screen()}")
+
     def close(self):
         self.keys("q")
         time.sleep(0.2)
@@ -197,7 +206,7 @@ def test_filter_expression(t):
     t.keys("/", "C-u", "cost>bad", "Enter")
     s = t.wait_for("cost> wants dollars")
     t.keys("/", "C-u", "Enter")
-    s = t.wait_for("LATNCY")
+    s = t.wait_until(lambda sc: "/status:error" not in sc and "LATNCY" in sc, "cleared the filter")
     expect(any(r.endswith(" 200") for r in rows(s)), s)
     t.keys("3")
     t.wait_for("[3 Keys]")
@@ -214,12 +223,9 @@ def test_detail_next_thread_export(t):
     t.keys("Enter")
     s1 = t.wait_for("PROMPT")
     t.keys("n")
-    time.sleep(0.3)
-    s2 = t.wait_for("PROMPT")
-    expect(s1 != s2, "n did not move")
+    t.wait_until(lambda sc: sc != s1 and "PROMPT" in sc, "moved to the next request")
     t.keys("p")
-    time.sleep(0.3)
-    expect(t.wait_for("PROMPT") == s1, "p did not come back")
+    t.wait_until(lambda sc: sc == s1, "came back to the first request")
     thread = [l.split()[1] for l in s1.splitlines() if l.startswith("thread ")]
     t.keys("e")
     s = t.wait_for("exported to tollgate-")
