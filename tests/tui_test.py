@@ -201,7 +201,7 @@ def test_filter_expression(t):
     t.wait_for("LATNCY")
     t.keys("/")
     t.keys("status:error model:gemini", "Enter")
-    s = t.wait_for("/status:error model:gemini")
+    s = t.wait_for("30d | /status:error model:gemini")  # the status bar, not the line being typed
     expect(rows(s) and all("gemini" in r and not r.endswith(" 200") for r in rows(s)), s)
     t.keys("/", "C-u", "cost>bad", "Enter")
     s = t.wait_for("cost> wants dollars")
@@ -211,7 +211,7 @@ def test_filter_expression(t):
     t.keys("3")
     t.wait_for("[3 Keys]")
     t.keys("/", "-ci", "Enter")
-    s = t.wait_for("/-ci")
+    s = t.wait_for("30d | /-ci")
     names = [l.split()[0] for l in s.splitlines()[2:-1] if l.strip()]
     expect(names and all(n.endswith("-ci") for n in names), names)
 
@@ -282,7 +282,7 @@ def select_key(t, name):
     t.keys("3")
     t.wait_for("[3 Keys]")
     t.keys("/", "C-u", name, "Enter")
-    t.wait_for("/" + name)
+    t.wait_for(" | /" + name)
 
 
 def test_revoke_from_the_keys_screen(d):

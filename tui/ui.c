@@ -86,7 +86,7 @@ static const struct {
 } bindings[] = {
     {"1-5, Tab", "switch screen: Overview, Developers, Keys, Models, Requests"},
     {"w", "cycle the time window: 1h, 24h, 7d, 30d, all"},
-    {"Up/Down, j/k", "move"},
+    {"Up/Down, j/k, wheel", "move"},
     {"PgUp/PgDn, Home/End", "move a page, to the first / last"},
     {"Enter", "open: a developer's, key's or model's requests; a request's detail"},
     {"/", "filter: a name on tables; on Requests dev:NAME key:NAME model:PART status:error|ok|429 cost>0.5 cost<2 thread:ID"},
@@ -838,6 +838,12 @@ static void handle_key(struct ui *ui, int ch)
         case KEY_PPAGE: ui->detail_top -= LINES - 3; break;
         case KEY_HOME: case 'g': ui->detail_top = 0; break;
         case KEY_END: case 'G': ui->detail_top = (int)ui->detail.count; break;
+        case KEY_MOUSE: {
+            MEVENT event;
+            if (getmouse(&event) == OK)
+                ui->detail_top += event.bstate & BUTTON4_PRESSED ? -3 : event.bstate & BUTTON5_PRESSED ? 3 : 0;
+            break;
+        }
         case '?': ui->in_help = true; break;
         case 'n': move_requests(ui, 1); open_detail(ui); break;
         case 'p': move_requests(ui, -1); open_detail(ui); break;
@@ -884,6 +890,17 @@ static void handle_key(struct ui *ui, int ch)
     case KEY_HOME: case 'g': *cursor = 0; if (ui->screen == SCREEN_REQUESTS) load_requests(ui, INT64_MAX, INT64_MAX); break;
     case KEY_END: case 'G': if (ui->screen != SCREEN_REQUESTS && ui->table_loaded) *cursor = visible_rows(ui) - 1; break;
     case KEY_RESIZE: if (ui->screen == SCREEN_REQUESTS) load_requests(ui, INT64_MAX, INT64_MAX); break;
+    case KEY_MOUSE: {
+        MEVENT event;
+        if (getmouse(&event) != OK)
+            break;
+        int step = event.bstate & BUTTON4_PRESSED ? -3 : event.bstate & BUTTON5_PRESSED ? 3 : 0;
+        if (step && ui->screen == SCREEN_REQUESTS)
+            move_requests(ui, step);
+        else if (step)
+            *cursor = *cursor + step > 0 ? *cursor + step : 0;
+        break;
+    }
     }
 }
 
@@ -908,6 +925,7 @@ int ui_run(struct tg_store *store, const struct ui_options *options)
     keypad(stdscr, TRUE);
     curs_set(0);
     set_escdelay(25);
+    mousemask(BUTTON4_PRESSED | BUTTON5_PRESSED, NULL); /* the wheel scrolls */
     timeout(1000); /* wake once a second to look for new data */
     ui->colour = has_colors() && !getenv("NO_COLOR");
     if (ui->colour) {
