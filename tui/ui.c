@@ -191,7 +191,8 @@ static const struct tg_key_row *key_named(const struct ui *ui, const char *name)
 
 static void reload(struct ui *ui)
 {
-    load_key_statuses(ui);
+    if (ui->screen == SCREEN_KEYS) /* only the Keys table marks revoked keys */
+        load_key_statuses(ui);
     if (ui->screen == SCREEN_REQUESTS)
         load_requests(ui, INT64_MAX, INT64_MAX);
     else if (ui->screen == SCREEN_OVERVIEW)
@@ -772,6 +773,7 @@ static void revoke_selected(struct ui *ui)
     const struct tg_spend_row *r = visible_row(ui, ui->cursor[ui->screen]);
     if (!r)
         return;
+    load_key_statuses(ui); /* fresh: another process may have revoked one */
     const struct tg_key_row *targets[2];
     int n = 0;
     for (size_t i = 0; i < ui->keys.count && n < 2; i++) {
