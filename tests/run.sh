@@ -28,7 +28,7 @@ for t in build/asan/tests/test_*; do
 done
 
 # Python suites (standard library only) end with "NAME: N passed, N failed".
-for suite in tests/*_test.py; do
+for suite in tests/*_test.py tests/tui/*_test.py; do
     out=$(python3 "$suite" 2>&1)
     printf '%s\n' "$out" | grep -v '^ok ' || true
     summary=$(printf '%s\n' "$out" | grep -E '^[a-z]+: [0-9]+ passed, [0-9]+ failed$' | tail -1)

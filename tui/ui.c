@@ -64,6 +64,11 @@ struct ui {
     bool follow;                     /* Requests: jump to new rows as they arrive */
     int return_to;                   /* the table a drill-down came from, or -1 */
     struct tg_key_rows keys;         /* statuses, to mark revoked keys */
+    int64_t custom_since, custom_until; /* :since / :until, -1 when unset */
+    char window_label[64];
+    int sort;                        /* tables: 0 spend, 1 requests, 2 errors, 3 name */
+    struct tg_spend_report timeline; /* Overview: spend per hour or day */
+    bool timeline_loaded;
 };
 
 /* A revocation runs on its own thread with its own read-write connection, so
@@ -90,6 +95,8 @@ static const struct {
     {"PgUp/PgDn, Home/End", "move a page, to the first / last"},
     {"Enter", "open: a developer's, key's or model's requests; a request's detail"},
     {"/", "filter: a name on tables; on Requests dev:NAME key:NAME model:PART status:error|ok|429 cost>0.5 cost<2 thread:ID"},
+    {"s, S", "tables: sort by spend, requests, errors, name (S backwards)"},
+    {":since T, :until T", "a custom window (T: 2026-11-01, 2026-11-01T10:00, 24h, 7d); :all or w ends it"},
     {"f", "Requests: follow new requests as they arrive (on / off)"},
     {"n, p", "detail: next / previous request"},
     {"t", "detail: the whole thread of this request"},
@@ -102,8 +109,28 @@ static const struct {
 
 static int64_t window_since(const struct ui *ui)
 {
+    if (ui->custom_since >= 0 || ui->custom_until >= 0)
+        return ui->custom_since >= 0 ? ui->custom_since : 0;
     int64_t span = windows[ui->window].span_ms;
     return span ? tg_now_ms() - span : 0;
+}
+
+static int64_t window_until(const struct ui *ui)
+{
+    return ui->custom_until >= 0 ? ui->custom_until : INT64_MAX;
+}
+
+static const char *window_name(struct ui *ui)
+{
+    if (ui->custom_since < 0 && ui->custom_until < 0)
+        return windows[ui->window].label;
+    char a[40] = "start", b[40] = "now";
+    if (ui->custom_since >= 0)
+        tg_time_format_iso(ui->custom_since, a, sizeof a);
+    if (ui->custom_until >= 0)
+        tg_time_format_iso(ui->custom_until, b, sizeof b);
+    snprintf(ui->window_label, sizeof ui->window_label, "%.16s..%.16s", a, b);
+    return ui->window_label;
 }
 
 /* Draws UTF-8 text in at most `cols` terminal columns (wide characters count
@@ -151,21 +178,37 @@ static enum tg_spend_by by_for(enum view s)
     return s == SCREEN_DEVELOPERS ? TG_BY_DEVELOPER : s == SCREEN_KEYS ? TG_BY_KEY : TG_BY_MODEL;
 }
 
+static const char *const sort_names[] = {"spend", "requests", "errors", "name"};
+
+static int compare_rows(const void *a, const void *b, void *arg)
+{
+    const struct tg_spend_row *x = a, *y = b;
+    switch (*(int *)arg) {
+    case 1: return (y->requests > x->requests) - (y->requests < x->requests);
+    case 2: return (y->errors > x->errors) - (y->errors < x->errors);
+    case 3: return strcmp(x->name, y->name);
+    default: return (y->cost > x->cost) - (y->cost < x->cost);
+    }
+}
+
 static void load_table(struct ui *ui, enum tg_spend_by by)
 {
     free_table(ui);
-    struct tg_spend_filter f = {window_since(ui), TG_SPEND_OPEN, NULL, NULL, NULL};
+    struct tg_spend_filter f = {window_since(ui), ui->custom_until >= 0 ? ui->custom_until : TG_SPEND_OPEN, NULL,
+                                NULL, NULL};
     char err[256];
     if (tg_spend_query(ui->store, by, &f, 0, &ui->table, err, sizeof err) == 0)
         ui->table_loaded = true;
     else
         snprintf(ui->status, sizeof ui->status, "%s", err);
+    if (ui->table_loaded && ui->sort)
+        qsort_r(ui->table.rows, ui->table.count, sizeof *ui->table.rows, compare_rows, &ui->sort);
 }
 
 static void load_requests(struct ui *ui, int64_t before_ts, int64_t before_id)
 {
     char err[256];
-    int n = tg_browse_requests(ui->store, window_since(ui), INT64_MAX, &ui->filter, before_ts, before_id, ui->page,
+    int n = tg_browse_requests(ui->store, window_since(ui), window_until(ui), &ui->filter, before_ts, before_id, ui->page,
                                LINES > 4 ? (LINES - 4 < PAGE_MAX ? LINES - 4 : PAGE_MAX) : 1, err, sizeof err);
     if (n < 0)
         snprintf(ui->status, sizeof ui->status, "%s", err);
@@ -189,8 +232,29 @@ static const struct tg_key_row *key_named(const struct ui *ui, const char *name)
     return NULL;
 }
 
+/* Hours for a day or less, days beyond. */
+static enum tg_spend_by timeline_unit(const struct ui *ui)
+{
+    int64_t span = window_until(ui) == INT64_MAX ? tg_now_ms() - window_since(ui)
+                                                  : window_until(ui) - window_since(ui);
+    return span <= 2 * DAY_MS ? TG_BY_HOUR : TG_BY_DAY;
+}
+
+static void load_timeline(struct ui *ui)
+{
+    if (ui->timeline_loaded)
+        tg_spend_report_free(&ui->timeline);
+    ui->timeline_loaded = false;
+    struct tg_spend_filter f = {window_since(ui), ui->custom_until >= 0 ? ui->custom_until : TG_SPEND_OPEN, NULL,
+                                NULL, NULL};
+    char err[200];
+    ui->timeline_loaded = tg_spend_query(ui->store, timeline_unit(ui), &f, 0, &ui->timeline, err, sizeof err) == 0;
+}
+
 static void reload(struct ui *ui)
 {
+    if (ui->screen == SCREEN_OVERVIEW)
+        load_timeline(ui);
     if (ui->screen == SCREEN_KEYS) /* only the Keys table marks revoked keys */
         load_key_statuses(ui);
     if (ui->screen == SCREEN_REQUESTS)
@@ -242,7 +306,7 @@ static void draw_status(struct ui *ui)
         snprintf(filt, sizeof filt, " | /%s", ui->filter_text);
     else if (ui->screen != SCREEN_REQUESTS && ui->screen != SCREEN_OVERVIEW && ui->table_filter[0])
         snprintf(filt, sizeof filt, " | /%s", ui->table_filter);
-    snprintf(line, sizeof line, " %s%s%s | %s | %s", windows[ui->window].label,
+    snprintf(line, sizeof line, " %s%s%s | %s | %s", window_name(ui),
              ui->follow && ui->screen == SCREEN_REQUESTS ? " follow" : "", filt, ago,
              ui->status[0] ? ui->status : hint);
     attron(A_REVERSE);
@@ -329,6 +393,38 @@ static void draw_spend_table(struct ui *ui, int y0, int height, const char *titl
     }
 }
 
+/* Spend over time as vertical bars, eighth-block resolution, scaled to the
+ * busiest hour or day of the window. */
+static void draw_timeline(struct ui *ui, int y0, int height)
+{
+    static const char *const blocks[] = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+    const struct tg_spend_report *t = &ui->timeline;
+    size_t n = t->count;
+    int usable = COLS - 2;
+    size_t first = n > (size_t)usable ? n - (size_t)usable : 0; /* the newest that fit */
+    tg_nanos max = 1;
+    for (size_t i = first; i < n; i++)
+        max = t->rows[i].cost > max ? t->rows[i].cost : max;
+    int per = (int)((size_t)usable / (n - first)) > 0 ? (int)((size_t)usable / (n - first)) : 1;
+    if (per > 4)
+        per = 4;
+    for (size_t i = first; i < n; i++) {
+        int eighths = (int)((double)t->rows[i].cost / (double)max * height * 8 + 0.5);
+        int x = (int)(i - first) * per;
+        for (int row = 0; row < height; row++) {
+            int level = eighths - (height - 1 - row) * 8;
+            level = level < 0 ? 0 : level > 8 ? 8 : level;
+            for (int k = 0; k < per - (per > 1); k++)
+                draw_text(y0 + row, x + k, blocks[level], 1);
+        }
+    }
+    char peak[32], label[128];
+    tg_nanos_format_human(max, peak, sizeof peak);
+    snprintf(label, sizeof label, "spend per %s, the highest %s; oldest left",
+             timeline_unit(ui) == TG_BY_HOUR ? "hour" : "day", peak);
+    draw_text(y0 + height, 0, label, COLS);
+}
+
 static void draw_overview(struct ui *ui)
 {
     if (!ui->table_loaded)
@@ -351,7 +447,12 @@ static void draw_overview(struct ui *ui)
         printw(", %lld unpriced", (long long)t->unpriced);
     printw(")  requests %s  tokens %s", reqs, tokens);
     mvprintw(3, 0, "errors %.1f%%  cache hits %.0f%% of prompt  latency p50 %s p95 %s", error_rate, cache, p50, p95);
-    draw_spend_table(ui, 5, LINES - 6, "TOP DEVELOPERS", false);
+    int table_at = 5;
+    if (LINES >= 20 && ui->timeline_loaded && ui->timeline.count > 0) {
+        draw_timeline(ui, 5, 5);
+        table_at = 12;
+    }
+    draw_spend_table(ui, table_at, LINES - table_at - 1, "TOP DEVELOPERS", false);
 }
 
 static void draw_requests(struct ui *ui)
@@ -486,7 +587,7 @@ static void move_requests(struct ui *ui, int delta)
     struct tg_request_row newer[PAGE_MAX]; /* newer: the rows just above the first shown */
     char err[200];
     int want = -target < PAGE_MAX ? -target : PAGE_MAX;
-    int n = tg_browse_requests_newer(ui->store, window_since(ui), INT64_MAX, &ui->filter, ui->page[0].ts_ms,
+    int n = tg_browse_requests_newer(ui->store, window_since(ui), window_until(ui), &ui->filter, ui->page[0].ts_ms,
                                      ui->page[0].row_id, newer, want, err, sizeof err);
     if (n > 0) /* start the page at the newest of them, inclusive */
         load_requests(ui, newer[n - 1].ts_ms, newer[n - 1].row_id + 1);
@@ -582,6 +683,34 @@ static void edit_filter(struct ui *ui)
     load_requests(ui, INT64_MAX, INT64_MAX);
     if (f.text[0])
         snprintf(ui->status, sizeof ui->status, "free-text search is not built yet: only the field filters apply");
+}
+
+/* ":since 2026-11-01", ":until 2026-11-20", ":all". */
+static void command_line(struct ui *ui)
+{
+    char text[128] = "";
+    if (!read_line(":", text, sizeof text))
+        return;
+    char verb[16] = "", arg[100] = "";
+    sscanf(text, "%15s %99s", verb, arg);
+    int64_t ms;
+    if (strcmp(verb, "all") == 0) {
+        ui->custom_since = ui->custom_until = -1;
+        ui->window = NWINDOWS - 1;
+    } else if ((strcmp(verb, "since") == 0 || strcmp(verb, "until") == 0) &&
+               tg_time_parse_arg(arg, tg_now_ms(), &ms) == 0) {
+        if (verb[0] == 's')
+            ui->custom_since = ms;
+        else
+            ui->custom_until = ms;
+    } else {
+        char clean[200];
+        tg_sanitize(text, clean, sizeof clean);
+        snprintf(ui->status, sizeof ui->status, "unknown command '%s': try :since 2026-11-01, :until 7d, :all", clean);
+        return;
+    }
+    ui->cursor[ui->screen] = ui->top[ui->screen] = 0;
+    reload(ui);
 }
 
 /* Enter on a developer, key or model: its requests, and Esc comes back here. */
@@ -871,10 +1000,25 @@ static void handle_key(struct ui *ui, int ch)
         break;
     case '?': ui->in_help = true; break;
     case 'R': revoke_selected(ui); break;
+    case ':': command_line(ui); break;
+    case 's': case 'S':
+        if (ui->screen != SCREEN_OVERVIEW && ui->screen != SCREEN_REQUESTS) {
+            ui->sort = (ui->sort + (ch == 's' ? 1 : 3)) % 4;
+            reload(ui);
+            snprintf(ui->status, sizeof ui->status, "sorted by %s", sort_names[ui->sort]);
+        }
+        break;
     case '1': case '2': case '3': case '4': case '5': switch_screen(ui, (enum view)(ch - '1')); break;
     case '\t': switch_screen(ui, (enum view)((ui->screen + 1) % NSCREENS)); break;
     case KEY_BTAB: switch_screen(ui, (enum view)((ui->screen + NSCREENS - 1) % NSCREENS)); break;
-    case 'w': ui->window = (ui->window + 1) % NWINDOWS; ui->cursor[ui->screen] = ui->top[ui->screen] = 0; reload(ui); break;
+    case 'w':
+        if (ui->custom_since >= 0 || ui->custom_until >= 0)
+            ui->custom_since = ui->custom_until = -1;
+        else
+            ui->window = (ui->window + 1) % NWINDOWS;
+        ui->cursor[ui->screen] = ui->top[ui->screen] = 0;
+        reload(ui);
+        break;
     case '\n': case KEY_ENTER:
         if (ui->screen == SCREEN_REQUESTS) open_detail(ui);
         else if (ui->screen != SCREEN_OVERVIEW) drill_down(ui);
@@ -920,6 +1064,7 @@ int ui_run(struct tg_store *store, const struct ui_options *options)
     ui->opt = options;
     ui->window = 3; /* 30d */
     ui->return_to = -1;
+    ui->custom_since = ui->custom_until = -1;
     tg_filter_clear(&ui->filter);
     initscr();
     cbreak();
@@ -963,6 +1108,8 @@ int ui_run(struct tg_store *store, const struct ui_options *options)
     endwin();
     free_table(ui);
     tg_key_rows_free(&ui->keys);
+    if (ui->timeline_loaded)
+        tg_spend_report_free(&ui->timeline);
     tg_detail_free(&ui->detail);
     free(ui);
     return 0;

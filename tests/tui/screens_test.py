@@ -3,9 +3,11 @@
 import json
 import os
 import subprocess
+import sys
 import time
 
-from harness import BIN, expect, main
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/: the shared harness
+from harness import BIN, expect, main  # noqa: E402
 
 HOSTILE = {
     "unique_id": "hostile-1", "timestamp": "2026-11-24T09:59:00Z", "model": "gpt-5.5",
@@ -174,6 +176,27 @@ def test_hostile_log_is_shown_as_text(d):
         out = f.read()
     for payload in (b"\x1b]52;", b"\x1b]2;PWNED", b"\x1b[38;5;196mRED", b"\xc2\x9b31m"):
         expect(payload not in out, f"{payload!r} reached the terminal")
+
+
+@tui_test()
+def test_custom_window_sort_and_chart(t):
+    s = t.wait_for("spend per day")
+    expect("█" in s, s)
+    t.keys(":", "since 2026-11-23", "Enter")
+    s = t.wait_for("2026-11-23T00:00..now |")
+    expect("spend per hour" in s, s)
+    t.keys(":", "until 2026-11-23T12:00", "Enter")
+    t.wait_for("2026-11-23T00:00..2026-11-23T12:00 |")
+    t.keys("2")
+    t.wait_for("[2 Developers]")
+    t.keys("s")
+    s = t.wait_for("sorted by requests")
+    reqs = [int(l.split()[-4].replace(",", "")) for l in s.splitlines()[2:-1] if l.strip() and l.split()[-4][0].isdigit()]
+    expect(reqs and reqs == sorted(reqs, reverse=True), reqs)
+    t.keys(":", "bogus", "Enter")
+    t.wait_for("unknown command 'bogus'")
+    t.keys("w")
+    t.wait_for(" 30d |")
 
 
 def rows(screen):
