@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "logmodel.h"
+#include "search.h"
 #include "sanitize.h"
 #include "strbuf.h"
 #include "timeutil.h"
@@ -23,7 +24,8 @@
     " AND (?8 IS NULL OR m.name LIKE '%' || ?8 || '%')"                                                      \
     " AND (?9 IS NULL OR (?9 = 0 AND r.is_error) OR (?9 = 1 AND NOT r.is_error) OR r.status_code = ?9)"        \
     " AND (?10 IS NULL OR r.cost_nanos > ?10) AND (?11 IS NULL OR r.cost_nanos < ?11)"                          \
-    " AND (?12 IS NULL OR r.thread_id = ?12) AND "
+    " AND (?12 IS NULL OR r.thread_id = ?12)"                                                                \
+    " AND (?13 IS NULL OR r.id IN (SELECT rowid FROM request_text WHERE request_text MATCH ?13)) AND "
 
 static const char older_sql[] =
     ROW_COLUMNS "(r.ts_ms < ?3 OR (r.ts_ms = ?3 AND r.id < ?4)) ORDER BY r.ts_ms DESC, r.id DESC LIMIT ?5";
@@ -48,6 +50,9 @@ static void bind_filter(sqlite3_stmt *st, const struct tg_request_filter *f)
         sqlite3_bind_int64(st, 11, f->cost_below);
     if (*f->thread)
         sqlite3_bind_text(st, 12, f->thread, -1, SQLITE_TRANSIENT);
+    char query[600];
+    if (*f->text && tg_search_query(f->text, query, sizeof query) == 0)
+        sqlite3_bind_text(st, 13, query, -1, SQLITE_TRANSIENT);
 }
 
 static int fetch(struct tg_store *store, const char *sql, int64_t since_ms, int64_t until_ms,

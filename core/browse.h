@@ -23,7 +23,7 @@ struct tg_request_row {
 };
 
 /* Up to `limit` requests in [since, until) matching the filter (NULL for all;
- * its free text is not applied here) strictly older than (before_ts,
+ * its free text searches the requests indexed so far, see search.h) strictly older than (before_ts,
  * before_id) — pass INT64_MAX for the first page. Returns how many, or -1. */
 int tg_browse_requests(struct tg_store *store, int64_t since_ms, int64_t until_ms,
                        const struct tg_request_filter *filter, int64_t before_ts, int64_t before_id,

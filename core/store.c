@@ -68,6 +68,12 @@ static const char *const migrations[] = {
     "CREATE INDEX audit_ts ON audit(ts_ms);"
     "CREATE INDEX rollup_by_key ON rollup_hourly(key_id, hour);"
     "PRAGMA user_version=3;",
+    /* 4: full-text search of prompts and responses; trigram, so any script
+     * (CJK included) matches by substring. Contentless: the text lives in the
+     * bodies, the index holds only what finding it needs. Filled behind the
+     * inserts (see search.c), not in them, so imports keep their speed. */
+    "CREATE VIRTUAL TABLE request_text USING fts5(text, content='', tokenize='trigram');"
+    "PRAGMA user_version=4;",
 };
 
 enum statement {

@@ -29,12 +29,18 @@ int cmd_ui(int argc, char **argv, struct cli_common *common)
         return EXIT_FAILED;
     }
     char path[4096], err[256];
+    (void)err;
     if (!common->db_path) {
         if (tg_paths_default_db(path, sizeof path, err, sizeof err) != 0)
             return cli_error(common, "%s", err);
         common->db_path = path;
     }
     struct tg_store *store;
+    char why[512];
+    /* once read-write, to bring an older db to the current schema; a db we may
+     * not write is shown read-only (then without search) */
+    if (tg_store_open(common->db_path, 0, &store, why, sizeof why) == 0)
+        tg_store_close(store);
     int rc = cli_open_store(common, TG_STORE_READ_ONLY, &store);
     if (rc != 0)
         return rc;

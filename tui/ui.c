@@ -19,6 +19,7 @@
 #include "gateway_setup.h"
 #include "keys.h"
 #include "revoke.h"
+#include "search.h"
 #include "filter.h"
 #include "cli.h"
 #include "sanitize.h"
@@ -69,6 +70,17 @@ struct ui {
     int sort;                        /* tables: 0 spend, 1 requests, 2 errors, 3 name */
     struct tg_spend_report timeline; /* Overview: spend per hour or day */
     bool timeline_loaded;
+    struct indexer *indexer;
+};
+
+/* Fills the search index behind the screens, on its own read-write
+ * connection, a few hundred requests per transaction so the collector is
+ * never kept waiting; then keeps up with new requests. */
+struct indexer {
+    pthread_t thread;
+    char db_path[4096];
+    atomic_int stop, failed;
+    atomic_llong indexed, total;
 };
 
 /* A revocation runs on its own thread with its own read-write connection, so
@@ -85,6 +97,70 @@ struct revoke_job {
     char message[800];
 };
 
+static void *indexer_main(void *arg)
+{
+    struct indexer *ix = arg;
+    char err[256];
+    struct tg_store *store;
+    if (tg_store_open(ix->db_path, 0, &store, err, sizeof err) != 0) {
+        atomic_store(&ix->failed, 1);
+        return NULL;
+    }
+    while (!atomic_load(&ix->stop)) {
+        int64_t indexed, total;
+        tg_search_progress(store, &indexed, &total);
+        atomic_store(&ix->indexed, indexed);
+        atomic_store(&ix->total, total);
+        int n = tg_search_index_more(store, 500, err, sizeof err);
+        if (n < 0) {
+            atomic_store(&ix->failed, 1);
+            break;
+        }
+        for (int i = 0; n == 0 && i < 10 && !atomic_load(&ix->stop); i++)
+            usleep(100000); /* caught up: look again in a second */
+    }
+    tg_store_close(store);
+    return NULL;
+}
+
+static struct indexer *start_indexer(const char *db_path)
+{
+    struct indexer *ix = calloc(1, sizeof *ix);
+    if (!ix)
+        return NULL;
+    snprintf(ix->db_path, sizeof ix->db_path, "%s", db_path);
+    atomic_store(&ix->total, -1);
+    if (pthread_create(&ix->thread, NULL, indexer_main, ix) != 0) {
+        free(ix);
+        return NULL;
+    }
+    return ix;
+}
+
+static void stop_indexer(struct indexer *ix)
+{
+    if (!ix)
+        return;
+    atomic_store(&ix->stop, 1);
+    pthread_join(ix->thread, NULL);
+    free(ix);
+}
+
+/* " | search 45%" while the index is being built; "" once complete. */
+static void search_state(const struct ui *ui, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    const struct indexer *ix = ui->indexer;
+    if (!ix || atomic_load(&ix->failed)) {
+        snprintf(buf, len, " | no search (db read-only)");
+        return;
+    }
+    long long total = atomic_load(&ix->total), done = atomic_load(&ix->indexed);
+    if (total > 0 && done < total)
+        snprintf(buf, len, " | search %lld%%", done * 100 / total);
+}
+
+
 /* Every key, with what it does: the help screen is drawn from this table. */
 static const struct {
     const char *keys, *what;
@@ -94,7 +170,7 @@ static const struct {
     {"Up/Down, j/k, wheel", "move"},
     {"PgUp/PgDn, Home/End", "move a page, to the first / last"},
     {"Enter", "open: a developer's, key's or model's requests; a request's detail"},
-    {"/", "filter: a name on tables; on Requests dev:NAME key:NAME model:PART status:error|ok|429 cost>0.5 cost<2 thread:ID"},
+    {"/", "filter: a name on tables; on Requests dev:NAME key:NAME model:PART status:error|ok|429 cost>0.5 cost<2 thread:ID, and words or \"a phrase\" searched in prompts and responses"},
     {"s, S", "tables: sort by spend, requests, errors, name (S backwards)"},
     {":since T, :until T", "a custom window (T: 2026-11-01, 2026-11-01T10:00, 24h, 7d); :all or w ends it"},
     {"f", "Requests: follow new requests as they arrive (on / off)"},
@@ -306,8 +382,10 @@ static void draw_status(struct ui *ui)
         snprintf(filt, sizeof filt, " | /%s", ui->filter_text);
     else if (ui->screen != SCREEN_REQUESTS && ui->screen != SCREEN_OVERVIEW && ui->table_filter[0])
         snprintf(filt, sizeof filt, " | /%s", ui->table_filter);
-    snprintf(line, sizeof line, " %s%s%s | %s | %s", window_name(ui),
-             ui->follow && ui->screen == SCREEN_REQUESTS ? " follow" : "", filt, ago,
+    char search[64];
+    search_state(ui, search, sizeof search);
+    snprintf(line, sizeof line, " %s%s%s | %s%s | %s", window_name(ui),
+             ui->follow && ui->screen == SCREEN_REQUESTS ? " follow" : "", filt, ago, search,
              ui->status[0] ? ui->status : hint);
     attron(A_REVERSE);
     draw_padded(LINES - 1, 0, line, COLS);
@@ -681,8 +759,9 @@ static void edit_filter(struct ui *ui)
     snprintf(ui->filter_text, sizeof ui->filter_text, "%s", text);
     ui->cursor[SCREEN_REQUESTS] = 0;
     load_requests(ui, INT64_MAX, INT64_MAX);
-    if (f.text[0])
-        snprintf(ui->status, sizeof ui->status, "free-text search is not built yet: only the field filters apply");
+    char query[600];
+    if (f.text[0] && tg_search_query(f.text, query, sizeof query) != 0)
+        snprintf(ui->status, sizeof ui->status, "free text needs 3 characters or more: it was left out");
 }
 
 /* ":since 2026-11-01", ":until 2026-11-20", ":all". */
@@ -1081,6 +1160,7 @@ int ui_run(struct tg_store *store, const struct ui_options *options)
         init_pair(1, COLOR_CYAN, -1);
     }
     ui->data_version = tg_browse_data_version(store);
+    ui->indexer = options->db_path ? start_indexer(options->db_path) : NULL;
     reload(ui);
     while (!ui->quit) {
         draw(ui);
@@ -1106,6 +1186,7 @@ int ui_run(struct tg_store *store, const struct ui_options *options)
         handle_key(ui, ch);
     }
     endwin();
+    stop_indexer(ui->indexer);
     free_table(ui);
     tg_key_rows_free(&ui->keys);
     if (ui->timeline_loaded)

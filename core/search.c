@@ -1,0 +1,161 @@
+#include "search.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "logmodel.h"
+#include "strbuf.h"
+
+#define MAX_TEXT (64 << 10) /* per request: enough to find it, bounded */
+
+static int64_t position(struct tg_store *store)
+{
+    char buf[32];
+    return tg_store_sync_position(store, "search index", buf, sizeof buf) == 1 ? strtoll(buf, NULL, 10) : 0;
+}
+
+/* The words of a message: its content, text parts, and tool-call arguments. */
+static void add_message_text(struct strbuf *sb, const cJSON *msg)
+{
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
+    if (cJSON_IsString(content)) {
+        strbuf_puts(sb, content->valuestring);
+        strbuf_putc(sb, '\n');
+    }
+    const cJSON *part, *parts = cJSON_IsArray(content) ? content : NULL;
+    cJSON_ArrayForEach(part, parts) {
+        const cJSON *text = cJSON_GetObjectItemCaseSensitive(part, "text");
+        if (cJSON_IsString(text)) {
+            strbuf_puts(sb, text->valuestring);
+            strbuf_putc(sb, '\n');
+        }
+    }
+    const cJSON *calls = cJSON_GetObjectItemCaseSensitive(msg, "tool_calls");
+    if (calls && !cJSON_IsNull(calls)) {
+        char *printed = cJSON_PrintUnformatted(calls);
+        if (printed)
+            strbuf_puts(sb, printed);
+        free(printed);
+        strbuf_putc(sb, '\n');
+    }
+}
+
+static char *text_of(const char *raw, size_t len)
+{
+    cJSON *obj = cJSON_ParseWithLength(raw, len);
+    if (!obj)
+        return NULL;
+    cJSON *prompt, *completion;
+    tg_log_messages(obj, &prompt, &completion);
+    struct strbuf sb = STRBUF_INIT;
+    const cJSON *msg;
+    cJSON_ArrayForEach(msg, prompt) add_message_text(&sb, msg);
+    cJSON_ArrayForEach(msg, completion) add_message_text(&sb, msg);
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(obj, "error_message");
+    if (cJSON_IsString(error))
+        strbuf_puts(&sb, error->valuestring);
+    cJSON_Delete(prompt);
+    cJSON_Delete(completion);
+    cJSON_Delete(obj);
+    if (sb.len > MAX_TEXT) { /* cut at a character boundary */
+        size_t n = MAX_TEXT;
+        while (n > 0 && ((unsigned char)sb.data[n] & 0xC0) == 0x80)
+            n--;
+        sb.len = n;
+        sb.data[n] = '\0';
+    }
+    return strbuf_detach(&sb);
+}
+
+int tg_search_index_more(struct tg_store *store, int limit, char *err, size_t errlen)
+{
+    sqlite3 *db = tg_store_sqlite(store);
+    if (tg_store_begin(store, err, errlen) != 0)
+        return -1;
+    int64_t from = position(store), last = from;
+    sqlite3_stmt *rows = NULL, *put = NULL;
+    int n = 0, rc = 0;
+    if (sqlite3_prepare_v2(db, "SELECT r.id, r.log_id FROM requests r WHERE r.id > ?1 ORDER BY r.id LIMIT ?2", -1,
+                           &rows, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "INSERT INTO request_text(rowid, text) VALUES(?1, ?2)", -1, &put, NULL) != SQLITE_OK) {
+        rc = tg_store_fail(store, "indexing for search", err, errlen);
+        goto done;
+    }
+    sqlite3_bind_int64(rows, 1, from);
+    sqlite3_bind_int(rows, 2, limit);
+    while (sqlite3_step(rows) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(rows, 0);
+        char *raw = NULL;
+        size_t len;
+        last = id;
+        n++;
+        if (tg_store_raw_log(store, (const char *)sqlite3_column_text(rows, 1), &raw, &len, err, errlen) != 0)
+            continue; /* a pruned body has nothing to find */
+        char *text = text_of(raw, len);
+        free(raw);
+        if (!text)
+            continue;
+        sqlite3_bind_int64(put, 1, id);
+        sqlite3_bind_text(put, 2, text, -1, SQLITE_TRANSIENT);
+        int step = sqlite3_step(put);
+        sqlite3_reset(put);
+        free(text);
+        if (step != SQLITE_DONE) {
+            rc = tg_store_fail(store, "indexing for search", err, errlen);
+            goto done;
+        }
+    }
+    if (n > 0) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%lld", (long long)last);
+        rc = tg_store_set_sync_position(store, "search index", buf, err, errlen);
+    }
+done:
+    sqlite3_finalize(rows);
+    sqlite3_finalize(put);
+    if (rc != 0) {
+        tg_store_rollback(store);
+        return -1;
+    }
+    if (tg_store_commit(store, err, errlen) != 0)
+        return -1;
+    return n;
+}
+
+void tg_search_progress(struct tg_store *store, int64_t *indexed, int64_t *total)
+{
+    int64_t pos = position(store);
+    *total = tg_store_request_count(store);
+    sqlite3_stmt *st;
+    *indexed = 0;
+    if (sqlite3_prepare_v2(tg_store_sqlite(store), "SELECT count(*) FROM requests WHERE id <= ?1", -1, &st, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, pos);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            *indexed = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+}
+
+int tg_search_query(const char *text, char *out, size_t len)
+{
+    size_t chars = 0; /* the trigram tokenizer counts characters, not bytes */
+    for (const char *p = text; *p; p++)
+        chars += ((unsigned char)*p & 0xC0) != 0x80;
+    if (chars < 3)
+        return -1;
+    size_t o = 0;
+    if (o + 1 < len)
+        out[o++] = '"';
+    for (const char *p = text; *p && o + 3 < len; p++) {
+        if (*p == '"')
+            out[o++] = '"'; /* FTS5 escapes a quote by doubling it */
+        out[o++] = *p;
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    return 0;
+}

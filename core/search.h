@@ -1,0 +1,24 @@
+/* Full-text search of prompts and responses (SQLite FTS5, trigram tokenizer).
+ * The index is filled behind the inserts, in small transactions, by whoever
+ * has a read-write connection and time (the screens do it in the background),
+ * so imports and the collector never pay for it. */
+#ifndef TG_SEARCH_H
+#define TG_SEARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* Indexes up to `limit` requests not indexed yet, in one transaction. Returns
+ * how many it indexed (0 when the index is complete), or -1 with err. */
+int tg_search_index_more(struct tg_store *store, int limit, char *err, size_t errlen);
+
+/* How far the index has got: indexed and total request counts. */
+void tg_search_progress(struct tg_store *store, int64_t *indexed, int64_t *total);
+
+/* The text search matches, as an FTS5 query: the words as one phrase, which
+ * the trigram tokenizer matches as a substring. -1 when shorter than 3 characters. */
+int tg_search_query(const char *text, char *out, size_t len);
+
+#endif

@@ -1,0 +1,80 @@
+/* The filter line and the search query built from it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "filter.h"
+#include "search.h"
+
+static void test_fields_and_text(void **state)
+{
+    (void)state;
+    struct tg_request_filter f;
+    char err[200];
+    assert_int_equal(tg_filter_parse("dev:alice key:alice-ci model:opus status:error cost>0.5 cost<2 thread:t-9 "
+                                     "stack \"trace back\"",
+                                     &f, err, sizeof err),
+                     0);
+    assert_string_equal(f.developer, "alice");
+    assert_string_equal(f.key, "alice-ci");
+    assert_string_equal(f.model, "opus");
+    assert_string_equal(f.thread, "t-9");
+    assert_int_equal(f.status, 0);
+    assert_int_equal(f.cost_above, 500000000);
+    assert_int_equal(f.cost_below, 2000000000);
+    assert_string_equal(f.text, "stack trace back");
+    char shown[300];
+    tg_filter_describe(&f, shown, sizeof shown);
+    assert_non_null(strstr(shown, "dev:alice"));
+    assert_non_null(strstr(shown, "cost>0.5"));
+    assert_int_equal(tg_filter_parse("status:429 status:ok", &f, err, sizeof err), 0);
+    assert_int_equal(f.status, 1);
+    assert_int_equal(tg_filter_parse("", &f, err, sizeof err), 0);
+    assert_int_equal(f.status, -1);
+    assert_int_equal(f.cost_above, -1);
+}
+
+static void test_bad_words(void **state)
+{
+    (void)state;
+    struct tg_request_filter f;
+    char err[200];
+    const struct { const char *expr, *words; } bad[] = {
+        {"dev:", "needs a value"}, {"status:teapot", "status:"}, {"status:99", "status:"},
+        {"cost>lots", "cost> wants dollars"}, {"cost<-1", "cost< wants dollars"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(tg_filter_parse(bad[i].expr, &f, err, sizeof err), -1);
+        if (!strstr(err, bad[i].words))
+            fail_msg("%s: '%s' lacks '%s'", bad[i].expr, err, bad[i].words);
+    }
+}
+
+static void test_search_query(void **state)
+{
+    (void)state;
+    char q[64];
+    assert_int_equal(tg_search_query("stack trace", q, sizeof q), 0);
+    assert_string_equal(q, "\"stack trace\"");
+    assert_int_equal(tg_search_query("say \"hi\"", q, sizeof q), 0);
+    assert_string_equal(q, "\"say \"\"hi\"\"\""); /* quotes doubled: never FTS5 syntax */
+    assert_int_equal(tg_search_query("ab", q, sizeof q), -1);
+    assert_int_equal(tg_search_query("山田", q, sizeof q), -1); /* two characters, six bytes */
+    assert_int_equal(tg_search_query("山田太", q, sizeof q), 0);
+    assert_int_equal(tg_search_query("a OR b NEAR(c)", q, sizeof q), 0);
+    assert_string_equal(q, "\"a OR b NEAR(c)\"");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fields_and_text),
+        cmocka_unit_test(test_bad_words),
+        cmocka_unit_test(test_search_query),
+    };
+    return cmocka_run_group_tests_name("filter", tests, NULL, NULL);
+}
