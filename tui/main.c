@@ -8,6 +8,7 @@
 #include "cmd_collect.h"
 #include "cmd_demo.h"
 #include "cmd_import.h"
+#include "cmd_index.h"
 #include "cmd_keys.h"
 #include "cmd_offboard.h"
 #include "cmd_report.h"
@@ -33,6 +34,7 @@ static const struct command commands[] = {
     {"keys", cmd_keys, cmd_keys_usage, "List gateway keys with spend; revoke one"},
     {"offboard", cmd_offboard, cmd_offboard_usage, "Revoke every key of a developer who leaves"},
     {"audit", cmd_audit, cmd_audit_usage, "Who revoked which key, when, and the result"},
+    {"index", cmd_index, cmd_index_usage, "Bring the full-text search index up to date"},
     {"collect", cmd_collect, cmd_collect_usage, "Run the HTTP collector the gateway pushes logs to"},
     {"demo", cmd_demo, cmd_demo_usage, "Write a synthetic team history into the db"},
 };

@@ -547,6 +547,8 @@ static void draw_requests(struct ui *ui)
         int y = 2 + i;
         if (i == *cursor)
             attron(A_REVERSE);
+        if (ui->colour && r->is_error)
+            attron(COLOR_PAIR(2));
         char when[40], tokens[32], cost[32], lat[32];
         tg_time_format_iso(r->ts_ms, when, sizeof when);
         when[16] = '\0';
@@ -568,6 +570,8 @@ static void draw_requests(struct ui *ui)
         char tail[160];
         snprintf(tail, sizeof tail, " %6s %8s %6s %3d", tokens, cost, lat, r->status_code);
         draw_text(y, 53, tail, COLS > 53 ? COLS - 53 : 0);
+        if (ui->colour && r->is_error)
+            attroff(COLOR_PAIR(2));
         if (i == *cursor)
             attroff(A_REVERSE);
     }
@@ -1158,6 +1162,7 @@ int ui_run(struct tg_store *store, const struct ui_options *options)
         start_color();
         use_default_colors();
         init_pair(1, COLOR_CYAN, -1);
+        init_pair(2, COLOR_RED, -1); /* failed requests; 8 colours suffice */
     }
     ui->data_version = tg_browse_data_version(store);
     ui->indexer = options->db_path ? start_indexer(options->db_path) : NULL;
