@@ -48,6 +48,8 @@ struct tg_key_list {
 };
 
 void tg_key_list_free(struct tg_key_list *list);
+
+
 /* Appends a zeroed key; NULL when out of memory. */
 struct tg_gateway_key *tg_key_list_add(struct tg_key_list *list);
 
@@ -68,5 +70,21 @@ struct tg_gateway {
     const struct tg_gateway_ops *ops;
     struct tg_gateway_config config;
 };
+
+/* What adapters share. A failed answer is described by the adapter's own
+ * function, which knows its gateway's wording. */
+typedef void (*tg_gateway_describe_fn)(const struct tg_gateway *gw, long status, const char *body,
+                                       struct tg_gateway_error *err);
+
+/* Calls the gateway and parses a 2xx JSON answer (the caller deletes it).
+ * NULL with err filled when no answer came, the status was not 2xx
+ * (described by `describe`), or the answer is not JSON. */
+struct cJSON *tg_gateway_json_call(const struct tg_gateway *gw, const char *method, const char *url,
+                                   const char *body, tg_gateway_describe_fn describe, struct tg_gateway_error *err);
+
+/* A string or whole-number field into dst (left as it was when absent). */
+void tg_json_copy_text(char *dst, size_t len, const struct cJSON *item);
+/* An ISO 8601 field as epoch ms, -1 when absent or not a time. */
+int64_t tg_json_time_ms(const struct cJSON *obj, const char *name);
 
 #endif

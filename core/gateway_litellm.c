@@ -36,30 +36,17 @@ static void failure(const struct tg_gateway *gw, long status, const char *body, 
         snprintf(err->message, sizeof err->message, "the proxy answered HTTP %ld: %.200s", status, body ? body : "");
 }
 
-static void copy_text(char *dst, size_t len, const cJSON *item)
-{
-    if (cJSON_IsString(item))
-        snprintf(dst, len, "%s", item->valuestring);
-}
-
-static int64_t time_field(const cJSON *obj, const char *name)
-{
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-    int64_t ms;
-    return cJSON_IsString(item) && tg_time_parse_iso(item->valuestring, &ms) == 0 ? ms : -1;
-}
-
 static void read_key(const cJSON *obj, struct tg_gateway_key *k)
 {
-    copy_text(k->id, sizeof k->id, cJSON_GetObjectItemCaseSensitive(obj, "token"));
-    copy_text(k->name, sizeof k->name, cJSON_GetObjectItemCaseSensitive(obj, "key_alias"));
+    tg_json_copy_text(k->id, sizeof k->id, cJSON_GetObjectItemCaseSensitive(obj, "token"));
+    tg_json_copy_text(k->name, sizeof k->name, cJSON_GetObjectItemCaseSensitive(obj, "key_alias"));
     if (!*k->name)
-        copy_text(k->name, sizeof k->name, cJSON_GetObjectItemCaseSensitive(obj, "key_name"));
-    copy_text(k->shown, sizeof k->shown, cJSON_GetObjectItemCaseSensitive(obj, "key_name")); /* "sk-...abcd" */
-    copy_text(k->owner, sizeof k->owner, cJSON_GetObjectItemCaseSensitive(obj, "user_id"));
-    k->created_ms = time_field(obj, "created_at");
-    k->last_used_ms = time_field(obj, "last_active");
-    int64_t expires = time_field(obj, "expires");
+        tg_json_copy_text(k->name, sizeof k->name, cJSON_GetObjectItemCaseSensitive(obj, "key_name"));
+    tg_json_copy_text(k->shown, sizeof k->shown, cJSON_GetObjectItemCaseSensitive(obj, "key_name")); /* "sk-...abcd" */
+    tg_json_copy_text(k->owner, sizeof k->owner, cJSON_GetObjectItemCaseSensitive(obj, "user_id"));
+    k->created_ms = tg_json_time_ms(obj, "created_at");
+    k->last_used_ms = tg_json_time_ms(obj, "last_active");
+    int64_t expires = tg_json_time_ms(obj, "expires");
     k->revoked = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "blocked")) ||
                  (expires >= 0 && expires <= tg_now_ms());
 }
@@ -71,17 +58,9 @@ static int litellm_list_keys(struct tg_gateway *gw, struct tg_key_list *out, str
         char path[128], url[2048];
         snprintf(path, sizeof path, LIST_PATH, page);
         url_for(gw, path, url, sizeof url);
-        struct tg_http_response resp;
-        if (tg_http_call(&gw->config.http, "GET", url, gw->config.api_key, NULL, true, &resp, err->message,
-                         sizeof err->message) != 0)
+        cJSON *doc = tg_gateway_json_call(gw, "GET", url, NULL, failure, err);
+        if (!doc)
             return -1;
-        if (resp.status < 200 || resp.status >= 300) {
-            failure(gw, resp.status, resp.body, err);
-            tg_http_response_free(&resp);
-            return -1;
-        }
-        cJSON *doc = cJSON_ParseWithLength(resp.body, resp.len);
-        tg_http_response_free(&resp);
         const cJSON *keys = cJSON_GetObjectItemCaseSensitive(doc, "keys");
         if (!cJSON_IsArray(keys)) {
             cJSON_Delete(doc);
@@ -98,7 +77,7 @@ static int litellm_list_keys(struct tg_gateway *gw, struct tg_key_list *out, str
             if (cJSON_IsObject(item))
                 read_key(item, k);
             else
-                copy_text(k->id, sizeof k->id, item);
+                tg_json_copy_text(k->id, sizeof k->id, item);
         }
         const cJSON *pages = cJSON_GetObjectItemCaseSensitive(doc, "total_pages");
         int last = !cJSON_IsNumber(pages) || page >= (int)pages->valuedouble;

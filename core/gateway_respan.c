@@ -48,6 +48,21 @@ static void describe_failure(const struct tg_gateway *gw, long status, const cha
                  body ? body : "");
 }
 
+/* For the key list, where 404 means the path, not a key. */
+static void describe_list_failure(const struct tg_gateway *gw, long status, const char *body,
+                                  struct tg_gateway_error *err)
+{
+    describe_failure(gw, status, body, KEYS_PATH, err);
+}
+
+static void describe_logs_failure(const struct tg_gateway *gw, long status, const char *body,
+                                  struct tg_gateway_error *err)
+{
+    char url[2048];
+    join_url(gw->config.base_url, LIST_LOGS_PATH, url, sizeof url);
+    describe_failure(gw, status, body, url, err);
+}
+
 static char *list_request_body(const char *start_iso, const char *end_iso, int page, int page_size)
 {
     cJSON *req = cJSON_CreateObject();
@@ -72,19 +87,10 @@ static int respan_list_logs(struct tg_gateway *gw, const char *start_iso, const 
     char url[2048];
     join_url(gw->config.base_url, LIST_LOGS_PATH, url, sizeof url);
     char *body = list_request_body(start_iso, end_iso, page, page_size);
-    struct tg_http_response resp;
-    int rc = tg_http_call(&gw->config.http, "POST", url, gw->config.api_key, body, true, &resp, err->message,
-                          sizeof err->message);
+    cJSON *doc = tg_gateway_json_call(gw, "POST", url, body, describe_logs_failure, err);
     free(body);
-    if (rc != 0)
+    if (!doc)
         return -1;
-    if (resp.status < 200 || resp.status >= 300) {
-        describe_failure(gw, resp.status, resp.body, url, err);
-        tg_http_response_free(&resp);
-        return -1;
-    }
-    cJSON *doc = cJSON_ParseWithLength(resp.body, resp.len);
-    tg_http_response_free(&resp);
     cJSON *results = cJSON_DetachItemFromObjectCaseSensitive(doc, "results");
     if (!cJSON_IsArray(results)) {
         snprintf(err->message, sizeof err->message, "the gateway's answer has no \"results\" array");
@@ -114,34 +120,19 @@ static size_t origin_length(const char *url)
     return (size_t)(p - url);
 }
 
-static void copy_text(char *dst, size_t len, const cJSON *item)
-{
-    if (cJSON_IsString(item))
-        snprintf(dst, len, "%s", item->valuestring);
-    else if (cJSON_IsNumber(item))
-        snprintf(dst, len, "%.0f", item->valuedouble);
-}
-
-static int64_t time_field(const cJSON *obj, const char *name)
-{
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-    int64_t ms;
-    return cJSON_IsString(item) && tg_time_parse_iso(item->valuestring, &ms) == 0 ? ms : -1;
-}
-
 static void read_key(const cJSON *obj, struct tg_gateway_key *k)
 {
-    copy_text(k->id, sizeof k->id, cJSON_GetObjectItemCaseSensitive(obj, "id"));
-    copy_text(k->name, sizeof k->name, cJSON_GetObjectItemCaseSensitive(obj, "name"));
+    tg_json_copy_text(k->id, sizeof k->id, cJSON_GetObjectItemCaseSensitive(obj, "id"));
+    tg_json_copy_text(k->name, sizeof k->name, cJSON_GetObjectItemCaseSensitive(obj, "name"));
     const cJSON *owner = cJSON_GetObjectItemCaseSensitive(obj, "created_by_email");
-    copy_text(k->owner, sizeof k->owner, owner ? owner : cJSON_GetObjectItemCaseSensitive(obj, "owner"));
+    tg_json_copy_text(k->owner, sizeof k->owner, owner ? owner : cJSON_GetObjectItemCaseSensitive(obj, "owner"));
     char prefix[48] = "";
-    copy_text(prefix, sizeof prefix, cJSON_GetObjectItemCaseSensitive(obj, "prefix"));
+    tg_json_copy_text(prefix, sizeof prefix, cJSON_GetObjectItemCaseSensitive(obj, "prefix"));
     if (*prefix)
         snprintf(k->shown, sizeof k->shown, "%.8s…", prefix);
-    k->created_ms = time_field(obj, "created");
-    k->last_used_ms = time_field(obj, "last_used");
-    int64_t expiry = time_field(obj, "expiry_date");
+    k->created_ms = tg_json_time_ms(obj, "created");
+    k->last_used_ms = tg_json_time_ms(obj, "last_used");
+    int64_t expiry = tg_json_time_ms(obj, "expiry_date");
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(obj, "status");
     k->revoked = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "revoked")) ||
                  (expiry >= 0 && expiry <= tg_now_ms()) ||
@@ -155,17 +146,9 @@ static int respan_list_keys(struct tg_gateway *gw, struct tg_key_list *out, stru
     join_url(gw->config.base_url, KEYS_PATH, url, sizeof url);
     size_t origin = origin_length(gw->config.base_url);
     for (int pages = 0; pages < 1000; pages++) {
-        struct tg_http_response resp;
-        if (tg_http_call(&gw->config.http, "GET", url, gw->config.api_key, NULL, true, &resp, err->message,
-                         sizeof err->message) != 0)
+        cJSON *doc = tg_gateway_json_call(gw, "GET", url, NULL, describe_list_failure, err);
+        if (!doc)
             return -1;
-        if (resp.status < 200 || resp.status >= 300) {
-            describe_failure(gw, resp.status, resp.body, url, err);
-            tg_http_response_free(&resp);
-            return -1;
-        }
-        cJSON *doc = cJSON_ParseWithLength(resp.body, resp.len);
-        tg_http_response_free(&resp);
         const cJSON *results = cJSON_GetObjectItemCaseSensitive(doc, "results");
         if (!cJSON_IsArray(results)) {
             cJSON_Delete(doc);
