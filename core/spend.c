@@ -30,7 +30,8 @@ const char *tg_spend_by_name(enum tg_spend_by by)
 }
 
 /* Both sources give the same columns: 0 group id, 1 label, 2..11 sums,
- * 12 latency histogram blob (rollups) or NULL, 13 latency_ms (raw) or NULL. */
+ * 12 latency histogram blob (rollups) or NULL, 13 latency_ms (raw) or NULL,
+ * 14 the time (the hour's start for rollups). */
 #define JOINS                                                                               \
     " LEFT JOIN developers d ON d.id = r.developer_id LEFT JOIN keys k ON k.id = r.key_id" \
     " LEFT JOIN models m ON m.id = r.model_id"
@@ -40,12 +41,12 @@ const char *tg_spend_by_name(enum tg_spend_by by)
 #define ROLLUP_SQL(GID, LABEL)                                                                 \
     "SELECT " GID ", " LABEL ", requests, errors, prompt_tokens, completion_tokens,"          \
     " total_tokens, cache_read_tokens, cache_creation_tokens, cost_nanos, estimated_nanos,"  \
-    " unpriced, latency_hist, NULL FROM rollup_hourly r" JOINS                              \
+    " unpriced, latency_hist, NULL, r.hour * 3600000 FROM rollup_hourly r" JOINS                              \
     " WHERE r.hour >= ?1 AND r.hour < ?2" FILTERS
 #define RAW_SQL(GID, LABEL)                                                                    \
     "SELECT " GID ", " LABEL ", 1, is_error, prompt_tokens, completion_tokens, total_tokens," \
     " cache_read_tokens, cache_creation_tokens, cost_nanos,"                                 \
-    " CASE cost_kind WHEN 1 THEN cost_nanos ELSE 0 END, cost_kind = 2, NULL, latency_ms"     \
+    " CASE cost_kind WHEN 1 THEN cost_nanos ELSE 0 END, cost_kind = 2, NULL, latency_ms, r.ts_ms" \
     " FROM requests r" JOINS " WHERE r.ts_ms >= ?1 AND r.ts_ms < ?2" FILTERS
 
 #define DEV_LABEL "coalesce(d.ident, '(no developer)')"
@@ -95,6 +96,7 @@ static struct tg_spend_row *group_for(struct query *q, sqlite3_stmt *st)
     if (!row)
         return NULL;
     row->group_id = gid;
+    row->last_ms = -1;
     char label[64];
     const char *name = (const char *)sqlite3_column_text(st, 1);
     if (!name) {
@@ -121,6 +123,9 @@ static void accumulate(struct tg_spend_row *row, sqlite3_stmt *st)
         tg_latency_add_blob(&row->latency, sqlite3_column_blob(st, 12), (size_t)sqlite3_column_bytes(st, 12));
     if (sqlite3_column_type(st, 13) == SQLITE_INTEGER)
         tg_latency_add(&row->latency, sqlite3_column_int64(st, 13));
+    int64_t when = sqlite3_column_int64(st, 14);
+    if (when > row->last_ms)
+        row->last_ms = when;
 }
 
 static void bind_filter_text(sqlite3_stmt *st, int i, const char *s)
@@ -216,6 +221,8 @@ static void add_into(struct tg_spend_row *total, const struct tg_spend_row *row)
     total->cost_estimated += row->cost_estimated;
     total->unpriced += row->unpriced;
     tg_latency_merge(&total->latency, &row->latency);
+    if (row->last_ms > total->last_ms)
+        total->last_ms = row->last_ms;
 }
 
 static int finish(struct query *q, size_t limit, struct tg_spend_report *out, char *err, size_t errlen)
@@ -223,6 +230,7 @@ static int finish(struct query *q, size_t limit, struct tg_spend_report *out, ch
     size_t n = hashmap_count(q->groups), i = 0;
     out->rows = calloc(n ? n : 1, sizeof *out->rows);
     out->total.name = strdup("total");
+    out->total.last_ms = -1;
     if (!out->rows || !out->total.name) {
         snprintf(err, errlen, "out of memory");
         return -1;

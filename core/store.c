@@ -245,7 +245,7 @@ static int create_private_file(const char *path, char *err, size_t errlen)
     return 0;
 }
 
-static int configure(struct tg_store *store, bool read_only, char *err, size_t errlen)
+static int configure(struct tg_store *store, bool read_only, bool small_cache, char *err, size_t errlen)
 {
     sqlite3_busy_timeout(store->db, 10000);
     if (sqlite3_create_function(store->db, "tg_latency_merge", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
@@ -257,9 +257,12 @@ static int configure(struct tg_store *store, bool read_only, char *err, size_t e
     /* NORMAL in WAL mode: a crash of the process loses nothing committed; the
      * fsyncs come at checkpoints, which a 64 MB WAL keeps to a few per import
      * (at SQLite's default of 4 MB they cost a third of a large import). */
-    return exec(store,
-                "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=16384;",
-                "configuring the connection", err, errlen);
+    if (exec(store,
+             "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=16384;",
+             "configuring the connection", err, errlen) != 0)
+        return -1;
+    /* the screens read a little at a time: a big cache would only grow their memory */
+    return small_cache ? exec(store, "PRAGMA cache_size=-16384", "configuring the connection", err, errlen) : 0;
 }
 
 static int prepare_statements(struct tg_store *store, char *err, size_t errlen)
@@ -393,7 +396,7 @@ static int open_store(const char *path, int flags, int target, struct tg_store *
         tg_store_close(store);
         return -1;
     }
-    if (configure(store, read_only, err, errlen) != 0 ||
+    if (configure(store, read_only, flags & TG_STORE_SMALL_CACHE, err, errlen) != 0 ||
         (!read_only && migrate(store, target, err, errlen) != 0) ||
         (!read_only && prepare_statements(store, err, errlen) != 0)) {
         tg_store_close(store);

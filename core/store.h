@@ -17,6 +17,7 @@
 
 enum tg_store_flags {
     TG_STORE_READ_ONLY = 1, /* never create or migrate; fail when the db is missing */
+    TG_STORE_SMALL_CACHE = 2, /* 16 MB of page cache instead of 64: for the screens' connections */
 };
 
 struct tg_store;

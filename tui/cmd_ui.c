@@ -41,7 +41,7 @@ int cmd_ui(int argc, char **argv, struct cli_common *common)
      * not write is shown read-only (then without search) */
     if (tg_store_open(common->db_path, 0, &store, why, sizeof why) == 0)
         tg_store_close(store);
-    int rc = cli_open_store(common, TG_STORE_READ_ONLY, &store);
+    int rc = cli_open_store(common, TG_STORE_READ_ONLY | TG_STORE_SMALL_CACHE, &store);
     if (rc != 0)
         return rc;
     struct ui_options uo = {common->db_path};

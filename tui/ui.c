@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -67,9 +69,12 @@ struct ui {
     struct tg_key_rows keys;         /* statuses, to mark revoked keys */
     int64_t custom_since, custom_until; /* :since / :until, -1 when unset */
     char window_label[64];
-    int sort;                        /* tables: 0 spend, 1 requests, 2 errors, 3 name */
+    int sort;                        /* tables: an index into sort_names */
     struct tg_spend_report timeline; /* Overview: spend per hour or day */
     bool timeline_loaded;
+    struct tg_spend_report tops[2];  /* Overview: top keys and models */
+    bool tops_loaded;
+    bool tops_pending;               /* drawn right after the first paint */
     struct indexer *indexer;
 };
 
@@ -102,7 +107,9 @@ static void *indexer_main(void *arg)
     struct indexer *ix = arg;
     char err[256];
     struct tg_store *store;
-    if (tg_store_open(ix->db_path, 0, &store, err, sizeof err) != 0) {
+    /* below the screens in priority: indexing must never slow a key press */
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+    if (tg_store_open(ix->db_path, TG_STORE_SMALL_CACHE, &store, err, sizeof err) != 0) {
         atomic_store(&ix->failed, 1);
         return NULL;
     }
@@ -171,7 +178,7 @@ static const struct {
     {"PgUp/PgDn, Home/End", "move a page, to the first / last"},
     {"Enter", "open: a developer's, key's or model's requests; a request's detail"},
     {"/", "filter: a name on tables; on Requests dev:NAME key:NAME model:PART status:error|ok|429 cost>0.5 cost<2 thread:ID, and words or \"a phrase\" searched in prompts and responses"},
-    {"s, S", "tables: sort by spend, requests, errors, name (S backwards)"},
+    {"s, S", "tables: sort by spend, requests, errors, last seen, name (S backwards)"},
     {":since T, :until T", "a custom window (T: 2026-11-01, 2026-11-01T10:00, 24h, 7d); :all or w ends it"},
     {"f", "Requests: follow new requests as they arrive (on / off)"},
     {"n, p", "detail: next / previous request"},
@@ -254,7 +261,8 @@ static enum tg_spend_by by_for(enum view s)
     return s == SCREEN_DEVELOPERS ? TG_BY_DEVELOPER : s == SCREEN_KEYS ? TG_BY_KEY : TG_BY_MODEL;
 }
 
-static const char *const sort_names[] = {"spend", "requests", "errors", "name"};
+static const char *const sort_names[] = {"spend", "requests", "errors", "last seen", "name"};
+#define NSORTS 5
 
 static int compare_rows(const void *a, const void *b, void *arg)
 {
@@ -262,7 +270,8 @@ static int compare_rows(const void *a, const void *b, void *arg)
     switch (*(int *)arg) {
     case 1: return (y->requests > x->requests) - (y->requests < x->requests);
     case 2: return (y->errors > x->errors) - (y->errors < x->errors);
-    case 3: return strcmp(x->name, y->name);
+    case 3: return (y->last_ms > x->last_ms) - (y->last_ms < x->last_ms);
+    case 4: return strcmp(x->name, y->name);
     default: return (y->cost > x->cost) - (y->cost < x->cost);
     }
 }
@@ -327,10 +336,34 @@ static void load_timeline(struct ui *ui)
     ui->timeline_loaded = tg_spend_query(ui->store, timeline_unit(ui), &f, 0, &ui->timeline, err, sizeof err) == 0;
 }
 
+static void free_tops(struct ui *ui)
+{
+    if (!ui->tops_loaded)
+        return;
+    tg_spend_report_free(&ui->tops[0]);
+    tg_spend_report_free(&ui->tops[1]);
+    ui->tops_loaded = false;
+}
+
+static void load_tops(struct ui *ui)
+{
+    free_tops(ui);
+    struct tg_spend_filter f = {window_since(ui), ui->custom_until >= 0 ? ui->custom_until : TG_SPEND_OPEN, NULL,
+                                NULL, NULL};
+    char err[200];
+    if (tg_spend_query(ui->store, TG_BY_KEY, &f, 20, &ui->tops[0], err, sizeof err) != 0)
+        return;
+    if (tg_spend_query(ui->store, TG_BY_MODEL, &f, 20, &ui->tops[1], err, sizeof err) != 0) {
+        tg_spend_report_free(&ui->tops[0]);
+        return;
+    }
+    ui->tops_loaded = true;
+}
+
 static void reload(struct ui *ui)
 {
     if (ui->screen == SCREEN_OVERVIEW)
-        load_timeline(ui);
+        ui->tops_pending = true; /* the totals first; the chart and the tops a moment later */
     if (ui->screen == SCREEN_KEYS) /* only the Keys table marks revoked keys */
         load_key_statuses(ui);
     if (ui->screen == SCREEN_REQUESTS)
@@ -356,6 +389,13 @@ static void draw_header(struct ui *ui)
         x += draw_text(0, x, label, COLS - x);
         attroff(A_BOLD);
     }
+    const char *db = ui->opt->db_path ? ui->opt->db_path : "";
+    const char *base = strrchr(db, '/');
+    char shown[128];
+    tg_sanitize(base ? base + 1 : db, shown, sizeof shown);
+    int w = (int)strlen(shown);
+    if (w && x + w + 2 < COLS) /* the db, when it fits */
+        draw_text(0, COLS - w, shown, w);
     if (ui->colour)
         attroff(COLOR_PAIR(1));
 }
@@ -401,6 +441,21 @@ static void draw_bar(int y, int x, int64_t part, int64_t whole, int width)
         addch(i < n ? '#' : ' ');
 }
 
+/* "5m", "3h", "2d": how long ago, to fit a narrow column. */
+static void ago_text(int64_t ms, char *buf, size_t len)
+{
+    if (ms < 0) {
+        snprintf(buf, len, "-");
+        return;
+    }
+    int64_t s = (tg_now_ms() - ms) / 1000;
+    if (s < 0)
+        s = 0;
+    if (s < 3600) snprintf(buf, len, "%lldm", (long long)(s / 60));
+    else if (s < 172800) snprintf(buf, len, "%lldh", (long long)(s / 3600));
+    else snprintf(buf, len, "%lldd", (long long)(s / 86400));
+}
+
 static bool row_matches(const struct ui *ui, const struct tg_spend_row *r)
 {
     return !ui->table_filter[0] || ui->screen == SCREEN_OVERVIEW || strstr(r->name, ui->table_filter) != NULL;
@@ -430,12 +485,13 @@ static void draw_spend_table(struct ui *ui, int y0, int height, const char *titl
     if (!ui->table_loaded)
         return;
     const struct tg_spend_report *t = &ui->table;
-    int name_w = COLS - 62 > 12 ? COLS - 62 : 12;
+    int name_w = COLS - 61 > 12 ? COLS - 61 : 12;
     if (name_w > 40)
         name_w = 40;
     attron(A_BOLD);
     draw_padded(y0, 0, title, name_w);
-    mvprintw(y0, name_w, " %-12s %10s %9s %8s %8s %7s", "SHARE", "SPEND", "REQUESTS", "TOKENS", "ERRORS", "P95");
+    mvprintw(y0, name_w, " %-8s %10s %8s %7s %6s %6s %5s", "SHARE", "SPEND", "REQS", "TOKENS", "ERRORS", "P95",
+             "LAST");
     attroff(A_BOLD);
     int *cursor = &ui->cursor[ui->screen], *top = &ui->top[ui->screen];
     int shown = visible_rows(ui);
@@ -461,10 +517,12 @@ static void draw_spend_table(struct ui *ui, int y0, int height, const char *titl
         cli_format_tokens(r->total_tokens, tokens, sizeof tokens);
         snprintf(errors, sizeof errors, "%.1f%%", r->requests ? 100.0 * (double)r->errors / (double)r->requests : 0.0);
         cli_format_ms(tg_latency_quantile_ms(&r->latency, 0.95), p95, sizeof p95);
+        char last[16];
+        ago_text(r->last_ms, last, sizeof last);
         draw_padded(y, 0, name, name_w);
         addch(' ');
-        draw_bar(y, name_w + 1, r->cost, t->total.cost, 12);
-        mvprintw(y, name_w + 13, " %10s %9s %8s %8s %7s", spend, reqs, tokens, errors, p95);
+        draw_bar(y, name_w + 1, r->cost, t->total.cost, 8);
+        mvprintw(y, name_w + 9, " %10s %8s %7s %6s %6s %5s", spend, reqs, tokens, errors, p95, last);
         clrtoeol();
         if (selected)
             attroff(A_REVERSE);
@@ -503,6 +561,26 @@ static void draw_timeline(struct ui *ui, int y0, int height)
     draw_text(y0 + height, 0, label, COLS);
 }
 
+/* One of the Overview's three columns: name, share bar, spend. */
+static void draw_top(const struct tg_spend_report *t, const char *title, int y0, int x0, int width, int height)
+{
+    if (width < 20)
+        return;
+    attron(A_BOLD);
+    draw_text(y0, x0, title, width - 1);
+    attroff(A_BOLD);
+    int name_w = width - 15;
+    for (int i = 0; i < height - 1 && i < (int)t->count; i++) {
+        const struct tg_spend_row *r = &t->rows[i];
+        char name[256], spend[32];
+        tg_sanitize(r->name, name, sizeof name);
+        tg_nanos_format_human(r->cost, spend, sizeof spend);
+        draw_padded(y0 + 1 + i, x0, name, name_w);
+        draw_bar(y0 + 1 + i, x0 + name_w, r->cost, t->total.cost, 4);
+        mvprintw(y0 + 1 + i, x0 + name_w + 4, " %9s", spend);
+    }
+}
+
 static void draw_overview(struct ui *ui)
 {
     if (!ui->table_loaded)
@@ -530,7 +608,12 @@ static void draw_overview(struct ui *ui)
         draw_timeline(ui, 5, 5);
         table_at = 12;
     }
-    draw_spend_table(ui, table_at, LINES - table_at - 1, "TOP DEVELOPERS", false);
+    int width = COLS / 3;
+    draw_top(&ui->table, "TOP DEVELOPERS", table_at, 0, width, LINES - table_at - 1);
+    if (ui->tops_loaded) {
+        draw_top(&ui->tops[0], "TOP KEYS", table_at, width, width, LINES - table_at - 1);
+        draw_top(&ui->tops[1], "TOP MODELS", table_at, 2 * width, COLS - 2 * width, LINES - table_at - 1);
+    }
 }
 
 static void draw_requests(struct ui *ui)
@@ -881,7 +964,7 @@ static void *revoke_main(void *arg)
     struct tg_store *store = NULL;
     struct tg_gateway_setup setup;
     struct tg_gateway_setup_options so = {NULL, NULL, &job->cancel, NULL};
-    if (tg_store_open(job->db_path, 0, &store, err, sizeof err) != 0 ||
+    if (tg_store_open(job->db_path, TG_STORE_SMALL_CACHE, &store, err, sizeof err) != 0 ||
         tg_gateway_setup_open(&so, &setup, err, sizeof err) != 0) {
         snprintf(job->message, sizeof job->message, "%s", err);
         job->failed = job->count;
@@ -1086,7 +1169,7 @@ static void handle_key(struct ui *ui, int ch)
     case ':': command_line(ui); break;
     case 's': case 'S':
         if (ui->screen != SCREEN_OVERVIEW && ui->screen != SCREEN_REQUESTS) {
-            ui->sort = (ui->sort + (ch == 's' ? 1 : 3)) % 4;
+            ui->sort = (ui->sort + (ch == 's' ? 1 : NSORTS - 1)) % NSORTS;
             reload(ui);
             snprintf(ui->status, sizeof ui->status, "sorted by %s", sort_names[ui->sort]);
         }
@@ -1169,6 +1252,12 @@ int ui_run(struct tg_store *store, const struct ui_options *options)
     reload(ui);
     while (!ui->quit) {
         draw(ui);
+        if (ui->tops_pending) {
+            ui->tops_pending = false;
+            load_timeline(ui);
+            load_tops(ui);
+            continue;
+        }
         int ch = getch();
         if (ch == ERR) { /* idle: refresh when another process committed */
             int64_t v = tg_browse_data_version(store);
@@ -1194,6 +1283,7 @@ int ui_run(struct tg_store *store, const struct ui_options *options)
     stop_indexer(ui->indexer);
     free_table(ui);
     tg_key_rows_free(&ui->keys);
+    free_tops(ui);
     if (ui->timeline_loaded)
         tg_spend_report_free(&ui->timeline);
     tg_detail_free(&ui->detail);

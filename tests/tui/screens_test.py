@@ -93,6 +93,7 @@ def tui_test(**kw):
 def test_overview_at_80x24(t):
     s = t.wait_for("TOP DEVELOPERS")
     expect("Spend $" in s and "requests 3,001" in s and "cache hits" in s, s)
+    expect("TOP KEYS" in s and "TOP MODELS" in s and "claude-sonn" in s, s)
     expect("30d |" in s.splitlines()[-1] or "30d |" in s, s)
     expect(all(len(line) <= 80 for line in s.splitlines()), s)
 
@@ -191,7 +192,7 @@ def test_custom_window_sort_and_chart(t):
     t.wait_for("[2 Developers]")
     t.keys("s")
     s = t.wait_for("sorted by requests")
-    reqs = [int(l.split()[-4].replace(",", "")) for l in s.splitlines()[2:-1] if l.strip() and l.split()[-4][0].isdigit()]
+    reqs = [int(l.split()[-5].replace(",", "")) for l in s.splitlines()[2:-1] if l.strip() and l.split()[-5][0].isdigit()]
     expect(reqs and reqs == sorted(reqs, reverse=True), reqs)
     t.keys(":", "bogus", "Enter")
     t.wait_for("unknown command 'bogus'")
