@@ -125,19 +125,21 @@ done:
     return n;
 }
 
+/* Row ids, not counts: both are O(1) with the rowid b-tree, and ids are dense
+ * enough for a progress figure (a count(*) every second cost the screens 60 ms
+ * of CPU a second on 1M requests). */
 void tg_search_progress(struct tg_store *store, int64_t *indexed, int64_t *total)
 {
-    int64_t pos = position(store);
-    *total = tg_store_request_count(store);
+    *indexed = position(store);
+    *total = 0;
     sqlite3_stmt *st;
-    *indexed = 0;
-    if (sqlite3_prepare_v2(tg_store_sqlite(store), "SELECT count(*) FROM requests WHERE id <= ?1", -1, &st, NULL) ==
-        SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, pos);
+    if (sqlite3_prepare_v2(tg_store_sqlite(store), "SELECT max(id) FROM requests", -1, &st, NULL) == SQLITE_OK) {
         if (sqlite3_step(st) == SQLITE_ROW)
-            *indexed = sqlite3_column_int64(st, 0);
+            *total = sqlite3_column_int64(st, 0);
         sqlite3_finalize(st);
     }
+    if (*indexed > *total)
+        *indexed = *total;
 }
 
 int tg_search_query(const char *text, char *out, size_t len)

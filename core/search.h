@@ -14,7 +14,8 @@
  * how many it indexed (0 when the index is complete), or -1 with err. */
 int tg_search_index_more(struct tg_store *store, int limit, char *err, size_t errlen);
 
-/* How far the index has got: indexed and total request counts. */
+/* How far the index has got: the last request id indexed and the last id
+ * stored (ids are dense, so their ratio is the share indexed). */
 void tg_search_progress(struct tg_store *store, int64_t *indexed, int64_t *total);
 
 /* The text search matches, as an FTS5 query: the words as one phrase, which

@@ -49,7 +49,7 @@ int cmd_index(int argc, char **argv, struct cli_common *common)
         if (tty) {
             int64_t indexed, total;
             tg_search_progress(store, &indexed, &total);
-            fprintf(stderr, "\r\033[Kindex: %lld of %lld requests", (long long)indexed, (long long)total);
+            fprintf(stderr, "\r\033[Kindex: %lld%%", total ? (long long)(indexed * 100 / total) : 100LL);
         }
     }
     if (tty && done)
