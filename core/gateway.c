@@ -61,3 +61,23 @@ int64_t tg_json_time_ms(const cJSON *obj, const char *name)
     int64_t ms;
     return cJSON_IsString(item) && tg_time_parse_iso(item->valuestring, &ms) == 0 ? ms : -1;
 }
+
+int tg_gateway_read_keys(const cJSON *doc, const char *field, void (*read)(const cJSON *item, struct tg_gateway_key *key),
+                         struct tg_key_list *out, struct tg_gateway_error *err)
+{
+    const cJSON *items = cJSON_GetObjectItemCaseSensitive(doc, field);
+    if (!cJSON_IsArray(items)) {
+        snprintf(err->message, sizeof err->message, "the gateway's key list has no \"%s\" array", field);
+        return -1;
+    }
+    const cJSON *item;
+    cJSON_ArrayForEach(item, items) {
+        struct tg_gateway_key *k = tg_key_list_add(out);
+        if (!k) {
+            snprintf(err->message, sizeof err->message, "out of memory");
+            return -1;
+        }
+        read(item, k);
+    }
+    return 0;
+}

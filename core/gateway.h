@@ -82,6 +82,12 @@ typedef void (*tg_gateway_describe_fn)(const struct tg_gateway *gw, long status,
 struct cJSON *tg_gateway_json_call(const struct tg_gateway *gw, const char *method, const char *url,
                                    const char *body, tg_gateway_describe_fn describe, struct tg_gateway_error *err);
 
+/* Appends a key for each element of doc[field], filled by `read`. -1 with
+ * err when the field is not an array (or memory runs out). */
+int tg_gateway_read_keys(const struct cJSON *doc, const char *field,
+                         void (*read)(const struct cJSON *item, struct tg_gateway_key *key), struct tg_key_list *out,
+                         struct tg_gateway_error *err);
+
 /* A string or whole-number field into dst (left as it was when absent). */
 void tg_json_copy_text(char *dst, size_t len, const struct cJSON *item);
 /* An ISO 8601 field as epoch ms, -1 when absent or not a time. */

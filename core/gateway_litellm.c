@@ -38,6 +38,10 @@ static void failure(const struct tg_gateway *gw, long status, const char *body, 
 
 static void read_key(const cJSON *obj, struct tg_gateway_key *k)
 {
+    if (!cJSON_IsObject(obj)) { /* without return_full_object: just the token */
+        tg_json_copy_text(k->id, sizeof k->id, obj);
+        return;
+    }
     tg_json_copy_text(k->id, sizeof k->id, cJSON_GetObjectItemCaseSensitive(obj, "token"));
     tg_json_copy_text(k->name, sizeof k->name, cJSON_GetObjectItemCaseSensitive(obj, "key_alias"));
     if (!*k->name)
@@ -61,23 +65,9 @@ static int litellm_list_keys(struct tg_gateway *gw, struct tg_key_list *out, str
         cJSON *doc = tg_gateway_json_call(gw, "GET", url, NULL, failure, err);
         if (!doc)
             return -1;
-        const cJSON *keys = cJSON_GetObjectItemCaseSensitive(doc, "keys");
-        if (!cJSON_IsArray(keys)) {
+        if (tg_gateway_read_keys(doc, "keys", read_key, out, err) != 0) {
             cJSON_Delete(doc);
-            snprintf(err->message, sizeof err->message, "the proxy's key list has no \"keys\" array");
             return -1;
-        }
-        const cJSON *item;
-        cJSON_ArrayForEach(item, keys) {
-            struct tg_gateway_key *k = tg_key_list_add(out);
-            if (!k) {
-                cJSON_Delete(doc);
-                return -1;
-            }
-            if (cJSON_IsObject(item))
-                read_key(item, k);
-            else
-                tg_json_copy_text(k->id, sizeof k->id, item);
         }
         const cJSON *pages = cJSON_GetObjectItemCaseSensitive(doc, "total_pages");
         int last = !cJSON_IsNumber(pages) || page >= (int)pages->valuedouble;

@@ -149,21 +149,9 @@ static int respan_list_keys(struct tg_gateway *gw, struct tg_key_list *out, stru
         cJSON *doc = tg_gateway_json_call(gw, "GET", url, NULL, describe_list_failure, err);
         if (!doc)
             return -1;
-        const cJSON *results = cJSON_GetObjectItemCaseSensitive(doc, "results");
-        if (!cJSON_IsArray(results)) {
+        if (tg_gateway_read_keys(doc, "results", read_key, out, err) != 0) {
             cJSON_Delete(doc);
-            snprintf(err->message, sizeof err->message, "the gateway's key list has no \"results\" array");
             return -1;
-        }
-        const cJSON *item;
-        cJSON_ArrayForEach(item, results) {
-            struct tg_gateway_key *k = tg_key_list_add(out);
-            if (!k) {
-                cJSON_Delete(doc);
-                snprintf(err->message, sizeof err->message, "out of memory");
-                return -1;
-            }
-            read_key(item, k);
         }
         const cJSON *next = cJSON_GetObjectItemCaseSensitive(doc, "next");
         bool more = cJSON_IsString(next) && *next->valuestring;
