@@ -535,18 +535,31 @@ static void draw_timeline(struct ui *ui, int y0, int height)
 {
     static const char *const blocks[] = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
     const struct tg_spend_report *t = &ui->timeline;
-    size_t n = t->count;
+    if (t->count == 0)
+        return;
+    /* one slot per hour or day of the window, so quiet days show as gaps */
+    int64_t unit = timeline_unit(ui) == TG_BY_HOUR ? HOUR_MS : DAY_MS;
+    int64_t last_slot = (window_until(ui) == INT64_MAX ? tg_now_ms() : window_until(ui) - 1) / unit;
+    int64_t first_slot = window_since(ui) > 0 ? window_since(ui) / unit : t->rows[0].group_id;
+    if (t->rows[t->count - 1].group_id > last_slot)
+        last_slot = t->rows[t->count - 1].group_id;
     int usable = COLS - 2;
-    size_t first = n > (size_t)usable ? n - (size_t)usable : 0; /* the newest that fit */
-    tg_nanos max = 1;
-    for (size_t i = first; i < n; i++)
-        max = t->rows[i].cost > max ? t->rows[i].cost : max;
-    int per = (int)((size_t)usable / (n - first)) > 0 ? (int)((size_t)usable / (n - first)) : 1;
+    if (last_slot - first_slot + 1 > usable) /* the newest that fit */
+        first_slot = last_slot - usable + 1;
+    int slots = (int)(last_slot - first_slot + 1);
+    int per = usable / slots > 0 ? usable / slots : 1;
     if (per > 4)
         per = 4;
-    for (size_t i = first; i < n; i++) {
+    tg_nanos max = 1;
+    for (size_t i = 0; i < t->count; i++) {
+        if (t->rows[i].group_id >= first_slot && t->rows[i].cost > max)
+            max = t->rows[i].cost;
+    }
+    for (size_t i = 0; i < t->count; i++) {
+        if (t->rows[i].group_id < first_slot || t->rows[i].group_id > last_slot)
+            continue;
         int eighths = (int)((double)t->rows[i].cost / (double)max * height * 8 + 0.5);
-        int x = (int)(i - first) * per;
+        int x = (int)(t->rows[i].group_id - first_slot) * per;
         for (int row = 0; row < height; row++) {
             int level = eighths - (height - 1 - row) * 8;
             level = level < 0 ? 0 : level > 8 ? 8 : level;
@@ -556,8 +569,8 @@ static void draw_timeline(struct ui *ui, int y0, int height)
     }
     char peak[32], label[128];
     tg_nanos_format_human(max, peak, sizeof peak);
-    snprintf(label, sizeof label, "spend per %s, the highest %s; oldest left",
-             timeline_unit(ui) == TG_BY_HOUR ? "hour" : "day", peak);
+    snprintf(label, sizeof label, "spend per %s, the highest %s; oldest left, gaps are quiet %ss",
+             unit == HOUR_MS ? "hour" : "day", peak, unit == HOUR_MS ? "hour" : "day");
     draw_text(y0 + height, 0, label, COLS);
 }
 
