@@ -1,10 +1,16 @@
 #include "body.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
 
 #include <zdict.h>
 #include <zstd.h>
+
+#include "jsonsplit.h"
 
 /* Bodies are written far more often than read: favour speed over ratio. */
 #define BODY_ZSTD_LEVEL 1
@@ -111,4 +117,196 @@ int tg_body_train(const char *samples, const size_t *sizes, unsigned count, size
     *dict = buf;
     *dict_len = n;
     return 0;
+}
+
+struct piece_scan {
+    const char *raw;
+    size_t *offsets, *lengths;
+    size_t count, max;
+};
+
+static void add_piece(struct piece_scan *s, const char *text, size_t len)
+{
+    if (len < TG_BODY_MIN_PIECE || s->count == s->max)
+        return;
+    s->offsets[s->count] = (size_t)(text - s->raw);
+    s->lengths[s->count] = len;
+    s->count++;
+}
+
+static int each_message(void *ctx, const char *text, size_t len, long index)
+{
+    (void)index;
+    if (text[0] == '{') /* a message object; anything else stays in the skeleton */
+        add_piece(ctx, text, len);
+    return 0;
+}
+
+static bool key_is(const char *key, size_t len, const char *name)
+{
+    return strlen(name) == len && memcmp(key, name, len) == 0;
+}
+
+static int each_member(void *ctx, const char *key, size_t key_len, const char *value, size_t value_len)
+{
+    size_t at;
+    if (key_is(key, key_len, "prompt_messages") || key_is(key, key_len, "completion_messages"))
+        tg_json_split_array(value, value_len, each_message, ctx, &at);
+    else if (key_is(key, key_len, "completion_message") && value[0] == '{')
+        add_piece(ctx, value, value_len);
+    return 0;
+}
+
+size_t tg_body_find_pieces(const char *raw, size_t len, size_t *offsets, size_t *lengths, size_t max)
+{
+    struct piece_scan s = {.raw = raw, .offsets = offsets, .lengths = lengths, .max = max};
+    size_t at;
+    if (tg_json_split_object(raw, len, each_member, &s, &at) != 0)
+        return 0; /* not an object we can cut: kept whole */
+    return s.count;
+}
+
+static size_t compress_into(struct tg_body_codec *codec, unsigned char *dst, size_t cap, const char *src, size_t len)
+{
+    return codec->cdict ? ZSTD_compress_usingCDict(codec->cctx, dst, cap, src, len, codec->cdict)
+                        : ZSTD_compress2(codec->cctx, dst, cap, src, len);
+}
+
+static void digest_of(const char *text, size_t len, unsigned char *out)
+{
+    unsigned int n = 0;
+    EVP_Digest(text, len, out, &n, EVP_sha256(), NULL);
+}
+
+/* Which pieces this preparer compresses: those it has not sent before. */
+static size_t mark_new_pieces(struct tg_msgcache *sent, struct tg_body_piece *pieces, size_t count, bool *is_new)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < count; i++) {
+        is_new[i] = !sent || tg_msgcache_get(sent, pieces[i].digest) == 0;
+        for (size_t j = 0; is_new[i] && j < i; j++) /* the same message twice in one log */
+            is_new[i] = memcmp(pieces[j].digest, pieces[i].digest, TG_DIGEST_LEN) != 0;
+        if (is_new[i])
+            bytes += ZSTD_compressBound(pieces[i].len);
+    }
+    return bytes;
+}
+
+/* Copies raw without the pieces into skel; sets each piece's `at`. */
+static size_t cut_skeleton(const char *raw, size_t len, struct tg_body_piece *pieces, size_t count, char *skel)
+{
+    size_t from = 0, n = 0;
+    for (size_t i = 0; i < count; i++) {
+        memcpy(skel + n, raw + from, pieces[i].raw_off - from);
+        n += pieces[i].raw_off - from;
+        pieces[i].at = n;
+        from = pieces[i].raw_off + pieces[i].len;
+    }
+    memcpy(skel + n, raw + from, len - from);
+    return n + len - from;
+}
+
+int tg_body_prepare(struct tg_body_codec *codec, struct tg_msgcache *sent, const char *raw, size_t len,
+                    struct tg_body_prepared **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    size_t offsets[TG_BODY_MAX_PIECES], lengths[TG_BODY_MAX_PIECES];
+    size_t count = tg_body_find_pieces(raw, len, offsets, lengths, TG_BODY_MAX_PIECES);
+    struct tg_body_piece pieces[TG_BODY_MAX_PIECES];
+    bool is_new[TG_BODY_MAX_PIECES];
+    size_t skeleton_len = len;
+    for (size_t i = 0; i < count; i++) {
+        pieces[i] = (struct tg_body_piece){.raw_off = offsets[i], .len = lengths[i]};
+        digest_of(raw + offsets[i], lengths[i], pieces[i].digest);
+        skeleton_len -= lengths[i];
+    }
+    size_t piece_bytes = mark_new_pieces(sent, pieces, count, is_new);
+    size_t head = sizeof(struct tg_body_prepared) + count * sizeof(struct tg_body_piece);
+    size_t skel_bound = ZSTD_compressBound(skeleton_len);
+    struct tg_body_prepared *p = malloc(head + skel_bound + piece_bytes);
+    char *skel = malloc(skeleton_len + 1);
+    if (!p || !skel) {
+        free(p);
+        free(skel);
+        snprintf(err, errlen, "out of memory compressing a body");
+        return -1;
+    }
+    unsigned char *space = (unsigned char *)p + head;
+    cut_skeleton(raw, len, pieces, count, skel);
+    size_t n = compress_into(codec, space, skel_bound, skel, skeleton_len);
+    free(skel);
+    if (ZSTD_isError(n))
+        goto failed;
+    *p = (struct tg_body_prepared){.raw_len = len, .dict_id = codec->dict_id, .skeleton_z = space,
+                                   .skeleton_z_len = n, .skeleton_len = skeleton_len, .count = count};
+    space += n;
+    for (size_t i = 0; i < count; i++) {
+        p->pieces[i] = pieces[i];
+        if (!is_new[i])
+            continue;
+        n = compress_into(codec, space, ZSTD_compressBound(pieces[i].len), raw + pieces[i].raw_off, pieces[i].len);
+        if (ZSTD_isError(n))
+            goto failed;
+        p->pieces[i].z = space;
+        p->pieces[i].z_len = n;
+        space += n;
+        if (sent)
+            tg_msgcache_put(sent, pieces[i].digest, 1);
+    }
+    *out = p;
+    return 0;
+failed:
+    free(p);
+    snprintf(err, errlen, "compressing a body: %s", ZSTD_getErrorName(n));
+    return -1;
+}
+
+static size_t put_varint(unsigned char *out, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        out[n++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    out[n++] = (unsigned char)v;
+    return n;
+}
+
+static bool get_varint(const unsigned char *in, size_t len, size_t *pos, uint64_t *v)
+{
+    *v = 0;
+    for (unsigned shift = 0; shift < 64 && *pos < len; shift += 7) {
+        unsigned char b = in[(*pos)++];
+        *v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return true;
+    }
+    return false;
+}
+
+size_t tg_body_refs_encode(const size_t *at, const int64_t *ids, size_t count, unsigned char *out)
+{
+    size_t n = 0, prev = 0;
+    for (size_t i = 0; i < count; i++) {
+        n += put_varint(out + n, at[i] - prev);
+        n += put_varint(out + n, (uint64_t)ids[i]);
+        prev = at[i];
+    }
+    return n;
+}
+
+long tg_body_refs_decode(const unsigned char *in, size_t len, size_t *at, int64_t *ids, size_t max)
+{
+    size_t pos = 0, count = 0, prev = 0;
+    while (pos < len) {
+        uint64_t delta, id;
+        if (count == max || !get_varint(in, len, &pos, &delta) || !get_varint(in, len, &pos, &id) ||
+            delta > SIZE_MAX - prev || id == 0 || id > INT64_MAX)
+            return -1;
+        prev += (size_t)delta;
+        at[count] = prev;
+        ids[count] = (int64_t)id;
+        count++;
+    }
+    return (long)count;
 }

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "msgcache.h"
+
 /* A dictionary is trained once a db has this many logs (or bytes of them). */
 #define TG_BODY_TRAIN_SAMPLES 2000
 #define TG_BODY_TRAIN_MAX_BYTES (16 << 20)
@@ -37,5 +39,53 @@ int tg_body_decompress(const void *z, size_t z_len, size_t raw_len, const void *
  * a malloc'd *dict, or -1 when the samples do not make one. */
 int tg_body_train(const char *samples, const size_t *sizes, unsigned count, size_t max_len, void **dict,
                   size_t *dict_len);
+
+/* Content-addressed messages. A coding agent resends its whole conversation
+ * on every turn, so a log is cut into its skeleton (the log with the messages
+ * taken out) and its messages (each element of prompt_messages and
+ * completion_messages, and completion_message), each stored once under its
+ * SHA-256 and put back where it was taken from to rebuild the exact bytes.
+ * Messages shorter than TG_BODY_MIN_PIECE stay in the skeleton: a reference
+ * would cost as much as they do. */
+#define TG_BODY_MIN_PIECE 48
+#define TG_BODY_MAX_PIECES 512
+
+struct tg_body_piece {
+    unsigned char digest[TG_DIGEST_LEN]; /* of its exact bytes */
+    size_t at;                           /* where it goes back into the skeleton */
+    size_t raw_off, len;                 /* where it was in the raw log */
+    const unsigned char *z;              /* compressed, or NULL: see tg_body_prepare */
+    size_t z_len;
+};
+
+/* One malloc block: free() releases it whole. */
+struct tg_body_prepared {
+    size_t raw_len;      /* the whole log */
+    int64_t dict_id;     /* the skeleton's and pieces' dictionary, 0 = none */
+    const unsigned char *skeleton_z;
+    size_t skeleton_z_len, skeleton_len;
+    size_t count;
+    struct tg_body_piece pieces[];
+};
+
+/* Cuts raw into skeleton and pieces and compresses them. Pieces whose digest
+ * is in `sent` (may be NULL) are left uncompressed: the caller handed them to
+ * the store before, which finds them by digest (and compresses them itself in
+ * the rare case it no longer has them); new digests are added to `sent`.
+ * Returns 0 with *out, or -1 with err. */
+int tg_body_prepare(struct tg_body_codec *codec, struct tg_msgcache *sent, const char *raw, size_t len,
+                    struct tg_body_prepared **out, char *err, size_t errlen);
+
+/* The positions of the pieces of a raw log, as tg_body_prepare cuts them (for
+ * tests and for the migration of whole bodies). Returns their count. */
+size_t tg_body_find_pieces(const char *raw, size_t len, size_t *offsets, size_t *lengths, size_t max);
+
+/* A body's references to its pieces: (position in the skeleton, message id)
+ * pairs as varints, positions as deltas. */
+size_t tg_body_refs_encode(const size_t *at, const int64_t *ids, size_t count, unsigned char *out);
+/* Bound on the encoded size of count references. */
+#define TG_BODY_REFS_BOUND(count) ((count) * 20)
+/* Decodes up to max references; returns the count, or -1 when damaged. */
+long tg_body_refs_decode(const unsigned char *in, size_t len, size_t *at, int64_t *ids, size_t max);
 
 #endif

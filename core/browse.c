@@ -131,8 +131,8 @@ int tg_browse_raw(struct tg_store *store, int64_t row_id, char **raw, size_t *le
     }
     int rc = tg_store_raw_log(store, *log_id, raw, len, err, errlen);
     if (rc == 1)
-        snprintf(err, errlen, "body pruned or missing");
-    return rc == 0 ? 0 : -1;
+        snprintf(err, errlen, "no such request");
+    return rc == 0 ? 0 : -1; /* 2: err says the body was pruned */
 }
 
 void tg_browse_thread(struct tg_store *store, int64_t row_id, char *buf, size_t len)
@@ -239,6 +239,52 @@ static void add_message(struct tg_detail *d, const cJSON *msg)
     }
 }
 
+static void add_cost(struct tg_detail *out, tg_nanos cost, int kind)
+{
+    char money[48], line[128];
+    tg_nanos_format_plain(cost, money, sizeof money);
+    snprintf(line, sizeof line, "%-14s $%s%s", "cost", money,
+             kind == 1 ? " (estimated by tollgate)" : kind == 2 ? " (unpriced: model not in the table)" : "");
+    add_line(out, line);
+}
+
+/* A request whose body `tollgate prune` dropped: what its row still knows. */
+static int pruned_detail(struct tg_store *store, int64_t row_id, tg_nanos cost, int kind, struct tg_detail *out,
+                         char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(tg_store_sqlite(store),
+                           "SELECT r.log_id, r.ts_ms, d.ident, coalesce(k.name, k.key_id), m.name, r.prompt_tokens,"
+                           " r.completion_tokens, r.status_code, r.thread_id FROM requests r"
+                           " LEFT JOIN developers d ON d.id = r.developer_id LEFT JOIN keys k ON k.id = r.key_id"
+                           " LEFT JOIN models m ON m.id = r.model_id WHERE r.id = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return tg_store_fail(store, "reading a request", err, errlen);
+    sqlite3_bind_int64(st, 1, row_id);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        static const char *const labels[] = {"id", NULL, "developer", "key", "model", "prompt tok",
+                                             "completion tok", "status", "thread"};
+        char line[512], when[40];
+        for (int i = 0; i < 9; i++) {
+            if (sqlite3_column_type(st, i) == SQLITE_NULL)
+                continue;
+            if (i == 1) {
+                tg_time_format_iso(sqlite3_column_int64(st, i), when, sizeof when);
+                snprintf(line, sizeof line, "%-14s %s", "time", when);
+            } else {
+                snprintf(line, sizeof line, "%-14s %s", labels[i], (const char *)sqlite3_column_text(st, i));
+            }
+            add_line(out, line);
+        }
+    }
+    sqlite3_finalize(st);
+    add_cost(out, cost, kind);
+    add_line(out, "");
+    add_line(out, "body pruned: `tollgate prune` dropped this request's prompt and response;");
+    add_line(out, "its row, cost and tokens are kept.");
+    return 0;
+}
+
 int tg_browse_detail(struct tg_store *store, int64_t row_id, struct tg_detail *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -260,9 +306,11 @@ int tg_browse_detail(struct tg_store *store, int64_t row_id, struct tg_detail *o
     size_t len;
     int rc = log_id ? tg_store_raw_log(store, log_id, &raw, &len, err, errlen) : -1;
     free(log_id);
+    if (rc == 2)
+        return pruned_detail(store, row_id, cost, kind, out, err, errlen);
     if (rc != 0) {
         if (rc == 1)
-            snprintf(err, errlen, "body pruned or missing");
+            snprintf(err, errlen, "no such request");
         return -1;
     }
     cJSON *obj = cJSON_ParseWithLength(raw, len);
@@ -282,11 +330,7 @@ int tg_browse_detail(struct tg_store *store, int64_t row_id, struct tg_detail *o
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         add_field(out, fields[i][0], obj, fields[i][1]);
-    char money[48], line[128];
-    tg_nanos_format_plain(cost, money, sizeof money);
-    snprintf(line, sizeof line, "%-14s $%s%s", "cost", money,
-             kind == 1 ? " (estimated by tollgate)" : kind == 2 ? " (unpriced: model not in the table)" : "");
-    add_line(out, line);
+    add_cost(out, cost, kind);
     cJSON *prompt, *completion;
     tg_log_messages(obj, &prompt, &completion);
     add_line(out, "");

@@ -98,9 +98,13 @@ struct request {
  * only writes; its codec follows the store's dictionary. */
 struct thread_codec {
     struct tg_body_codec *codec;
+    struct tg_msgcache *sent; /* messages this thread compressed already */
     unsigned generation;
     int64_t dict_id;
 };
+
+/* per thread: agents resend a conversation to the same connection, mostly */
+#define SENT_WINDOW 16384
 
 static pthread_key_t codec_key;
 static pthread_once_t codec_key_once = PTHREAD_ONCE_INIT;
@@ -109,6 +113,7 @@ static void free_thread_codec(void *p)
 {
     struct thread_codec *tc = p;
     tg_body_codec_free(tc->codec);
+    tg_msgcache_free(tc->sent);
     free(tc);
 }
 
@@ -123,7 +128,9 @@ static struct thread_codec *thread_codec(struct tg_writer *writer)
     struct thread_codec *tc = pthread_getspecific(codec_key);
     if (!tc) {
         tc = calloc(1, sizeof *tc);
-        if (!tc || !(tc->codec = tg_body_codec_new())) {
+        if (!tc || !(tc->codec = tg_body_codec_new()) || !(tc->sent = tg_msgcache_new(SENT_WINDOW))) {
+            if (tc)
+                tg_body_codec_free(tc->codec);
             free(tc);
             return NULL;
         }
@@ -385,9 +392,9 @@ static int add_log(struct parse_ctx *p, const char *text, size_t len, long index
     }
     tg_ingest_price(p->c->opt.pricing, slot);
     char err[128];
-    if (p->codec && tg_body_compress(p->codec->codec, slot->raw, slot->raw_len, &slot->body, &slot->body_len, err,
-                                     sizeof err) == 0)
-        slot->body_dict_id = p->codec->dict_id;
+    if (p->codec && tg_body_prepare(p->codec->codec, p->codec->sent, slot->raw, slot->raw_len, &slot->body, err,
+                                    sizeof err) == 0)
+        slot->body->dict_id = p->codec->dict_id;
     p->b->count++;
     return 0;
 }

@@ -123,6 +123,76 @@ static const char system_prompt[] =
     "You are a coding agent working in the user's repository. Use the tools to read files, run commands "
     "and edit code. Keep changes small and explain them.";
 
+/* For agent-sized messages: what real coding agents send is kilobytes of
+ * system prompt and whole files as tool output, not one-line examples. */
+static const char *const guidance[] = {
+    "Read the relevant files before you change anything, and keep the diff as small as the task allows.",
+    "When a command fails, read its output in full before trying again; never retry blindly.",
+    "Prefer the project's existing helpers and conventions over new abstractions.",
+    "Run the tests that cover the code you touched, then the whole suite if it is fast.",
+    "Never print secrets, tokens or private keys, even when a file you read contains them.",
+    "Explain each change in one or two sentences: what was wrong and why the fix is right.",
+    "If the request is ambiguous, state the assumption you made and go on with it.",
+    "Do not edit generated files, lockfiles or vendored code unless asked to.",
+    "Use the edit tool for changes and the shell tool only for commands that do not modify files.",
+    "Keep functions short, name things for what they do, and delete dead code you find on the way.",
+};
+/* '@' stands for an identifier, '#' for a number. */
+static const char *const code_lines[] = {
+    "static int parse_@(const char *text, size_t len, struct @ *out)",
+    "    if (len > MAX_@_LEN) return -1; /* # */", "    for (size_t i = 0; i < n_@; i++) {",
+    "        total += items[i].@ * #;", "    }", "    return 0;", "}",
+    "def @(self, value, retries=#):", "        raise ValueError(f\"bad @: {value!r}\")",
+    "    const @ = await fetch(`/api/v1/@/${id}`, { timeout: # });",
+    "func (w *Worker) @(ctx context.Context) error {", "\tif err := w.queue.Push(@, #); err != nil {",
+    "// @ keeps the last # entries so a retry never reads a stale one", "import { @ } from './@';",
+    "    assert result.@ == #", "#define @_LIMIT #",
+};
+static const char *const idents[] = {"buffer", "header", "retry", "invoice", "queue", "parser", "token", "session",
+                                     "cursor", "backoff", "payload", "config", "handler", "schema", "widget"};
+
+static char *make_system_text(bool large)
+{
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_puts(&sb, system_prompt);
+    for (int section = 1; large && section <= 8; section++) {
+        strbuf_printf(&sb, "\n\n## Part %d\n", section);
+        for (size_t i = 0; i < sizeof guidance / sizeof guidance[0]; i++)
+            strbuf_printf(&sb, "%d.%zu %s\n", section, i + 1, guidance[(i + (size_t)section * 3) % 10]);
+    }
+    return strbuf_detach(&sb);
+}
+
+/* A file or command output of 20 to 160 numbered lines, as plain text. */
+static void put_file_text(struct strbuf *sb, struct rng *r)
+{
+    int lines = 20 + below(r, 140);
+    for (int i = 0; i < lines; i++) {
+        strbuf_printf(sb, "%4d  ", i + 1);
+        for (const char *c = PICK(r, code_lines); *c; c++) {
+            if (*c == '@')
+                strbuf_puts(sb, PICK(r, idents));
+            else if (*c == '#')
+                strbuf_printf(sb, "%d", below(r, 5000));
+            else
+                strbuf_putc(sb, *c);
+        }
+        strbuf_putc(sb, '\n');
+    }
+}
+
+/* Two to eight sentences of explanation. */
+static void put_reply_text(struct strbuf *sb, struct rng *r, const char *file)
+{
+    int sentences = 2 + below(r, 7);
+    for (int i = 0; i < sentences; i++) {
+        strbuf_printf(sb, PICK(r, replies), file);
+        strbuf_putc(sb, ' ');
+        strbuf_puts(sb, PICK(r, guidance));
+        strbuf_putc(sb, ' ');
+    }
+}
+
 struct thread {
     bool active;
     int dev, key, model, turns, length;
@@ -138,6 +208,7 @@ struct thread {
 struct generator {
     const struct tg_demo_options *opt;
     struct rng rng;
+    char *system_text; /* the system prompt every log starts with */
     struct thread threads[MAX_ACTIVE_THREADS];
     uint64_t next_thread;
     struct strbuf line;
@@ -272,8 +343,17 @@ static char *next_message(struct generator *g, struct thread *t, int64_t *tokens
 {
     if (t->pending_tool) {
         struct strbuf sb = STRBUF_INIT;
-        strbuf_printf(&sb, "{\"role\":\"tool\",\"tool_call_id\":\"%s\",\"content\":\"%s\"}", t->tool_call_id,
-                      PICK(&g->rng, shell_outputs));
+        if (g->opt->large_messages) {
+            struct strbuf text = STRBUF_INIT;
+            put_file_text(&text, &g->rng);
+            strbuf_printf(&sb, "{\"role\":\"tool\",\"tool_call_id\":\"%s\",\"content\":", t->tool_call_id);
+            strbuf_json_string(&sb, text.data);
+            strbuf_putc(&sb, '}');
+            strbuf_free(&text);
+        } else {
+            strbuf_printf(&sb, "{\"role\":\"tool\",\"tool_call_id\":\"%s\",\"content\":\"%s\"}", t->tool_call_id,
+                          PICK(&g->rng, shell_outputs));
+        }
         t->pending_tool = false;
         *tokens = 300 + below(&g->rng, 6000);
         return strbuf_detach(&sb);
@@ -296,7 +376,15 @@ static char *completion(struct generator *g, struct thread *t, bool last_turn)
         t->pending_tool = true;
         return strbuf_detach(&sb);
     }
-    return render_text_message("assistant", PICK(&g->rng, replies), t->file);
+    if (!g->opt->large_messages)
+        return render_text_message("assistant", PICK(&g->rng, replies), t->file);
+    struct strbuf text = STRBUF_INIT, sb = STRBUF_INIT;
+    put_reply_text(&text, &g->rng, t->file);
+    strbuf_puts(&sb, "{\"role\":\"assistant\",\"content\":");
+    strbuf_json_string(&sb, text.data);
+    strbuf_putc(&sb, '}');
+    strbuf_free(&text);
+    return strbuf_detach(&sb);
 }
 
 static void iso(int64_t ms, char *buf)
@@ -375,10 +463,11 @@ static void put_tokens(struct strbuf *sb, const struct usage *u, bool in_usage_o
                   (long long)u->cache_read, (long long)u->cache_write);
 }
 
-static void put_messages(struct strbuf *sb, const struct thread *t, const char *new_message, int max_context)
+static void put_messages(struct strbuf *sb, const char *system_text, const struct thread *t, const char *new_message,
+                         int max_context)
 {
     strbuf_puts(sb, ",\"prompt_messages\":[{\"role\":\"system\",\"content\":");
-    strbuf_json_string(sb, system_prompt);
+    strbuf_json_string(sb, system_text);
     strbuf_putc(sb, '}');
     int first = 0;
     if (max_context > 0 && t->nmessages + 1 > max_context)
@@ -425,7 +514,7 @@ static void render_log(struct generator *g, struct thread *t, int64_t ts, const 
     strbuf_printf(sb, ",\"stream\":true,\"log_type\":\"chat\",\"thread_identifier\":\"thr-%06llu\","
                       "\"metadata\":{\"agent\":\"%s\",\"repo\":\"%s\",\"branch\":\"%s\"}",
                   (unsigned long long)t->id, agents[d->agent].name, repos[t->id % 5], branches[t->id % 7]);
-    put_messages(sb, t, message, g->opt->max_context_messages);
+    put_messages(sb, g->system_text, t, message, g->opt->max_context_messages);
     if (u->status == 200) {
         strbuf_puts(sb, ",\"completion_message\":");
         strbuf_puts(sb, reply);
@@ -472,7 +561,10 @@ int tg_demo_generate(const struct tg_demo_options *options, tg_demo_sink sink, v
     }
     struct generator g = {.opt = options, .rng = {options->seed ^ 0x7467617465ULL}};
     int64_t *timestamps = draw_timestamps(&g);
-    if (!timestamps) {
+    g.system_text = make_system_text(options->large_messages);
+    if (!timestamps || !g.system_text) {
+        free(timestamps);
+        free(g.system_text);
         snprintf(err, errlen, "demo: out of memory");
         return -1;
     }
@@ -491,6 +583,7 @@ int tg_demo_generate(const struct tg_demo_options *options, tg_demo_sink sink, v
             end_thread(&g.threads[i]);
     }
     strbuf_free(&g.line);
+    free(g.system_text);
     free(timestamps);
     return rc;
 }

@@ -13,6 +13,7 @@ struct tg_demo_options {
     int64_t end_ms;    /* newest timestamp, epoch ms; history spans `days` before it */
     int days;          /* length of the history, e.g. 30 */
     int max_context_messages; /* 0 = the whole growing thread in every log; N = the last N messages */
+    int large_messages;       /* agent-sized messages: a system prompt of kilobytes, file-sized tool output */
 };
 
 /* Receives each generated log as one line of JSON (no newline). Returns 0 to go

@@ -284,6 +284,9 @@ static bool is_document_start(const char *line, size_t len)
  * in a reorder window; the writer takes chunks strictly in order, so
  * rejections come in line order, and the window bounds memory. */
 #define PARSE_WORKERS 2
+/* Messages a worker remembers compressing, so a conversation resent turn
+ * after turn is compressed once (the store finds the rest by digest). */
+#define SENT_WINDOW 65536
 
 struct parsed_line {
     long line;
@@ -335,6 +338,7 @@ struct pipeline {
 struct worker {
     struct pipeline *p;
     struct tg_body_codec *codec;
+    struct tg_msgcache *sent; /* messages this worker compressed already */
     unsigned dict_generation;
     char *text; /* the chunk's lines, copied out of the reader */
     size_t text_cap;
@@ -449,9 +453,10 @@ static void parse_chunk(struct worker *w, struct chunk *c, size_t count, int64_t
         if (!item->ok)
             continue;
         char err[128];
-        item->log.body_dict_id = dict_id;
-        if (tg_body_compress(w->codec, item->log.raw, item->log.raw_len, &item->log.body,
-                             &item->log.body_len, err, sizeof err) != 0)
+        if (tg_body_prepare(w->codec, w->sent, item->log.raw, item->log.raw_len, &item->log.body, err,
+                            sizeof err) == 0)
+            item->log.body->dict_id = dict_id;
+        else
             item->log.body = NULL; /* the store compresses it then */
     }
 }
@@ -533,8 +538,8 @@ static int consume_chunk(struct tg_ingest *ingest, struct chunk *c, int64_t *tra
             reject(ingest, item->line, &item->error);
             continue;
         }
-        if (item->log.body_dict_id == PENDING_DICT_ID)
-            item->log.body_dict_id = *trained_id;
+        if (item->log.body && item->log.body->dict_id == PENDING_DICT_ID)
+            item->log.body->dict_id = *trained_id;
         if (store_log(ingest, &item->log, err, errlen) != 0)
             return -1;
     }
@@ -575,8 +580,9 @@ static int ingest_lines_threaded(struct tg_ingest *ingest, FILE *in, long lineno
     for (int i = 0; i < PARSE_WORKERS && rc == 0; i++) {
         workers[i].p = &p;
         workers[i].codec = tg_body_codec_new();
+        workers[i].sent = tg_msgcache_new(SENT_WINDOW);
         p.workers_running++;
-        if (!workers[i].codec || pthread_create(&threads[i], NULL, parse_worker, &workers[i]) != 0) {
+        if (!workers[i].codec || !workers[i].sent || pthread_create(&threads[i], NULL, parse_worker, &workers[i]) != 0) {
             p.workers_running--;
             snprintf(err, errlen, "cannot start the parsing threads");
             rc = -1;
@@ -596,6 +602,7 @@ static int ingest_lines_threaded(struct tg_ingest *ingest, FILE *in, long lineno
     }
     for (int i = 0; i < PARSE_WORKERS; i++) {
         tg_body_codec_free(workers[i].codec);
+        tg_msgcache_free(workers[i].sent);
         free(workers[i].text);
     }
     free(p.samples.bytes);

@@ -86,3 +86,58 @@ end:
     *error_at = i;
     return i == len ? 0 : -1;
 }
+
+/* One member from i (at its key's quote): past it, at the comma or the closing
+ * brace. len when it is not a member. */
+static size_t split_member(const char *t, size_t i, size_t len, tg_json_member_fn fn, void *ctx, int *rc)
+{
+    if (i >= len || t[i] != '"')
+        return len;
+    size_t key_end = skip_string(t, i, len);
+    if (key_end >= len)
+        return len;
+    size_t colon = skip_space(t, key_end, len);
+    if (colon >= len || t[colon] != ':')
+        return len;
+    size_t start = skip_space(t, colon + 1, len);
+    bool ok = true;
+    size_t stop = skip_value(t, start, len, &ok);
+    size_t trimmed = stop;
+    while (trimmed > start && is_space(t[trimmed - 1]))
+        trimmed--;
+    if (!ok || trimmed == start)
+        return len;
+    *rc = fn(ctx, t + i + 1, key_end - i - 2, t + start, trimmed - start);
+    return stop;
+}
+
+int tg_json_split_object(const char *text, size_t len, tg_json_member_fn fn, void *ctx, size_t *error_at)
+{
+    size_t i = skip_space(text, 0, len);
+    *error_at = i;
+    if (i >= len || text[i] != '{')
+        return -1;
+    i = skip_space(text, i + 1, len);
+    if (i < len && text[i] == '}')
+        goto end;
+    for (;;) {
+        int rc = 0;
+        size_t stop = split_member(text, i, len, fn, ctx, &rc);
+        *error_at = stop;
+        if (stop >= len)
+            return -1;
+        if (rc != 0)
+            return rc;
+        if (text[stop] == '}') {
+            i = stop;
+            break;
+        }
+        if (text[stop] != ',')
+            return -1;
+        i = skip_space(text, stop + 1, len);
+    }
+end:
+    i = skip_space(text, i + 1, len);
+    *error_at = i;
+    return i == len ? 0 : -1;
+}

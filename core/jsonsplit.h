@@ -16,4 +16,11 @@ typedef int (*tg_json_element_fn)(void *ctx, const char *text, size_t len, long 
  * parses them. */
 int tg_json_split_array(const char *text, size_t len, tg_json_element_fn fn, void *ctx, size_t *error_at);
 
+/* Called for each member of an object in order: the key's text between its
+ * quotes (escapes left as they are) and the exact text of its value. */
+typedef int (*tg_json_member_fn)(void *ctx, const char *key, size_t key_len, const char *value, size_t value_len);
+
+/* Like tg_json_split_array for the members of one JSON object. */
+int tg_json_split_object(const char *text, size_t len, tg_json_member_fn fn, void *ctx, size_t *error_at);
+
 #endif

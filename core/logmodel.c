@@ -594,9 +594,10 @@ void tg_log_free(struct tg_log *log)
 {
     char *owned[] = {log->log_id, log->model, log->provider, log->developer, log->developer_name,
                      log->developer_email, log->key_id, log->key_name, log->error_message,
-                     log->thread_id, log->trace_id, log->log_type, log->raw, log->body};
+                     log->thread_id, log->trace_id, log->log_type, log->raw};
     for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
         free(owned[i]);
+    free(log->body);
     memset(log, 0, sizeof *log);
 }
 

@@ -39,9 +39,10 @@ struct tg_log {
     char *log_type;
     char *raw;          /* the log as received (or as cJSON printed it, for array elements) */
     size_t raw_len;
-    void *body;         /* raw compressed for storage, when done ahead (ingest workers); else NULL */
-    size_t body_len;
-    int64_t body_dict_id; /* the dictionary body was compressed with; 0 = none */
+    /* raw cut and compressed for storage, when done ahead (on the ingest
+     * workers or the collector's threads); NULL and the store does it. One
+     * malloc block (see body.h). */
+    struct tg_body_prepared *body;
 };
 
 /* What a rejected log did wrong: the field (dotted path, "" for the whole log)

@@ -125,6 +125,28 @@ done:
     return n;
 }
 
+int tg_search_forget(struct tg_store *store, int64_t request_id, const char *raw, size_t len, char *err,
+                     size_t errlen)
+{
+    if (request_id > position(store))
+        return 0; /* never indexed */
+    char *text = text_of(raw, len);
+    if (!text)
+        return 0; /* nothing was indexed for it either */
+    sqlite3_stmt *st;
+    int rc = -1;
+    if (sqlite3_prepare_v2(tg_store_sqlite(store),
+                           "INSERT INTO request_text(request_text, rowid, text) VALUES('delete', ?1, ?2)", -1, &st,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, request_id);
+        sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+        sqlite3_finalize(st);
+    }
+    free(text);
+    return rc == 0 ? 0 : tg_store_fail(store, "removing a request from the search index", err, errlen);
+}
+
 /* Row ids, not counts: both are O(1) with the rowid b-tree, and ids are dense
  * enough for a progress figure (a count(*) every second cost the screens 60 ms
  * of CPU a second on 1M requests). */

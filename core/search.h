@@ -14,6 +14,12 @@
  * how many it indexed (0 when the index is complete), or -1 with err. */
 int tg_search_index_more(struct tg_store *store, int limit, char *err, size_t errlen);
 
+/* Takes one request out of the index before its body goes (prune): the index
+ * keeps no text of its own, so it must be told what it indexed. In the
+ * caller's open batch. 0, or -1 with err. */
+int tg_search_forget(struct tg_store *store, int64_t request_id, const char *raw, size_t len, char *err,
+                     size_t errlen);
+
 /* How far the index has got: the last request id indexed and the last id
  * stored (ids are dense, so their ratio is the share indexed). */
 void tg_search_progress(struct tg_store *store, int64_t *indexed, int64_t *total);

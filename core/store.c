@@ -10,10 +10,14 @@
 
 #include "body.h"
 #include "hashmap.h"
+#include "msgcache.h"
+#include "strbuf.h"
 #include "latency.h"
 #include "timeutil.h"
 
 #define HOUR_MS 3600000LL
+/* messages known by digest without asking the db (per generation; see msgcache.h) */
+#define TG_STORE_MESSAGE_WINDOW 131072
 
 /* Each migration is constant SQL ending with its own user_version, applied in
  * one transaction. Never edit a released migration: add the next one. */
@@ -74,11 +78,23 @@ static const char *const migrations[] = {
      * inserts (see search.c), not in them, so imports keep their speed. */
     "CREATE VIRTUAL TABLE request_text USING fts5(text, content='', tokenize='trigram');"
     "PRAGMA user_version=4;",
+    /* 5: content-addressed messages (see body.h). A body with msg_refs holds
+     * the skeleton of its log and where each message goes back; one without
+     * is the whole log, as before (`tollgate migrate` converts those). No
+     * index on the digest: repeats are found by the store's window of recent
+     * messages, and a random-order index over every digest would make each
+     * import slower than the last. */
+    "CREATE TABLE messages("
+    "  id INTEGER PRIMARY KEY, digest BLOB NOT NULL, raw_len INTEGER NOT NULL,"
+    "  dict_id INTEGER REFERENCES body_dicts(id), zstd BLOB NOT NULL);"
+    "ALTER TABLE request_bodies ADD COLUMN msg_refs BLOB;"
+    "PRAGMA user_version=5;",
 };
 
 enum statement {
     ST_INSERT_REQUEST,
     ST_INSERT_BODY,
+    ST_INSERT_MESSAGE,
     ST_UPSERT_DEVELOPER,
     ST_UPSERT_KEY,
     ST_UPSERT_MODEL,
@@ -94,7 +110,8 @@ static const char *const statement_sql[ST_COUNT] = {
         " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)"
         " ON CONFLICT(log_id) DO NOTHING",
     [ST_INSERT_BODY] =
-        "INSERT INTO request_bodies(request_id, raw_zstd, raw_len, dict_id) VALUES(?1,?2,?3,?4)",
+        "INSERT INTO request_bodies(request_id, raw_zstd, raw_len, dict_id, msg_refs) VALUES(?1,?2,?3,?4,?5)",
+    [ST_INSERT_MESSAGE] = "INSERT INTO messages(digest, raw_len, dict_id, zstd) VALUES(?1,?2,?3,?4)",
     [ST_UPSERT_DEVELOPER] =
         "INSERT INTO developers(ident, name, email, first_seen_ms) VALUES(?1,?2,?3,?4)"
         " ON CONFLICT(ident) DO UPDATE SET name=coalesce(excluded.name, name),"
@@ -145,6 +162,9 @@ struct tg_store {
     struct hashmap *rollups; /* struct rollup_key -> struct rollup_delta, per batch */
     struct tg_body_codec *codec;
     struct hashmap *dicts; /* dict id -> struct dict, loaded when a body needs one */
+    struct tg_msgcache *messages; /* digest -> id of the messages stored most recently */
+    bool messages_loaded;         /* the window was filled from the db */
+    char prune_mark[32];          /* the db's TG_STORE_PRUNE_MARK when it was */
     struct {               /* raw logs kept to train the first dictionary */
         char *bytes;
         size_t len, cap;
@@ -390,15 +410,16 @@ static int open_store(const char *path, int flags, int target, struct tg_store *
     store->rollups = hashmap_new();
     store->codec = tg_body_codec_new();
     store->dicts = hashmap_new();
+    store->messages = tg_msgcache_new(TG_STORE_MESSAGE_WINDOW);
     if (!store->developers || !store->keys || !store->models || !store->rollups || !store->codec ||
-        !store->dicts) {
+        !store->dicts || !store->messages) {
         snprintf(err, errlen, "out of memory");
         tg_store_close(store);
         return -1;
     }
     if (configure(store, read_only, flags & TG_STORE_SMALL_CACHE, err, errlen) != 0 ||
         (!read_only && migrate(store, target, err, errlen) != 0) ||
-        (!read_only && prepare_statements(store, err, errlen) != 0)) {
+        (!read_only && target == TG_STORE_SCHEMA_VERSION && prepare_statements(store, err, errlen) != 0)) {
         tg_store_close(store);
         return -1;
     }
@@ -442,8 +463,34 @@ void tg_store_close(struct tg_store *store)
     hashmap_free(store->rollups, free);
     tg_body_codec_free(store->codec);
     hashmap_free(store->dicts, free);
+    tg_msgcache_free(store->messages);
     free(store->samples.bytes);
     free(store);
+}
+
+/* The window of known messages starts as the newest ones stored, so a thread
+ * that goes on after a restart still finds its earlier messages. */
+static int load_recent_messages(struct tg_store *store, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(store->db, "SELECT id, digest FROM messages ORDER BY id DESC LIMIT ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return tg_store_fail(store, "reading recent messages", err, errlen);
+    sqlite3_bind_int(st, 1, TG_STORE_MESSAGE_WINDOW);
+    int rc;
+    tg_msgcache_clear(store->messages);
+    /* one generation's worth: all of it in the current one, in any order */
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 1) == TG_DIGEST_LEN)
+            tg_msgcache_put(store->messages, sqlite3_column_blob(st, 1), sqlite3_column_int64(st, 0));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return tg_store_fail(store, "reading recent messages", err, errlen);
+    if (tg_store_sync_position(store, TG_STORE_PRUNE_MARK, store->prune_mark, sizeof store->prune_mark) != 1)
+        store->prune_mark[0] = '\0';
+    store->messages_loaded = true;
+    return 0;
 }
 
 int tg_store_begin(struct tg_store *store, char *err, size_t errlen)
@@ -455,6 +502,19 @@ int tg_store_begin(struct tg_store *store, char *err, size_t errlen)
     if (exec(store, "BEGIN IMMEDIATE", "starting a batch", err, errlen) != 0)
         return -1;
     store->in_batch = true;
+    /* Another process may have pruned messages this one still remembers: the
+     * mark changes then, and is read under the write lock, so no prune can
+     * slip in between this check and the commit. */
+    if (!store->stmt[ST_INSERT_MESSAGE])
+        return 0; /* an older schema, open for a migration test: no messages yet */
+    char mark[sizeof store->prune_mark] = "";
+    if (store->messages_loaded && tg_store_sync_position(store, TG_STORE_PRUNE_MARK, mark, sizeof mark) >= 0 &&
+        strcmp(mark, store->prune_mark) != 0)
+        store->messages_loaded = false;
+    if (!store->messages_loaded && load_recent_messages(store, err, errlen) != 0) {
+        tg_store_rollback(store);
+        return -1;
+    }
     return 0;
 }
 
@@ -473,6 +533,8 @@ void tg_store_rollback(struct tg_store *store)
     hashmap_clear(store->developers, NULL);
     hashmap_clear(store->keys, NULL);
     hashmap_clear(store->models, NULL);
+    tg_msgcache_clear(store->messages); /* messages of the batch are gone too */
+    store->messages_loaded = false;
     forget_batch(store);
 }
 
@@ -617,30 +679,79 @@ static int insert_request(struct tg_store *store, const struct tg_log *log, cons
     return 0;
 }
 
-static int insert_body(struct tg_store *store, const struct tg_log *log, char *err, size_t errlen)
+/* A message's id: the stored one with the same digest, else a new row. */
+static int message_id(struct tg_store *store, const struct tg_body_prepared *p, const struct tg_body_piece *piece,
+                      const char *raw, int64_t *id, char *err, size_t errlen)
 {
+    *id = tg_msgcache_get(store->messages, piece->digest);
+    if (*id)
+        return 0;
+    const void *z = piece->z;
+    size_t z_len = piece->z_len;
+    int64_t dict_id = p->dict_id;
     void *own = NULL;
-    const void *body = log->body;
-    size_t body_len = log->body_len;
-    int64_t dict_id = log->body_dict_id;
-    if (!body) {
-        if (tg_body_compress(store->codec, log->raw, log->raw_len, &own, &body_len, err, errlen) != 0)
+    if (!z) { /* the preparer thought it sent before, but the window has moved on */
+        if (tg_body_compress(store->codec, raw + piece->raw_off, piece->len, &own, &z_len, err, errlen) != 0)
             return -1;
-        body = own;
+        z = own;
         dict_id = tg_body_codec_dict_id(store->codec);
     }
-    sqlite3_stmt *st = store->stmt[ST_INSERT_BODY];
-    sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(store->db));
-    sqlite3_bind_blob(st, 2, body, (int)body_len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)log->raw_len);
-    bind_id_or_null(st, 4, dict_id);
+    sqlite3_stmt *st = store->stmt[ST_INSERT_MESSAGE];
+    sqlite3_bind_blob(st, 1, piece->digest, TG_DIGEST_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)piece->len);
+    bind_id_or_null(st, 3, dict_id);
+    sqlite3_bind_blob(st, 4, z, (int)z_len, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     free(own);
     if (rc != SQLITE_DONE)
+        return tg_store_fail(store, "storing a message", err, errlen);
+    *id = sqlite3_last_insert_rowid(store->db);
+    tg_msgcache_put(store->messages, piece->digest, *id);
+    return 0;
+}
+
+static int insert_prepared_body(struct tg_store *store, int64_t request_id, const struct tg_body_prepared *p,
+                                const char *raw, char *err, size_t errlen)
+{
+    size_t at[TG_BODY_MAX_PIECES];
+    int64_t ids[TG_BODY_MAX_PIECES];
+    unsigned char refs[TG_BODY_REFS_BOUND(TG_BODY_MAX_PIECES)];
+    for (size_t i = 0; i < p->count; i++) {
+        at[i] = p->pieces[i].at;
+        if (message_id(store, p, &p->pieces[i], raw, &ids[i], err, errlen) != 0)
+            return -1;
+    }
+    size_t refs_len = tg_body_refs_encode(at, ids, p->count, refs);
+    sqlite3_stmt *st = store->stmt[ST_INSERT_BODY];
+    sqlite3_bind_int64(st, 1, request_id);
+    sqlite3_bind_blob(st, 2, p->skeleton_z, (int)p->skeleton_z_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)p->skeleton_len);
+    bind_id_or_null(st, 4, p->dict_id);
+    /* an empty blob, not NULL: NULL marks a body stored whole */
+    sqlite3_bind_blob(st, 5, refs, (int)refs_len, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE)
         return tg_store_fail(store, "storing a request body", err, errlen);
     return 0;
+}
+
+static int insert_body(struct tg_store *store, const struct tg_log *log, char *err, size_t errlen)
+{
+    int64_t request_id = sqlite3_last_insert_rowid(store->db);
+    struct tg_body_prepared *own = NULL;
+    const struct tg_body_prepared *p = log->body;
+    if (!p) {
+        if (tg_body_prepare(store->codec, NULL, log->raw, log->raw_len, &own, err, errlen) != 0)
+            return -1;
+        p = own;
+    }
+    int rc = insert_prepared_body(store, request_id, p, log->raw, err, errlen);
+    free(own);
+    return rc;
 }
 
 static int add_to_rollup(struct tg_store *store, const struct tg_log *log, const struct rollup_key *k,
@@ -726,8 +837,8 @@ int tg_store_add(struct tg_store *store, const struct tg_log *log, bool *inserte
                  size_t errlen)
 {
     *inserted = false;
-    if (!store->in_batch) {
-        snprintf(err, errlen, "tg_store_add outside a batch");
+    if (!store->in_batch || !store->stmt[ST_INSERT_REQUEST]) {
+        snprintf(err, errlen, "tg_store_add outside a batch, or on a db opened at an older schema");
         return -1;
     }
     struct rollup_key k = {.hour = log->ts_ms / HOUR_MS};
@@ -793,6 +904,88 @@ int tg_store_commit(struct tg_store *store, char *err, size_t errlen)
     return 0;
 }
 
+/* The message bytes of one reference, appended to out. */
+static int append_message(struct tg_store *store, sqlite3_stmt *st, int64_t id, struct strbuf *out)
+{
+    sqlite3_bind_int64(st, 1, id);
+    int ok = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        size_t raw_len = (size_t)sqlite3_column_int64(st, 0);
+        int64_t dict_id = sqlite3_column_int64(st, 1);
+        const struct dict *d = dict_id ? load_dict(store, dict_id) : NULL;
+        char *text = NULL;
+        if ((!dict_id || d) && tg_body_decompress(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2),
+                                                  raw_len, d ? d->bytes : NULL, d ? d->len : 0, &text) == 0) {
+            strbuf_append(out, text, raw_len);
+            free(text);
+            ok = 0;
+        }
+    }
+    sqlite3_reset(st);
+    return ok;
+}
+
+/* Puts the messages back into the skeleton where they were taken from. */
+static int reassemble(struct tg_store *store, const char *skeleton, size_t skeleton_len, const void *refs,
+                      size_t refs_len, struct strbuf *out)
+{
+    size_t at[TG_BODY_MAX_PIECES];
+    int64_t ids[TG_BODY_MAX_PIECES];
+    long count = tg_body_refs_decode(refs, refs_len, at, ids, TG_BODY_MAX_PIECES);
+    if (count < 0)
+        return -1;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(store->db, "SELECT raw_len, dict_id, zstd FROM messages WHERE id = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return -1;
+    size_t from = 0;
+    int rc = 0;
+    for (long i = 0; i < count && rc == 0; i++) {
+        if (at[i] > skeleton_len) {
+            rc = -1;
+            break;
+        }
+        strbuf_append(out, skeleton + from, at[i] - from);
+        from = at[i];
+        rc = append_message(store, st, ids[i], out);
+    }
+    sqlite3_finalize(st);
+    if (rc == 0)
+        strbuf_append(out, skeleton + from, skeleton_len - from);
+    return rc == 0 && !out->failed ? 0 : -1;
+}
+
+/* Decompresses a stored body row (columns from `col`: zstd, raw_len, dict_id,
+ * msg_refs) back into the log's exact bytes. */
+static int body_from_row(struct tg_store *store, sqlite3_stmt *st, int col, char **raw, size_t *len)
+{
+    const void *blob = sqlite3_column_blob(st, col);
+    size_t blob_len = (size_t)sqlite3_column_bytes(st, col);
+    size_t stored_len = (size_t)sqlite3_column_int64(st, col + 1);
+    int64_t dict_id = sqlite3_column_int64(st, col + 2);
+    const struct dict *d = dict_id ? load_dict(store, dict_id) : NULL;
+    char *text = NULL;
+    if ((dict_id && !d) ||
+        tg_body_decompress(blob, blob_len, stored_len, d ? d->bytes : NULL, d ? d->len : 0, &text) != 0)
+        return -1;
+    if (sqlite3_column_type(st, col + 3) == SQLITE_NULL) { /* stored whole */
+        *raw = text;
+        *len = stored_len;
+        return 0;
+    }
+    struct strbuf out = STRBUF_INIT;
+    int rc = reassemble(store, text, stored_len, sqlite3_column_blob(st, col + 3),
+                        (size_t)sqlite3_column_bytes(st, col + 3), &out);
+    free(text);
+    if (rc != 0) {
+        strbuf_free(&out);
+        return -1;
+    }
+    *len = out.len;
+    *raw = strbuf_detach(&out);
+    return 0;
+}
+
 int tg_store_raw_log(struct tg_store *store, const char *log_id, char **raw, size_t *len, char *err,
                      size_t errlen)
 {
@@ -800,8 +993,8 @@ int tg_store_raw_log(struct tg_store *store, const char *log_id, char **raw, siz
     *len = 0;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(store->db,
-                           "SELECT b.raw_zstd, b.raw_len, b.dict_id FROM requests r"
-                           " JOIN request_bodies b ON b.request_id = r.id WHERE r.log_id = ?1",
+                           "SELECT b.request_id, b.raw_zstd, b.raw_len, b.dict_id, b.msg_refs FROM requests r"
+                           " LEFT JOIN request_bodies b ON b.request_id = r.id WHERE r.log_id = ?1",
                            -1, &st, NULL) != SQLITE_OK)
         return tg_store_fail(store, "reading a log", err, errlen);
     sqlite3_bind_text(st, 1, log_id, -1, SQLITE_STATIC);
@@ -810,21 +1003,63 @@ int tg_store_raw_log(struct tg_store *store, const char *log_id, char **raw, siz
         sqlite3_finalize(st);
         return rc == SQLITE_DONE ? 1 : tg_store_fail(store, "reading a log", err, errlen);
     }
-    const void *blob = sqlite3_column_blob(st, 0);
-    size_t blob_len = (size_t)sqlite3_column_bytes(st, 0);
-    size_t raw_len = (size_t)sqlite3_column_int64(st, 1);
-    int64_t dict_id = sqlite3_column_int64(st, 2);
-    const struct dict *d = dict_id ? load_dict(store, dict_id) : NULL;
-    char *out = NULL;
-    int damaged = (dict_id && !d) ||
-                  tg_body_decompress(blob, blob_len, raw_len, d ? d->bytes : NULL, d ? d->len : 0, &out) != 0;
+    if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+        sqlite3_finalize(st);
+        snprintf(err, errlen, "body pruned");
+        return 2;
+    }
+    int damaged = body_from_row(store, st, 1, raw, len) != 0;
     sqlite3_finalize(st);
     if (damaged) {
         snprintf(err, errlen, "the stored body of %s is damaged", log_id);
         return -1;
     }
-    *raw = out;
-    *len = raw_len;
+    return 0;
+}
+
+int tg_store_rewrite_body(struct tg_store *store, int64_t request_id, const char *raw, size_t len, char *err,
+                          size_t errlen)
+{
+    if (!store->in_batch) {
+        snprintf(err, errlen, "tg_store_rewrite_body outside a batch");
+        return -1;
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(store->db, "DELETE FROM request_bodies WHERE request_id = ?1", -1, &st, NULL) != SQLITE_OK)
+        return tg_store_fail(store, "rewriting a body", err, errlen);
+    sqlite3_bind_int64(st, 1, request_id);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return tg_store_fail(store, "rewriting a body", err, errlen);
+    struct tg_body_prepared *p;
+    if (tg_body_prepare(store->codec, NULL, raw, len, &p, err, errlen) != 0)
+        return -1;
+    rc = insert_prepared_body(store, request_id, p, raw, err, errlen);
+    free(p);
+    return rc;
+}
+
+int tg_store_body_of(struct tg_store *store, int64_t request_id, char **raw, size_t *len, char *err, size_t errlen)
+{
+    *raw = NULL;
+    *len = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(store->db, "SELECT raw_zstd, raw_len, dict_id, msg_refs FROM request_bodies"
+                           " WHERE request_id = ?1", -1, &st, NULL) != SQLITE_OK)
+        return tg_store_fail(store, "reading a body", err, errlen);
+    sqlite3_bind_int64(st, 1, request_id);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return rc == SQLITE_DONE ? 1 : tg_store_fail(store, "reading a body", err, errlen);
+    }
+    int damaged = body_from_row(store, st, 0, raw, len) != 0;
+    sqlite3_finalize(st);
+    if (damaged) {
+        snprintf(err, errlen, "the stored body of request %lld is damaged", (long long)request_id);
+        return -1;
+    }
     return 0;
 }
 

@@ -13,7 +13,7 @@
 
 #include "logmodel.h"
 
-#define TG_STORE_SCHEMA_VERSION 4
+#define TG_STORE_SCHEMA_VERSION 5
 
 enum tg_store_flags {
     TG_STORE_READ_ONLY = 1, /* never create or migrate; fail when the db is missing */
@@ -45,10 +45,20 @@ int tg_store_add(struct tg_store *store, const struct tg_log *log, bool *inserte
 int tg_store_commit(struct tg_store *store, char *err, size_t errlen);
 void tg_store_rollback(struct tg_store *store);
 
-/* The stored raw log of one request, decompressed; *raw is malloc'd. Returns 0,
- * 1 when there is no such log, -1 on error. */
+/* The stored raw log of one request, its exact bytes; *raw is malloc'd.
+ * Returns 0, 1 when there is no such log, 2 when its body was pruned (err
+ * says so), -1 on error. */
 int tg_store_raw_log(struct tg_store *store, const char *log_id, char **raw, size_t *len,
                      char *err, size_t errlen);
+
+/* The same by request row id: 0, 1 when it has no body, -1 on error. */
+int tg_store_body_of(struct tg_store *store, int64_t request_id, char **raw, size_t *len, char *err, size_t errlen);
+
+/* In an open batch: stores a request's body again in the current layout
+ * (skeleton and shared messages), replacing what was there. For migrating
+ * bodies stored whole by an older tollgate. */
+int tg_store_rewrite_body(struct tg_store *store, int64_t request_id, const char *raw, size_t len, char *err,
+                          size_t errlen);
 
 /* The dictionary new bodies are compressed with: returns 1 and fills the
  * arguments (the bytes stay owned by the store), 0 when there is none yet. */
@@ -70,6 +80,10 @@ int tg_store_sync_position(struct tg_store *store, const char *source, char *buf
 /* Records it, in the open batch, so the logs and the position commit together. */
 int tg_store_set_sync_position(struct tg_store *store, const char *source, const char *position, char *err,
                                size_t errlen);
+
+/* The sync_state entry a prune of messages changes, so every writer forgets
+ * the message ids it remembers (see tg_store_begin). */
+#define TG_STORE_PRUNE_MARK "messages pruned"
 
 /* Number of stored requests; -1 on error. */
 int64_t tg_store_request_count(struct tg_store *store);

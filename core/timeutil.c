@@ -165,6 +165,7 @@ int tg_time_parse_arg(const char *text, int64_t now_ms, int64_t *ms)
         case 'h': unit = 3600000; break;
         case 'd': unit = 86400000; break;
         case 'w': unit = 7 * 86400000LL; break;
+        case 'y': unit = 365 * 86400000LL; break;
         default: return -1;
         }
         *ms = now_ms - n * unit;

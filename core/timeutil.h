@@ -15,7 +15,7 @@ int64_t tg_now_ms(void);
 int tg_time_parse_iso(const char *text, int64_t *ms);
 
 /* A --since / --until argument: a duration back from now ("90m", "24h", "7d",
- * "2w"), "now", or an ISO 8601 time as above. Returns 0 or -1. */
+ * "2w", "1y" = 365 days), "now", or an ISO 8601 time as above. Returns 0 or -1. */
 int tg_time_parse_arg(const char *text, int64_t now_ms, int64_t *ms);
 
 /* "2026-11-01T10:00:00.123Z"; milliseconds only when non-zero. */

@@ -347,6 +347,37 @@ def test_demo(env):
     expect(rc == 0 and sum(1 for _ in open(out_file)) == 50, err)
 
 
+def test_prune_and_migrate(env):
+    """Bodies past the age go, rows and spend stay; whole requests go with
+    --older-than; bad ages are refused; migrate has nothing to do on a new db."""
+    rc, out, err = env.run("demo", "--requests", "2000", "--days", "20", "--large-messages")
+    expect(rc == 0, err)
+    before = env.json("report", "--format", "json")["total"]
+    rc, out, err = env.run("prune", "--bodies-older-than", "10d", "--dry-run")
+    m = re.search(r"would drop ([\d,]+) bodies", out)
+    expect(rc == 0 and m and int(m.group(1).replace(",", "")) > 100, out + err)
+    would = int(m.group(1).replace(",", ""))
+    rc, out, err = env.run("prune", "--bodies-older-than", "10d")
+    m = re.search(r"dropped ([\d,]+) bodies, 0 requests and ([\d,]+) messages", out)
+    expect(rc == 0 and m and int(m.group(1).replace(",", "")) == would and int(m.group(2).replace(",", "")) > 0,
+           out + err)
+    expect("free for reuse" in out, out)
+    after = env.json("report", "--format", "json")["total"]
+    expect(after == before, (before, after))
+    rc, out, err = env.run("prune", "--bodies-older-than", "10d")
+    expect(rc == 0 and "dropped 0 bodies" in out, out)
+    rc, out, err = env.run("prune", "--older-than", "15d", "--vacuum")
+    m = re.search(r"dropped ([\d,]+) bodies, ([\d,]+) requests", out)
+    expect(rc == 0 and m and int(m.group(2).replace(",", "")) > 0, out + err)
+    # whole hours of spend stay in the rollups
+    expect(env.json("report", "--format", "json")["total"]["cost"] == before["cost"], out)
+    for bad in (["--older-than", "soon"], ["--bodies-older-than", "-3d"], []):
+        rc, out, err = env.run("prune", *bad)
+        expect(rc == 2 and ("not an age" in err or "usage" in err), (bad, err))
+    rc, out, err = env.run("migrate")
+    expect(rc == 0 and "0 bodies converted" in out, out + err)
+
+
 def _with_env(fn):
     def run(d):
         env = Env(d)

@@ -11,7 +11,7 @@
 #include "timeutil.h"
 
 const char cmd_demo_usage[] =
-    "usage: tollgate demo [--requests N] [--days D] [--seed S] [--context N]\n"
+    "usage: tollgate demo [--requests N] [--days D] [--seed S] [--context N] [--large-messages]\n"
     "                     [--output FILE] [--append] [--db PATH]\n"
     "\n"
     "Writes a synthetic team history into the db: a dozen developers with one or two\n"
@@ -21,7 +21,9 @@ const char cmd_demo_usage[] =
     "It refuses a db that already holds logs unless --append, so demo data never\n"
     "mixes with real logs by accident.\n"
     "--output FILE writes the logs as JSON Lines instead ('-' for standard output).\n"
-    "--context N keeps only the last N messages in each log (default: all).\n";
+    "--context N keeps only the last N messages in each log (default: all).\n"
+    "--large-messages makes messages agent-sized: a system prompt of kilobytes, tool\n"
+    "output of whole files, replies of several sentences (for storage benchmarks).\n";
 
 struct demo_args {
     struct tg_demo_options demo;
@@ -120,6 +122,7 @@ int cmd_demo(int argc, char **argv, struct cli_common *common)
         {"days", required_argument, NULL, 'd'},
         {"seed", required_argument, NULL, 's'},
         {"context", required_argument, NULL, 'c'},
+        {"large-messages", no_argument, NULL, 'L'},
         {"output", required_argument, NULL, 'o'},
         {"append", no_argument, NULL, 'a'},
         {NULL, 0, NULL, 0},
@@ -135,6 +138,7 @@ int cmd_demo(int argc, char **argv, struct cli_common *common)
         case 'n': if (parse_long(common, "requests", optarg, 0, &args.demo.requests)) return EXIT_FAILED; break;
         case 'd': if (parse_long(common, "days", optarg, 1, &v)) return EXIT_FAILED; args.demo.days = (int)v; break;
         case 's': if (parse_long(common, "seed", optarg, 0, &v)) return EXIT_FAILED; args.demo.seed = (uint64_t)v; break;
+        case 'L': args.demo.large_messages = 1; break;
         case 'c': if (parse_long(common, "context", optarg, 0, &v)) return EXIT_FAILED; args.demo.max_context_messages = (int)v; break;
         case 'o': args.output = optarg; break;
         case 'a': args.append = true; break;

@@ -9,6 +9,7 @@
 #include "cmd_demo.h"
 #include "cmd_import.h"
 #include "cmd_index.h"
+#include "cmd_prune.h"
 #include "cmd_keys.h"
 #include "cmd_offboard.h"
 #include "cmd_report.h"
@@ -35,6 +36,8 @@ static const struct command commands[] = {
     {"offboard", cmd_offboard, cmd_offboard_usage, "Revoke every key of a developer who leaves"},
     {"audit", cmd_audit, cmd_audit_usage, "Who revoked which key, when, and the result"},
     {"index", cmd_index, cmd_index_usage, "Bring the full-text search index up to date"},
+    {"prune", cmd_prune, cmd_prune_usage, "Drop bodies or requests past a retention age"},
+    {"migrate", cmd_migrate, cmd_migrate_usage, "Convert bodies stored whole by an older tollgate"},
     {"collect", cmd_collect, cmd_collect_usage, "Run the HTTP collector the gateway pushes logs to"},
     {"demo", cmd_demo, cmd_demo_usage, "Write a synthetic team history into the db"},
 };

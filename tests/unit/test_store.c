@@ -325,18 +325,34 @@ static void test_migrates_from_version_1(void **state)
 {
     struct fixture *f = *state;
     tg_store_close(f->store);
+    f->store = NULL;
     remove_db(f);
     mkdir(f->dir, 0700);
-    char err[256], json[1024];
-    bool inserted;
+    char err[256];
     struct tg_store *old;
     assert_int_equal(tg_store_open_at_version(f->path, 1, &old, err, sizeof err), 0);
     assert_int_equal(tg_store_schema_version(old), 1);
     assert_int_equal(query_int(old, "SELECT count(*) FROM sqlite_master WHERE name = 'audit'"), 0);
-    make_log(json, sizeof json, 5, BASE_MS, "erin", "ke", "m", 0.5, 900, 200);
+    /* a request as tollgate 1 wrote it (its statements belong to that version) */
+    assert_int_equal(sqlite3_exec(tg_store_sqlite(old),
+                                  "INSERT INTO requests(log_id, ts_ms, status_code, is_error, prompt_tokens,"
+                                  " completion_tokens, total_tokens, cache_read_tokens, cache_creation_tokens,"
+                                  " cost_nanos, cost_kind) VALUES('log-5', 1, 200, 0, 900, 200, 1100, 0, 0,"
+                                  " 500000000, 0)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    bool inserted;
     assert_int_equal(tg_store_begin(old, err, sizeof err), 0);
-    add_text(old, json, &inserted);
-    assert_int_equal(tg_store_commit(old, err, sizeof err), 0);
+    /* an old schema stores nothing through the current statements */
+    char json[1024];
+    make_log(json, sizeof json, 6, BASE_MS, "erin", "ke", "m", 0.5, 900, 200);
+    struct tg_log log;
+    struct tg_log_error lerr;
+    struct tg_log_parse_options opt = {0};
+    assert_int_equal(tg_log_parse_text(json, strlen(json), &opt, &log, &lerr), 0);
+    assert_int_equal(tg_store_add(old, &log, &inserted, err, sizeof err), -1);
+    tg_log_free(&log);
+    tg_store_rollback(old);
     tg_store_close(old);
     assert_int_equal(tg_store_open(f->path, 0, &f->store, err, sizeof err), 0);
     assert_int_equal(tg_store_schema_version(f->store), TG_STORE_SCHEMA_VERSION);

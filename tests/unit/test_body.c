@@ -1,0 +1,492 @@
+/* Content-addressed bodies: how logs are cut into skeleton and messages, the
+ * byte-for-byte round trip of every log in the test corpus, sharing of
+ * repeated messages, migration of bodies stored whole, and pruning. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "body.h"
+#include "browse.h"
+#include "demo.h"
+#include "ingest.h"
+#include "jsonsplit.h"
+#include "logmodel.h"
+#include "msgcache.h"
+#include "retention.h"
+#include "spend.h"
+#include "store.h"
+
+#define MAX_LOGS 4096
+
+struct fixture {
+    char dir[64], path[128];
+    struct tg_store *store;
+    char *logs[MAX_LOGS]; /* every log stored, as its exact text */
+    int nlogs;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/tg-body-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
+    char err[256];
+    if (tg_store_open(f->path, 0, &f->store, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    tg_store_close(f->store);
+    char p[192];
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
+        unlink(p);
+    }
+    rmdir(f->dir);
+    for (int i = 0; i < f->nlogs; i++)
+        free(f->logs[i]);
+    free(f);
+    return 0;
+}
+
+static int64_t query_int(struct tg_store *store, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL), SQLITE_OK);
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void keep(struct fixture *f, const char *text, size_t len)
+{
+    assert_true(f->nlogs < MAX_LOGS);
+    f->logs[f->nlogs] = strndup(text, len);
+    f->nlogs++;
+}
+
+static int keep_element(void *ctx, const char *text, size_t len, long index)
+{
+    (void)index;
+    keep(ctx, text, len);
+    return 0;
+}
+
+static int keep_demo(void *ctx, const char *json, size_t len)
+{
+    keep(ctx, json, len);
+    return 0;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *in = fopen(path, "rb");
+    assert_non_null(in);
+    fseek(in, 0, SEEK_END);
+    long n = ftell(in);
+    fseek(in, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    assert_int_equal(fread(buf, 1, (size_t)n, in), (size_t)n);
+    buf[n] = '\0';
+    fclose(in);
+    *len = (size_t)n;
+    return buf;
+}
+
+/* The test corpus: every log of tests/data (lines, array elements, single
+ * objects) and demo traffic, small and agent-sized, whole threads. */
+static void collect_corpus(struct fixture *f)
+{
+    DIR *dir = opendir("tests/data");
+    assert_non_null(dir);
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[512];
+        size_t len, at;
+        snprintf(path, sizeof path, "tests/data/%s", e->d_name);
+        char *text = read_file(path, &len);
+        if (tg_json_split_array(text, len, keep_element, f, &at) != 0 && text[0] == '{' &&
+            strstr(e->d_name, ".jsonl") == NULL) {
+            keep(f, text, len);
+        } else if (strstr(e->d_name, ".jsonl")) {
+            for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+                keep(f, line, strlen(line));
+        }
+        free(text);
+    }
+    closedir(dir);
+    char err[256];
+    struct tg_demo_options small = {.requests = 1500, .seed = 3, .end_ms = 1795000000000, .days = 5};
+    struct tg_demo_options large = {.requests = 400, .seed = 4, .end_ms = 1795000000000, .days = 5,
+                                    .large_messages = 1};
+    assert_int_equal(tg_demo_generate(&small, keep_demo, f, err, sizeof err), 0);
+    assert_int_equal(tg_demo_generate(&large, keep_demo, f, err, sizeof err), 0);
+}
+
+/* Stores every log of the corpus that parses; returns how many did. */
+static int store_corpus(struct fixture *f, char **ids)
+{
+    char err[256];
+    int stored = 0;
+    bool inserted;
+    assert_int_equal(tg_store_begin(f->store, err, sizeof err), 0);
+    for (int i = 0; i < f->nlogs; i++) {
+        struct tg_log log;
+        struct tg_log_error lerr;
+        struct tg_log_parse_options opt = {.default_ts_ms = 1795000000000};
+        ids[i] = NULL;
+        if (tg_log_parse_text(f->logs[i], strlen(f->logs[i]), &opt, &log, &lerr) != 0)
+            continue; /* the corpus holds bad logs on purpose */
+        tg_ingest_price(NULL, &log);
+        assert_int_equal(tg_store_add(f->store, &log, &inserted, err, sizeof err), 0);
+        if (inserted) {
+            ids[i] = strdup(log.log_id);
+            stored++;
+        }
+        tg_log_free(&log);
+    }
+    assert_int_equal(tg_store_commit(f->store, err, sizeof err), 0);
+    return stored;
+}
+
+static void assert_round_trips(struct fixture *f, char **ids)
+{
+    char err[256];
+    for (int i = 0; i < f->nlogs; i++) {
+        if (!ids[i])
+            continue;
+        char *raw;
+        size_t len;
+        assert_int_equal(tg_store_raw_log(f->store, ids[i], &raw, &len, err, sizeof err), 0);
+        assert_int_equal(len, strlen(f->logs[i]));
+        assert_memory_equal(raw, f->logs[i], len);
+        free(raw);
+    }
+}
+
+static void free_ids(char **ids, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(ids[i]);
+}
+
+static void test_every_log_of_the_corpus_round_trips(void **state)
+{
+    struct fixture *f = *state;
+    collect_corpus(f);
+    char **ids = calloc((size_t)f->nlogs, sizeof *ids);
+    int stored = store_corpus(f, ids);
+    assert_true(stored > 1900);
+    assert_round_trips(f, ids);
+    /* conversations are shared: far fewer messages than pieces */
+    assert_true(query_int(f->store, "SELECT count(*) FROM messages") > 100);
+    assert_true(query_int(f->store, "SELECT sum(length(msg_refs)) FROM request_bodies") > 0);
+    int64_t message_bytes = query_int(f->store, "SELECT sum(raw_len) FROM messages");
+    int64_t piece_bytes = 0;
+    for (int i = 0; i < f->nlogs; i++) {
+        size_t off[TG_BODY_MAX_PIECES], len[TG_BODY_MAX_PIECES];
+        size_t n = ids[i] ? tg_body_find_pieces(f->logs[i], strlen(f->logs[i]), off, len, TG_BODY_MAX_PIECES) : 0;
+        for (size_t k = 0; k < n; k++)
+            piece_bytes += (int64_t)len[k];
+    }
+    assert_true(message_bytes * 5 < piece_bytes);
+    free_ids(ids, f->nlogs);
+    free(ids);
+}
+
+static bool starts(const char *text, const char *prefix)
+{
+    return strncmp(text, prefix, strlen(prefix)) == 0;
+}
+
+static void test_pieces_are_top_level_messages_only(void **state)
+{
+    (void)state;
+    const char *log =
+        "{ \"metadata\": {\"prompt_messages\": [{\"role\":\"user\",\"content\":\"inside metadata, not a message of the log at all\"}]},"
+        " \"prompt_messages\" : [ {\"role\":\"system\",\"content\":\"a system prompt long enough to be stored apart, with a \\\"quote\\\" and ]}\"} ,"
+        "\"short\", {\"role\":\"user\",\"content\":\"hi\"},\n {\"role\":\"user\",\"content\":\"another message long enough to be its own piece of the log\"} ],"
+        " \"completion_message\": {\"role\":\"assistant\",\"content\":\"a reply that is long enough to be stored apart as well, surely\"}}";
+    size_t off[8], len[8];
+    size_t n = tg_body_find_pieces(log, strlen(log), off, len, 8);
+    assert_int_equal(n, 3);
+    assert_true(starts(log + off[0], "{\"role\":\"system\""));
+    assert_int_equal(log[off[0] + len[0] - 1], '}');
+    assert_true(starts(log + off[1], "{\"role\":\"user\",\"content\":\"another"));
+    assert_true(starts(log + off[2], "{\"role\":\"assistant\""));
+    assert_int_equal(log[off[2] + len[2] - 1], '}');
+    assert_int_equal(log[off[2] + len[2]], '}');
+    /* not an object, or truncated: kept whole */
+    assert_int_equal(tg_body_find_pieces("[1,2]", 5, off, len, 8), 0);
+    assert_int_equal(tg_body_find_pieces("{\"prompt_messages\":[{\"a\":1}", 27, off, len, 8), 0);
+}
+
+static void test_refs_encode_and_reject_damage(void **state)
+{
+    (void)state;
+    size_t at[3] = {5, 5, 900000}, at2[3];
+    int64_t ids[3] = {1, 300, 1LL << 40}, ids2[3];
+    unsigned char buf[TG_BODY_REFS_BOUND(3)];
+    size_t n = tg_body_refs_encode(at, ids, 3, buf);
+    assert_int_equal(tg_body_refs_decode(buf, n, at2, ids2, 3), 3);
+    assert_memory_equal(at, at2, sizeof at);
+    assert_memory_equal(ids, ids2, sizeof ids);
+    assert_int_equal(tg_body_refs_decode(buf, n - 1, at2, ids2, 3), -1); /* cut short */
+    assert_int_equal(tg_body_refs_decode(buf, n, at2, ids2, 2), -1);     /* more than room */
+}
+
+static void test_message_window_keeps_what_is_used(void **state)
+{
+    (void)state;
+    struct tg_msgcache *c = tg_msgcache_new(100);
+    unsigned char d[TG_DIGEST_LEN] = {0}, keep_me[TG_DIGEST_LEN] = {0xAB, 0xCD, 0xEF, 1, 2, 3, 4, 5, 6};
+    tg_msgcache_put(c, keep_me, 7);
+    for (int i = 1; i <= 1000; i++) {
+        memcpy(d, &i, sizeof i);
+        tg_msgcache_put(c, d, i + 1000);
+        if (i % 50 == 0) /* used now and then: survives every retirement */
+            assert_int_equal(tg_msgcache_get(c, keep_me), 7);
+    }
+    assert_int_equal(tg_msgcache_get(c, keep_me), 7);
+    int first = 1;
+    memcpy(d, &first, sizeof first);
+    assert_int_equal(tg_msgcache_get(c, d), 0); /* long unused: gone */
+    assert_true(tg_msgcache_count(c) <= 200);
+    tg_msgcache_free(c);
+}
+
+/* A db written by tollgate with schema 4: bodies stored whole. */
+static void write_version_4_db(struct fixture *f, char **texts, int n)
+{
+    char err[256];
+    tg_store_close(f->store);
+    f->store = NULL;
+    struct tg_store *old;
+    assert_int_equal(tg_store_open_at_version(f->path, 4, &old, err, sizeof err), 0);
+    sqlite3 *db = tg_store_sqlite(old);
+    struct tg_body_codec *codec = tg_body_codec_new();
+    assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    for (int i = 0; i < n; i++) {
+        struct tg_log log;
+        struct tg_log_error lerr;
+        struct tg_log_parse_options opt = {0};
+        assert_int_equal(tg_log_parse_text(texts[i], strlen(texts[i]), &opt, &log, &lerr), 0);
+        sqlite3_stmt *st;
+        assert_int_equal(sqlite3_prepare_v2(db,
+                                            "INSERT INTO requests(log_id, ts_ms, status_code, is_error, prompt_tokens,"
+                                            " completion_tokens, total_tokens, cache_read_tokens,"
+                                            " cache_creation_tokens, cost_nanos, cost_kind)"
+                                            " VALUES(?1, ?2, 200, 0, 0, 0, 0, 0, 0, 0, 0)",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        sqlite3_bind_text(st, 1, log.log_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, log.ts_ms);
+        assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+        sqlite3_finalize(st);
+        void *z;
+        size_t z_len;
+        assert_int_equal(tg_body_compress(codec, texts[i], strlen(texts[i]), &z, &z_len, err, sizeof err), 0);
+        assert_int_equal(sqlite3_prepare_v2(db,
+                                            "INSERT INTO request_bodies(request_id, raw_zstd, raw_len)"
+                                            " VALUES(last_insert_rowid(), ?1, ?2)",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        sqlite3_bind_blob(st, 1, z, (int)z_len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (int64_t)strlen(texts[i]));
+        assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+        sqlite3_finalize(st);
+        free(z);
+        tg_log_free(&log);
+    }
+    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    tg_body_codec_free(codec);
+    tg_store_close(old);
+}
+
+static void test_migrates_whole_bodies_in_place(void **state)
+{
+    struct fixture *f = *state;
+    char err[256];
+    struct tg_demo_options large = {.requests = 300, .seed = 8, .end_ms = 1795000000000, .days = 3,
+                                    .large_messages = 1};
+    assert_int_equal(tg_demo_generate(&large, keep_demo, f, err, sizeof err), 0);
+    write_version_4_db(f, f->logs, f->nlogs);
+    assert_int_equal(tg_store_open(f->path, 0, &f->store, err, sizeof err), 0);
+    assert_int_equal(tg_store_schema_version(f->store), TG_STORE_SCHEMA_VERSION);
+    assert_int_equal(tg_retention_whole_bodies(f->store), 300);
+    char **ids = calloc((size_t)f->nlogs, sizeof *ids);
+    for (int i = 0; i < f->nlogs; i++) {
+        struct tg_log log;
+        struct tg_log_error lerr;
+        struct tg_log_parse_options opt = {0};
+        assert_int_equal(tg_log_parse_text(f->logs[i], strlen(f->logs[i]), &opt, &log, &lerr), 0);
+        ids[i] = strdup(log.log_id);
+        tg_log_free(&log);
+    }
+    assert_round_trips(f, ids); /* readable before the conversion */
+    int64_t before = query_int(f->store, "SELECT sum(length(raw_zstd)) FROM request_bodies");
+    int64_t converted;
+    assert_int_equal(tg_retention_migrate_bodies(f->store, NULL, NULL, &converted, err, sizeof err), 0);
+    assert_int_equal(converted, 300);
+    assert_int_equal(tg_retention_whole_bodies(f->store), 0);
+    assert_round_trips(f, ids);
+    int64_t after = query_int(f->store, "SELECT sum(length(raw_zstd)) FROM request_bodies") +
+                    query_int(f->store, "SELECT sum(length(zstd)) FROM messages");
+    assert_true(after * 3 < before);
+    /* a second run finds nothing to do */
+    assert_int_equal(tg_retention_migrate_bodies(f->store, NULL, NULL, &converted, err, sizeof err), 0);
+    assert_int_equal(converted, 0);
+    free_ids(ids, f->nlogs);
+    free(ids);
+}
+
+static tg_nanos total_spend(struct tg_store *store)
+{
+    struct tg_spend_filter all = {.since_ms = TG_SPEND_OPEN, .until_ms = TG_SPEND_OPEN};
+    struct tg_spend_report r;
+    char err[256];
+    assert_int_equal(tg_spend_query(store, TG_BY_DEVELOPER, &all, 0, &r, err, sizeof err), 0);
+    tg_nanos total = r.total.cost;
+    tg_spend_report_free(&r);
+    return total;
+}
+
+static void test_prune_keeps_rows_spend_and_what_is_still_used(void **state)
+{
+    struct fixture *f = *state;
+    char err[256];
+    struct tg_demo_options large = {.requests = 600, .seed = 5, .end_ms = 1795000000000, .days = 10,
+                                    .large_messages = 1};
+    assert_int_equal(tg_demo_generate(&large, keep_demo, f, err, sizeof err), 0);
+    char **ids = calloc((size_t)f->nlogs, sizeof *ids);
+    assert_int_equal(store_corpus(f, ids), 600);
+    tg_nanos spend = total_spend(f->store);
+    int64_t messages = query_int(f->store, "SELECT count(*) FROM messages");
+    int64_t cut = 1795000000000 - 5 * 86400000LL;
+    int64_t old_rows = query_int(f->store, "SELECT count(*) FROM requests WHERE ts_ms < 1795000000000 - 5 * 86400000");
+    assert_true(old_rows > 100 && old_rows < 500);
+
+    struct tg_prune_options o = {.bodies_before_ms = cut, .dry_run = true};
+    struct tg_prune_counts counts;
+    assert_int_equal(tg_retention_prune(f->store, &o, NULL, NULL, &counts, err, sizeof err), 0);
+    assert_int_equal(counts.bodies, old_rows);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM request_bodies"), 600); /* dry run */
+
+    o.dry_run = false;
+    assert_int_equal(tg_retention_prune(f->store, &o, NULL, NULL, &counts, err, sizeof err), 0);
+    assert_int_equal(counts.bodies, old_rows);
+    assert_true(counts.messages > 0 && counts.messages < messages);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests"), 600);
+    assert_int_equal(total_spend(f->store), spend);
+    /* every body left still rebuilds exactly; pruned ones say so */
+    for (int i = 0; i < f->nlogs; i++) {
+        char *raw;
+        size_t len;
+        int rc = tg_store_raw_log(f->store, ids[i], &raw, &len, err, sizeof err);
+        assert_true(rc == 0 || rc == 2);
+        if (rc == 0) {
+            assert_memory_equal(raw, f->logs[i], len);
+            free(raw);
+        } else {
+            assert_string_equal(err, "body pruned");
+        }
+    }
+    int64_t row = query_int(f->store, "SELECT min(id) FROM requests");
+    struct tg_detail d;
+    assert_int_equal(tg_browse_detail(f->store, row, &d, err, sizeof err), 0);
+    bool said = false;
+    for (size_t i = 0; i < d.count; i++)
+        said = said || strstr(d.lines[i], "body pruned") != NULL;
+    assert_true(said);
+    tg_detail_free(&d);
+
+    /* whole requests: rows go, spend of whole hours stays in the rollups */
+    struct tg_prune_options whole = {.requests_before_ms = cut};
+    assert_int_equal(tg_retention_prune(f->store, &whole, NULL, NULL, &counts, err, sizeof err), 0);
+    assert_int_equal(counts.requests, old_rows);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests"), 600 - old_rows);
+    assert_int_equal(query_int(f->store, "SELECT sum(cost_nanos) FROM rollup_hourly"), spend);
+    free_ids(ids, f->nlogs);
+    free(ids);
+}
+
+/* A second writer (the collector, say) remembers message ids; after a prune
+ * elsewhere it must not refer to a message that is gone. */
+static void test_other_writer_forgets_pruned_messages(void **state)
+{
+    struct fixture *f = *state;
+    char err[256];
+    struct tg_demo_options large = {.requests = 200, .seed = 6, .end_ms = 1795000000000, .days = 2,
+                                    .large_messages = 1};
+    assert_int_equal(tg_demo_generate(&large, keep_demo, f, err, sizeof err), 0);
+    char **ids = calloc((size_t)f->nlogs, sizeof *ids);
+    assert_int_equal(store_corpus(f, ids), 200);
+    struct tg_store *other;
+    assert_int_equal(tg_store_open(f->path, 0, &other, err, sizeof err), 0);
+    assert_int_equal(tg_store_begin(other, err, sizeof err), 0); /* fills its window */
+    tg_store_rollback(other);
+    assert_int_equal(tg_store_begin(other, err, sizeof err), 0);
+    tg_store_rollback(other);
+    struct tg_prune_options o = {.bodies_before_ms = 1795000000000 + 1};
+    struct tg_prune_counts counts;
+    assert_int_equal(tg_retention_prune(f->store, &o, NULL, NULL, &counts, err, sizeof err), 0);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM messages"), 0);
+    /* the same conversation again, through the other writer, with new ids */
+    char *again = strdup(f->logs[f->nlogs - 1]);
+    char *id = strstr(again, "\"unique_id\":\"");
+    assert_non_null(id);
+    id[13] = id[13] == 'f' ? 'e' : 'f';
+    struct tg_log log;
+    struct tg_log_error lerr;
+    struct tg_log_parse_options opt = {0};
+    assert_int_equal(tg_log_parse_text(again, strlen(again), &opt, &log, &lerr), 0);
+    tg_ingest_price(NULL, &log);
+    bool inserted;
+    assert_int_equal(tg_store_begin(other, err, sizeof err), 0);
+    assert_int_equal(tg_store_add(other, &log, &inserted, err, sizeof err), 0);
+    assert_int_equal(tg_store_commit(other, err, sizeof err), 0);
+    char *raw;
+    size_t len;
+    assert_int_equal(tg_store_raw_log(f->store, log.log_id, &raw, &len, err, sizeof err), 0);
+    assert_memory_equal(raw, again, len);
+    free(raw);
+    tg_log_free(&log);
+    free(again);
+    tg_store_close(other);
+    free_ids(ids, f->nlogs);
+    free(ids);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_every_log_of_the_corpus_round_trips, setup, teardown),
+        cmocka_unit_test(test_pieces_are_top_level_messages_only),
+        cmocka_unit_test(test_refs_encode_and_reject_damage),
+        cmocka_unit_test(test_message_window_keeps_what_is_used),
+        cmocka_unit_test_setup_teardown(test_migrates_whole_bodies_in_place, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prune_keeps_rows_spend_and_what_is_still_used, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_other_writer_forgets_pruned_messages, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
