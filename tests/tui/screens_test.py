@@ -2,6 +2,7 @@
 """The screens, driven in tmux (send-keys, capture-pane) on a db the test builds."""
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -74,6 +75,25 @@ class Tui:
         self.keys("q")
         time.sleep(0.2)
         self.tmux("kill-server")
+        self.kill_leftovers()
+
+    def kill_leftovers(self):
+        """`script` (the recorded runs) does not pass tmux's hang-up on to its
+        child: end whatever still runs on this test's db, or it would outlive
+        the suite."""
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit() or int(pid) == os.getpid():
+                continue
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if self.db.encode() in argv:
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except OSError:
+                    pass
 
 
 def tui_test(**kw):
@@ -359,6 +379,26 @@ def test_revoke_from_the_keys_screen(d):
     p = subprocess.run([BIN, "--db", t.db, "audit", "--format", "json"], capture_output=True, check=True)
     events = json.loads(p.stdout)["events"]
     expect([e["result"][:6] for e in events] == ["ok", "failed"] and events[0]["actor"] == "lead", events)
+
+
+def test_pruned_body_shows_what_the_row_keeps(d):
+    t = Tui(d)  # prepares the db
+    t.close()
+    env = dict(os.environ, TOLLGATE_NOW="2026-11-24T10:00:00Z")
+    p = subprocess.run([BIN, "--db", t.db, "prune", "--bodies-older-than", "2026-11-25"], env=env,
+                       capture_output=True)
+    expect(p.returncode == 0 and b"dropped" in p.stdout, p.stdout + p.stderr)
+    t = Tui(d)
+    try:
+        t.keys("5")
+        t.wait_for("LATNCY")
+        t.keys("Enter")
+        s = t.wait_for("body pruned")
+        expect("developer" in s and "cost" in s and "PROMPT" not in s, s)
+        t.keys("Escape")
+        t.wait_for("LATNCY")
+    finally:
+        t.close()
 
 
 def test_needs_a_terminal(d):
