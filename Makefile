@@ -79,7 +79,11 @@ build/bench/loadgen: bench/loadgen.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpthread
 
-bench: build/tollgate build/bench/baseline build/bench/loadgen
+build/bench/storebench: bench/storebench.c $(CORE_SRC:%.c=build/obj/%.o) build/obj/core/pricing_builtin.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: build/tollgate build/bench/baseline build/bench/loadgen build/bench/storebench
 	bash bench/run.sh
 	bash bench/collector.sh
 

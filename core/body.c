@@ -81,28 +81,6 @@ int tg_body_compress(struct tg_body_codec *codec, const char *raw, size_t len, v
     return 0;
 }
 
-int tg_body_decompress(const void *z, size_t z_len, size_t raw_len, const void *dict, size_t dict_len,
-                       char **out)
-{
-    char *buf = malloc(raw_len + 1);
-    ZSTD_DCtx *dctx = ZSTD_createDCtx();
-    if (!buf || !dctx) {
-        free(buf);
-        ZSTD_freeDCtx(dctx);
-        return -1;
-    }
-    size_t n = dict ? ZSTD_decompress_usingDict(dctx, buf, raw_len, z, z_len, dict, dict_len)
-                    : ZSTD_decompressDCtx(dctx, buf, raw_len, z, z_len);
-    ZSTD_freeDCtx(dctx);
-    if (ZSTD_isError(n) || n != raw_len) {
-        free(buf);
-        return -1;
-    }
-    buf[raw_len] = '\0';
-    *out = buf;
-    return 0;
-}
-
 int tg_body_train(const char *samples, const size_t *sizes, unsigned count, size_t max_len, void **dict,
                   size_t *dict_len)
 {
@@ -309,4 +287,85 @@ long tg_body_refs_decode(const unsigned char *in, size_t len, size_t *at, int64_
         count++;
     }
     return (long)count;
+}
+
+struct known_dict {
+    int64_t id;
+    ZSTD_DDict *ddict;
+};
+
+struct tg_body_decoder {
+    ZSTD_DCtx *dctx;
+    struct known_dict *dicts;
+    size_t count;
+};
+
+struct tg_body_decoder *tg_body_decoder_new(void)
+{
+    struct tg_body_decoder *d = calloc(1, sizeof *d);
+    if (d && !(d->dctx = ZSTD_createDCtx())) {
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void tg_body_decoder_free(struct tg_body_decoder *decoder)
+{
+    if (!decoder)
+        return;
+    for (size_t i = 0; i < decoder->count; i++)
+        ZSTD_freeDDict(decoder->dicts[i].ddict);
+    free(decoder->dicts);
+    ZSTD_freeDCtx(decoder->dctx);
+    free(decoder);
+}
+
+static ZSTD_DDict *find_ddict(const struct tg_body_decoder *decoder, int64_t id)
+{
+    for (size_t i = 0; i < decoder->count; i++) {
+        if (decoder->dicts[i].id == id)
+            return decoder->dicts[i].ddict;
+    }
+    return NULL;
+}
+
+bool tg_body_decoder_knows(const struct tg_body_decoder *decoder, int64_t id)
+{
+    return find_ddict(decoder, id) != NULL;
+}
+
+int tg_body_decoder_add_dict(struct tg_body_decoder *decoder, int64_t id, const void *dict, size_t len)
+{
+    if (find_ddict(decoder, id))
+        return 0;
+    struct known_dict *grown = realloc(decoder->dicts, (decoder->count + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    decoder->dicts = grown;
+    ZSTD_DDict *ddict = ZSTD_createDDict(dict, len);
+    if (!ddict)
+        return -1;
+    decoder->dicts[decoder->count++] = (struct known_dict){.id = id, .ddict = ddict};
+    return 0;
+}
+
+int tg_body_decode(struct tg_body_decoder *decoder, const void *z, size_t z_len, size_t raw_len, int64_t dict_id,
+                   char **out)
+{
+    ZSTD_DDict *ddict = dict_id ? find_ddict(decoder, dict_id) : NULL;
+    if (dict_id && !ddict)
+        return -1;
+    char *buf = malloc(raw_len + 1);
+    if (!buf)
+        return -1;
+    size_t n = ddict ? ZSTD_decompress_usingDDict(decoder->dctx, buf, raw_len, z, z_len, ddict)
+                     : ZSTD_decompressDCtx(decoder->dctx, buf, raw_len, z, z_len);
+    if (ZSTD_isError(n) || n != raw_len) {
+        free(buf);
+        return -1;
+    }
+    buf[raw_len] = '\0';
+    *out = buf;
+    return 0;
 }

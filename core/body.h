@@ -6,6 +6,7 @@
 #ifndef TG_BODY_H
 #define TG_BODY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,10 +31,22 @@ int64_t tg_body_codec_dict_id(const struct tg_body_codec *codec);
 int tg_body_compress(struct tg_body_codec *codec, const char *raw, size_t len, void **out,
                      size_t *out_len, char *err, size_t errlen);
 
-/* Decompresses a stored body of known raw length (dict NULL when it was stored
- * without one) into a new NUL-terminated buffer. -1 when damaged. */
-int tg_body_decompress(const void *z, size_t z_len, size_t raw_len, const void *dict, size_t dict_len,
-                       char **out);
+/* Decompression with digested dictionaries and one reused context: a body
+ * rebuilt from many messages is many small frames, and loading the
+ * dictionary afresh for each would cost more than the frames. A decoder
+ * belongs to one thread. */
+struct tg_body_decoder;
+
+struct tg_body_decoder *tg_body_decoder_new(void);
+void tg_body_decoder_free(struct tg_body_decoder *decoder);
+/* Whether dictionary `id` was added. */
+bool tg_body_decoder_knows(const struct tg_body_decoder *decoder, int64_t id);
+/* Digests dictionary `id` once. Returns 0, -1 when it is damaged or out of memory. */
+int tg_body_decoder_add_dict(struct tg_body_decoder *decoder, int64_t id, const void *dict, size_t len);
+/* Decompresses a stored frame of known raw length into a new NUL-terminated
+ * buffer, with a dictionary added before (0: none). -1 when damaged. */
+int tg_body_decode(struct tg_body_decoder *decoder, const void *z, size_t z_len, size_t raw_len, int64_t dict_id,
+                   char **out);
 
 /* Trains a dictionary (at most max_len bytes) from sample bodies. Returns 0 and
  * a malloc'd *dict, or -1 when the samples do not make one. */

@@ -162,6 +162,7 @@ struct tg_store {
     struct hashmap *rollups; /* struct rollup_key -> struct rollup_delta, per batch */
     struct tg_body_codec *codec;
     struct hashmap *dicts; /* dict id -> struct dict, loaded when a body needs one */
+    struct tg_body_decoder *decoder; /* for reading bodies back */
     struct tg_msgcache *messages; /* digest -> id of the messages stored most recently */
     bool messages_loaded;         /* the window was filled from the db */
     char prune_mark[32];          /* the db's TG_STORE_PRUNE_MARK when it was */
@@ -411,8 +412,9 @@ static int open_store(const char *path, int flags, int target, struct tg_store *
     store->codec = tg_body_codec_new();
     store->dicts = hashmap_new();
     store->messages = tg_msgcache_new(TG_STORE_MESSAGE_WINDOW);
+    store->decoder = tg_body_decoder_new();
     if (!store->developers || !store->keys || !store->models || !store->rollups || !store->codec ||
-        !store->dicts || !store->messages) {
+        !store->dicts || !store->messages || !store->decoder) {
         snprintf(err, errlen, "out of memory");
         tg_store_close(store);
         return -1;
@@ -464,6 +466,7 @@ void tg_store_close(struct tg_store *store)
     tg_body_codec_free(store->codec);
     hashmap_free(store->dicts, free);
     tg_msgcache_free(store->messages);
+    tg_body_decoder_free(store->decoder);
     free(store->samples.bytes);
     free(store);
 }
@@ -904,6 +907,17 @@ int tg_store_commit(struct tg_store *store, char *err, size_t errlen)
     return 0;
 }
 
+/* One stored frame back to its bytes, with the dictionary digested once. */
+static int decode(struct tg_store *store, const void *z, size_t z_len, size_t raw_len, int64_t dict_id, char **out)
+{
+    if (dict_id && !tg_body_decoder_knows(store->decoder, dict_id)) {
+        const struct dict *d = load_dict(store, dict_id);
+        if (!d || tg_body_decoder_add_dict(store->decoder, dict_id, d->bytes, d->len) != 0)
+            return -1;
+    }
+    return tg_body_decode(store->decoder, z, z_len, raw_len, dict_id, out);
+}
+
 /* The message bytes of one reference, appended to out. */
 static int append_message(struct tg_store *store, sqlite3_stmt *st, int64_t id, struct strbuf *out)
 {
@@ -912,10 +926,9 @@ static int append_message(struct tg_store *store, sqlite3_stmt *st, int64_t id, 
     if (sqlite3_step(st) == SQLITE_ROW) {
         size_t raw_len = (size_t)sqlite3_column_int64(st, 0);
         int64_t dict_id = sqlite3_column_int64(st, 1);
-        const struct dict *d = dict_id ? load_dict(store, dict_id) : NULL;
         char *text = NULL;
-        if ((!dict_id || d) && tg_body_decompress(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2),
-                                                  raw_len, d ? d->bytes : NULL, d ? d->len : 0, &text) == 0) {
+        if (decode(store, sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2), raw_len, dict_id,
+                   &text) == 0) {
             strbuf_append(out, text, raw_len);
             free(text);
             ok = 0;
@@ -963,10 +976,8 @@ static int body_from_row(struct tg_store *store, sqlite3_stmt *st, int col, char
     size_t blob_len = (size_t)sqlite3_column_bytes(st, col);
     size_t stored_len = (size_t)sqlite3_column_int64(st, col + 1);
     int64_t dict_id = sqlite3_column_int64(st, col + 2);
-    const struct dict *d = dict_id ? load_dict(store, dict_id) : NULL;
     char *text = NULL;
-    if ((dict_id && !d) ||
-        tg_body_decompress(blob, blob_len, stored_len, d ? d->bytes : NULL, d ? d->len : 0, &text) != 0)
+    if (decode(store, blob, blob_len, stored_len, dict_id, &text) != 0)
         return -1;
     if (sqlite3_column_type(st, col + 3) == SQLITE_NULL) { /* stored whole */
         *raw = text;

@@ -1,0 +1,178 @@
+/* Times what the screens and `report` ask of a big db, in-process so only the
+ * store's work is measured: a request's detail rebuilt from skeleton and
+ * shared messages, pages of the request list by keyset (newest and deep in
+ * history), and the spend queries of the Overview.
+ * Usage: storebench DB [SAMPLES]   (prints one line per measure) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "browse.h"
+#include "spend.h"
+#include "store.h"
+#include "timeutil.h"
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void print_stats(const char *what, double *ms, int n)
+{
+    qsort(ms, (size_t)n, sizeof *ms, cmp_double);
+    printf("%-44s n=%-5d p50 %8.3f ms  p95 %8.3f ms  p99 %8.3f ms  max %8.3f ms\n", what, n, ms[n / 2],
+           ms[n * 95 / 100], ms[n * 99 / 100], ms[n - 1]);
+}
+
+static int64_t scalar(struct tg_store *store, const char *sql)
+{
+    sqlite3_stmt *st;
+    int64_t v = 0;
+    if (sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void bench_detail(struct tg_store *store, int samples)
+{
+    int64_t lo = scalar(store, "SELECT min(id) FROM requests"), hi = scalar(store, "SELECT max(id) FROM requests");
+    double *raw_ms = malloc((size_t)samples * sizeof *raw_ms), *detail_ms = malloc((size_t)samples * sizeof *detail_ms);
+    char err[256];
+    size_t bytes = 0;
+    int n = 0;
+    srand(7);
+    for (int i = 0; i < samples; i++) {
+        int64_t id = lo + (int64_t)((double)rand() / RAND_MAX * (double)(hi - lo));
+        char *raw, *log_id;
+        size_t len;
+        double t0 = now_ms();
+        if (tg_browse_raw(store, id, &raw, &len, &log_id, err, sizeof err) != 0)
+            continue;
+        double t1 = now_ms();
+        struct tg_detail d;
+        if (tg_browse_detail(store, id, &d, err, sizeof err) != 0) {
+            free(raw);
+            free(log_id);
+            continue;
+        }
+        double t2 = now_ms();
+        raw_ms[n] = t1 - t0;
+        detail_ms[n] = t2 - t1;
+        bytes += len;
+        n++;
+        tg_detail_free(&d);
+        free(raw);
+        free(log_id);
+    }
+    if (n > 0) {
+        printf("random requests: %d, %.0f bytes of raw log on average\n", n, (double)bytes / n);
+        print_stats("raw log rebuilt (exact bytes)", raw_ms, n);
+        print_stats("detail screen built (rebuild, parse, lines)", detail_ms, n);
+    }
+    free(raw_ms);
+    free(detail_ms);
+}
+
+static void bench_paging(struct tg_store *store, int pages)
+{
+    struct tg_request_row rows[60];
+    char err[256];
+    double *ms = malloc((size_t)pages * sizeof *ms), *deep = malloc((size_t)pages * sizeof *deep);
+    int64_t before_ts = INT64_MAX, before_id = INT64_MAX;
+    int n = 0;
+    for (int i = 0; i < pages; i++) {
+        double t0 = now_ms();
+        int got = tg_browse_requests(store, 0, INT64_MAX, NULL, before_ts, before_id, rows, 60, err, sizeof err);
+        ms[n++] = now_ms() - t0;
+        if (got <= 0)
+            break;
+        before_ts = rows[got - 1].ts_ms;
+        before_id = rows[got - 1].row_id;
+    }
+    print_stats("request list page (60 rows), newest onwards", ms, n);
+    int64_t lo = scalar(store, "SELECT min(ts_ms) FROM requests"), hi = scalar(store, "SELECT max(ts_ms) FROM requests");
+    int m = 0;
+    for (int i = 0; i < pages; i++) {
+        int64_t at = lo + (int64_t)((double)rand() / RAND_MAX * (double)(hi - lo));
+        double t0 = now_ms();
+        tg_browse_requests(store, 0, INT64_MAX, NULL, at, INT64_MAX, rows, 60, err, sizeof err);
+        deep[m++] = now_ms() - t0;
+    }
+    print_stats("request list page (60 rows), random depth", deep, m);
+    struct tg_request_filter f;
+    tg_filter_clear(&f);
+    snprintf(f.developer, sizeof f.developer, "alice");
+    m = 0;
+    for (int i = 0; i < pages; i++) {
+        double t0 = now_ms();
+        tg_browse_requests(store, 0, INT64_MAX, &f, INT64_MAX, INT64_MAX, rows, 60, err, sizeof err);
+        deep[m++] = now_ms() - t0;
+    }
+    print_stats("request list page, filtered dev:alice", deep, m);
+    free(ms);
+    free(deep);
+}
+
+static void bench_spend(struct tg_store *store, int runs)
+{
+    static const struct {
+        const char *name;
+        enum tg_spend_by by;
+        int64_t window_ms;
+    } queries[] = {
+        {"spend by developer, 30 days", TG_BY_DEVELOPER, 30 * 86400000LL},
+        {"spend by key, 30 days", TG_BY_KEY, 30 * 86400000LL},
+        {"spend by model, 30 days", TG_BY_MODEL, 30 * 86400000LL},
+        {"spend by hour, 24 hours (the chart)", TG_BY_HOUR, 86400000LL},
+        {"spend by day, all time", TG_BY_DAY, 0},
+        {"spend by developer, all time", TG_BY_DEVELOPER, 0},
+    };
+    int64_t newest = scalar(store, "SELECT max(ts_ms) FROM requests");
+    double *ms = malloc((size_t)runs * sizeof *ms);
+    char err[256];
+    for (size_t q = 0; q < sizeof queries / sizeof queries[0]; q++) {
+        struct tg_spend_filter f = {.since_ms = queries[q].window_ms ? newest - queries[q].window_ms + 1234567
+                                                                     : TG_SPEND_OPEN,
+                                    .until_ms = TG_SPEND_OPEN};
+        for (int i = 0; i < runs; i++) {
+            struct tg_spend_report r;
+            double t0 = now_ms();
+            if (tg_spend_query(store, queries[q].by, &f, 0, &r, err, sizeof err) == 0)
+                tg_spend_report_free(&r);
+            ms[i] = now_ms() - t0;
+        }
+        print_stats(queries[q].name, ms, runs);
+    }
+    free(ms);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: storebench DB [SAMPLES]\n");
+        return 2;
+    }
+    int samples = argc > 2 ? atoi(argv[2]) : 1000;
+    struct tg_store *store;
+    char err[512];
+    if (tg_store_open(argv[1], TG_STORE_READ_ONLY | TG_STORE_SMALL_CACHE, &store, err, sizeof err) != 0) {
+        fprintf(stderr, "storebench: %s\n", err);
+        return 2;
+    }
+    printf("db %s: %lld requests\n", argv[1], (long long)tg_store_request_count(store));
+    bench_detail(store, samples);
+    bench_paging(store, 50);
+    bench_spend(store, 21);
+    tg_store_close(store);
+    return 0;
+}
