@@ -47,14 +47,20 @@ static int next_ids(struct tg_store *store, const char *sql, int64_t after, int6
     return 0;
 }
 
+/* The index holds the whole text of a body stored whole, and only the new
+ * messages of a converted one: it is told of the change. */
 static int convert_one(struct tg_store *store, int64_t id, char *err, size_t errlen)
 {
     char *raw;
     size_t len;
-    int rc = tg_store_body_of(store, id, &raw, &len, err, errlen);
+    int rc = tg_store_body_of(store, id, false, &raw, &len, err, errlen);
     if (rc != 0)
         return rc == 1 ? 0 : -1; /* gone meanwhile: nothing to convert */
-    rc = tg_store_rewrite_body(store, id, raw, len, err, errlen);
+    rc = tg_search_forget(store, id, err, errlen);
+    if (rc == 0)
+        rc = tg_store_rewrite_body(store, id, raw, len, err, errlen);
+    if (rc == 0)
+        rc = tg_search_add(store, id, err, errlen);
     free(raw);
     return rc;
 }
@@ -105,21 +111,10 @@ static int exec_id(struct tg_store *store, const char *sql, int64_t id, char *er
 
 /* A body goes, and first its words from the search index, which can only
  * forget what it is shown again. */
-static int drop_body(struct tg_store *store, int64_t id, int64_t indexed, char *err, size_t errlen)
+static int drop_body(struct tg_store *store, int64_t id, char *err, size_t errlen)
 {
-    if (id <= indexed) {
-        char *raw;
-        size_t len;
-        int rc = tg_store_body_of(store, id, &raw, &len, err, errlen);
-        if (rc < 0)
-            return -1;
-        if (rc == 0) {
-            rc = tg_search_forget(store, id, raw, len, err, errlen);
-            free(raw);
-            if (rc != 0)
-                return -1;
-        }
-    }
+    if (tg_search_forget(store, id, err, errlen) != 0)
+        return -1;
     return exec_id(store, "DELETE FROM request_bodies WHERE request_id = ?1", id, err, errlen);
 }
 
@@ -133,20 +128,19 @@ static int prune_pass(struct tg_store *store, int64_t before, bool whole_request
                           : "SELECT b.request_id FROM request_bodies b JOIN requests r ON r.id = b.request_id"
                             " WHERE b.request_id > ?1 AND r.ts_ms < ?2 ORDER BY b.request_id LIMIT 1000";
     const char *what = whole_requests ? "pruning requests" : "pruning bodies";
-    int64_t ids[BATCH], after = 0, done = 0, indexed, total;
+    int64_t ids[BATCH], after = 0, done = 0;
     int count;
     do {
         if (next_ids(store, sql, after, before, ids, &count, err, errlen) != 0)
             return -1;
         if (count == 0)
             break;
-        tg_search_progress(store, &indexed, &total);
         if (tg_store_begin(store, err, errlen) != 0)
             return -1;
         for (int i = 0; i < count; i++) {
             int64_t had_body = query_count(tg_store_sqlite(store),
                                            "SELECT count(*) FROM request_bodies WHERE request_id = ?1", ids[i]);
-            if (drop_body(store, ids[i], indexed, err, errlen) != 0 ||
+            if (drop_body(store, ids[i], err, errlen) != 0 ||
                 (whole_requests && exec_id(store, "DELETE FROM requests WHERE id = ?1", ids[i], err, errlen) != 0)) {
                 tg_store_rollback(store);
                 return -1;

@@ -70,6 +70,19 @@ static char *text_of(const char *raw, size_t len)
     return strbuf_detach(&sb);
 }
 
+/* What the index holds for a request: the words of the messages it was the
+ * first to store, its response and error. NULL when it has no body. */
+static char *searchable_text(struct tg_store *store, int64_t request_id)
+{
+    char *raw, err[128];
+    size_t len;
+    if (tg_store_body_of(store, request_id, true, &raw, &len, err, sizeof err) != 0)
+        return NULL;
+    char *text = text_of(raw, len);
+    free(raw);
+    return text;
+}
+
 int tg_search_index_more(struct tg_store *store, int limit, char *err, size_t errlen)
 {
     sqlite3 *db = tg_store_sqlite(store);
@@ -78,8 +91,8 @@ int tg_search_index_more(struct tg_store *store, int limit, char *err, size_t er
     int64_t from = position(store), last = from;
     sqlite3_stmt *rows = NULL, *put = NULL;
     int n = 0, rc = 0;
-    if (sqlite3_prepare_v2(db, "SELECT r.id, r.log_id FROM requests r WHERE r.id > ?1 ORDER BY r.id LIMIT ?2", -1,
-                           &rows, NULL) != SQLITE_OK ||
+    if (sqlite3_prepare_v2(db, "SELECT r.id FROM requests r WHERE r.id > ?1 ORDER BY r.id LIMIT ?2", -1, &rows,
+                           NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "INSERT INTO request_text(rowid, text) VALUES(?1, ?2)", -1, &put, NULL) != SQLITE_OK) {
         rc = tg_store_fail(store, "indexing for search", err, errlen);
         goto done;
@@ -88,16 +101,11 @@ int tg_search_index_more(struct tg_store *store, int limit, char *err, size_t er
     sqlite3_bind_int(rows, 2, limit);
     while (sqlite3_step(rows) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(rows, 0);
-        char *raw = NULL;
-        size_t len;
         last = id;
         n++;
-        if (tg_store_raw_log(store, (const char *)sqlite3_column_text(rows, 1), &raw, &len, err, errlen) != 0)
-            continue; /* a pruned body has nothing to find */
-        char *text = text_of(raw, len);
-        free(raw);
+        char *text = searchable_text(store, id);
         if (!text)
-            continue;
+            continue; /* a pruned body has nothing to find */
         sqlite3_bind_int64(put, 1, id);
         sqlite3_bind_text(put, 2, text, -1, SQLITE_TRANSIENT);
         int step = sqlite3_step(put);
@@ -125,26 +133,36 @@ done:
     return n;
 }
 
-int tg_search_forget(struct tg_store *store, int64_t request_id, const char *raw, size_t len, char *err,
-                     size_t errlen)
+/* Sends one request's text to the index: 'delete' takes it out again. */
+static int index_command(struct tg_store *store, int64_t request_id, bool remove, char *err, size_t errlen)
 {
     if (request_id > position(store))
-        return 0; /* never indexed */
-    char *text = text_of(raw, len);
+        return 0; /* never indexed: the indexer will get to it */
+    char *text = searchable_text(store, request_id);
     if (!text)
-        return 0; /* nothing was indexed for it either */
+        return 0; /* nothing was indexed for it */
     sqlite3_stmt *st;
     int rc = -1;
-    if (sqlite3_prepare_v2(tg_store_sqlite(store),
-                           "INSERT INTO request_text(request_text, rowid, text) VALUES('delete', ?1, ?2)", -1, &st,
-                           NULL) == SQLITE_OK) {
+    const char *sql = remove ? "INSERT INTO request_text(request_text, rowid, text) VALUES('delete', ?1, ?2)"
+                             : "INSERT INTO request_text(rowid, text) VALUES(?1, ?2)";
+    if (sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, request_id);
         sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
         rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
         sqlite3_finalize(st);
     }
     free(text);
-    return rc == 0 ? 0 : tg_store_fail(store, "removing a request from the search index", err, errlen);
+    return rc == 0 ? 0 : tg_store_fail(store, "updating the search index", err, errlen);
+}
+
+int tg_search_forget(struct tg_store *store, int64_t request_id, char *err, size_t errlen)
+{
+    return index_command(store, request_id, true, err, errlen);
+}
+
+int tg_search_add(struct tg_store *store, int64_t request_id, char *err, size_t errlen)
+{
+    return index_command(store, request_id, false, err, errlen);
 }
 
 /* Row ids, not counts: both are O(1) with the rowid b-tree, and ids are dense

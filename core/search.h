@@ -14,11 +14,13 @@
  * how many it indexed (0 when the index is complete), or -1 with err. */
 int tg_search_index_more(struct tg_store *store, int limit, char *err, size_t errlen);
 
-/* Takes one request out of the index before its body goes (prune): the index
- * keeps no text of its own, so it must be told what it indexed. In the
- * caller's open batch. 0, or -1 with err. */
-int tg_search_forget(struct tg_store *store, int64_t request_id, const char *raw, size_t len, char *err,
-                     size_t errlen);
+/* Takes one request out of the index before its body goes or changes (prune,
+ * migrate): the index keeps no text of its own, so it is shown again what it
+ * indexed. tg_search_add puts a request back after its body changed. Both do
+ * nothing for requests the indexer has not reached. In the caller's open
+ * batch; 0, or -1 with err. */
+int tg_search_forget(struct tg_store *store, int64_t request_id, char *err, size_t errlen);
+int tg_search_add(struct tg_store *store, int64_t request_id, char *err, size_t errlen);
 
 /* How far the index has got: the last request id indexed and the last id
  * stored (ids are dense, so their ratio is the share indexed). */

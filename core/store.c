@@ -86,7 +86,7 @@ static const char *const migrations[] = {
      * import slower than the last. */
     "CREATE TABLE messages("
     "  id INTEGER PRIMARY KEY, digest BLOB NOT NULL, raw_len INTEGER NOT NULL,"
-    "  dict_id INTEGER REFERENCES body_dicts(id), zstd BLOB NOT NULL);"
+    "  dict_id INTEGER REFERENCES body_dicts(id), first_request_id INTEGER NOT NULL, zstd BLOB NOT NULL);"
     "ALTER TABLE request_bodies ADD COLUMN msg_refs BLOB;"
     "PRAGMA user_version=5;",
 };
@@ -111,7 +111,8 @@ static const char *const statement_sql[ST_COUNT] = {
         " ON CONFLICT(log_id) DO NOTHING",
     [ST_INSERT_BODY] =
         "INSERT INTO request_bodies(request_id, raw_zstd, raw_len, dict_id, msg_refs) VALUES(?1,?2,?3,?4,?5)",
-    [ST_INSERT_MESSAGE] = "INSERT INTO messages(digest, raw_len, dict_id, zstd) VALUES(?1,?2,?3,?4)",
+    [ST_INSERT_MESSAGE] =
+        "INSERT INTO messages(digest, raw_len, dict_id, first_request_id, zstd) VALUES(?1,?2,?3,?4,?5)",
     [ST_UPSERT_DEVELOPER] =
         "INSERT INTO developers(ident, name, email, first_seen_ms) VALUES(?1,?2,?3,?4)"
         " ON CONFLICT(ident) DO UPDATE SET name=coalesce(excluded.name, name),"
@@ -683,8 +684,8 @@ static int insert_request(struct tg_store *store, const struct tg_log *log, cons
 }
 
 /* A message's id: the stored one with the same digest, else a new row. */
-static int message_id(struct tg_store *store, const struct tg_body_prepared *p, const struct tg_body_piece *piece,
-                      const char *raw, int64_t *id, char *err, size_t errlen)
+static int message_id(struct tg_store *store, int64_t request_id, const struct tg_body_prepared *p,
+                      const struct tg_body_piece *piece, const char *raw, int64_t *id, char *err, size_t errlen)
 {
     *id = tg_msgcache_get(store->messages, piece->digest);
     if (*id)
@@ -703,7 +704,8 @@ static int message_id(struct tg_store *store, const struct tg_body_prepared *p, 
     sqlite3_bind_blob(st, 1, piece->digest, TG_DIGEST_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)piece->len);
     bind_id_or_null(st, 3, dict_id);
-    sqlite3_bind_blob(st, 4, z, (int)z_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, request_id);
+    sqlite3_bind_blob(st, 5, z, (int)z_len, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -723,7 +725,7 @@ static int insert_prepared_body(struct tg_store *store, int64_t request_id, cons
     unsigned char refs[TG_BODY_REFS_BOUND(TG_BODY_MAX_PIECES)];
     for (size_t i = 0; i < p->count; i++) {
         at[i] = p->pieces[i].at;
-        if (message_id(store, p, &p->pieces[i], raw, &ids[i], err, errlen) != 0)
+        if (message_id(store, request_id, p, &p->pieces[i], raw, &ids[i], err, errlen) != 0)
             return -1;
     }
     size_t refs_len = tg_body_refs_encode(at, ids, p->count, refs);
@@ -918,8 +920,10 @@ static int decode(struct tg_store *store, const void *z, size_t z_len, size_t ra
     return tg_body_decode(store->decoder, z, z_len, raw_len, dict_id, out);
 }
 
-/* The message bytes of one reference, appended to out. */
-static int append_message(struct tg_store *store, sqlite3_stmt *st, int64_t id, struct strbuf *out)
+/* The message bytes of one reference, appended to out; "{}" instead when
+ * only_new_in is set and an earlier request stored the message. */
+static int append_message(struct tg_store *store, sqlite3_stmt *st, int64_t id, int64_t only_new_in,
+                          struct strbuf *out)
 {
     sqlite3_bind_int64(st, 1, id);
     int ok = -1;
@@ -927,8 +931,11 @@ static int append_message(struct tg_store *store, sqlite3_stmt *st, int64_t id, 
         size_t raw_len = (size_t)sqlite3_column_int64(st, 0);
         int64_t dict_id = sqlite3_column_int64(st, 1);
         char *text = NULL;
-        if (decode(store, sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2), raw_len, dict_id,
-                   &text) == 0) {
+        if (only_new_in && sqlite3_column_int64(st, 3) != only_new_in) {
+            strbuf_puts(out, "{}");
+            ok = 0;
+        } else if (decode(store, sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2), raw_len, dict_id,
+                          &text) == 0) {
             strbuf_append(out, text, raw_len);
             free(text);
             ok = 0;
@@ -940,7 +947,7 @@ static int append_message(struct tg_store *store, sqlite3_stmt *st, int64_t id, 
 
 /* Puts the messages back into the skeleton where they were taken from. */
 static int reassemble(struct tg_store *store, const char *skeleton, size_t skeleton_len, const void *refs,
-                      size_t refs_len, struct strbuf *out)
+                      size_t refs_len, int64_t only_new_in, struct strbuf *out)
 {
     size_t at[TG_BODY_MAX_PIECES];
     int64_t ids[TG_BODY_MAX_PIECES];
@@ -948,7 +955,7 @@ static int reassemble(struct tg_store *store, const char *skeleton, size_t skele
     if (count < 0)
         return -1;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(store->db, "SELECT raw_len, dict_id, zstd FROM messages WHERE id = ?1", -1, &st, NULL) !=
+    if (sqlite3_prepare_v2(store->db, "SELECT raw_len, dict_id, zstd, first_request_id FROM messages WHERE id = ?1", -1, &st, NULL) !=
         SQLITE_OK)
         return -1;
     size_t from = 0;
@@ -960,7 +967,7 @@ static int reassemble(struct tg_store *store, const char *skeleton, size_t skele
         }
         strbuf_append(out, skeleton + from, at[i] - from);
         from = at[i];
-        rc = append_message(store, st, ids[i], out);
+        rc = append_message(store, st, ids[i], only_new_in, out);
     }
     sqlite3_finalize(st);
     if (rc == 0)
@@ -970,7 +977,8 @@ static int reassemble(struct tg_store *store, const char *skeleton, size_t skele
 
 /* Decompresses a stored body row (columns from `col`: zstd, raw_len, dict_id,
  * msg_refs) back into the log's exact bytes. */
-static int body_from_row(struct tg_store *store, sqlite3_stmt *st, int col, char **raw, size_t *len)
+static int body_from_row(struct tg_store *store, sqlite3_stmt *st, int col, int64_t only_new_in, char **raw,
+                         size_t *len)
 {
     const void *blob = sqlite3_column_blob(st, col);
     size_t blob_len = (size_t)sqlite3_column_bytes(st, col);
@@ -986,7 +994,7 @@ static int body_from_row(struct tg_store *store, sqlite3_stmt *st, int col, char
     }
     struct strbuf out = STRBUF_INIT;
     int rc = reassemble(store, text, stored_len, sqlite3_column_blob(st, col + 3),
-                        (size_t)sqlite3_column_bytes(st, col + 3), &out);
+                        (size_t)sqlite3_column_bytes(st, col + 3), only_new_in, &out);
     free(text);
     if (rc != 0) {
         strbuf_free(&out);
@@ -1019,7 +1027,7 @@ int tg_store_raw_log(struct tg_store *store, const char *log_id, char **raw, siz
         snprintf(err, errlen, "body pruned");
         return 2;
     }
-    int damaged = body_from_row(store, st, 1, raw, len) != 0;
+    int damaged = body_from_row(store, st, 1, 0, raw, len) != 0;
     sqlite3_finalize(st);
     if (damaged) {
         snprintf(err, errlen, "the stored body of %s is damaged", log_id);
@@ -1051,7 +1059,8 @@ int tg_store_rewrite_body(struct tg_store *store, int64_t request_id, const char
     return rc;
 }
 
-int tg_store_body_of(struct tg_store *store, int64_t request_id, char **raw, size_t *len, char *err, size_t errlen)
+int tg_store_body_of(struct tg_store *store, int64_t request_id, bool only_new, char **raw, size_t *len, char *err,
+                     size_t errlen)
 {
     *raw = NULL;
     *len = 0;
@@ -1065,7 +1074,7 @@ int tg_store_body_of(struct tg_store *store, int64_t request_id, char **raw, siz
         sqlite3_finalize(st);
         return rc == SQLITE_DONE ? 1 : tg_store_fail(store, "reading a body", err, errlen);
     }
-    int damaged = body_from_row(store, st, 0, raw, len) != 0;
+    int damaged = body_from_row(store, st, 0, only_new ? request_id : 0, raw, len) != 0;
     sqlite3_finalize(st);
     if (damaged) {
         snprintf(err, errlen, "the stored body of request %lld is damaged", (long long)request_id);

@@ -51,8 +51,12 @@ void tg_store_rollback(struct tg_store *store);
 int tg_store_raw_log(struct tg_store *store, const char *log_id, char **raw, size_t *len,
                      char *err, size_t errlen);
 
-/* The same by request row id: 0, 1 when it has no body, -1 on error. */
-int tg_store_body_of(struct tg_store *store, int64_t request_id, char **raw, size_t *len, char *err, size_t errlen);
+/* The same by request row id: 0, 1 when it has no body, -1 on error. With
+ * only_new, each message an earlier request stored first is left out (as
+ * "{}"): what the search index holds for this request, so a conversation
+ * resent on every turn is indexed once, where each message first appeared. */
+int tg_store_body_of(struct tg_store *store, int64_t request_id, bool only_new, char **raw, size_t *len, char *err,
+                     size_t errlen);
 
 /* In an open batch: stores a request's body again in the current layout
  * (skeleton and shared messages), replacing what was there. For migrating

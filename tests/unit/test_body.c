@@ -22,6 +22,7 @@
 #include "logmodel.h"
 #include "msgcache.h"
 #include "retention.h"
+#include "search.h"
 #include "spend.h"
 #include "store.h"
 
@@ -477,6 +478,63 @@ static void test_other_writer_forgets_pruned_messages(void **state)
     free(ids);
 }
 
+static int64_t match_count(struct tg_store *store, const char *words)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(tg_store_sqlite(store),
+                                        "SELECT count(*) FROM request_text WHERE request_text MATCH ?1", -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, words, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* A conversation is indexed where each message first appeared, and prune
+ * takes out exactly what was indexed. */
+static void test_search_indexes_each_message_once_and_prune_forgets_it(void **state)
+{
+    struct fixture *f = *state;
+    const char *sys = "{\"role\":\"system\",\"content\":\"You are a careful coding agent; read before you write, always.\"}";
+    const char *ask = "{\"role\":\"user\",\"content\":\"Please look at zebraquartz in the parser module today\"}";
+    const char *reply = "{\"role\":\"assistant\",\"content\":\"Found it: alphaomega was reused after it was freed.\"}";
+    const char *ask2 = "{\"role\":\"user\",\"content\":\"Now add a test named newtonwalrus for the fix please\"}";
+    char a[2048], b[2048];
+    snprintf(a, sizeof a,
+             "{\"unique_id\":\"turn-1\",\"timestamp\":\"2026-10-01T10:00:00Z\",\"model\":\"m\",\"cost\":0.1,"
+             "\"prompt_messages\":[%s,%s],\"completion_message\":%s}", sys, ask, reply);
+    snprintf(b, sizeof b,
+             "{\"unique_id\":\"turn-2\",\"timestamp\":\"2026-11-01T10:00:00Z\",\"model\":\"m\",\"cost\":0.1,"
+             "\"prompt_messages\":[%s,%s,%s,%s],\"completion_message\":{\"role\":\"assistant\",\"content\":\"ok\"}}",
+             sys, ask, reply, ask2);
+    keep(f, a, strlen(a));
+    keep(f, b, strlen(b));
+    char *ids[2];
+    assert_int_equal(store_corpus(f, ids), 2);
+    char err[256];
+    assert_int_equal(tg_search_index_more(f->store, 100, err, sizeof err), 2);
+    assert_int_equal(match_count(f->store, "zebraquartz"), 1);  /* turn 1 only, not resent turn 2 */
+    assert_int_equal(match_count(f->store, "alphaomega"), 1);
+    assert_int_equal(match_count(f->store, "newtonwalrus"), 1);
+    struct tg_prune_options o = {.bodies_before_ms = 1793000000000}; /* 2026-10-26: turn 1 goes */
+    struct tg_prune_counts counts;
+    assert_int_equal(tg_retention_prune(f->store, &o, NULL, NULL, &counts, err, sizeof err), 0);
+    assert_int_equal(counts.bodies, 1);
+    assert_int_equal(counts.messages, 0); /* turn 2 still uses all of them */
+    assert_int_equal(match_count(f->store, "zebraquartz"), 0);
+    assert_int_equal(match_count(f->store, "newtonwalrus"), 1);
+    assert_int_equal(sqlite3_exec(tg_store_sqlite(f->store),
+                                  "INSERT INTO request_text(request_text) VALUES('integrity-check')", NULL, NULL, NULL),
+                     SQLITE_OK);
+    char *raw;
+    size_t len;
+    assert_int_equal(tg_store_raw_log(f->store, "turn-2", &raw, &len, err, sizeof err), 0);
+    assert_memory_equal(raw, b, len);
+    free(raw);
+    free_ids(ids, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -487,6 +545,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrates_whole_bodies_in_place, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune_keeps_rows_spend_and_what_is_still_used, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_writer_forgets_pruned_messages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_indexes_each_message_once_and_prune_forgets_it, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

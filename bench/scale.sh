@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Storage and speed at scale (issue: deduplicated, compressed bodies).
+#   bench/scale.sh storage [N]   N agent-sized requests (default 100000), whole
+#                                growing threads: bytes on disk per request
+#                                against the raw JSON Lines and gzip -6 of it,
+#                                then rebuild and detail times on that db.
+#   bench/scale.sh speed [N]     N requests (default 10000000) imported in ten
+#                                chunks of a month each: the import rate of each
+#                                chunk (the last against the first), then
+#                                report, Overview and paging times on the full db.
+# Needs `make build/tollgate build/bench/storebench`. Work files go to bench/out/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=build/tollgate
+OUT=bench/out
+mkdir -p "$OUT"
+now() { date +%s.%N; }
+mb() { echo "scale=1; $1 / 1000000" | bc -l; }
+
+db_size() { # main file + WAL after a checkpoint: what the db takes on disk
+    sqlite3 "$1" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+    local total=0 f
+    for f in "$1" "$1-wal"; do [ -f "$f" ] && total=$((total + $(stat -c %s "$f"))); done
+    echo "$total"
+}
+
+storage() {
+    local n=${1:-100000}
+    local logs="$OUT/agents-$n.jsonl" db="$OUT/agents-$n.db"
+    export TOLLGATE_NOW=2026-11-24T00:00:00Z
+    if [ ! -s "$logs" ]; then
+        echo "generating $n agent-sized requests (demo --large-messages, whole threads) ..."
+        "$BIN" demo --requests "$n" --large-messages --seed 11 --output "$logs.tmp"
+        mv "$logs.tmp" "$logs"
+    fi
+    local raw gz
+    raw=$(stat -c %s "$logs")
+    gz=$(gzip -6 -c "$logs" | wc -c)
+    rm -f "$db" "$db-wal" "$db-shm"
+    local t0 t1
+    t0=$(now)
+    "$BIN" --db "$db" import "$logs" >/dev/null
+    t1=$(now)
+    local stored
+    stored=$(db_size "$db")
+    echo
+    echo "$n requests, threads of 1-40 turns, whole context in every request"
+    printf '%-44s %14s %12s %10s\n' "" "bytes" "per request" "of raw"
+    printf '%-44s %14d %12d %9.1f%%\n' "raw JSON Lines" "$raw" $((raw / n)) 100
+    printf '%-44s %14d %12d %9.1f%%\n' "gzip -6 of it" "$gz" $((gz / n)) "$(echo "100 * $gz / $raw" | bc -l)"
+    printf '%-44s %14d %12d %9.1f%%\n' "tollgate db (all of it, no search index)" "$stored" $((stored / n)) \
+        "$(echo "100 * $stored / $raw" | bc -l)"
+    printf 'import: %.1f s, %.0f requests/s, %.0f MB/s of JSON\n' "$(echo "$t1 - $t0" | bc -l)" \
+        "$(echo "$n / ($t1 - $t0)" | bc -l)" "$(echo "$raw / 1000000 / ($t1 - $t0)" | bc -l)"
+    echo
+    echo "where the bytes are (sqlite dbstat):"
+    sqlite3 "$db" "SELECT printf('  %-28s %8.1f MB', name, sum(pgsize) / 1e6) FROM dbstat GROUP BY name
+                   HAVING sum(pgsize) > 100000 ORDER BY sum(pgsize) DESC;"
+    sqlite3 "$db" "SELECT printf('  messages: %d stored for %d references (%.1fx shared); %.1f MB of text in %.1f MB',
+                   (SELECT count(*) FROM messages),
+                   (SELECT sum(length(msg_refs)) FROM request_bodies) / 4,
+                   1.0 * (SELECT sum(length(msg_refs)) FROM request_bodies) / 4 / (SELECT count(*) FROM messages),
+                   (SELECT sum(raw_len) FROM messages) / 1e6, (SELECT sum(length(zstd)) FROM messages) / 1e6);"
+    echo
+    local t2 t3
+    t2=$(now)
+    "$BIN" --db "$db" index >/dev/null
+    t3=$(now)
+    local indexed
+    indexed=$(db_size "$db")
+    printf 'with the full-text search index (tollgate index, %.0f s): %d bytes, %d per request, %.1f%% of raw\n' \
+        "$(echo "$t3 - $t2" | bc -l)" "$indexed" $((indexed / n)) "$(echo "100 * $indexed / $raw" | bc -l)"
+    echo
+    build/bench/storebench "$db" 2000
+}
+
+speed() {
+    local n=${1:-10000000} chunks=10
+    local per=$((n / chunks)) db="$OUT/scale-$n.db"
+    rm -f "$db" "$db-wal" "$db-shm"
+    echo "importing $n requests in $chunks chunks of $per (a month each, demo --context 4)"
+    printf '%-8s %14s %12s %10s\n' "chunk" "requests in db" "seconds" "logs/s"
+    local first_rate="" rate="" k
+    for k in $(seq 0 $((chunks - 1))); do
+        local chunk="$OUT/chunk-$per-$k.jsonl"
+        if [ ! -s "$chunk" ]; then
+            # each chunk a month after the one before, so time grows as it does in use
+            TOLLGATE_NOW=$(date -u -d "2026-01-01 + $((k * 30)) days" +%Y-%m-%dT00:00:00Z) \
+                "$BIN" demo --requests "$per" --context 4 --days 30 --seed $((100 + k)) --output "$chunk.tmp"
+            mv "$chunk.tmp" "$chunk"
+        fi
+        local t0 t1
+        t0=$(now)
+        "$BIN" --db "$db" import "$chunk" >/dev/null
+        t1=$(now)
+        rate=$(echo "$per / ($t1 - $t0)" | bc -l)
+        [ -n "$first_rate" ] || first_rate=$rate
+        printf '%-8d %14d %12.1f %10.0f\n' "$k" $((k * per)) "$(echo "$t1 - $t0" | bc -l)" "$rate"
+    done
+    printf 'last chunk / first chunk: %.2f\n' "$(echo "$rate / $first_rate" | bc -l)"
+    printf 'db: %.0f MB for %d requests\n' "$(mb "$(db_size "$db")")" "$n"
+    echo
+    export TOLLGATE_NOW=2026-10-29T00:00:00Z
+    printf '%-52s %10s %10s\n' "report (whole command, 11 runs)" "median ms" "max ms"
+    for args in "--by developer --since 30d" "--by key --since 30d" "--by model --since 7d" \
+                "--by developer" "--by day" "--by hour --since 24h"; do
+        local times=() a b
+        for _ in $(seq 11); do
+            a=$(now)
+            # shellcheck disable=SC2086
+            "$BIN" --db "$db" report $args >/dev/null
+            b=$(now)
+            times+=("$(echo "($b - $a) * 1000" | bc -l)")
+        done
+        read -r med max < <(printf '%s\n' "${times[@]}" | sort -n | sed -n '6p;11p' | tr '\n' ' ')
+        printf '%-52s %10.1f %10.1f\n' "report $args" "$med" "$max"
+    done
+    echo
+    build/bench/storebench "$db" 1000
+}
+
+case "${1:-}" in
+storage) storage "${2:-}" ;;
+speed) speed "${2:-}" ;;
+*) echo "usage: bench/scale.sh storage [N] | speed [N]" >&2; exit 2 ;;
+esac
