@@ -32,6 +32,10 @@ struct tg_body_codec *tg_body_codec_new(void)
         return NULL;
     }
     ZSTD_CCtx_setParameter(codec->cctx, ZSTD_c_compressionLevel, BODY_ZSTD_LEVEL);
+    /* Sizes and dictionaries are in the db already: frames need not repeat
+     * them, which counts when a message is a frame of a hundred bytes. */
+    ZSTD_CCtx_setParameter(codec->cctx, ZSTD_c_contentSizeFlag, 0);
+    ZSTD_CCtx_setParameter(codec->cctx, ZSTD_c_dictIDFlag, 0);
     return codec;
 }
 
@@ -49,6 +53,10 @@ int tg_body_codec_set_dict(struct tg_body_codec *codec, const void *dict, size_t
     ZSTD_CDict *cdict = ZSTD_createCDict(dict, len, BODY_ZSTD_LEVEL);
     if (!cdict)
         return -1;
+    if (ZSTD_isError(ZSTD_CCtx_refCDict(codec->cctx, cdict))) {
+        ZSTD_freeCDict(cdict);
+        return -1;
+    }
     ZSTD_freeCDict(codec->cdict);
     codec->cdict = cdict;
     codec->dict_id = dict_id;
@@ -60,6 +68,13 @@ int64_t tg_body_codec_dict_id(const struct tg_body_codec *codec)
     return codec->dict_id;
 }
 
+/* The dictionary is referenced by the context (see tg_body_codec_set_dict),
+ * so one call serves both, with the context's lean frame parameters. */
+static size_t compress_into(struct tg_body_codec *codec, unsigned char *dst, size_t cap, const char *src, size_t len)
+{
+    return ZSTD_compress2(codec->cctx, dst, cap, src, len);
+}
+
 int tg_body_compress(struct tg_body_codec *codec, const char *raw, size_t len, void **out,
                      size_t *out_len, char *err, size_t errlen)
 {
@@ -69,8 +84,7 @@ int tg_body_compress(struct tg_body_codec *codec, const char *raw, size_t len, v
         snprintf(err, errlen, "out of memory compressing a body");
         return -1;
     }
-    size_t n = codec->cdict ? ZSTD_compress_usingCDict(codec->cctx, buf, bound, raw, len, codec->cdict)
-                            : ZSTD_compress2(codec->cctx, buf, bound, raw, len);
+    size_t n = compress_into(codec, buf, bound, raw, len);
     if (ZSTD_isError(n)) {
         free(buf);
         snprintf(err, errlen, "compressing a body: %s", ZSTD_getErrorName(n));
@@ -144,11 +158,6 @@ size_t tg_body_find_pieces(const char *raw, size_t len, size_t *offsets, size_t 
     return s.count;
 }
 
-static size_t compress_into(struct tg_body_codec *codec, unsigned char *dst, size_t cap, const char *src, size_t len)
-{
-    return codec->cdict ? ZSTD_compress_usingCDict(codec->cctx, dst, cap, src, len, codec->cdict)
-                        : ZSTD_compress2(codec->cctx, dst, cap, src, len);
-}
 
 static void digest_of(const char *text, size_t len, unsigned char *out)
 {

@@ -60,7 +60,7 @@ int tg_body_train(const char *samples, const size_t *sizes, unsigned count, size
  * SHA-256 and put back where it was taken from to rebuild the exact bytes.
  * Messages shorter than TG_BODY_MIN_PIECE stay in the skeleton: a reference
  * would cost as much as they do. */
-#define TG_BODY_MIN_PIECE 48
+#define TG_BODY_MIN_PIECE 256
 #define TG_BODY_MAX_PIECES 512
 
 struct tg_body_piece {

@@ -27,6 +27,10 @@
 #include "store.h"
 
 #define MAX_LOGS 4096
+/* Messages shorter than TG_BODY_MIN_PIECE stay in the skeleton: test messages are made longer. */
+#define LONG " and some more words so that the message is long enough to be stored apart from the log," \
+             " as real messages of coding agents are: files, command output, explanations of a change" \
+             " that run to several sentences, and a system prompt of a few kilobytes at the top."
 
 struct fixture {
     char dir[64], path[128];
@@ -224,10 +228,10 @@ static void test_pieces_are_top_level_messages_only(void **state)
 {
     (void)state;
     const char *log =
-        "{ \"metadata\": {\"prompt_messages\": [{\"role\":\"user\",\"content\":\"inside metadata, not a message of the log at all\"}]},"
-        " \"prompt_messages\" : [ {\"role\":\"system\",\"content\":\"a system prompt long enough to be stored apart, with a \\\"quote\\\" and ]}\"} ,"
-        "\"short\", {\"role\":\"user\",\"content\":\"hi\"},\n {\"role\":\"user\",\"content\":\"another message long enough to be its own piece of the log\"} ],"
-        " \"completion_message\": {\"role\":\"assistant\",\"content\":\"a reply that is long enough to be stored apart as well, surely\"}}";
+        "{ \"metadata\": {\"prompt_messages\": [{\"role\":\"user\",\"content\":\"inside metadata" LONG "\"}]},"
+        " \"prompt_messages\" : [ {\"role\":\"system\",\"content\":\"a system prompt with a \\\"quote\\\" and ]}" LONG "\"} ,"
+        "\"short\", {\"role\":\"user\",\"content\":\"hi\"},\n {\"role\":\"user\",\"content\":\"another message" LONG "\"} ],"
+        " \"completion_message\": {\"role\":\"assistant\",\"content\":\"a reply" LONG "\"}}";
     size_t off[8], len[8];
     size_t n = tg_body_find_pieces(log, strlen(log), off, len, 8);
     assert_int_equal(n, 3);
@@ -239,7 +243,8 @@ static void test_pieces_are_top_level_messages_only(void **state)
     assert_int_equal(log[off[2] + len[2]], '}');
     /* not an object, or truncated: kept whole */
     assert_int_equal(tg_body_find_pieces("[1,2]", 5, off, len, 8), 0);
-    assert_int_equal(tg_body_find_pieces("{\"prompt_messages\":[{\"a\":1}", 27, off, len, 8), 0);
+    const char *cut = "{\"prompt_messages\":[{\"role\":\"user\",\"content\":\"cut" LONG "\"}";
+    assert_int_equal(tg_body_find_pieces(cut, strlen(cut), off, len, 8), 0);
 }
 
 static void test_refs_encode_and_reject_damage(void **state)
@@ -353,7 +358,8 @@ static void test_migrates_whole_bodies_in_place(void **state)
     assert_round_trips(f, ids);
     int64_t after = query_int(f->store, "SELECT sum(length(raw_zstd)) FROM request_bodies") +
                     query_int(f->store, "SELECT sum(length(zstd)) FROM messages");
-    assert_true(after * 3 < before);
+    if (after * 2 >= before)
+        fail_msg("converted bodies take %lld bytes, whole ones took %lld", (long long)after, (long long)before);
     /* a second run finds nothing to do */
     assert_int_equal(tg_retention_migrate_bodies(f->store, NULL, NULL, &converted, err, sizeof err), 0);
     assert_int_equal(converted, 0);
@@ -496,11 +502,11 @@ static int64_t match_count(struct tg_store *store, const char *words)
 static void test_search_indexes_each_message_once_and_prune_forgets_it(void **state)
 {
     struct fixture *f = *state;
-    const char *sys = "{\"role\":\"system\",\"content\":\"You are a careful coding agent; read before you write, always.\"}";
-    const char *ask = "{\"role\":\"user\",\"content\":\"Please look at zebraquartz in the parser module today\"}";
-    const char *reply = "{\"role\":\"assistant\",\"content\":\"Found it: alphaomega was reused after it was freed.\"}";
-    const char *ask2 = "{\"role\":\"user\",\"content\":\"Now add a test named newtonwalrus for the fix please\"}";
-    char a[2048], b[2048];
+    const char *sys = "{\"role\":\"system\",\"content\":\"You are a careful coding agent" LONG "\"}";
+    const char *ask = "{\"role\":\"user\",\"content\":\"Please look at zebraquartz in the parser" LONG "\"}";
+    const char *reply = "{\"role\":\"assistant\",\"content\":\"Found it: alphaomega was reused" LONG "\"}";
+    const char *ask2 = "{\"role\":\"user\",\"content\":\"Now add a test named newtonwalrus" LONG "\"}";
+    char a[4096], b[4096];
     snprintf(a, sizeof a,
              "{\"unique_id\":\"turn-1\",\"timestamp\":\"2026-10-01T10:00:00Z\",\"model\":\"m\",\"cost\":0.1,"
              "\"prompt_messages\":[%s,%s],\"completion_message\":%s}", sys, ask, reply);
