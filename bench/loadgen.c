@@ -1,11 +1,17 @@
 /* Load for the collector: C connections on loopback, each a thread sending
- * POSTs back to back over one keep-alive connection, every log unique. Prints
- * logs/s and request latency percentiles.
- * usage: loadgen PORT LOGS.jsonl CONNECTIONS LOGS_PER_POST SECONDS */
+ * POSTs back to back over one keep-alive connection, every log unique (when
+ * the file runs out it starts again with its ids prefixed by the round).
+ * LOGS_PER_POST "mix" alternates single-log POSTs to the log-create endpoint
+ * and 1-to-50-log batches to /v1/logs. Prints logs/s, request latency
+ * percentiles and errors (any answer but 200/201, or a dropped connection,
+ * after which the thread connects again).
+ * usage: loadgen PORT LOGS.jsonl CONNECTIONS LOGS_PER_POST|mix SECONDS */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +20,7 @@
 #include <unistd.h>
 
 struct shared {
-    int port, per_post;
+    int port, per_post; /* per_post 0: mix */
     double seconds;
     char **lines;
     size_t *lens;
@@ -96,46 +102,87 @@ static long take_lines(struct shared *s, int n)
     return first + n <= s->nlines ? first : -1;
 }
 
+/* The index of the next n lines, wrapping round; *round says how many times the
+ * file was used up before them, so ids can be made unique again. */
+static long take_wrapping(struct shared *s, int n, long *round)
+{
+    pthread_mutex_lock(&s->mu);
+    long first = s->next_line;
+    if (first + n > s->nlines) { /* wrap: skip the tail too short for n */
+        first = ((first / s->nlines) + 1) * s->nlines;
+    }
+    s->next_line = first + n;
+    pthread_mutex_unlock(&s->mu);
+    *round = first / s->nlines;
+    return first % s->nlines;
+}
+
+/* Appends a log, its unique_id prefixed with "rN-" after the first round. */
+static size_t put_log(char *body, size_t len, const char *line, size_t n, long round)
+{
+    static const char key[] = "\"unique_id\":\"";
+    const char *at = round ? memmem(line, n, key, sizeof key - 1) : NULL;
+    if (!at) {
+        memcpy(body + len, line, n);
+        return len + n;
+    }
+    size_t head = (size_t)(at - line) + sizeof key - 1;
+    memcpy(body + len, line, head);
+    len += head;
+    len += (size_t)sprintf(body + len, "r%ld-", round);
+    memcpy(body + len, line + head, n - head);
+    return len + n - head;
+}
+
 static void *run(void *arg)
 {
     struct worker *w = arg;
     struct shared *s = w->s;
     int fd = connect_to(s->port);
-    if (fd < 0)
+    if (fd < 0) {
+        w->errors++;
         return NULL;
+    }
     size_t cap = 1 << 20;
     char *body = malloc(64 << 20), *resp = malloc(cap), head[256];
     double stop = now() + s->seconds;
-    const char *path = s->per_post == 1 ? "/api/request-logs/create/" : "/v1/logs";
-    while (now() < stop) {
-        long first = take_lines(s, s->per_post);
-        if (first < 0)
+    unsigned seed = (unsigned)(uintptr_t)w;
+    for (long k = 0; now() < stop; k++) {
+        int per_post = s->per_post;
+        if (per_post == 0) /* mix: every other POST a single log, else a batch */
+            per_post = k % 2 == 0 ? 1 : 1 + (int)(rand_r(&seed) % 50);
+        bool single = s->per_post == 1 || (s->per_post == 0 && k % 2 == 0);
+        long round = 0, first;
+        if (s->per_post == 0) {
+            first = take_wrapping(s, per_post, &round);
+        } else if ((first = take_lines(s, per_post)) < 0) {
             break;
+        }
         size_t len = 0;
-        if (s->per_post > 1)
+        if (!single)
             body[len++] = '[';
-        for (int i = 0; i < s->per_post; i++) {
+        for (int i = 0; i < per_post; i++) {
             if (i)
                 body[len++] = ',';
-            memcpy(body + len, s->lines[first + i], s->lens[first + i]);
-            len += s->lens[first + i];
+            len = put_log(body, len, s->lines[first + i], s->lens[first + i], round);
         }
-        if (s->per_post > 1)
+        if (!single)
             body[len++] = ']';
         int hl = snprintf(head, sizeof head,
                           "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                          "Content-Length: %zu\r\n\r\n", path, len);
+                          "Content-Length: %zu\r\n\r\n", single ? "/api/request-logs/create/" : "/v1/logs", len);
         double t0 = now();
-        if (send_all(fd, head, (size_t)hl) || send_all(fd, body, len)) {
-            w->errors++;
-            break;
-        }
-        int status = read_response(fd, resp, cap);
+        int status = -1;
+        if (send_all(fd, head, (size_t)hl) == 0 && send_all(fd, body, len) == 0)
+            status = read_response(fd, resp, cap);
         double dt = now() - t0;
         if (status != 200 && status != 201) {
             w->errors++;
-            if (status < 0)
-                break;
+            if (status < 0) { /* dropped: connect again, as a client would */
+                close(fd);
+                if ((fd = connect_to(s->port)) < 0)
+                    break;
+            }
             continue;
         }
         if (w->nlat == w->cap) {
@@ -144,9 +191,10 @@ static void *run(void *arg)
         }
         w->latencies[w->nlat++] = dt;
         w->posts++;
-        w->logs += s->per_post;
+        w->logs += per_post;
     }
-    close(fd);
+    if (fd >= 0)
+        close(fd);
     free(body);
     free(resp);
     return NULL;
@@ -161,10 +209,15 @@ static int cmp(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     if (argc != 6) {
-        fprintf(stderr, "usage: loadgen PORT LOGS.jsonl CONNECTIONS LOGS_PER_POST SECONDS\n");
+        fprintf(stderr, "usage: loadgen PORT LOGS.jsonl CONNECTIONS LOGS_PER_POST|mix SECONDS\n");
         return 2;
     }
-    struct shared s = {.port = atoi(argv[1]), .per_post = atoi(argv[4]), .seconds = atof(argv[5])};
+    bool mix = strcmp(argv[4], "mix") == 0;
+    struct shared s = {.port = atoi(argv[1]), .per_post = mix ? 0 : atoi(argv[4]), .seconds = atof(argv[5])};
+    if ((!mix && s.per_post < 1) || s.seconds <= 0) {
+        fprintf(stderr, "loadgen: LOGS_PER_POST wants a number or mix, SECONDS a positive number\n");
+        return 2;
+    }
     int conns = atoi(argv[3]);
     pthread_mutex_init(&s.mu, NULL);
     FILE *f = fopen(argv[2], "r");
@@ -187,6 +240,10 @@ int main(int argc, char **argv)
     }
     fclose(f);
     free(line);
+    if (s.nlines < 50) {
+        fprintf(stderr, "loadgen: %s has fewer than 50 logs\n", argv[2]);
+        return 2;
+    }
     struct worker *w = calloc((size_t)conns, sizeof *w);
     pthread_t *t = calloc((size_t)conns, sizeof *t);
     double t0 = now();
@@ -209,10 +266,11 @@ int main(int argc, char **argv)
         for (long j = 0; j < w[i].nlat; j++)
             all[k++] = w[i].latencies[j];
     qsort(all, (size_t)nlat, sizeof *all, cmp);
-    double p50 = nlat ? all[nlat / 2] : 0, p99 = nlat ? all[(long)((double)nlat * 0.99)] : 0;
-    printf("%d connections, %d logs/POST: %ld logs in %ld POSTs, %.1f s: %.0f logs/s, %.0f POSTs/s, "
-           "p50 %.2f ms, p99 %.2f ms, %ld errors\n",
-           conns, s.per_post, logs, posts, elapsed, (double)logs / elapsed, (double)posts / elapsed, p50 * 1e3,
-           p99 * 1e3, errors);
+    double p50 = nlat ? all[nlat / 2] : 0, p95 = nlat ? all[(long)((double)nlat * 0.95)] : 0,
+           p99 = nlat ? all[(long)((double)nlat * 0.99)] : 0, max = nlat ? all[nlat - 1] : 0;
+    printf("%d connections, %s logs/POST: %ld logs in %ld POSTs, %.1f s: %.0f logs/s, %.0f POSTs/s, "
+           "p50 %.2f ms, p95 %.2f ms, p99 %.2f ms, max %.2f ms, %ld errors\n",
+           conns, argv[4], logs, posts, elapsed, (double)logs / elapsed, (double)posts / elapsed, p50 * 1e3,
+           p95 * 1e3, p99 * 1e3, max * 1e3, errors);
     return errors ? 1 : 0;
 }

@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 
 #include "body.h"
+#include "conntrack.h"
 #include "ingest.h"
 #include "jsonsplit.h"
 #include "logmodel.h"
@@ -61,6 +62,7 @@ struct tg_collector {
     struct tg_collector_options opt;
     struct tg_writer *writer;
     struct MHD_Daemon *daemon;
+    struct tg_conntrack *conns;
     int port;
     atomic_int in_flight;
     struct metrics metrics;
@@ -277,6 +279,15 @@ static void write_metrics(struct tg_collector *c, struct strbuf *sb)
                   (double)atomic_load(&m->duration_micros) / 1e6);
     strbuf_printf(sb, "tollgate_request_duration_seconds_count %llu\n",
                   (unsigned long long)atomic_load(&m->duration_count));
+    struct tg_conntrack_stats cs = tg_conntrack_stats(c->conns);
+    strbuf_printf(sb, "# HELP tollgate_connections_open Connections open now.\n# TYPE tollgate_connections_open gauge\n"
+                      "tollgate_connections_open %llu\n", cs.open);
+    strbuf_printf(sb, "# HELP tollgate_connections_refused_total Connections closed at once: --max-connections reached.\n"
+                      "# TYPE tollgate_connections_refused_total counter\ntollgate_connections_refused_total %llu\n",
+                  cs.refused);
+    strbuf_printf(sb, "# HELP tollgate_connections_timed_out_total Connections closed: no whole request within --client-timeout.\n"
+                      "# TYPE tollgate_connections_timed_out_total counter\ntollgate_connections_timed_out_total %llu\n",
+                  cs.timed_out);
     long long size = 0;
     char wal[4200];
     struct stat st;
@@ -430,6 +441,13 @@ static int parse_body(struct tg_collector *c, struct MHD_Connection *conn, struc
     fail->index = -1;
     fail->reason = REASON_INVALID_JSON;
     fail->status = MHD_HTTP_BAD_REQUEST;
+    size_t lead = 0;
+    while (lead < len && (text[lead] == ' ' || text[lead] == '\t' || text[lead] == '\r' || text[lead] == '\n'))
+        lead++;
+    if (lead == len) { /* a client bug, not an empty batch (that is []) */
+        snprintf(fail->message, sizeof fail->message, "empty body");
+        return -1;
+    }
     struct parse_ctx p = {c, b, fail, thread_codec(c->writer)};
     const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (r->route == ROUTE_LOGS && is_ndjson(type))
@@ -487,6 +505,12 @@ static enum MHD_Result reply_written(struct tg_collector *c, struct MHD_Connecti
     return ret;
 }
 
+static struct tg_conn *tracked(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
 /* Parses and checks the body, then hands the batch to the writer and suspends
  * the connection until it is committed. */
 static enum MHD_Result store_batch(struct tg_collector *c, struct MHD_Connection *conn, struct request *r)
@@ -507,6 +531,7 @@ static enum MHD_Result store_batch(struct tg_collector *c, struct MHD_Connection
     }
     r->conn = conn;
     r->phase = COMMITTING;
+    tg_conntrack_hold(c->conns, tracked(conn)); /* the commit's time is not the client's */
     MHD_suspend_connection(conn);
     if (tg_writer_submit_async(c->writer, b->logs, b->count, on_written, r) != 0) {
         r->phase = COMMITTED;
@@ -602,11 +627,32 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls, en
     atomic_fetch_add(&c->metrics.duration_micros, (unsigned long long)micros);
     if (c->opt.access_log)
         access_line(c, conn, r, micros);
+    tg_conntrack_rearm(c->conns, tracked(conn));
     strbuf_free(&r->body);
     batch_free(&r->batch);
     free(r);
     *req_cls = NULL;
     atomic_fetch_sub(&c->in_flight, 1);
+}
+
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addr, (void)addrlen;
+    struct tg_collector *c = cls;
+    return tg_conntrack_admit(c->conns) ? MHD_YES : MHD_NO;
+}
+
+static void connection_event(void *cls, struct MHD_Connection *conn, void **socket_context,
+                             enum MHD_ConnectionNotificationCode code)
+{
+    struct tg_collector *c = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = info ? tg_conntrack_open(c->conns, info->connect_fd) : NULL;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        tg_conntrack_close(c->conns, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 int tg_collector_is_loopback(const char *host)
@@ -660,11 +706,20 @@ int tg_collector_start(const struct tg_collector_options *options, struct tg_wri
     }
     c->opt = *options;
     c->writer = writer;
-    c->daemon = MHD_start_daemon(flags, (uint16_t)options->port, NULL, NULL, handle, c, MHD_OPTION_SOCK_ADDR, addr,
-                                 MHD_OPTION_NOTIFY_COMPLETED, completed, c, MHD_OPTION_CONNECTION_TIMEOUT,
-                                 (unsigned int)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024,
+    if (tg_conntrack_new(options->client_timeout_s, options->max_connections, &c->conns, err, errlen) != 0) {
+        free(c);
+        return -1;
+    }
+    /* libmicrohttpd's own limit splits between the event threads, so it is set
+     * past ours and only the accept policy refuses */
+    unsigned int mhd_limit = options->max_connections * EVENT_THREADS + 16;
+    c->daemon = MHD_start_daemon(flags, (uint16_t)options->port, accept_policy, c, handle, c, MHD_OPTION_SOCK_ADDR,
+                                 addr, MHD_OPTION_NOTIFY_COMPLETED, completed, c, MHD_OPTION_NOTIFY_CONNECTION,
+                                 connection_event, c, MHD_OPTION_CONNECTION_TIMEOUT,
+                                 (unsigned int)options->client_timeout_s, MHD_OPTION_CONNECTION_LIMIT, mhd_limit,
                                  MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)EVENT_THREADS, MHD_OPTION_END);
     if (!c->daemon) {
+        tg_conntrack_free(c->conns);
         snprintf(err, errlen, "cannot listen on %s:%d (in use, or not an address of this machine?)", options->host,
                  options->port);
         free(c);
@@ -689,5 +744,6 @@ void tg_collector_stop(struct tg_collector *c, int timeout_ms)
     for (int waited = 0; atomic_load(&c->in_flight) > 0 && waited < timeout_ms; waited += 10)
         usleep(10000);
     MHD_stop_daemon(c->daemon);
+    tg_conntrack_free(c->conns);
     free(c);
 }

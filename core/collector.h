@@ -23,6 +23,8 @@ struct tg_collector_options {
     int port;                       /* 0: any free port (see tg_collector_port) */
     const struct tg_tokens *tokens; /* none: no auth, and loopback only */
     size_t max_body;                /* bytes; larger bodies get 413 */
+    unsigned client_timeout_s;      /* a whole request within this, else the connection is closed */
+    unsigned max_connections;       /* past this many open, new connections are closed at once */
     const struct tg_pricing *pricing;
     const char *db_path;            /* for the size metric */
     FILE *access_log;               /* one line per request; NULL for none */
@@ -30,7 +32,8 @@ struct tg_collector_options {
 
 struct tg_collector;
 
-/* Refuses a non-loopback address without tokens. Returns 0, or -1 with err. */
+/* Refuses a non-loopback address without tokens; client_timeout_s and
+ * max_connections must be at least 1. Returns 0, or -1 with err. */
 int tg_collector_start(const struct tg_collector_options *options, struct tg_writer *writer,
                        struct tg_collector **out, char *err, size_t errlen);
 

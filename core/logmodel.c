@@ -110,6 +110,47 @@ static const cJSON *field(const struct fields *f, const char *name)
     return item && !cJSON_IsNull(item) ? item : NULL;
 }
 
+/* A name given twice in one object: which value counts would depend on the
+ * reader, and for a cost or an id that is not a choice to make silently. The
+ * first duplicate name in sorted order, or NULL. */
+static const char *duplicate_name(const struct fields *f)
+{
+    if (f->indexed) {
+        for (size_t i = 1; i < f->count; i++) {
+            if (strcmp(f->sorted[i - 1]->string, f->sorted[i]->string) == 0)
+                return f->sorted[i]->string;
+        }
+        return NULL;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(f->obj), i = 0;
+    const cJSON **all = malloc((n ? n : 1) * sizeof *all);
+    if (!all)
+        return NULL;
+    const cJSON *child;
+    cJSON_ArrayForEach(child, f->obj) {
+        if (child->string)
+            all[i++] = child;
+    }
+    qsort(all, i, sizeof *all, compare_members);
+    const char *dup = NULL;
+    for (size_t k = 1; k < i && !dup; k++) {
+        if (strcmp(all[k - 1]->string, all[k]->string) == 0)
+            dup = all[k]->string;
+    }
+    free(all);
+    return dup;
+}
+
+static int check_unique(const struct fields *f, const char *prefix, struct tg_log_error *err)
+{
+    const char *dup = duplicate_name(f);
+    if (!dup)
+        return 0;
+    char path[96];
+    snprintf(path, sizeof path, "%s%.80s", prefix, dup);
+    return fail(err, path, "duplicate key");
+}
+
 /* A string field, copied; absent is fine. */
 static int get_string(const struct fields *obj, const char *name, size_t max_len, char **out,
                       struct tg_log_error *err)
@@ -273,9 +314,13 @@ static int parse_tokens(const struct fields *obj, struct tg_log *log, struct tg_
         struct fields usage_fields, details_fields;
         const struct fields *usage = &usage_fields;
         index_fields(&usage_fields, usage_obj);
+        if (check_unique(usage, "usage.", err) != 0)
+            return -1;
         const cJSON *details = field(usage, "prompt_tokens_details");
         if (details && cJSON_IsObject(details)) {
             index_fields(&details_fields, details);
+            if (check_unique(&details_fields, "usage.prompt_tokens_details.", err) != 0)
+                return -1;
             if (get_count(&details_fields, "cached_tokens", "usage.prompt_tokens_details.cached_tokens",
                           &log->cache_read_tokens, NULL, err) != 0)
                 return -1;
@@ -544,6 +589,8 @@ int tg_log_parse_object(const cJSON *obj, const char *raw, size_t raw_len,
     index_fields(&f, obj);
     int rc = check_utf8(obj, raw, raw_len, err);
     if (rc == 0)
+        rc = check_unique(&f, "", err);
+    if (rc == 0)
         rc = parse_id(&f, out, err);
     if (rc == 0)
         rc = parse_times(&f, options, out, err);
@@ -568,16 +615,73 @@ int tg_log_parse_object(const cJSON *obj, const char *raw, size_t raw_len,
     return rc;
 }
 
+/* Whether the parser gave up because of its nesting limit: the depth of
+ * brackets outside strings reached on the way to where it stopped. */
+static bool too_deep(const char *text, size_t stop)
+{
+    int depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i <= stop; i++) {
+        char ch = text[i];
+        if (in_string) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_string = false;
+        } else if (ch == '"') {
+            in_string = true;
+        } else if (ch == '[' || ch == '{') {
+            if (++depth > CJSON_NESTING_LIMIT)
+                return true;
+        } else if (ch == ']' || ch == '}') {
+            depth--;
+        }
+    }
+    return false;
+}
+
+/* The offset of a \u0000 escape, or len. cJSON would decode it into a C
+ * string and so cut the text short at it; a backslash only ever appears
+ * inside strings, so every one starts an escape. */
+static size_t find_escaped_nul(const char *text, size_t len)
+{
+    for (const char *p = memchr(text, '\\', len); p; p = memchr(p, '\\', len - (size_t)(p - text))) {
+        size_t at = (size_t)(p - text);
+        if (at + 6 <= len && memcmp(p + 1, "u0000", 5) == 0)
+            return at;
+        if (at + 2 >= len)
+            break;
+        p += 2;
+    }
+    return len;
+}
+
 int tg_log_parse_text(const char *text, size_t len, const struct tg_log_parse_options *options,
                       struct tg_log *out, struct tg_log_error *err)
 {
     memset(out, 0, sizeof *out);
     memset(err, 0, sizeof *err);
+    size_t i = 0;
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+        i++;
+    if (i == len)
+        return fail(err, "", "empty: expected a log object");
+    const char *nul = memchr(text, '\0', len);
+    if (nul) /* never valid JSON, and it would end the text early for the parser */
+        return fail(err, "", "invalid JSON: a NUL byte at byte %zu", (size_t)(nul - text) + 1);
     const char *end = NULL;
     cJSON *obj = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (!obj) {
         size_t at = end && end >= text ? (size_t)(end - text) : 0;
+        if (at < len && too_deep(text, at))
+            return fail(err, "", "invalid JSON: nested deeper than %d levels near byte %zu", CJSON_NESTING_LIMIT,
+                        at + 1);
         return fail(err, "", "invalid JSON near byte %zu", at + 1);
+    }
+    size_t escaped_nul = find_escaped_nul(text, len);
+    if (escaped_nul < len) {
+        cJSON_Delete(obj);
+        return fail(err, "", "a NUL character (\\u0000) in a string at byte %zu is not accepted", escaped_nul + 1);
     }
     for (const char *p = end; p < text + len; p++) {
         if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {

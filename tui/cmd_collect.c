@@ -1,5 +1,6 @@
 #include "cmd_collect.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 
 const char cmd_collect_usage[] =
     "usage: tollgate collect [--listen HOST:PORT] [--token-file FILE] [--max-body SIZE]\n"
+    "                        [--client-timeout SECONDS] [--max-connections N]\n"
     "                        [--quiet] [--db PATH] [--pricing FILE]\n"
     "\n"
     "Runs the collector: an HTTP server that stores the request logs posted to it.\n"
@@ -29,6 +31,10 @@ const char cmd_collect_usage[] =
     "              TOLLGATE_INGEST_TOKEN adds one. Without any token the collector\n"
     "              accepts anyone, so it listens on loopback only.\n"
     "--max-body    largest request body (default 16M; K and M suffixes)\n"
+    "--client-timeout  seconds a client has to send a whole request, from connecting\n"
+    "              or from its previous answer (default 30); then the connection is closed\n"
+    "--max-connections  connections open at once (default 1000); past it new ones are\n"
+    "              closed at once\n"
     "--quiet       no access log on stderr\n"
     "SIGTERM or SIGINT: finish the requests in flight, then exit 0.\n";
 
@@ -37,6 +43,8 @@ struct collect_args {
     int port;
     const char *token_file;
     size_t max_body;
+    unsigned client_timeout_s;
+    unsigned max_connections;
     bool quiet;
 };
 
@@ -80,6 +88,17 @@ static int parse_size(const char *text, size_t *out)
     return 0;
 }
 
+static int parse_count(const char *text, unsigned max, unsigned *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long n = strtoul(text, &end, 10);
+    if (end == text || *end || errno || text[0] == '-' || n == 0 || n > max)
+        return -1;
+    *out = (unsigned)n;
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, struct cli_common *common, struct collect_args *args)
 {
     static const struct option options[] = {
@@ -87,6 +106,8 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct c
         {"listen", required_argument, NULL, 'l'},
         {"token-file", required_argument, NULL, 't'},
         {"max-body", required_argument, NULL, 'm'},
+        {"client-timeout", required_argument, NULL, 'T'},
+        {"max-connections", required_argument, NULL, 'C'},
         {"quiet", no_argument, NULL, 'q'},
         {NULL, 0, NULL, 0},
     };
@@ -104,6 +125,14 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct c
         case 'm':
             if (parse_size(optarg, &args->max_body) != 0)
                 return cli_error(common, "--max-body wants a size such as 16M or 65536, not '%s'", optarg);
+            break;
+        case 'T':
+            if (parse_count(optarg, 86400, &args->client_timeout_s) != 0)
+                return cli_error(common, "--client-timeout wants seconds from 1 to 86400, not '%s'", optarg);
+            break;
+        case 'C':
+            if (parse_count(optarg, 1000000, &args->max_connections) != 0)
+                return cli_error(common, "--max-connections wants a number from 1 to 1000000, not '%s'", optarg);
             break;
         case 'q': args->quiet = true; break;
         default: fputs(cmd_collect_usage, stderr); return EXIT_FAILED;
@@ -146,8 +175,15 @@ static int serve(struct cli_common *common, const struct collect_args *args, con
         tg_store_close(store);
         return cli_error(common, "%s", err);
     }
-    struct tg_collector_options opt = {args->host, args->port, tokens, args->max_body, pricing, db_path,
-                                       args->quiet ? NULL : stderr};
+    struct tg_collector_options opt = {.host = args->host,
+                                       .port = args->port,
+                                       .tokens = tokens,
+                                       .max_body = args->max_body,
+                                       .client_timeout_s = args->client_timeout_s,
+                                       .max_connections = args->max_connections,
+                                       .pricing = pricing,
+                                       .db_path = db_path,
+                                       .access_log = args->quiet ? NULL : stderr};
     struct tg_collector *collector;
     if (tg_collector_start(&opt, writer, &collector, err, sizeof err) != 0) {
         tg_store_close(tg_writer_stop(writer));
@@ -173,7 +209,8 @@ static int serve(struct cli_common *common, const struct collect_args *args, con
 
 int cmd_collect(int argc, char **argv, struct cli_common *common)
 {
-    struct collect_args args = {.host = "127.0.0.1", .port = 8787, .max_body = 16u << 20};
+    struct collect_args args = {
+        .host = "127.0.0.1", .port = 8787, .max_body = 16u << 20, .client_timeout_s = 30, .max_connections = 1000};
     int rc = parse_args(argc, argv, common, &args);
     if (rc != 0)
         return rc < 0 ? 0 : rc;

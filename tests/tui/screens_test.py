@@ -111,7 +111,7 @@ def tui_test(**kw):
 
 @tui_test()
 def test_overview_at_80x24(t):
-    s = t.wait_for("TOP DEVELOPERS")
+    s = t.wait_for("TOP MODELS")  # the top keys and models load after the first paint
     expect("Spend $" in s and "requests 3,001" in s and "cache hits" in s, s)
     expect("TOP KEYS" in s and "TOP MODELS" in s and "claude-sonn" in s, s)
     expect("30d |" in s.splitlines()[-1] or "30d |" in s, s)
