@@ -76,6 +76,7 @@ storage() {
 
 speed() {
     local n=${1:-10000000} chunks=10
+    if [ "${2:-}" = "--queries-only" ]; then queries "$OUT/scale-$n.db" "$chunks"; return; fi
     local per=$((n / chunks)) db="$OUT/scale-$n.db"
     rm -f "$db" "$db-wal" "$db-shm"
     echo "importing $n requests in $chunks chunks of $per (a month each, demo --context 4)"
@@ -100,7 +101,14 @@ speed() {
     printf 'last chunk / first chunk: %.2f\n' "$(echo "$rate / $first_rate" | bc -l)"
     printf 'db: %.0f MB for %d requests\n' "$(mb "$(db_size "$db")")" "$n"
     echo
-    export TOLLGATE_NOW=2026-10-29T00:00:00Z
+    queries "$db" "$chunks"
+}
+
+queries() {
+    local db=$1 chunks=$2
+    # "now" is the end of the last chunk
+    TOLLGATE_NOW=$(date -u -d "2026-01-01 + $(((chunks - 1) * 30)) days" +%Y-%m-%dT00:00:00Z)
+    export TOLLGATE_NOW
     printf '%-52s %10s %10s\n' "report (whole command, 11 runs)" "median ms" "max ms"
     for args in "--by developer --since 30d" "--by key --since 30d" "--by model --since 7d" \
                 "--by developer" "--by day" "--by hour --since 24h"; do
@@ -112,7 +120,7 @@ speed() {
             b=$(now)
             times+=("$(echo "($b - $a) * 1000" | bc -l)")
         done
-        read -r med max < <(printf '%s\n' "${times[@]}" | sort -n | sed -n '6p;11p' | tr '\n' ' ')
+        read -r med max < <(printf '%s\n' "${times[@]}" | sort -n | sed -n '6p;11p' | tr '\n' ' '; echo)
         printf '%-52s %10.1f %10.1f\n' "report $args" "$med" "$max"
     done
     echo
@@ -121,6 +129,6 @@ speed() {
 
 case "${1:-}" in
 storage) storage "${2:-}" ;;
-speed) speed "${2:-}" ;;
-*) echo "usage: bench/scale.sh storage [N] | speed [N]" >&2; exit 2 ;;
+speed) speed "${2:-}" "${3:-}" ;;
+*) echo "usage: bench/scale.sh storage [N] | speed [N] [--queries-only]" >&2; exit 2 ;;
 esac

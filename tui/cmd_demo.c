@@ -74,7 +74,7 @@ static int fill_db(const struct demo_args *args, struct cli_common *common)
     struct tg_pricing *pricing = NULL;
     int rc = cli_load_pricing(common, &pricing);
     if (rc == 0)
-        rc = cli_open_store(common, 0, &store);
+        rc = cli_open_store(common, TG_STORE_BULK, &store);
     if (rc == 0 && !args->append && tg_store_request_count(store) > 0)
         rc = cli_error(common, "the db already holds logs: use --append to add demo data to it, or --db NEW.db");
     struct ingest_sink sink = {0};

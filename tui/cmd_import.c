@@ -89,7 +89,7 @@ static int run_import(char **files, int nfiles, struct import_run *run, bool str
     struct tg_pricing *pricing = NULL;
     int rc = cli_load_pricing(common, &pricing);
     if (rc == 0)
-        rc = cli_open_store(common, 0, &store);
+        rc = cli_open_store(common, TG_STORE_BULK, &store);
     if (rc != 0) {
         tg_pricing_free(pricing);
         return rc;
