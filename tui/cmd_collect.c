@@ -14,7 +14,7 @@
 
 const char cmd_collect_usage[] =
     "usage: tollgate collect [--listen HOST:PORT] [--token-file FILE] [--max-body SIZE]\n"
-    "                        [--quiet] [--db PATH] [--pricing FILE]\n"
+    "                        [--quiet] [--redact] [--db PATH] [--pricing FILE]\n"
     "\n"
     "Runs the collector: an HTTP server that stores the request logs posted to it.\n"
     "  POST /api/request-logs/create/           one log (the gateway's log-create shape)\n"
@@ -30,6 +30,8 @@ const char cmd_collect_usage[] =
     "              accepts anyone, so it listens on loopback only.\n"
     "--max-body    largest request body (default 16M; K and M suffixes)\n"
     "--quiet       no access log on stderr\n"
+    "--redact      mask secrets found in logs (API keys, AWS keys, GitHub tokens, private\n"
+    "              keys, Bearer and Authorization values) before they are stored\n"
     "SIGTERM or SIGINT: finish the requests in flight, then exit 0.\n";
 
 struct collect_args {
@@ -38,6 +40,7 @@ struct collect_args {
     const char *token_file;
     size_t max_body;
     bool quiet;
+    bool redact;
 };
 
 static int parse_listen(const char *text, struct collect_args *args)
@@ -88,6 +91,7 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct c
         {"token-file", required_argument, NULL, 't'},
         {"max-body", required_argument, NULL, 'm'},
         {"quiet", no_argument, NULL, 'q'},
+        {"redact", no_argument, NULL, 'r'},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -106,6 +110,7 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct c
                 return cli_error(common, "--max-body wants a size such as 16M or 65536, not '%s'", optarg);
             break;
         case 'q': args->quiet = true; break;
+        case 'r': args->redact = true; break;
         default: fputs(cmd_collect_usage, stderr); return EXIT_FAILED;
         }
     }
@@ -147,7 +152,7 @@ static int serve(struct cli_common *common, const struct collect_args *args, con
         return cli_error(common, "%s", err);
     }
     struct tg_collector_options opt = {args->host, args->port, tokens, args->max_body, pricing, db_path,
-                                       args->quiet ? NULL : stderr};
+                                       args->quiet ? NULL : stderr, args->redact};
     struct tg_collector *collector;
     if (tg_collector_start(&opt, writer, &collector, err, sizeof err) != 0) {
         tg_store_close(tg_writer_stop(writer));
