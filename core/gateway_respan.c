@@ -219,8 +219,8 @@ static int key_call(struct tg_gateway *gw, const char *method, const char *key_i
     if (rc != 0) {
         size_t n = strlen(err->message);
         snprintf(err->message + n, sizeof err->message - n, "%s",
-                 strstr(err->message, "not JSON") ? ": the gateway's answer was garbled, so whether it revoked the "
-                                                    "key is not known; try again"
+                 strstr(err->message, "not JSON") ? ": whether it revoked the key is not known (see `tollgate "
+                                                    "keys`); try again"
                                                   : ": the gateway did not answer; try again");
         return -1;
     }

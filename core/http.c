@@ -161,8 +161,8 @@ static int attempt(const struct tg_http_options *o, const char *method, const ch
     else if (sink->too_big)
         snprintf(err, errlen, "answer too large");
     else if (tls_refusal(rc))
-        snprintf(err, errlen, "TLS: %s (the gateway's certificate was refused; not retried: fix the certificate "
-                 "or pass the CA with --cacert)", *detail ? detail : curl_easy_strerror(rc));
+        snprintf(err, errlen, "TLS: %s (the gateway's certificate was refused, so not retried: fix the certificate, "
+                 "or name its CA with --cacert or `cacert =` in the config)", *detail ? detail : curl_easy_strerror(rc));
     else
         snprintf(err, errlen, "%s", *detail ? detail : curl_easy_strerror(rc));
     curl_slist_free_all(headers);
@@ -210,7 +210,7 @@ int tg_http_call(const struct tg_http_options *options, const char *method, cons
         if (rc == 0 && !retry && retry_bad_json && status >= 200 && status < 300 &&
             !is_json(sink.data ? sink.data : "", sink.len)) {
             retry = true;
-            snprintf(why, sizeof why, "the answer is not JSON");
+            snprintf(why, sizeof why, "the gateway's answer is not JSON");
         } else if (rc == 0 && retry) {
             snprintf(why, sizeof why, "HTTP %ld", status);
         }

@@ -248,4 +248,4 @@ def test_disk_full_collector_answers_503_and_keeps_whole_batches(d):
 
 
 if __name__ == "__main__":
-    main("db_faults", globals())
+    main("dbfaults", globals())
