@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "body.h"
-#include "dberror.h"
+#include "dbfault.h"
 #include "hashmap.h"
 #include "latency.h"
 #include "timeutil.h"
@@ -163,7 +163,7 @@ struct dict {
 
 int tg_store_fail(struct tg_store *store, const char *what, char *err, size_t errlen)
 {
-    tg_dberror_format(store ? store->db : NULL, what, err, errlen);
+    tg_dbfault_format(store ? store->db : NULL, what, err, errlen);
     return -1;
 }
 
@@ -202,19 +202,6 @@ int tg_store_schema_version(struct tg_store *store)
         version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     return version;
-}
-
-/* A db at version 0 is new only when it has no tables: else it is someone
- * else's, and migrating would write ours into it. */
-static bool foreign_tables(struct tg_store *store)
-{
-    sqlite3_stmt *st;
-    bool found = false;
-    if (sqlite3_prepare_v2(store->db, "SELECT 1 FROM sqlite_master LIMIT 1", -1, &st, NULL) != SQLITE_OK)
-        return false;
-    found = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    return found;
 }
 
 static int migrate(struct tg_store *store, int target, char *err, size_t errlen)
@@ -261,7 +248,7 @@ static int create_private_file(const char *path, char *err, size_t errlen)
 
 static int configure(struct tg_store *store, bool read_only, bool small_cache, char *err, size_t errlen)
 {
-    sqlite3_busy_timeout(store->db, tg_dberror_busy_timeout_ms(10000));
+    sqlite3_busy_timeout(store->db, tg_dbfault_busy_timeout_ms(10000));
     if (sqlite3_create_function(store->db, "tg_latency_merge", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
                                 NULL, sql_latency_merge, NULL, NULL) != SQLITE_OK)
         return tg_store_fail(store, "registering functions", err, errlen);
@@ -376,42 +363,13 @@ int tg_store_save_body_dict(struct tg_store *store, const void *dict, size_t len
     return 0;
 }
 
-/* Reading a WAL db needs its -shm file; in a directory we may not write, with
- * no -shm there, SQLite cannot make one. */
-static bool cannot_set_up_wal(struct tg_store *store)
-{
-    int code = sqlite3_errcode(store->db);
-    return code == SQLITE_READONLY || code == SQLITE_CANTOPEN;
-}
-
-/* Then the db is read as a file no one is changing: a writer would have made
- * the -shm file, so none has it open now. */
-static int reopen_immutable(struct tg_store *store, const char *path)
-{
-    char uri[8400];
-    size_t o = (size_t)snprintf(uri, sizeof uri, "file:");
-    for (const unsigned char *p = (const unsigned char *)path; *p && o + 4 < sizeof uri - 16; p++) {
-        if (*p == '%' || *p == '?' || *p == '#' || *p <= ' ' || *p >= 0x7f)
-            o += (size_t)snprintf(uri + o, sizeof uri - o, "%%%02X", *p);
-        else
-            uri[o++] = (char)*p;
-    }
-    snprintf(uri + o, sizeof uri - o, "?immutable=1");
-    sqlite3_close(store->db);
-    store->db = NULL;
-    return sqlite3_open_v2(uri, &store->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL) ==
-                   SQLITE_OK
-               ? 0
-               : -1;
-}
-
 static int configure_reader(struct tg_store *store, const char *path, bool small_cache, char *err, size_t errlen)
 {
     if (configure(store, true, small_cache, err, errlen) == 0)
         return 0;
-    if (!cannot_set_up_wal(store))
+    if (!tg_dbfault_wal_unavailable(store->db))
         return -1;
-    if (reopen_immutable(store, path) != 0) {
+    if (tg_dbfault_reopen_immutable(&store->db, path) != 0) {
         snprintf(err, errlen, "cannot read %s: %s", path, sqlite3_errmsg(store->db));
         return -1;
     }
@@ -421,7 +379,7 @@ static int configure_reader(struct tg_store *store, const char *path, bool small
 /* Before anything is written: WAL mode alone would change someone else's db. */
 static int check_ours(struct tg_store *store, const char *path, bool read_only, char *err, size_t errlen)
 {
-    if (tg_store_schema_version(store) != 0 || !foreign_tables(store))
+    if (tg_store_schema_version(store) != 0 || !tg_dbfault_foreign(store->db))
         return 0;
     snprintf(err, errlen, "%s is an SQLite database but not tollgate's%s", path,
              read_only ? "" : ": refusing to add tables to it");

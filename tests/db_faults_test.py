@@ -6,6 +6,7 @@ message, exit 2, nothing half-written, nothing crashes."""
 import json
 import os
 import resource
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -24,8 +25,8 @@ def env(d, **extra):
                 TOLLGATE_RETRY_BASE_MS="10", **extra)
 
 
-def run(d, db, *args, prefix=(), stdin=None, preexec=None, **extra):
-    p = subprocess.run([*prefix, BIN, "--db", db, *args], capture_output=True, env=env(d, **extra), timeout=120,
+def run(d, db, *args, prefix=(), stdin=None, preexec=None, binary=BIN, **extra):
+    p = subprocess.run([*prefix, binary, "--db", db, *args], capture_output=True, env=env(d, **extra), timeout=120,
                        input=stdin, preexec_fn=preexec)
     out, err = p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
     check_sanitizers(err, " ".join(args))
@@ -137,6 +138,18 @@ def reader_prefix():
     return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"] if os.geteuid() == 0 else []
 
 
+def reader_bin(d):
+    """The binary and the input where the other user can reach them: the
+    checkout may sit in a directory only its owner may enter."""
+    exe = os.path.join(d, "tollgate")
+    if not os.path.exists(exe):
+        shutil.copy(BIN, exe)
+        shutil.copy(MIXED, os.path.join(d, "mixed.jsonl"))
+        os.chmod(exe, 0o755)
+        os.chmod(os.path.join(d, "mixed.jsonl"), 0o644)
+    return exe
+
+
 def read_only_cases(d):
     """(label, db) for a read-only file in a writable directory, and a db in
     a read-only directory (no -shm can be made there)."""
@@ -158,12 +171,13 @@ def read_only_cases(d):
 def test_read_only_db_reports_but_refuses_to_write(d):
     for label, db in read_only_cases(d):
         before = open(db, "rb").read()
-        rc, out, err = run(d, db, "report", "--format", "json", prefix=reader_prefix())
+        exe = reader_bin(d)
+        rc, out, err = run(d, db, "report", "--format", "json", prefix=reader_prefix(), binary=exe)
         expect(rc == 0 and json.loads(out)["total"]["requests"] == 7, f"{label}: {rc} {err}")
-        rc, out, err = run(d, db, "audit", prefix=reader_prefix())
+        rc, out, err = run(d, db, "audit", prefix=reader_prefix(), binary=exe)
         expect(rc == 0, f"{label}: audit {rc} {err}")
-        for args in (["import", MIXED], ["index"], ["keys", "--offline"]):
-            rc, out, err = run(d, db, *args, prefix=reader_prefix())
+        for args in (["import", os.path.join(d, "mixed.jsonl")], ["index"], ["keys", "--offline"]):
+            rc, out, err = run(d, db, *args, prefix=reader_prefix(), binary=exe)
             expect(rc == 2 and "it is read-only here" in err, f"{label} {args}: {rc} {err}")
         expect(open(db, "rb").read() == before, f"{label}: the db changed")
 
@@ -173,7 +187,7 @@ def test_read_only_db_opens_in_the_screens_and_says_so(d):
     sock = f"tg-ro-{os.getpid()}"
     envs = " ".join(f"{k}={v}" for k, v in {"HOME": d, "TOLLGATE_NOW": NOW, "LANG": "C.UTF-8",
                                               "TERM": "xterm-256color"}.items())
-    cmd = f"{' '.join(reader_prefix())} env {envs} {BIN} --db {db}"
+    cmd = f"{' '.join(reader_prefix())} env {envs} {reader_bin(d)} --db {db}"
 
     def tmux(*args):
         return subprocess.run(["tmux", "-L", sock, "-f", "/dev/null", *args], capture_output=True, text=True,
