@@ -87,7 +87,7 @@ bench: build/tollgate build/bench/baseline build/bench/loadgen
 # sanitiser (needs clang); FUZZ_SECONDS=60 by default. Not part of `make test`.
 FUZZ_SECONDS ?= 60
 FUZZ_SRC := tests/fuzz/fuzz_log.c core/logmodel.c core/jsonsplit.c core/sanitize.c core/timeutil.c \
-            core/utf8.c core/strbuf.c core/money.c
+            core/utf8.c core/strbuf.c core/money.c core/redact.c
 fuzz:
 	@mkdir -p build/fuzz/corpus
 	clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Icore $(FUZZ_SRC) \
