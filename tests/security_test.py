@@ -14,6 +14,7 @@ import subprocess
 
 from collector_test import Collector
 from harness import BIN, ROOT, check_sanitizers, expect, main
+from sync_test import KEY as SYNC_KEY, Fake
 
 NOW = "2026-11-24T12:00:00Z"
 ESC_DEV = "mal\x1b[31mlory\x1b]0;PWNED\x07\u009b2J,\"x\""
@@ -284,6 +285,21 @@ def test_redact_collect(d):
     for leak in LEAKS:
         expect(searchable(env, leak) == 0, f"{leak} was stored")
     expect(searchable(env, "AKIA[REDACTED]") == 2, "no mask")
+
+
+def test_redact_sync(d):
+    fake = Fake(d, [dict(SECRET_LOG, unique_id="synced-1")])
+    try:
+        env = Env(d)
+        base = dict(RESPAN_BASE_URL=fake.base + "/api/", RESPAN_API_KEY=SYNC_KEY)
+        rc, out, err = env.run("sync", "--since", "2026-11-23", "--redact", **base)
+        expect(rc == 0 and b"1 new" in out, out + err)
+        for leak in LEAKS:
+            expect(searchable(env, leak) == 0, f"{leak} was stored")
+        rc, out, err = env.run("sync", "--since", "2026-11-23", **base)
+        expect(rc == 0 and b"0 new, 1 duplicates" in out, out + err)
+    finally:
+        fake.stop()
 
 
 if __name__ == "__main__":
