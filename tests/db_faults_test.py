@@ -168,7 +168,20 @@ def read_only_cases(d):
     return cases
 
 
+def writable_again(d):
+    """Lets the harness remove the directory afterwards, as any user."""
+    for sub in ("rofile", "rodir"):
+        os.chmod(os.path.join(d, sub), 0o755)
+
+
 def test_read_only_db_reports_but_refuses_to_write(d):
+    try:
+        read_only_db_reports_but_refuses_to_write(d)
+    finally:
+        writable_again(d)
+
+
+def read_only_db_reports_but_refuses_to_write(d):
     for label, db in read_only_cases(d):
         before = open(db, "rb").read()
         exe = reader_bin(d)
@@ -207,6 +220,7 @@ def test_read_only_db_opens_in_the_screens_and_says_so(d):
         time.sleep(0.3)
     finally:
         tmux("kill-server")
+        writable_again(d)
 
 
 def fsize_limit(nbytes):
