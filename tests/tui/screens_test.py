@@ -91,7 +91,8 @@ def tui_test(**kw):
 
 @tui_test()
 def test_overview_at_80x24(t):
-    s = t.wait_for("TOP DEVELOPERS")
+    # the whole screen, not a capture taken while ncurses is still writing it
+    s = t.wait_until(lambda s: all(h in s for h in ("TOP DEVELOPERS", "TOP KEYS", "TOP MODELS")), "painted")
     expect("Spend $" in s and "requests 3,001" in s and "cache hits" in s, s)
     expect("TOP KEYS" in s and "TOP MODELS" in s and "claude-sonn" in s, s)
     expect("30d |" in s.splitlines()[-1] or "30d |" in s, s)
