@@ -173,6 +173,11 @@ def test_hostile_log_is_shown_as_text(d):
         expect("\\x1b]52;c;ZXZpbA==\\x07" in s and "\\x1b[2J\\x1b[H" in s, s)
         expect("山田 🚀" in s, s)
     finally:
+        # back out of the detail so q quits: under `script`, killing the tmux
+        # server left script and tollgate running after the suite
+        t.keys("Escape")
+        t.keys("Escape")
+        time.sleep(0.2)
         t.close()
     with open(raw, "rb") as f:
         out = f.read()
