@@ -6,7 +6,7 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 PKGS     := sqlite3 libcjson libzstd libcrypto libmicrohttpd libcurl ncursesw
 DEB_PKGS := build-essential pkg-config libsqlite3-dev libcjson-dev libzstd-dev libssl-dev \
-            libcurl4-openssl-dev libmicrohttpd-dev libncurses-dev libcmocka-dev sqlite3 python3 tmux bsdutils
+            libcurl4-openssl-dev libmicrohttpd-dev libncurses-dev libcmocka-dev sqlite3 python3 tmux bsdutils openssl
 
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0-dev)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -91,7 +91,7 @@ bench: build/tollgate build/bench/baseline build/bench/loadgen build/bench/store
 # sanitiser (needs clang); FUZZ_SECONDS=60 by default. Not part of `make test`.
 FUZZ_SECONDS ?= 60
 FUZZ_SRC := tests/fuzz/fuzz_log.c core/logmodel.c core/jsonsplit.c core/sanitize.c core/timeutil.c \
-            core/utf8.c core/strbuf.c core/money.c
+            core/utf8.c core/strbuf.c core/money.c core/redact.c
 fuzz:
 	@mkdir -p build/fuzz/corpus
 	clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Icore $(FUZZ_SRC) \

@@ -21,7 +21,7 @@
     " WHERE r.ts_ms >= ?1 AND r.ts_ms < ?2"                                                                   \
     " AND (?6 IS NULL OR r.developer_id = (SELECT id FROM developers WHERE ident = ?6))"                      \
     " AND (?7 IS NULL OR r.key_id IN (SELECT id FROM keys WHERE name = ?7 OR key_id = ?7 OR ident = ?7))"      \
-    " AND (?8 IS NULL OR m.name LIKE '%' || ?8 || '%')"                                                      \
+    " AND (?8 IS NULL OR instr(lower(m.name), lower(?8)) > 0)" /* not LIKE: % and _ are plain text here */    \
     " AND (?9 IS NULL OR (?9 = 0 AND r.is_error) OR (?9 = 1 AND NOT r.is_error) OR r.status_code = ?9)"        \
     " AND (?10 IS NULL OR r.cost_nanos > ?10) AND (?11 IS NULL OR r.cost_nanos < ?11)"                          \
     " AND (?12 IS NULL OR r.thread_id = ?12)"                                                                \

@@ -391,7 +391,7 @@ static int add_log(struct parse_ctx *p, const char *text, size_t len, long index
         snprintf(fail->message, sizeof fail->message, "out of memory");
         return -1;
     }
-    struct tg_log_parse_options opt = {.default_ts_ms = tg_now_ms()};
+    struct tg_log_parse_options opt = {.default_ts_ms = tg_now_ms(), .redact = p->c->opt.redact};
     struct tg_log_error error;
     if (tg_log_parse_text(text, len, &opt, slot, &error) != 0) {
         fail->status = MHD_HTTP_BAD_REQUEST;

@@ -28,6 +28,7 @@ struct tg_collector_options {
     const struct tg_pricing *pricing;
     const char *db_path;            /* for the size metric */
     FILE *access_log;               /* one line per request; NULL for none */
+    bool redact;                    /* mask secrets in logs before storing (redact.h) */
 };
 
 struct tg_collector;

@@ -209,10 +209,19 @@ static int key_call(struct tg_gateway *gw, const char *method, const char *key_i
     snprintf(path, sizeof path, "%s%s/", KEYS_PATH, key_id);
     join_url(gw->config.base_url, path, url, sizeof url);
     struct tg_http_response resp;
-    if (tg_http_call(&gw->config.http, method, url, gw->config.api_key, body, false, &resp, err->message,
-                     sizeof err->message) != 0) {
+    /* PATCH answers with the key: a garbled answer confirms nothing, so it is
+     * retried like no answer (DELETE answers 204 with no body) */
+    bool expect_json = body != NULL;
+    int rc = tg_http_call(&gw->config.http, method, url, gw->config.api_key, body, expect_json, &resp,
+                          err->message, sizeof err->message);
+    if (rc == -2)
+        return -1; /* a refused certificate: the message says what to fix */
+    if (rc != 0) {
         size_t n = strlen(err->message);
-        snprintf(err->message + n, sizeof err->message - n, ": the gateway did not answer; try again");
+        snprintf(err->message + n, sizeof err->message - n, "%s",
+                 strstr(err->message, "not JSON") ? ": whether it revoked the key is not known (see `tollgate "
+                                                    "keys`); try again"
+                                                  : ": the gateway did not answer; try again");
         return -1;
     }
     int ok = resp.status >= 200 && resp.status < 300;

@@ -107,7 +107,16 @@ static bool is_json(const char *text, size_t len)
     return doc != NULL;
 }
 
-/* One attempt: 0 with a status, or -1 with why in err (no answer). */
+/* A certificate the client refuses stays refused: retrying only hammers the
+ * gateway and delays the message that someone has to fix the certificate. */
+static bool tls_refusal(CURLcode rc)
+{
+    return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM ||
+           rc == CURLE_SSL_ISSUER_ERROR || rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH;
+}
+
+/* One attempt: 0 with a status, 1 with why in err when no answer came and a
+ * retry cannot help (TLS), -1 with why in err when no answer came. */
 static int attempt(const struct tg_http_options *o, const char *method, const char *url, const char *bearer,
                    const char *body, struct sink *sink, long *status, char *err, size_t errlen)
 {
@@ -144,14 +153,21 @@ static int attempt(const struct tg_http_options *o, const char *method, const ch
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, sink);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, sink);
+    char detail[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, detail);
     CURLcode rc = curl_easy_perform(curl);
     if (rc == CURLE_OK)
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
+    else if (sink->too_big)
+        snprintf(err, errlen, "answer too large");
+    else if (tls_refusal(rc))
+        snprintf(err, errlen, "TLS: %s (the gateway's certificate was refused, so not retried: fix the certificate, "
+                 "or name its CA with --cacert or `cacert =` in the config)", *detail ? detail : curl_easy_strerror(rc));
     else
-        snprintf(err, errlen, "%s", sink->too_big ? "answer too large" : curl_easy_strerror(rc));
+        snprintf(err, errlen, "%s", *detail ? detail : curl_easy_strerror(rc));
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);
-    return rc == CURLE_OK ? 0 : -1;
+    return rc == CURLE_OK ? 0 : tls_refusal(rc) ? 1 : -1;
 }
 
 /* Waits in small steps so a signal can cut it short; false when cancelled. */
@@ -187,18 +203,23 @@ int tg_http_call(const struct tg_http_options *options, const char *method, cons
     for (int n = 1;; n++) {
         struct sink sink = {.retry_after_ms = -1};
         long status = 0;
-        char why[256] = "";
+        char why[400] = "";
         int rc = attempt(&o, method, url, bearer, body, &sink, &status, why, sizeof why);
         response->attempts = n;
-        bool retry = rc != 0 || retryable_status(status);
+        bool retry = rc < 0 || (rc == 0 && retryable_status(status));
         if (rc == 0 && !retry && retry_bad_json && status >= 200 && status < 300 &&
             !is_json(sink.data ? sink.data : "", sink.len)) {
             retry = true;
-            snprintf(why, sizeof why, "the answer is not JSON");
+            snprintf(why, sizeof why, "the gateway's answer is not JSON");
         } else if (rc == 0 && retry) {
             snprintf(why, sizeof why, "HTTP %ld", status);
         }
         if (!retry || n >= o.max_attempts) {
+            if (rc > 0) {
+                free(sink.data);
+                snprintf(err, errlen, "%s", why);
+                return -2;
+            }
             if (rc != 0 || (retry && retry_bad_json && status >= 200 && status < 300)) {
                 free(sink.data);
                 snprintf(err, errlen, "%s after %d attempt%s", why, n, n == 1 ? "" : "s");

@@ -1,7 +1,7 @@
 /* HTTPS calls to a gateway with libcurl: TLS always verified, bounded
  * timeouts, and retries with exponential backoff and jitter for the failures
  * that pass (429, 5xx, network errors, a body that is not JSON), honouring
- * Retry-After. 401 and 403 are never retried. */
+ * Retry-After. 401 and 403 are never retried, nor a refused certificate. */
 #ifndef TG_HTTP_H
 #define TG_HTTP_H
 
@@ -29,7 +29,8 @@ struct tg_http_response {
 
 /* method "GET", "POST", "PATCH", "DELETE"; body may be NULL; bearer is the
  * Authorization token (never logged). Returns 0 when an answer came (any
- * status, after retries), -1 with err when none did. retry_bad_json makes a
+ * status, after retries), -1 with err when none did, -2 with err when the
+ * gateway's TLS certificate was refused (never retried). retry_bad_json makes a
  * 2xx whose body is not JSON count as a failure to retry. */
 int tg_http_call(const struct tg_http_options *options, const char *method, const char *url, const char *bearer,
                  const char *body, bool retry_bad_json, struct tg_http_response *response, char *err, size_t errlen);

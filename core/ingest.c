@@ -137,7 +137,7 @@ static int store_log(struct tg_ingest *ingest, struct tg_log *log, char *err, si
 
 static struct tg_log_parse_options parse_options(const struct tg_ingest *ingest)
 {
-    struct tg_log_parse_options o = {ingest->options.default_ts_ms};
+    struct tg_log_parse_options o = {ingest->options.default_ts_ms, ingest->options.redact};
     return o;
 }
 

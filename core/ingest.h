@@ -18,6 +18,7 @@ struct tg_ingest_options {
     bool strict;          /* one bad log rejects the whole input; nothing is stored */
     size_t batch_size;    /* logs per transaction when not strict; 0 = 500000 */
     int64_t default_ts_ms; /* for logs with no timestamp; 0 = reject them */
+    bool redact;           /* mask secrets before storing (redact.h) */
 };
 
 struct tg_ingest_counts {

@@ -8,6 +8,7 @@
 
 #include <openssl/evp.h>
 
+#include "redact.h"
 #include "strbuf.h"
 #include "timeutil.h"
 #include "utf8.h"
@@ -610,6 +611,8 @@ int tg_log_parse_object(const cJSON *obj, const char *raw, size_t raw_len,
         rc = derive_id(obj, out, err);
     if (rc == 0 && keep_raw(obj, raw, raw_len, out) != 0)
         rc = fail(err, "", "out of memory");
+    if (rc == 0 && options && options->redact && tg_redact_log(out) < 0)
+        rc = fail(err, "", "secrets could not be masked in this log");
     if (rc != 0)
         tg_log_free(out);
     return rc;

@@ -56,6 +56,8 @@ struct tg_log_parse_options {
     /* Used when a log has neither timestamp nor start_time (a client's log-create
      * call); 0 makes the timestamp required. */
     int64_t default_ts_ms;
+    /* Mask secrets in the kept text (see redact.h), after the id is taken. */
+    bool redact;
 };
 
 /* Parses JSON text holding one log object. raw is kept as given. Returns 0, or

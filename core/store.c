@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "body.h"
+#include "dbfault.h"
 #include "hashmap.h"
 #include "msgcache.h"
 #include "strbuf.h"
@@ -184,7 +185,7 @@ struct dict {
 
 int tg_store_fail(struct tg_store *store, const char *what, char *err, size_t errlen)
 {
-    snprintf(err, errlen, "%s: %s", what, store && store->db ? sqlite3_errmsg(store->db) : "no database");
+    tg_dbfault_format(store ? store->db : NULL, what, err, errlen);
     return -1;
 }
 
@@ -269,7 +270,7 @@ static int create_private_file(const char *path, char *err, size_t errlen)
 
 static int configure(struct tg_store *store, bool read_only, int flags, char *err, size_t errlen)
 {
-    sqlite3_busy_timeout(store->db, 10000);
+    sqlite3_busy_timeout(store->db, tg_dbfault_busy_timeout_ms(10000));
     if (sqlite3_create_function(store->db, "tg_latency_merge", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
                                 NULL, sql_latency_merge, NULL, NULL) != SQLITE_OK)
         return tg_store_fail(store, "registering functions", err, errlen);
@@ -393,6 +394,29 @@ int tg_store_save_body_dict(struct tg_store *store, const void *dict, size_t len
     return 0;
 }
 
+static int configure_reader(struct tg_store *store, const char *path, int flags, char *err, size_t errlen)
+{
+    if (configure(store, true, flags, err, errlen) == 0)
+        return 0;
+    if (!tg_dbfault_wal_unavailable(store->db))
+        return -1;
+    if (tg_dbfault_reopen_immutable(&store->db, path) != 0) {
+        snprintf(err, errlen, "cannot read %s: %s", path, sqlite3_errmsg(store->db));
+        return -1;
+    }
+    return configure(store, true, flags, err, errlen);
+}
+
+/* Before anything is written: WAL mode alone would change someone else's db. */
+static int check_ours(struct tg_store *store, const char *path, bool read_only, char *err, size_t errlen)
+{
+    if (tg_store_schema_version(store) != 0 || !tg_dbfault_foreign(store->db))
+        return 0;
+    snprintf(err, errlen, "%s is an SQLite database but not tollgate's%s", path,
+             read_only ? "" : ": refusing to add tables to it");
+    return -1;
+}
+
 static int open_store(const char *path, int flags, int target, struct tg_store **out, char *err,
                       size_t errlen)
 {
@@ -415,6 +439,14 @@ static int open_store(const char *path, int flags, int target, struct tg_store *
         tg_store_close(store);
         return -1;
     }
+    /* SQLite quietly opens a file it may not write read-only: say so now,
+     * not at the first write */
+    if (!read_only && sqlite3_db_readonly(store->db, "main") == 1) {
+        snprintf(err, errlen, "cannot write %s: it is read-only here (check the permissions of the file and of its "
+                 "directory)", path);
+        tg_store_close(store);
+        return -1;
+    }
     store->developers = hashmap_new();
     store->keys = hashmap_new();
     store->models = hashmap_new();
@@ -429,7 +461,10 @@ static int open_store(const char *path, int flags, int target, struct tg_store *
         tg_store_close(store);
         return -1;
     }
-    if (configure(store, read_only, flags, err, errlen) != 0 ||
+    if ((!read_only && (check_ours(store, path, false, err, errlen) != 0 ||
+                        configure(store, false, flags, err, errlen) != 0)) ||
+        (read_only && (configure_reader(store, path, flags, err, errlen) != 0 ||
+                       check_ours(store, path, true, err, errlen) != 0)) ||
         (!read_only && migrate(store, target, err, errlen) != 0) ||
         (!read_only && target == TG_STORE_SCHEMA_VERSION && prepare_statements(store, err, errlen) != 0)) {
         tg_store_close(store);

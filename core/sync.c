@@ -33,7 +33,7 @@ static int store_page(struct tg_store *store, const struct tg_pricing *pricing, 
     cJSON_ArrayForEach(item, logs) {
         struct tg_log log;
         struct tg_log_error error;
-        struct tg_log_parse_options popt = {0};
+        struct tg_log_parse_options popt = {.redact = o->redact};
         stats->received++;
         if (tg_log_parse_object(item, NULL, 0, &popt, &log, &error) != 0) {
             stats->rejected++;

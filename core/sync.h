@@ -5,6 +5,7 @@
 #ifndef TG_SYNC_H
 #define TG_SYNC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "gateway.h"
@@ -26,6 +27,7 @@ struct tg_sync_options {
     void (*on_page)(void *ctx, const struct tg_sync_stats *stats);
     void (*on_reject)(void *ctx, const char *log_id, const struct tg_log_error *error);
     void *ctx;
+    bool redact;            /* mask secrets in the logs before storing (redact.h) */
 };
 
 /* Runs until the gateway has no more pages (or cancel). Returns 0, or -1 with

@@ -17,10 +17,13 @@ Fails on demand (every API call takes the next scripted step) and records every 
   GET  /_keys     the keys, with "revoked" / "deleted" as the calls left them
   GET  /_calls    [{"method", "path", "headers", "body"}, ...] of the API calls
 
-Usage: fake_gateway.py [--logs FILE] [--api-key KEY]; prints "port N" when ready.
+Usage: fake_gateway.py [--logs FILE] [--api-key KEY] [--tls-cert PEM --tls-key PEM];
+prints "port N" when ready. With a certificate it speaks only HTTPS (for the
+TLS tests: a test CA, an expired or untrusted certificate).
 """
 import argparse
 import json
+import ssl
 import sys
 import threading
 import time
@@ -153,7 +156,7 @@ class Handler(BaseHTTPRequestHandler):
         with self.state.lock:
             keys = self.live_keys()
         chunk = keys[(page - 1) * KEYS_PAGE: page * KEYS_PAGE]
-        base = f"http://127.0.0.1:{self.server.server_port}{KEYS_PATH}"
+        base = f"{self.server.scheme}://127.0.0.1:{self.server.server_port}{KEYS_PATH}"
         results = [{"id": k["id"], "name": k["name"], "prefix": k.get("prefix"), "created": k.get("created"),
                     "last_used": k.get("last_used"), "created_by_email": k.get("owner"),
                     "expiry_date": k.get("expiry_date"), "revoked": k["revoked"], "is_test": False}
@@ -210,7 +213,7 @@ class Handler(BaseHTTPRequestHandler):
         logs.sort(key=lambda l: parse_time(l["timestamp"]))
         chunk = logs[(page - 1) * size: page * size]
         more = page * size < len(logs)
-        base = f"http://127.0.0.1:{self.server.server_port}{LIST_PATH}"
+        base = f"{self.server.scheme}://127.0.0.1:{self.server.server_port}{LIST_PATH}"
         self.reply(200, {"results": chunk, "count": len(logs),
                          "next": f"{base}?page={page + 1}" if more else None,
                          "previous": f"{base}?page={page - 1}" if page > 1 else None})
@@ -222,18 +225,33 @@ class Handler(BaseHTTPRequestHandler):
                                      "body": body.decode("utf-8", "replace")})
 
 
+class Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # a client refusing the certificate, or hanging up, is what the tests do on purpose
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--logs")
     ap.add_argument("--api-key", default="test-admin-key-0123456789abcdef")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
     args = ap.parse_args()
     logs = []
     if args.logs:
         with open(args.logs) as f:
             logs = [json.loads(line) for line in f if line.strip()]
     Handler.state = State(logs, args.api_key)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    server.scheme = "http"
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        # the handshake runs in the request's thread, so a client that refuses
+        # the certificate costs that thread only
+        server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+        server.scheme = "https"
     print(f"port {server.server_port}", flush=True)
     server.serve_forever()
 

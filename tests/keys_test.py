@@ -37,10 +37,10 @@ def logs():
 
 
 class Env:
-    def __init__(self, d):
+    def __init__(self, d, tls=None):
         self.dir = d
         self.db = os.path.join(d, "k.db")
-        self.fake = Fake(d, [])
+        self.fake = Fake(d, [], tls)
         self.fake.control(api_key=ADMIN)
         self.fake._post("/_keys", GATEWAY_KEYS)
         self.outputs = []

@@ -4,6 +4,7 @@ import json
 import os
 import re
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -31,17 +32,21 @@ def make_logs(n, start_hour=0, prefix="g"):
 
 
 class Fake:
-    def __init__(self, d, logs):
+    def __init__(self, d, logs, tls=None):
+        """tls: (cert, key) PEM paths to serve HTTPS only."""
         path = os.path.join(d, "gateway.jsonl")
         with open(path, "w") as f:
             for l in logs:
                 f.write(json.dumps(l) + "\n")
-        self.proc = subprocess.Popen([sys.executable, FAKE, "--logs", path, "--api-key", KEY],
+        extra = ["--tls-cert", tls[0], "--tls-key", tls[1]] if tls else []
+        self.proc = subprocess.Popen([sys.executable, FAKE, "--logs", path, "--api-key", KEY, *extra],
                                      stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         m = re.match(r"port (\d+)", line)
         expect(m, f"fake gateway did not start: {line!r}")
-        self.base = f"http://127.0.0.1:{m.group(1)}"
+        self.base = f"{'https' if tls else 'http'}://127.0.0.1:{m.group(1)}"
+        # the test's own control calls need not trust the certificate under test
+        self.ssl = ssl._create_unverified_context() if tls else None
 
     def control(self, **doc):
         self._post("/_control", doc)
@@ -52,10 +57,10 @@ class Fake:
     def _post(self, path, doc):
         req = urllib.request.Request(self.base + path, data=json.dumps(doc).encode(), method="POST",
                                      headers={"Content-Type": "application/json"})
-        urllib.request.urlopen(req, timeout=10).read()
+        urllib.request.urlopen(req, timeout=10, context=self.ssl).read()
 
     def calls(self):
-        return json.loads(urllib.request.urlopen(self.base + "/_calls", timeout=10).read())
+        return json.loads(urllib.request.urlopen(self.base + "/_calls", timeout=10, context=self.ssl).read())
 
     def stop(self):
         self.proc.kill()

@@ -16,7 +16,7 @@
 const char cmd_collect_usage[] =
     "usage: tollgate collect [--listen HOST:PORT] [--token-file FILE] [--max-body SIZE]\n"
     "                        [--client-timeout SECONDS] [--max-connections N]\n"
-    "                        [--quiet] [--db PATH] [--pricing FILE]\n"
+    "                        [--quiet] [--redact] [--db PATH] [--pricing FILE]\n"
     "\n"
     "Runs the collector: an HTTP server that stores the request logs posted to it.\n"
     "  POST /api/request-logs/create/           one log (the gateway's log-create shape)\n"
@@ -36,6 +36,8 @@ const char cmd_collect_usage[] =
     "--max-connections  connections open at once (default 1000); past it new ones are\n"
     "              closed at once\n"
     "--quiet       no access log on stderr\n"
+    "--redact      mask secrets found in logs (API keys, AWS keys, GitHub tokens, private\n"
+    "              keys, Bearer and Authorization values) before they are stored\n"
     "SIGTERM or SIGINT: finish the requests in flight, then exit 0.\n";
 
 struct collect_args {
@@ -46,6 +48,7 @@ struct collect_args {
     unsigned client_timeout_s;
     unsigned max_connections;
     bool quiet;
+    bool redact;
 };
 
 static int parse_listen(const char *text, struct collect_args *args)
@@ -109,6 +112,7 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct c
         {"client-timeout", required_argument, NULL, 'T'},
         {"max-connections", required_argument, NULL, 'C'},
         {"quiet", no_argument, NULL, 'q'},
+        {"redact", no_argument, NULL, 'r'},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -135,6 +139,7 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct c
                 return cli_error(common, "--max-connections wants a number from 1 to 1000000, not '%s'", optarg);
             break;
         case 'q': args->quiet = true; break;
+        case 'r': args->redact = true; break;
         default: fputs(cmd_collect_usage, stderr); return EXIT_FAILED;
         }
     }
@@ -183,7 +188,8 @@ static int serve(struct cli_common *common, const struct collect_args *args, con
                                        .max_connections = args->max_connections,
                                        .pricing = pricing,
                                        .db_path = db_path,
-                                       .access_log = args->quiet ? NULL : stderr};
+                                       .access_log = args->quiet ? NULL : stderr,
+                                       .redact = args->redact};
     struct tg_collector *collector;
     if (tg_collector_start(&opt, writer, &collector, err, sizeof err) != 0) {
         tg_store_close(tg_writer_stop(writer));

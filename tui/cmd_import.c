@@ -10,13 +10,15 @@
 #include "strbuf.h"
 
 const char cmd_import_usage[] =
-    "usage: tollgate import [--strict] [--format text|json] [--db PATH] [--pricing FILE] FILE...\n"
+    "usage: tollgate import [--strict] [--redact] [--format text|json] [--db PATH] [--pricing FILE] FILE...\n"
     "\n"
     "Stores gateway request logs from files: JSON Lines, a JSON array of logs, or one\n"
     "JSON object; '-' reads standard input. Logs already stored (same id) are counted\n"
     "as duplicates, never stored twice. A bad log is rejected alone, with its line and\n"
     "the reason, unless --strict, which stores nothing when any log is bad.\n"
     "Logs without a cost are priced from the pricing table and marked estimated.\n"
+    "--redact masks secrets found in the logs (API keys, AWS keys, GitHub tokens,\n"
+    "private keys, Bearer and Authorization values) before they are stored.\n"
     "\n"
     "Exit status: 0 all stored, 1 some logs rejected, 2 nothing could be done.\n";
 
@@ -82,7 +84,7 @@ static void print_summary(const struct import_run *run, struct tg_ingest_counts 
            counts.rejected);
 }
 
-static int run_import(char **files, int nfiles, struct import_run *run, bool strict,
+static int run_import(char **files, int nfiles, struct import_run *run, bool strict, bool redact,
                       struct cli_common *common)
 {
     struct tg_store *store = NULL;
@@ -94,7 +96,7 @@ static int run_import(char **files, int nfiles, struct import_run *run, bool str
         tg_pricing_free(pricing);
         return rc;
     }
-    struct tg_ingest_options options = {.strict = strict};
+    struct tg_ingest_options options = {.strict = strict, .redact = redact};
     struct tg_ingest *ingest = tg_ingest_new(store, pricing, &options, on_reject, run);
     rc = ingest ? 0 : cli_error(common, "out of memory");
     for (int i = 0; rc == 0 && i < nfiles; i++)
@@ -119,11 +121,12 @@ int cmd_import(int argc, char **argv, struct cli_common *common)
     static const struct option options[] = {
         CLI_COMMON_OPTIONS,
         {"strict", no_argument, NULL, 's'},
+        {"redact", no_argument, NULL, 'r'},
         {"format", required_argument, NULL, 'f'},
         {NULL, 0, NULL, 0},
     };
     struct import_run run = {.errors = STRBUF_INIT};
-    bool strict = false;
+    bool strict = false, redact = false;
     int opt;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         if (cli_common_option(common, opt, optarg))
@@ -131,6 +134,7 @@ int cmd_import(int argc, char **argv, struct cli_common *common)
         switch (opt) {
         case 'h': fputs(cmd_import_usage, stdout); return 0;
         case 's': strict = true; break;
+        case 'r': redact = true; break;
         case 'f':
             if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
                 return cli_error(common, "--format must be text or json, not '%s'", optarg);
@@ -144,7 +148,7 @@ int cmd_import(int argc, char **argv, struct cli_common *common)
         return cli_error(common, "no file given (use - for standard input)");
     }
     run.several_files = argc - optind > 1;
-    int rc = run_import(argv + optind, argc - optind, &run, strict, common);
+    int rc = run_import(argv + optind, argc - optind, &run, strict, redact, common);
     strbuf_free(&run.errors);
     return rc;
 }

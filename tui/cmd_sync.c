@@ -14,7 +14,7 @@
 
 const char cmd_sync_usage[] =
     "usage: tollgate sync [--since T] [--follow SECONDS] [--page-size N] [--cacert FILE]\n"
-    "                     [--db PATH] [--pricing FILE]\n"
+    "                     [--redact] [--db PATH] [--pricing FILE]\n"
     "\n"
     "Pulls request logs from the gateway's log-list API (Respan / Keywords AI) into\n"
     "the db, page by page. Each page commits with the position it reached, so an\n"
@@ -29,6 +29,8 @@ const char cmd_sync_usage[] =
     "--follow SECONDS    keep polling every SECONDS until SIGINT / SIGTERM\n"
     "--page-size N       logs per page (default and most: 50)\n"
     "--cacert FILE       CA bundle for a gateway behind a private CA\n"
+    "--redact            mask secrets found in the logs (API keys, AWS keys, GitHub\n"
+    "                    tokens, private keys, Bearer / Authorization values) before storing\n"
     "429, 5xx, timeouts and dropped connections are retried with backoff (honouring\n"
     "Retry-After); 401 / 403 stop at once.\n"
     "\n"
@@ -77,6 +79,7 @@ struct sync_args {
     long follow_s;
     int page_size;
     const char *cacert;
+    bool redact;
 };
 
 static int parse_args(int argc, char **argv, struct cli_common *common, struct sync_args *a)
@@ -87,6 +90,7 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct s
         {"follow", required_argument, NULL, 'f'},
         {"page-size", required_argument, NULL, 'n'},
         {"cacert", required_argument, NULL, 'c'},
+        {"redact", no_argument, NULL, 'r'},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -111,6 +115,7 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct s
             break;
         }
         case 'c': a->cacert = optarg; break;
+        case 'r': a->redact = true; break;
         default: fputs(cmd_sync_usage, stderr); return EXIT_FAILED;
         }
     }
@@ -133,7 +138,7 @@ static int run(struct cli_common *common, const struct sync_args *a, struct tg_g
     snprintf(source, sizeof source, "respan %s", gw->config.base_url);
     struct progress progress = {isatty(STDERR_FILENO), tg_now_ms()};
     struct tg_sync_options opt = {source, a->since_ms, a->page_size, 10 * 60000, &stop_requested, on_page,
-                                  on_reject, &progress};
+                                  on_reject, &progress, a->redact};
     struct tg_sync_stats total = {0};
     bool failed = false;
     for (;;) {

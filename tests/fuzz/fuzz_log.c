@@ -1,5 +1,5 @@
-/* libFuzzer target: any bytes as one log (and as a JSON array of logs, and as
- * --since arguments) must give a clean rejection or a log, never a crash, a
+/* libFuzzer target: any bytes as one log (and as a JSON array of logs, parsed
+ * with --redact, and as --since arguments, and through the redactor) must give a clean rejection or a log, never a crash, a
  * leak or undefined behaviour. Build and run: make fuzz (FUZZ_SECONDS=60). */
 #include <stddef.h>
 #include <stdint.h>
@@ -8,6 +8,7 @@
 
 #include "jsonsplit.h"
 #include "logmodel.h"
+#include "redact.h"
 #include "sanitize.h"
 #include "timeutil.h"
 
@@ -17,7 +18,7 @@ static int each_element(void *ctx, const char *text, size_t len, long index)
     (void)index;
     struct tg_log log;
     struct tg_log_error err;
-    struct tg_log_parse_options opt = {.default_ts_ms = 1793527200000};
+    struct tg_log_parse_options opt = {.default_ts_ms = 1793527200000, .redact = true};
     if (tg_log_parse_text(text, len, &opt, &log, &err) == 0)
         tg_log_free(&log);
     return 0;
@@ -45,6 +46,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tg_time_parse_arg(copy, 1793527200000, &ms);
     char *clean = tg_sanitize_dup(copy);
     free(clean);
+    char *masked;
+    size_t masked_len;
+    if (tg_redact(text, size, &masked, &masked_len) > 0)
+        free(masked);
     free(copy);
     return 0;
 }

@@ -111,7 +111,8 @@ def tui_test(**kw):
 
 @tui_test()
 def test_overview_at_80x24(t):
-    s = t.wait_for("TOP MODELS")  # the top keys and models load after the first paint
+    # the whole screen, not a capture taken while ncurses is still writing it
+    s = t.wait_until(lambda s: all(h in s for h in ("TOP DEVELOPERS", "TOP KEYS", "TOP MODELS")), "painted")
     expect("Spend $" in s and "requests 3,001" in s and "cache hits" in s, s)
     expect("TOP KEYS" in s and "TOP MODELS" in s and "claude-sonn" in s, s)
     expect("30d |" in s.splitlines()[-1] or "30d |" in s, s)
@@ -192,6 +193,11 @@ def test_hostile_log_is_shown_as_text(d):
         expect("\\x1b]52;c;ZXZpbA==\\x07" in s and "\\x1b[2J\\x1b[H" in s, s)
         expect("山田 🚀" in s, s)
     finally:
+        # back out of the detail so q quits: under `script`, killing the tmux
+        # server left script and tollgate running after the suite
+        t.keys("Escape")
+        t.keys("Escape")
+        time.sleep(0.2)
         t.close()
     with open(raw, "rb") as f:
         out = f.read()
