@@ -43,6 +43,11 @@ const char *tg_spend_by_name(enum tg_spend_by by)
     " total_tokens, cache_read_tokens, cache_creation_tokens, cost_nanos, estimated_nanos,"  \
     " unpriced, latency_hist, NULL, r.hour * 3600000 FROM rollup_hourly r" JOINS                              \
     " WHERE r.hour >= ?1 AND r.hour < ?2" FILTERS
+#define DAILY_SQL(GID, LABEL)                                                                  \
+    "SELECT " GID ", " LABEL ", requests, errors, prompt_tokens, completion_tokens,"          \
+    " total_tokens, cache_read_tokens, cache_creation_tokens, cost_nanos, estimated_nanos,"  \
+    " unpriced, latency_hist, NULL, r.day * 86400000 FROM rollup_daily r" JOINS              \
+    " WHERE r.day >= ?1 AND r.day < ?2" FILTERS
 #define RAW_SQL(GID, LABEL)                                                                    \
     "SELECT " GID ", " LABEL ", 1, is_error, prompt_tokens, completion_tokens, total_tokens," \
     " cache_read_tokens, cache_creation_tokens, cost_nanos,"                                 \
@@ -59,6 +64,15 @@ static const char *const rollup_sql[] = {
     [TG_BY_MODEL] = ROLLUP_SQL("r.model_id", MODEL_LABEL),
     [TG_BY_DAY] = ROLLUP_SQL("r.hour / 24", "NULL"),
     [TG_BY_HOUR] = ROLLUP_SQL("r.hour", "NULL"),
+};
+
+/* No entry for hours: a day's row cannot be split into them. */
+static const char *const daily_sql[] = {
+    [TG_BY_DEVELOPER] = DAILY_SQL("r.developer_id", DEV_LABEL),
+    [TG_BY_KEY] = DAILY_SQL("r.key_id", KEY_LABEL),
+    [TG_BY_MODEL] = DAILY_SQL("r.model_id", MODEL_LABEL),
+    [TG_BY_DAY] = DAILY_SQL("r.day", "NULL"),
+    [TG_BY_HOUR] = NULL,
 };
 
 static const char *const raw_sql[] = {
@@ -166,12 +180,27 @@ static int run_source(struct query *q, const char *sql, int64_t lo, int64_t hi, 
     return 0;
 }
 
+
 static int64_t ceil_div(int64_t a, int64_t b)
 {
     return a / b + (a % b != 0);
 }
 
-/* Whole hours inside the window from rollups, the ragged edges from raw rows. */
+/* Whole hours [first_hour, end_hour): whole days from the daily rollups, the
+ * hours around them from the hourly ones. */
+static int collect_hours(struct query *q, int64_t first_hour, int64_t end_hour, char *err, size_t errlen)
+{
+    int64_t first_day = ceil_div(first_hour, 24), end_day = end_hour / 24;
+    if (!daily_sql[q->by] || first_day >= end_day)
+        return run_source(q, rollup_sql[q->by], first_hour, end_hour, err, errlen);
+    if (run_source(q, daily_sql[q->by], first_day, end_day, err, errlen) != 0 ||
+        run_source(q, rollup_sql[q->by], first_hour, first_day * 24, err, errlen) != 0 ||
+        run_source(q, rollup_sql[q->by], end_day * 24, end_hour, err, errlen) != 0)
+        return -1;
+    return 0;
+}
+
+/* Whole periods inside the window from rollups, the ragged edges from raw rows. */
 static int collect(struct query *q, char *err, size_t errlen)
 {
     int64_t since = q->filter->since_ms == TG_SPEND_OPEN ? 0 : q->filter->since_ms;
@@ -185,7 +214,7 @@ static int collect(struct query *q, char *err, size_t errlen)
     int64_t first_hour = ceil_div(since, HOUR_MS), end_hour = until / HOUR_MS;
     if (first_hour >= end_hour)
         return run_source(q, raw_sql[q->by], since, until, err, errlen);
-    if (run_source(q, rollup_sql[q->by], first_hour, end_hour, err, errlen) != 0 ||
+    if (collect_hours(q, first_hour, end_hour, err, errlen) != 0 ||
         run_source(q, raw_sql[q->by], since, first_hour * HOUR_MS, err, errlen) != 0 ||
         run_source(q, raw_sql[q->by], end_hour * HOUR_MS, until, err, errlen) != 0)
         return -1;

@@ -13,7 +13,7 @@
 
 #include "logmodel.h"
 
-#define TG_STORE_SCHEMA_VERSION 5
+#define TG_STORE_SCHEMA_VERSION 6
 
 enum tg_store_flags {
     TG_STORE_READ_ONLY = 1, /* never create or migrate; fail when the db is missing */

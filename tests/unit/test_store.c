@@ -14,6 +14,7 @@
 
 #include "ingest.h"
 #include "spend.h"
+#include "latency.h"
 #include "store.h"
 
 #define HOUR_MS 3600000LL
@@ -215,6 +216,14 @@ static void test_rollups_equal_raw_sums(void **state)
         " OR raw.c IS NOT r.completion_tokens OR raw.cr IS NOT r.cache_read_tokens OR raw.cost IS NOT r.cost_nanos");
     assert_int_equal(mismatches, 0);
     assert_int_equal(query_int(f->store, "SELECT sum(requests) FROM rollup_hourly"), 3000);
+    /* the daily rollups are the hourly ones summed by day */
+    assert_int_equal(query_int(f->store,
+                               "SELECT count(*) FROM (SELECT hour / 24 AS day, developer_id, key_id, model_id,"
+                               " sum(requests) AS n, sum(cost_nanos) AS c, sum(prompt_tokens) AS p FROM rollup_hourly"
+                               " GROUP BY 1, 2, 3, 4) h FULL OUTER JOIN rollup_daily d USING (day, developer_id,"
+                               " key_id, model_id) WHERE h.n IS NOT d.requests OR h.c IS NOT d.cost_nanos"
+                               " OR h.p IS NOT d.prompt_tokens"),
+                     0);
 }
 
 static const struct tg_spend_row *find_row(const struct tg_spend_report *r, const char *name)
@@ -381,6 +390,34 @@ static void test_read_only_needs_existing_db(void **state)
     assert_non_null(strstr(err, "no database"));
 }
 
+static void test_daily_rollups_are_built_from_hourly_ones(void **state)
+{
+    struct fixture *f = *state;
+    tg_store_close(f->store);
+    f->store = NULL;
+    remove_db(f);
+    mkdir(f->dir, 0700);
+    char err[256];
+    struct tg_store *old;
+    assert_int_equal(tg_store_open_at_version(f->path, 5, &old, err, sizeof err), 0);
+    /* three hours of two days, as schema 5 kept them */
+    assert_int_equal(sqlite3_exec(tg_store_sqlite(old),
+                                  "INSERT INTO rollup_hourly VALUES(480010, 1, 1, 1, 2, 1, 10, 5, 15, 0, 0, 700, 0, 0, NULL);"
+                                  "INSERT INTO rollup_hourly VALUES(480011, 1, 1, 1, 3, 0, 20, 5, 25, 0, 0, 300, 100, 1, NULL);"
+                                  "INSERT INTO rollup_hourly VALUES(480030, 1, 1, 1, 1, 0, 1, 1, 2, 0, 0, 5, 0, 0, NULL);",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    tg_store_close(old);
+    assert_int_equal(tg_store_open(f->path, 0, &f->store, err, sizeof err), 0);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM rollup_daily"), 2);
+    assert_int_equal(query_int(f->store, "SELECT requests FROM rollup_daily WHERE day = 20000"), 5);
+    assert_int_equal(query_int(f->store, "SELECT cost_nanos FROM rollup_daily WHERE day = 20000"), 1000);
+    assert_int_equal(query_int(f->store, "SELECT estimated_nanos + unpriced FROM rollup_daily WHERE day = 20000"), 101);
+    assert_int_equal(query_int(f->store, "SELECT requests FROM rollup_daily WHERE day = 20001"), 1);
+    assert_int_equal(query_int(f->store, "SELECT length(latency_hist) FROM rollup_daily WHERE day = 20001"),
+                     TG_LATENCY_BLOB_SIZE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -393,6 +430,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_spend_filters_and_time_groups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_trains_a_dictionary_and_bodies_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrates_from_version_1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_daily_rollups_are_built_from_hourly_ones, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_newer_schema, setup, teardown),
         cmocka_unit_test(test_read_only_needs_existing_db),
     };
