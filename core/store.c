@@ -119,6 +119,24 @@ enum statement {
     ST_COUNT
 };
 
+/* Adds a batch's delta to one rollup row (hourly or daily). */
+#define UPSERT_ROLLUP(TABLE, PERIOD)                                                          \
+    "INSERT INTO " TABLE "(" PERIOD ", developer_id, key_id, model_id, requests, errors,"    \
+    " prompt_tokens, completion_tokens, total_tokens, cache_read_tokens,"                   \
+    " cache_creation_tokens, cost_nanos, estimated_nanos, unpriced, latency_hist)"          \
+    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"                            \
+    " ON CONFLICT(" PERIOD ", developer_id, key_id, model_id) DO UPDATE SET"                 \
+    " requests=requests+excluded.requests, errors=errors+excluded.errors,"                  \
+    " prompt_tokens=prompt_tokens+excluded.prompt_tokens,"                                  \
+    " completion_tokens=completion_tokens+excluded.completion_tokens,"                      \
+    " total_tokens=total_tokens+excluded.total_tokens,"                                     \
+    " cache_read_tokens=cache_read_tokens+excluded.cache_read_tokens,"                      \
+    " cache_creation_tokens=cache_creation_tokens+excluded.cache_creation_tokens,"          \
+    " cost_nanos=cost_nanos+excluded.cost_nanos,"                                           \
+    " estimated_nanos=estimated_nanos+excluded.estimated_nanos,"                            \
+    " unpriced=unpriced+excluded.unpriced,"                                                 \
+    " latency_hist=tg_latency_merge(latency_hist, excluded.latency_hist)"
+
 static const char *const statement_sql[ST_COUNT] = {
     [ST_INSERT_REQUEST] =
         "INSERT INTO requests(log_id, ts_ms, developer_id, key_id, model_id, status_code,"
@@ -142,38 +160,8 @@ static const char *const statement_sql[ST_COUNT] = {
         "INSERT INTO models(name, provider, first_seen_ms) VALUES(?1,?2,?3)"
         " ON CONFLICT(name) DO UPDATE SET provider=coalesce(provider, excluded.provider)"
         " RETURNING id",
-    [ST_UPSERT_ROLLUP] =
-        "INSERT INTO rollup_hourly(hour, developer_id, key_id, model_id, requests, errors,"
-        " prompt_tokens, completion_tokens, total_tokens, cache_read_tokens,"
-        " cache_creation_tokens, cost_nanos, estimated_nanos, unpriced, latency_hist)"
-        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
-        " ON CONFLICT(hour, developer_id, key_id, model_id) DO UPDATE SET"
-        " requests=requests+excluded.requests, errors=errors+excluded.errors,"
-        " prompt_tokens=prompt_tokens+excluded.prompt_tokens,"
-        " completion_tokens=completion_tokens+excluded.completion_tokens,"
-        " total_tokens=total_tokens+excluded.total_tokens,"
-        " cache_read_tokens=cache_read_tokens+excluded.cache_read_tokens,"
-        " cache_creation_tokens=cache_creation_tokens+excluded.cache_creation_tokens,"
-        " cost_nanos=cost_nanos+excluded.cost_nanos,"
-        " estimated_nanos=estimated_nanos+excluded.estimated_nanos,"
-        " unpriced=unpriced+excluded.unpriced,"
-        " latency_hist=tg_latency_merge(latency_hist, excluded.latency_hist)",
-    [ST_UPSERT_DAILY] =
-        "INSERT INTO rollup_daily(day, developer_id, key_id, model_id, requests, errors,"
-        " prompt_tokens, completion_tokens, total_tokens, cache_read_tokens,"
-        " cache_creation_tokens, cost_nanos, estimated_nanos, unpriced, latency_hist)"
-        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
-        " ON CONFLICT(day, developer_id, key_id, model_id) DO UPDATE SET"
-        " requests=requests+excluded.requests, errors=errors+excluded.errors,"
-        " prompt_tokens=prompt_tokens+excluded.prompt_tokens,"
-        " completion_tokens=completion_tokens+excluded.completion_tokens,"
-        " total_tokens=total_tokens+excluded.total_tokens,"
-        " cache_read_tokens=cache_read_tokens+excluded.cache_read_tokens,"
-        " cache_creation_tokens=cache_creation_tokens+excluded.cache_creation_tokens,"
-        " cost_nanos=cost_nanos+excluded.cost_nanos,"
-        " estimated_nanos=estimated_nanos+excluded.estimated_nanos,"
-        " unpriced=unpriced+excluded.unpriced,"
-        " latency_hist=tg_latency_merge(latency_hist, excluded.latency_hist)",
+    [ST_UPSERT_ROLLUP] = UPSERT_ROLLUP("rollup_hourly", "hour"),
+    [ST_UPSERT_DAILY] = UPSERT_ROLLUP("rollup_daily", "day"),
 };
 
 struct rollup_key {

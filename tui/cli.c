@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include <getopt.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,4 +150,21 @@ const char *cli_actor(void)
     if (!user || !*user)
         user = getenv("LOGNAME");
     return user && *user ? user : "unknown";
+}
+
+int cli_common_options_only(int argc, char **argv, struct cli_common *common, const char *usage)
+{
+    static const struct option options[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (cli_common_option(common, opt, optarg))
+            continue;
+        fputs(usage, opt == 'h' ? stdout : stderr);
+        return opt == 'h' ? 0 : EXIT_FAILED;
+    }
+    if (optind < argc) {
+        fputs(usage, stderr);
+        return EXIT_FAILED;
+    }
+    return -1;
 }

@@ -25,6 +25,11 @@ struct cli_common {
     {"pricing", required_argument, NULL, 'P'},              \
     {"help", no_argument, NULL, 'h'}
 
+/* For commands whose only options are the common ones: parses them. Returns
+ * -1 to go on, else the exit status (0 after --help, EXIT_FAILED with the
+ * usage on stderr for anything else). */
+int cli_common_options_only(int argc, char **argv, struct cli_common *common, const char *usage);
+
 /* Handles 'D' and 'P'; returns 1 when it did. */
 int cli_common_option(struct cli_common *common, int opt, const char *arg);
 

@@ -23,18 +23,9 @@ static double seconds(void)
 
 int cmd_index(int argc, char **argv, struct cli_common *common)
 {
-    static const struct option options[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        if (cli_common_option(common, opt, optarg))
-            continue;
-        if (opt == 'h') {
-            fputs(cmd_index_usage, stdout);
-            return 0;
-        }
-        fputs(cmd_index_usage, stderr);
-        return EXIT_FAILED;
-    }
+    int parsed = cli_common_options_only(argc, argv, common, cmd_index_usage);
+    if (parsed >= 0)
+        return parsed;
     struct tg_store *store;
     int rc = cli_open_store(common, 0, &store);
     if (rc != 0)

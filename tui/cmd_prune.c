@@ -153,18 +153,9 @@ int cmd_prune(int argc, char **argv, struct cli_common *common)
 
 int cmd_migrate(int argc, char **argv, struct cli_common *common)
 {
-    static const struct option options[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        if (cli_common_option(common, opt, optarg))
-            continue;
-        if (opt == 'h') {
-            fputs(cmd_migrate_usage, stdout);
-            return 0;
-        }
-        fputs(cmd_migrate_usage, stderr);
-        return EXIT_FAILED;
-    }
+    int parsed = cli_common_options_only(argc, argv, common, cmd_migrate_usage);
+    if (parsed >= 0)
+        return parsed;
     struct tg_store *store;
     int rc = cli_open_store(common, 0, &store);
     if (rc != 0)

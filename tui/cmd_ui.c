@@ -16,18 +16,9 @@ const char cmd_ui_usage[] =
 
 int cmd_ui(int argc, char **argv, struct cli_common *common)
 {
-    static const struct option options[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        if (cli_common_option(common, opt, optarg))
-            continue;
-        if (opt == 'h') {
-            fputs(cmd_ui_usage, stdout);
-            return 0;
-        }
-        fputs(cmd_ui_usage, stderr);
-        return EXIT_FAILED;
-    }
+    int parsed = cli_common_options_only(argc, argv, common, cmd_ui_usage);
+    if (parsed >= 0)
+        return parsed;
     char path[4096], err[256];
     (void)err;
     if (!common->db_path) {
