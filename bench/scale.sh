@@ -56,7 +56,7 @@ storage() {
     echo "where the bytes are (sqlite dbstat):"
     sqlite3 "$db" "SELECT printf('  %-28s %8.1f MB', name, sum(pgsize) / 1e6) FROM dbstat GROUP BY name
                    HAVING sum(pgsize) > 100000 ORDER BY sum(pgsize) DESC;"
-    sqlite3 "$db" "SELECT printf('  messages: %d stored for %d references (%.1fx shared); %.1f MB of text in %.1f MB',
+    sqlite3 "$db" "SELECT printf('  messages: %d stored for about %d references (about %.1fx shared); %.1f MB of text in %.1f MB',
                    (SELECT count(*) FROM messages),
                    (SELECT sum(length(msg_refs)) FROM request_bodies) / 4,
                    1.0 * (SELECT sum(length(msg_refs)) FROM request_bodies) / 4 / (SELECT count(*) FROM messages),
