@@ -125,8 +125,8 @@ def test_tables_and_tab(t):
     s = t.wait_for("DEVELOPER ")
     expect("alice" in s and "SPEND" in s, s)
     t.keys("Tab")
-    s = t.wait_for("[3 Keys]")
-    expect("alice-laptop" in s or "alice-ci" in s, s)
+    # the tab's name is drawn before the table under it: wait for both
+    t.wait_until(lambda s: "[3 Keys]" in s and ("alice-laptop" in s or "alice-ci" in s), "the keys table")
     t.keys("4")
     s = t.wait_for("MODEL ")
     expect("claude-sonnet-4-5" in s, s)
