@@ -261,5 +261,11 @@ int tg_retention_prune(struct tg_store *store, const struct tg_prune_options *op
     if (options->bodies_before_ms &&
         prune_pass(store, options->bodies_before_ms, false, progress, ctx, counts, err, errlen) != 0)
         return -1;
-    return sweep_messages(store, counts, err, errlen);
+    if (sweep_messages(store, counts, err, errlen) != 0)
+        return -1;
+    if (counts->bodies == 0)
+        return 0;
+    if (progress)
+        progress(ctx, "compacting the search index", 0, -1);
+    return tg_search_compact(store, err, errlen);
 }

@@ -165,6 +165,19 @@ int tg_search_add(struct tg_store *store, int64_t request_id, char *err, size_t 
     return index_command(store, request_id, false, err, errlen);
 }
 
+int tg_search_compact(struct tg_store *store, char *err, size_t errlen)
+{
+    if (tg_store_begin(store, err, errlen) != 0)
+        return -1;
+    if (sqlite3_exec(tg_store_sqlite(store), "INSERT INTO request_text(request_text) VALUES('optimize')", NULL, NULL,
+                     NULL) != SQLITE_OK) {
+        tg_store_fail(store, "compacting the search index", err, errlen);
+        tg_store_rollback(store);
+        return -1;
+    }
+    return tg_store_commit(store, err, errlen);
+}
+
 /* Row ids, not counts: both are O(1) with the rowid b-tree, and ids are dense
  * enough for a progress figure (a count(*) every second cost the screens 60 ms
  * of CPU a second on 1M requests). */

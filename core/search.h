@@ -22,6 +22,10 @@ int tg_search_index_more(struct tg_store *store, int limit, char *err, size_t er
 int tg_search_forget(struct tg_store *store, int64_t request_id, char *err, size_t errlen);
 int tg_search_add(struct tg_store *store, int64_t request_id, char *err, size_t errlen);
 
+/* Merges the index into one segment, dropping what was taken out: FTS5 only
+ * marks removals, so a prune frees no space in the index until this runs. */
+int tg_search_compact(struct tg_store *store, char *err, size_t errlen);
+
 /* How far the index has got: the last request id indexed and the last id
  * stored (ids are dense, so their ratio is the share indexed). */
 void tg_search_progress(struct tg_store *store, int64_t *indexed, int64_t *total);
