@@ -6,7 +6,6 @@
 
 #include "body.h"
 #include "search.h"
-#include "timeutil.h"
 
 #define BATCH 1000
 
@@ -214,8 +213,11 @@ static int sweep_messages(struct tg_store *store, struct tg_prune_counts *counts
         return -1;
     int64_t max_id = query_count(tg_store_sqlite(store), "SELECT coalesce(max(id), 0) FROM messages", 0);
     unsigned char *marks = max_id >= 0 ? calloc((size_t)max_id / 8 + 1, 1) : NULL;
-    char mark[32];
-    snprintf(mark, sizeof mark, "%lld", (long long)tg_now_ms());
+    /* a counter, not a time: two prunes in one millisecond (or under a pinned
+     * clock) must still look different to the other writers */
+    char mark[32] = "0";
+    tg_store_sync_position(store, TG_STORE_PRUNE_MARK, mark, sizeof mark);
+    snprintf(mark, sizeof mark, "%lld", strtoll(mark, NULL, 10) + 1);
     int rc = marks ? 0 : -1;
     if (!marks)
         snprintf(err, errlen, "out of memory marking messages");
