@@ -84,7 +84,7 @@ bench: build/tollgate build/bench/baseline build/bench/loadgen
 	bash bench/collector.sh
 
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c, needs clang): `make fuzz` runs each
-# for FUZZ_SECONDS on a copy of its seed corpus under build/fuzz/work, so the
+# in turn for FUZZ_SECONDS on a copy of its seed corpus under build/fuzz/work, so the
 # repo is never written; `make fuzz-smoke` runs each briefly and replays
 # tests/fuzz/regressions/. Core is built with the fuzzer's coverage and ASan/UBSan.
 FUZZ_SECONDS ?= 60
@@ -110,13 +110,16 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE)
 
 fuzz-build: $(FUZZ_BIN)
 
-fuzz: $(FUZZ_BIN)
-	@for f in $(FUZZ_NAMES); do \
+# FUZZ=fuzz_gateway picks harnesses; FUZZ_RUNS=N stops each after N inputs.
+FUZZ_RUNS ?= -1
+FUZZ      ?= $(FUZZ_NAMES)
+fuzz: $(FUZZ:%=build/fuzz/%)
+	@for f in $(FUZZ); do \
 	  rm -rf build/fuzz/work/$$f; mkdir -p build/fuzz/work/$$f build/fuzz/artifacts; \
 	  cp tests/fuzz/corpus/$$f/* build/fuzz/work/$$f/; \
 	  echo "== $$f: $(FUZZ_SECONDS) s"; \
-	  nice -n 19 build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/$$f.dict -print_final_stats=1 \
-	      -artifact_prefix=build/fuzz/artifacts/$$f- build/fuzz/work/$$f || exit 1; \
+	  nice -n 19 build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) -dict=tests/fuzz/$$f.dict \
+	      -print_final_stats=1 -artifact_prefix=build/fuzz/artifacts/$$f- build/fuzz/work/$$f || exit 1; \
 	done
 
 fuzz-smoke: $(FUZZ_BIN)

@@ -70,7 +70,8 @@ static int litellm_list_keys(struct tg_gateway *gw, struct tg_key_list *out, str
             return -1;
         }
         const cJSON *pages = cJSON_GetObjectItemCaseSensitive(doc, "total_pages");
-        int last = !cJSON_IsNumber(pages) || page >= (int)pages->valuedouble;
+        /* compared as a double: casting 1e308 to int is undefined */
+        int last = !cJSON_IsNumber(pages) || page >= pages->valuedouble;
         cJSON_Delete(doc);
         if (last)
             return 0;

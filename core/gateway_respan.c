@@ -90,7 +90,9 @@ int tg_respan_read_log_page(cJSON *doc, int page_size, struct tg_log_page *out, 
     const cJSON *next = cJSON_GetObjectItemCaseSensitive(doc, "next");
     const cJSON *count = cJSON_GetObjectItemCaseSensitive(doc, "count");
     out->logs = results;
-    out->total = cJSON_IsNumber(count) ? (long)count->valuedouble : -1;
+    /* a count no long holds (1e308, -5) is no count: casting it is undefined */
+    bool countable = cJSON_IsNumber(count) && count->valuedouble >= 0 && count->valuedouble < 1e15;
+    out->total = countable ? (long)count->valuedouble : -1;
     /* "next" says it when present; otherwise a full page means there may be more */
     out->more = next ? (cJSON_IsString(next) && *next->valuestring) : cJSON_GetArraySize(results) >= page_size;
     return 0;
