@@ -6,7 +6,7 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 PKGS     := sqlite3 libcjson libzstd libcrypto libmicrohttpd libcurl ncursesw
 DEB_PKGS := build-essential pkg-config libsqlite3-dev libcjson-dev libzstd-dev libssl-dev \
-            libcurl4-openssl-dev libmicrohttpd-dev libncurses-dev libcmocka-dev sqlite3 python3 tmux bsdutils
+            libcurl4-openssl-dev libmicrohttpd-dev libncurses-dev libcmocka-dev sqlite3 python3 tmux bsdutils clang libclang-rt-14-dev
 
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0-dev)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -109,6 +109,11 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_CORE) $(LDLIBS)
 
 fuzz-build: $(FUZZ_BIN)
+
+# `make test` replays the regression inputs and fuzzes briefly when clang is here.
+ifneq ($(shell command -v $(FUZZ_CC) 2>/dev/null),)
+test: $(FUZZ_BIN)
+endif
 
 # FUZZ=fuzz_gateway picks harnesses; FUZZ_RUNS=N stops each after N inputs.
 FUZZ_RUNS ?= -1
