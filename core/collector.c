@@ -80,7 +80,7 @@ struct request {
     size_t bytes;
     long logs;
     enum phase phase;
-    struct tg_body_batch batch;
+    struct tg_ingest_batch batch;
     struct MHD_Connection *conn;
     struct tg_collector *collector;
     int write_rc;
@@ -210,7 +210,7 @@ static bool authorized(struct tg_collector *c, struct MHD_Connection *conn)
 }
 
 /* The endpoints that take a body; the others never reach parsing. */
-static enum tg_body_endpoint endpoint_of(enum route route)
+static enum tg_ingest_endpoint endpoint_of(enum route route)
 {
     return route == ROUTE_CREATE ? TG_ENDPOINT_CREATE : route == ROUTE_TRACES ? TG_ENDPOINT_TRACES : TG_ENDPOINT_LOGS;
 }
@@ -292,7 +292,7 @@ static enum MHD_Result admit(struct tg_collector *c, struct MHD_Connection *conn
         return send_error(c, conn, r, MHD_HTTP_UNAUTHORIZED, REASON_UNAUTHORIZED,
                           "missing or wrong token: send Authorization: Bearer TOKEN", -1, NULL);
     const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    if (tg_body_format_of(endpoint_of(r->route), type) == TG_BODY_UNSUPPORTED)
+    if (tg_ingest_body_format(endpoint_of(r->route), type) == TG_FORMAT_UNSUPPORTED)
         return send_error(c, conn, r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, REASON_MEDIA_TYPE,
                           r->route == ROUTE_LOGS ? "send Content-Type: application/json or application/x-ndjson"
                                                  : "send Content-Type: application/json",
@@ -310,15 +310,15 @@ static enum MHD_Result admit(struct tg_collector *c, struct MHD_Connection *conn
 }
 
 static int parse_body(struct tg_collector *c, struct MHD_Connection *conn, struct request *r,
-                      struct tg_body_failure *fail)
+                      struct tg_ingest_failure *fail)
 {
     const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     struct thread_codec *tc = thread_codec(c->writer);
-    struct tg_body_parse_options opt = {
+    struct tg_ingest_body_options opt = {
         .pricing = c->opt.pricing, .codec = tc ? tc->codec : NULL, .dict_id = tc ? tc->dict_id : 0,
         .now_ms = tg_now_ms()};
-    return tg_body_parse(r->body.data ? r->body.data : "", r->body.len, tg_body_format_of(endpoint_of(r->route), type),
-                         &opt, &r->batch, fail);
+    enum tg_ingest_format format = tg_ingest_body_format(endpoint_of(r->route), type);
+    return tg_ingest_body_parse(r->body.data ? r->body.data : "", r->body.len, format, &opt, &r->batch, fail);
 }
 
 /* On the writer thread: nothing here may touch the request after the resume,
@@ -335,7 +335,7 @@ static void on_written(void *ctx, int rc, const struct tg_write_result *result, 
 
 static enum MHD_Result reply_written(struct tg_collector *c, struct MHD_Connection *conn, struct request *r)
 {
-    struct tg_body_batch *b = &r->batch;
+    struct tg_ingest_batch *b = &r->batch;
     if (r->write_rc != 0) {
         atomic_fetch_add(&c->metrics.logs_rejected, b->count);
         return send_error(c, conn, r, MHD_HTTP_SERVICE_UNAVAILABLE, REASON_STORE, r->write_err, -1, NULL);
@@ -361,8 +361,8 @@ static enum MHD_Result reply_written(struct tg_collector *c, struct MHD_Connecti
  * the connection until it is committed. */
 static enum MHD_Result store_batch(struct tg_collector *c, struct MHD_Connection *conn, struct request *r)
 {
-    struct tg_body_batch *b = &r->batch;
-    struct tg_body_failure fail;
+    struct tg_ingest_batch *b = &r->batch;
+    struct tg_ingest_failure fail;
     if (parse_body(c, conn, r, &fail) != 0) {
         atomic_fetch_add(&c->metrics.logs_received, b->count + 1);
         atomic_fetch_add(&c->metrics.logs_rejected, b->count + 1);
@@ -474,7 +474,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls, en
     if (c->opt.access_log)
         access_line(c, conn, r, micros);
     strbuf_free(&r->body);
-    tg_body_batch_free(&r->batch);
+    tg_ingest_batch_free(&r->batch);
     free(r);
     *req_cls = NULL;
     atomic_fetch_sub(&c->in_flight, 1);

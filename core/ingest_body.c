@@ -21,16 +21,16 @@ static bool is_ndjson(const char *content_type)
            media_type_is(content_type, "application/json-lines");
 }
 
-enum tg_body_format tg_body_format_of(enum tg_body_endpoint endpoint, const char *content_type)
+enum tg_ingest_format tg_ingest_body_format(enum tg_ingest_endpoint endpoint, const char *content_type)
 {
     if (endpoint == TG_ENDPOINT_LOGS && is_ndjson(content_type))
-        return TG_BODY_LINES;
+        return TG_FORMAT_LINES;
     if (!media_type_is(content_type, "application/json"))
-        return TG_BODY_UNSUPPORTED;
-    return endpoint == TG_ENDPOINT_CREATE ? TG_BODY_ONE_LOG : TG_BODY_ARRAY;
+        return TG_FORMAT_UNSUPPORTED;
+    return endpoint == TG_ENDPOINT_CREATE ? TG_FORMAT_ONE_LOG : TG_FORMAT_ARRAY;
 }
 
-void tg_body_batch_free(struct tg_body_batch *b)
+void tg_ingest_batch_free(struct tg_ingest_batch *b)
 {
     for (size_t i = 0; i < b->count; i++)
         tg_log_free(&b->logs[i]);
@@ -39,7 +39,7 @@ void tg_body_batch_free(struct tg_body_batch *b)
     b->count = b->cap = 0;
 }
 
-static struct tg_log *batch_slot(struct tg_body_batch *b)
+static struct tg_log *batch_slot(struct tg_ingest_batch *b)
 {
     if (b->count == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 16;
@@ -53,15 +53,15 @@ static struct tg_log *batch_slot(struct tg_body_batch *b)
 }
 
 struct parse_ctx {
-    const struct tg_body_parse_options *opt;
-    struct tg_body_batch *b;
-    struct tg_body_failure *fail;
+    const struct tg_ingest_body_options *opt;
+    struct tg_ingest_batch *b;
+    struct tg_ingest_failure *fail;
 };
 
 static int add_log(struct parse_ctx *p, const char *text, size_t len, long index)
 {
     struct tg_log *slot = batch_slot(p->b);
-    struct tg_body_failure *fail = p->fail;
+    struct tg_ingest_failure *fail = p->fail;
     if (!slot) {
         fail->status = 500;
         snprintf(fail->message, sizeof fail->message, "out of memory");
@@ -126,8 +126,9 @@ static int parse_array(struct parse_ctx *p, const char *text, size_t len)
     return -1;
 }
 
-int tg_body_parse(const char *text, size_t len, enum tg_body_format format, const struct tg_body_parse_options *options,
-                  struct tg_body_batch *batch, struct tg_body_failure *fail)
+int tg_ingest_body_parse(const char *text, size_t len, enum tg_ingest_format format,
+                         const struct tg_ingest_body_options *options, struct tg_ingest_batch *batch,
+                         struct tg_ingest_failure *fail)
 {
     memset(fail, 0, sizeof *fail);
     fail->index = -1;
@@ -135,13 +136,13 @@ int tg_body_parse(const char *text, size_t len, enum tg_body_format format, cons
     fail->status = 400;
     struct parse_ctx p = {options, batch, fail};
     switch (format) {
-    case TG_BODY_LINES:
+    case TG_FORMAT_LINES:
         return parse_lines(&p, text, len);
-    case TG_BODY_ONE_LOG:
+    case TG_FORMAT_ONE_LOG:
         return add_log(&p, text, len, 0);
-    case TG_BODY_ARRAY:
+    case TG_FORMAT_ARRAY:
         return parse_array(&p, text, len);
-    case TG_BODY_UNSUPPORTED:
+    case TG_FORMAT_UNSUPPORTED:
         break;
     }
     fail->status = 415;

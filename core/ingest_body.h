@@ -14,26 +14,26 @@
 #include "logmodel.h"
 #include "pricing.h"
 
-enum tg_body_endpoint { TG_ENDPOINT_CREATE, TG_ENDPOINT_TRACES, TG_ENDPOINT_LOGS };
+enum tg_ingest_endpoint { TG_ENDPOINT_CREATE, TG_ENDPOINT_TRACES, TG_ENDPOINT_LOGS };
 
-enum tg_body_format {
-    TG_BODY_UNSUPPORTED, /* the Content-Type does not fit the endpoint: 415 */
-    TG_BODY_ONE_LOG,
-    TG_BODY_ARRAY,
-    TG_BODY_LINES,
+enum tg_ingest_format {
+    TG_FORMAT_UNSUPPORTED, /* the Content-Type does not fit the endpoint: 415 */
+    TG_FORMAT_ONE_LOG,
+    TG_FORMAT_ARRAY,
+    TG_FORMAT_LINES,
 };
 
 /* How a body sent with this Content-Type (NULL when absent) is read. */
-enum tg_body_format tg_body_format_of(enum tg_body_endpoint endpoint, const char *content_type);
+enum tg_ingest_format tg_ingest_body_format(enum tg_ingest_endpoint endpoint, const char *content_type);
 
-struct tg_body_batch {
+struct tg_ingest_batch {
     struct tg_log *logs;
     size_t count, cap;
 };
 
-void tg_body_batch_free(struct tg_body_batch *batch);
+void tg_ingest_batch_free(struct tg_ingest_batch *batch);
 
-struct tg_body_failure {
+struct tg_ingest_failure {
     int status;        /* 400, or 500 when memory ran out */
     bool invalid_json; /* else a log that is JSON but not a valid log */
     char message[300];
@@ -41,7 +41,7 @@ struct tg_body_failure {
     char field[96];
 };
 
-struct tg_body_parse_options {
+struct tg_ingest_body_options {
     const struct tg_pricing *pricing; /* prices logs that came without a cost */
     struct tg_body_codec *codec;      /* compresses bodies ahead of the writer; NULL: left to it */
     int64_t dict_id;                  /* the dictionary codec uses */
@@ -51,7 +51,8 @@ struct tg_body_parse_options {
 /* Parses text (len bytes, not NUL-terminated) in format into batch. Returns 0,
  * or -1 with fail filled; the logs parsed before the failure stay in batch for
  * the caller to count and free. */
-int tg_body_parse(const char *text, size_t len, enum tg_body_format format, const struct tg_body_parse_options *options,
-                  struct tg_body_batch *batch, struct tg_body_failure *fail);
+int tg_ingest_body_parse(const char *text, size_t len, enum tg_ingest_format format,
+                         const struct tg_ingest_body_options *options, struct tg_ingest_batch *batch,
+                         struct tg_ingest_failure *fail);
 
 #endif

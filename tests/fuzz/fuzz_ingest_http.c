@@ -1,6 +1,6 @@
 /* libFuzzer target: a collector request body, through the same code the server
  * runs between receiving the body and handing the batch to the writer
- * (tg_body_format_of, tg_body_parse: parse, price, compress). The input's first
+ * (tg_ingest_body_format, tg_ingest_body_parse: parse, price, compress). The input's first
  * line names the endpoint and the Content-Type, the rest is the body:
  *
  *   logs application/x-ndjson
@@ -36,7 +36,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static enum tg_body_endpoint endpoint_named(const char *head, size_t len)
+static enum tg_ingest_endpoint endpoint_named(const char *head, size_t len)
 {
     if (len >= 6 && memcmp(head, "create", 6) == 0)
         return TG_ENDPOINT_CREATE;
@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(type, space + 1, n);
         type[n] = '\0';
     }
-    enum tg_body_format format = tg_body_format_of(endpoint_named(text, head_len), space ? type : NULL);
+    enum tg_ingest_format format = tg_ingest_body_format(endpoint_named(text, head_len), space ? type : NULL);
     /* the server's body buffer is not NUL-terminated either: a copy of exactly
      * the body's bytes lets ASan see any read past its end */
     size_t body_len = nl ? size - head_len - 1 : 0;
@@ -69,10 +69,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     if (body_len)
         memcpy(body, nl + 1, body_len);
-    struct tg_body_parse_options opt = {.pricing = pricing, .codec = codec, .dict_id = 0, .now_ms = 1793527200000};
-    struct tg_body_batch batch = {0};
-    struct tg_body_failure fail;
-    if (tg_body_parse(body, body_len, format, &opt, &batch, &fail) != 0) {
+    struct tg_ingest_body_options opt = {.pricing = pricing, .codec = codec, .dict_id = 0, .now_ms = 1793527200000};
+    struct tg_ingest_batch batch = {0};
+    struct tg_ingest_failure fail;
+    if (tg_ingest_body_parse(body, body_len, format, &opt, &batch, &fail) != 0) {
         /* the answer must be a 4xx (or 500 out of memory) with a reason */
         if (fail.status < 400 || fail.status > 500 || !fail.message[0])
             abort();
@@ -81,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (!batch.logs[i].log_id || !batch.logs[i].raw)
                 abort();
     }
-    tg_body_batch_free(&batch);
+    tg_ingest_batch_free(&batch);
     free(body);
     return 0;
 }
