@@ -117,13 +117,15 @@ endif
 
 # FUZZ=fuzz_gateway picks harnesses; FUZZ_RUNS=N stops each after N inputs.
 FUZZ_RUNS ?= -1
+# an input that takes this long is a finding (a hang), not a slow input
+FUZZ_TIMEOUT ?= 60
 FUZZ      ?= $(FUZZ_NAMES)
 fuzz: $(FUZZ:%=build/fuzz/%)
 	@for f in $(FUZZ); do \
 	  rm -rf build/fuzz/work/$$f; mkdir -p build/fuzz/work/$$f build/fuzz/artifacts; \
 	  cp tests/fuzz/corpus/$$f/* build/fuzz/work/$$f/; \
 	  echo "== $$f: $(FUZZ_SECONDS) s"; \
-	  nice -n 19 build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) -dict=tests/fuzz/$$f.dict \
+	  nice -n 19 build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) -timeout=$(FUZZ_TIMEOUT) -dict=tests/fuzz/$$f.dict \
 	      -print_final_stats=1 -artifact_prefix=build/fuzz/artifacts/$$f- build/fuzz/work/$$f || exit 1; \
 	done
 

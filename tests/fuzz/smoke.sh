@@ -31,7 +31,7 @@ for src in tests/fuzz/fuzz_*.c; do
     rm -rf "$work"
     mkdir -p "$work" build/fuzz/artifacts
     cp tests/fuzz/corpus/"$name"/* "$work"/
-    if [ "$ok" -eq 1 ] && ! out=$(nice -n 19 "$bin" -max_total_time="$seconds" -dict=tests/fuzz/"$name".dict \
+    if [ "$ok" -eq 1 ] && ! out=$(nice -n 19 "$bin" -max_total_time="$seconds" -timeout=30 -dict=tests/fuzz/"$name".dict \
             -artifact_prefix=build/fuzz/artifacts/"$name"- "$work" 2>&1); then
         echo "$name: the fuzzer found a failure (input kept in build/fuzz/artifacts/):"
         printf '%s\n' "$out" | grep -aE 'ERROR|runtime error|SUMMARY|Test unit written' | tail -8
