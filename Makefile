@@ -6,7 +6,8 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 PKGS     := sqlite3 libcjson libzstd libcrypto libmicrohttpd libcurl ncursesw
 DEB_PKGS := build-essential pkg-config libsqlite3-dev libcjson-dev libzstd-dev libssl-dev \
-            libcurl4-openssl-dev libmicrohttpd-dev libncurses-dev libcmocka-dev sqlite3 python3 tmux bsdutils openssl
+            libcurl4-openssl-dev libmicrohttpd-dev libncurses-dev libcmocka-dev sqlite3 python3 tmux bsdutils openssl \
+            clang libclang-rt-14-dev
 
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0-dev)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -27,7 +28,7 @@ SAN_CORE := $(CORE_SRC:%.c=build/asan/%.o) build/asan/core/pricing_builtin.o
 SAN_OBJ  := $(SAN_CORE) $(TUI_SRC:%.c=build/asan/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 
-.PHONY: all test unit demo bench fuzz install uninstall clean deps
+.PHONY: all test unit demo bench fuzz fuzz-build fuzz-smoke install uninstall clean deps
 
 all: build/tollgate
 
@@ -87,17 +88,54 @@ bench: build/tollgate build/bench/baseline build/bench/loadgen build/bench/store
 	bash bench/run.sh
 	bash bench/collector.sh
 
-# libFuzzer on the log parser, the array splitter, time arguments and the
-# sanitiser (needs clang); FUZZ_SECONDS=60 by default. Not part of `make test`.
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c, needs clang): `make fuzz` runs each
+# in turn for FUZZ_SECONDS on a copy of its seed corpus under build/fuzz/work, so the
+# repo is never written; `make fuzz-smoke` runs each briefly and replays
+# tests/fuzz/regressions/. Core is built with the fuzzer's coverage and ASan/UBSan.
 FUZZ_SECONDS ?= 60
-FUZZ_SRC := tests/fuzz/fuzz_log.c core/logmodel.c core/jsonsplit.c core/sanitize.c core/timeutil.c \
-            core/utf8.c core/strbuf.c core/money.c core/redact.c
-fuzz:
-	@mkdir -p build/fuzz/corpus
-	clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Icore $(FUZZ_SRC) \
-	    -lcjson -lcrypto -lm -o build/fuzz/fuzz_log
-	cp tests/data/*.json* build/fuzz/corpus/
-	build/fuzz/fuzz_log -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus
+FUZZ_CC      ?= clang
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# the migrations are SQL split over string literals on purpose: clang alone warns
+FUZZ_CFLAGS   = -std=c17 -D_GNU_SOURCE $(WARN) -Wno-string-concatenation -g -O1 $(FUZZ_SAN) -Icore \
+                $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_NAMES   := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN     := $(FUZZ_NAMES:%=build/fuzz/%)
+FUZZ_CORE    := $(CORE_SRC:%.c=build/fuzz/obj/%.o) build/fuzz/obj/core/pricing_builtin.o
+
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+build/fuzz/obj/core/pricing_builtin.o: core/pricing_builtin.S assets/pricing.json
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -c $< -o $@
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_CORE) $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+# `make test` replays the regression inputs and fuzzes briefly when clang is here.
+ifneq ($(shell command -v $(FUZZ_CC) 2>/dev/null),)
+test: $(FUZZ_BIN)
+endif
+
+# FUZZ=fuzz_gateway picks harnesses; FUZZ_RUNS=N stops each after N inputs.
+FUZZ_RUNS ?= -1
+# an input that takes this long is a finding (a hang), not a slow input
+FUZZ_TIMEOUT ?= 60
+FUZZ      ?= $(FUZZ_NAMES)
+fuzz: $(FUZZ:%=build/fuzz/%)
+	@for f in $(FUZZ); do \
+	  rm -rf build/fuzz/work/$$f; mkdir -p build/fuzz/work/$$f build/fuzz/artifacts; \
+	  cp tests/fuzz/corpus/$$f/* build/fuzz/work/$$f/; \
+	  echo "== $$f: $(FUZZ_SECONDS) s"; \
+	  nice -n 19 build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) -timeout=$(FUZZ_TIMEOUT) -dict=tests/fuzz/$$f.dict \
+	      -print_final_stats=1 -artifact_prefix=build/fuzz/artifacts/$$f- build/fuzz/work/$$f || exit 1; \
+	done
+
+fuzz-smoke: $(FUZZ_BIN)
+	@bash tests/fuzz/smoke.sh
 
 install: build/tollgate
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/tollgate
@@ -122,4 +160,4 @@ deps:
 	echo "deps: installing$$missing"; \
 	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing
 
--include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(FUZZ_CORE:.o=.d)

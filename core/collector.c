@@ -17,8 +17,7 @@
 
 #include "body.h"
 #include "conntrack.h"
-#include "ingest.h"
-#include "jsonsplit.h"
+#include "ingest_body.h"
 #include "logmodel.h"
 #include "strbuf.h"
 #include "timeutil.h"
@@ -68,11 +67,6 @@ struct tg_collector {
     struct metrics metrics;
 };
 
-struct batch {
-    struct tg_log *logs;
-    size_t count, cap;
-};
-
 /* A request waits for its commit suspended, so no thread waits with it: the
  * writer resumes the connection and the reply goes out on the next call. */
 enum phase { RECEIVING, COMMITTING, COMMITTED };
@@ -88,7 +82,7 @@ struct request {
     size_t bytes;
     long logs;
     enum phase phase;
-    struct batch batch;
+    struct tg_ingest_batch batch;
     struct MHD_Connection *conn;
     struct tg_collector *collector;
     int write_rc;
@@ -224,24 +218,10 @@ static bool authorized(struct tg_collector *c, struct MHD_Connection *conn)
     return tg_tokens_match(c->opt.tokens, token);
 }
 
-/* The media type without parameters, compared case-insensitively. */
-static bool media_type_is(const char *header, const char *type)
+/* The endpoints that take a body; the others never reach parsing. */
+static enum tg_ingest_endpoint endpoint_of(enum route route)
 {
-    size_t n = strlen(type);
-    return header && strncasecmp(header, type, n) == 0 && (header[n] == '\0' || header[n] == ';' || header[n] == ' ');
-}
-
-static bool is_ndjson(const char *content_type)
-{
-    return media_type_is(content_type, "application/x-ndjson") || media_type_is(content_type, "application/jsonl") ||
-           media_type_is(content_type, "application/json-lines");
-}
-
-static bool acceptable_type(enum route route, const char *content_type)
-{
-    if (media_type_is(content_type, "application/json"))
-        return true;
-    return route == ROUTE_LOGS && is_ndjson(content_type);
+    return route == ROUTE_CREATE ? TG_ENDPOINT_CREATE : route == ROUTE_TRACES ? TG_ENDPOINT_TRACES : TG_ENDPOINT_LOGS;
 }
 
 static void write_metrics(struct tg_collector *c, struct strbuf *sb)
@@ -330,7 +310,7 @@ static enum MHD_Result admit(struct tg_collector *c, struct MHD_Connection *conn
         return send_error(c, conn, r, MHD_HTTP_UNAUTHORIZED, REASON_UNAUTHORIZED,
                           "missing or wrong token: send Authorization: Bearer TOKEN", -1, NULL);
     const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    if (!acceptable_type(r->route, type))
+    if (tg_ingest_body_format(endpoint_of(r->route), type) == TG_FORMAT_UNSUPPORTED)
         return send_error(c, conn, r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, REASON_MEDIA_TYPE,
                           r->route == ROUTE_LOGS ? "send Content-Type: application/json or application/x-ndjson"
                                                  : "send Content-Type: application/json",
@@ -347,126 +327,19 @@ static enum MHD_Result admit(struct tg_collector *c, struct MHD_Connection *conn
     return MHD_YES;
 }
 
-static void batch_free(struct batch *b)
+static int parse_body(struct tg_collector *c, struct MHD_Connection *conn, struct request *r,
+                      struct tg_ingest_failure *fail)
 {
-    for (size_t i = 0; i < b->count; i++)
-        tg_log_free(&b->logs[i]);
-    free(b->logs);
-}
-
-static struct tg_log *batch_slot(struct batch *b)
-{
-    if (b->count == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 16;
-        struct tg_log *p = realloc(b->logs, cap * sizeof *p);
-        if (!p)
-            return NULL;
-        b->logs = p;
-        b->cap = cap;
-    }
-    return &b->logs[b->count];
-}
-
-struct parse_failure {
-    int status;
-    enum reason reason;
-    char message[300];
-    long index;
-    char field[96];
-};
-
-struct parse_ctx {
-    struct tg_collector *c;
-    struct batch *b;
-    struct parse_failure *fail;
-    struct thread_codec *codec;
-};
-
-static int add_log(struct parse_ctx *p, const char *text, size_t len, long index)
-{
-    struct tg_log *slot = batch_slot(p->b);
-    struct parse_failure *fail = p->fail;
-    if (!slot) {
-        fail->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-        snprintf(fail->message, sizeof fail->message, "out of memory");
-        return -1;
-    }
-    struct tg_log_parse_options opt = {.default_ts_ms = tg_now_ms(), .redact = p->c->opt.redact};
-    struct tg_log_error error;
-    if (tg_log_parse_text(text, len, &opt, slot, &error) != 0) {
-        fail->status = MHD_HTTP_BAD_REQUEST;
-        fail->reason = strncmp(error.message, "invalid JSON", 12) == 0 ? REASON_INVALID_JSON : REASON_INVALID_LOG;
-        snprintf(fail->message, sizeof fail->message, "%s", error.message);
-        snprintf(fail->field, sizeof fail->field, "%s", error.field);
-        fail->index = index;
-        return -1;
-    }
-    tg_ingest_price(p->c->opt.pricing, slot);
-    char err[128];
-    if (p->codec && tg_body_prepare(p->codec->codec, p->codec->sent, slot->raw, slot->raw_len, &slot->body, err,
-                                    sizeof err) == 0)
-        slot->body->dict_id = p->codec->dict_id;
-    p->b->count++;
-    return 0;
-}
-
-static int add_element(void *ctx, const char *text, size_t len, long index)
-{
-    return add_log(ctx, text, len, index) != 0 ? 1 : 0;
-}
-
-/* JSON Lines: each non-blank line one log, its exact text kept. */
-static int parse_lines(struct parse_ctx *p, const char *text, size_t len)
-{
-    long index = 0;
-    const char *q = text, *end = text + len;
-    while (q < end) {
-        const char *nl = memchr(q, '\n', (size_t)(end - q));
-        const char *stop = nl ? nl + 1 : end;
-        bool blank = true;
-        for (const char *r = q; r < stop && blank; r++)
-            blank = *r == ' ' || *r == '\t' || *r == '\r' || *r == '\n';
-        if (!blank && add_log(p, q, (size_t)(stop - q), index++) != 0)
-            return -1;
-        q = stop;
-    }
-    return 0;
-}
-
-static int parse_body(struct tg_collector *c, struct MHD_Connection *conn, struct request *r, struct batch *b,
-                      struct parse_failure *fail)
-{
-    const char *text = r->body.data ? r->body.data : "";
-    size_t len = r->body.len;
-    fail->index = -1;
-    fail->reason = REASON_INVALID_JSON;
-    fail->status = MHD_HTTP_BAD_REQUEST;
-    size_t lead = 0;
-    while (lead < len && (text[lead] == ' ' || text[lead] == '\t' || text[lead] == '\r' || text[lead] == '\n'))
-        lead++;
-    if (lead == len) { /* a client bug, not an empty batch (that is []) */
-        snprintf(fail->message, sizeof fail->message, "empty body");
-        return -1;
-    }
-    struct parse_ctx p = {c, b, fail, thread_codec(c->writer)};
     const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    if (r->route == ROUTE_LOGS && is_ndjson(type))
-        return parse_lines(&p, text, len);
-    if (r->route == ROUTE_CREATE)
-        return add_log(&p, text, len, 0);
-    /* an array: each element keeps its exact bytes, none is printed back */
-    size_t at;
-    int rc = tg_json_split_array(text, len, add_element, &p, &at);
-    if (rc >= 0)
-        return rc == 0 ? 0 : -1;
-    size_t i = 0;
-    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
-        i++;
-    if (i < len && text[i] != '[')
-        snprintf(fail->message, sizeof fail->message, "expected a JSON array of logs");
-    else
-        snprintf(fail->message, sizeof fail->message, "invalid JSON near byte %zu", at + 1);
-    return -1;
+    struct thread_codec *tc = thread_codec(c->writer);
+    struct tg_ingest_body_options opt = {.pricing = c->opt.pricing,
+                                         .codec = tc ? tc->codec : NULL,
+                                         .sent = tc ? tc->sent : NULL,
+                                         .dict_id = tc ? tc->dict_id : 0,
+                                         .now_ms = tg_now_ms(),
+                                         .redact = c->opt.redact};
+    enum tg_ingest_format format = tg_ingest_body_format(endpoint_of(r->route), type);
+    return tg_ingest_body_parse(r->body.data ? r->body.data : "", r->body.len, format, &opt, &r->batch, fail);
 }
 
 /* On the writer thread: nothing here may touch the request after the resume,
@@ -483,7 +356,7 @@ static void on_written(void *ctx, int rc, const struct tg_write_result *result, 
 
 static enum MHD_Result reply_written(struct tg_collector *c, struct MHD_Connection *conn, struct request *r)
 {
-    struct batch *b = &r->batch;
+    struct tg_ingest_batch *b = &r->batch;
     if (r->write_rc != 0) {
         atomic_fetch_add(&c->metrics.logs_rejected, b->count);
         return send_error(c, conn, r, MHD_HTTP_SERVICE_UNAVAILABLE, REASON_STORE, r->write_err, -1, NULL);
@@ -515,12 +388,13 @@ static struct tg_conn *tracked(struct MHD_Connection *conn)
  * the connection until it is committed. */
 static enum MHD_Result store_batch(struct tg_collector *c, struct MHD_Connection *conn, struct request *r)
 {
-    struct batch *b = &r->batch;
-    struct parse_failure fail = {0};
-    if (parse_body(c, conn, r, b, &fail) != 0) {
+    struct tg_ingest_batch *b = &r->batch;
+    struct tg_ingest_failure fail;
+    if (parse_body(c, conn, r, &fail) != 0) {
         atomic_fetch_add(&c->metrics.logs_received, b->count + 1);
         atomic_fetch_add(&c->metrics.logs_rejected, b->count + 1);
-        return send_error(c, conn, r, fail.status, fail.reason, fail.message, fail.index, fail.field);
+        return send_error(c, conn, r, fail.status, fail.invalid_json ? REASON_INVALID_JSON : REASON_INVALID_LOG,
+                          fail.message, fail.index, fail.field);
     }
     atomic_fetch_add(&c->metrics.logs_received, b->count);
     r->logs = (long)b->count;
@@ -629,7 +503,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls, en
         access_line(c, conn, r, micros);
     tg_conntrack_rearm(c->conns, tracked(conn));
     strbuf_free(&r->body);
-    batch_free(&r->batch);
+    tg_ingest_batch_free(&r->batch);
     free(r);
     *req_cls = NULL;
     atomic_fetch_sub(&c->in_flight, 1);

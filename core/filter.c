@@ -32,6 +32,17 @@ static const char *next_word(const char *p, char *word, size_t len, int *quoted)
             p++;
     } else {
         while (*p && !isspace((unsigned char)*p)) {
+            /* dev:"Alice Martin": a quoted value keeps its spaces (drilling
+             * down from a name with a space writes it so) */
+            if (*p == '"' && n > 0 && word[n - 1] == ':' && strchr(p + 1, '"')) {
+                const char *close = strchr(p + 1, '"');
+                for (p++; p < close; p++) {
+                    if (n + 1 < len)
+                        word[n++] = *p;
+                }
+                p++;
+                continue;
+            }
             if (n + 1 < len)
                 word[n++] = *p;
             p++;

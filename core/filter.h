@@ -1,5 +1,6 @@
 /* The filter line of the screens: words such as
  *   dev:alice key:alice-ci model:opus status:error status:429 cost>0.5 cost<2 thread:t-9
+ *   dev:"Alice Martin"   (a value with spaces, quoted after the colon)
  * and anything else (words or "quoted phrases") as free text, matched in the
  * prompts and responses. Parsed into values that are bound to SQL, never
  * pasted into it. */

@@ -36,7 +36,7 @@ static void failure(const struct tg_gateway *gw, long status, const char *body, 
         snprintf(err->message, sizeof err->message, "the proxy answered HTTP %ld: %.200s", status, body ? body : "");
 }
 
-static void read_key(const cJSON *obj, struct tg_gateway_key *k)
+void tg_litellm_read_key(const cJSON *obj, struct tg_gateway_key *k)
 {
     if (!cJSON_IsObject(obj)) { /* without return_full_object: just the token */
         tg_json_copy_text(k->id, sizeof k->id, obj);
@@ -65,12 +65,13 @@ static int litellm_list_keys(struct tg_gateway *gw, struct tg_key_list *out, str
         cJSON *doc = tg_gateway_json_call(gw, "GET", url, NULL, failure, err);
         if (!doc)
             return -1;
-        if (tg_gateway_read_keys(doc, "keys", read_key, out, err) != 0) {
+        if (tg_gateway_read_keys(doc, "keys", tg_litellm_read_key, out, err) != 0) {
             cJSON_Delete(doc);
             return -1;
         }
         const cJSON *pages = cJSON_GetObjectItemCaseSensitive(doc, "total_pages");
-        int last = !cJSON_IsNumber(pages) || page >= (int)pages->valuedouble;
+        /* compared as a double: casting 1e308 to int is undefined */
+        int last = !cJSON_IsNumber(pages) || page >= pages->valuedouble;
         cJSON_Delete(doc);
         if (last)
             return 0;

@@ -79,6 +79,25 @@ static char *list_request_body(const char *start_iso, const char *end_iso, int p
     return text;
 }
 
+int tg_respan_read_log_page(cJSON *doc, int page_size, struct tg_log_page *out, struct tg_gateway_error *err)
+{
+    cJSON *results = cJSON_DetachItemFromObjectCaseSensitive(doc, "results");
+    if (!cJSON_IsArray(results)) {
+        snprintf(err->message, sizeof err->message, "the gateway's answer has no \"results\" array");
+        cJSON_Delete(results);
+        return -1;
+    }
+    const cJSON *next = cJSON_GetObjectItemCaseSensitive(doc, "next");
+    const cJSON *count = cJSON_GetObjectItemCaseSensitive(doc, "count");
+    out->logs = results;
+    /* a count no long holds (1e308, -5) is no count: casting it is undefined */
+    bool countable = cJSON_IsNumber(count) && count->valuedouble >= 0 && count->valuedouble < 1e15;
+    out->total = countable ? (long)count->valuedouble : -1;
+    /* "next" says it when present; otherwise a full page means there may be more */
+    out->more = next ? (cJSON_IsString(next) && *next->valuestring) : cJSON_GetArraySize(results) >= page_size;
+    return 0;
+}
+
 static int respan_list_logs(struct tg_gateway *gw, const char *start_iso, const char *end_iso, int page,
                             int page_size, struct tg_log_page *out, struct tg_gateway_error *err)
 {
@@ -91,21 +110,9 @@ static int respan_list_logs(struct tg_gateway *gw, const char *start_iso, const 
     free(body);
     if (!doc)
         return -1;
-    cJSON *results = cJSON_DetachItemFromObjectCaseSensitive(doc, "results");
-    if (!cJSON_IsArray(results)) {
-        snprintf(err->message, sizeof err->message, "the gateway's answer has no \"results\" array");
-        cJSON_Delete(results);
-        cJSON_Delete(doc);
-        return -1;
-    }
-    const cJSON *next = cJSON_GetObjectItemCaseSensitive(doc, "next");
-    const cJSON *count = cJSON_GetObjectItemCaseSensitive(doc, "count");
-    out->logs = results;
-    out->total = cJSON_IsNumber(count) ? (long)count->valuedouble : -1;
-    /* "next" says it when present; otherwise a full page means there may be more */
-    out->more = next ? (cJSON_IsString(next) && *next->valuestring) : cJSON_GetArraySize(results) >= page_size;
+    int rc = tg_respan_read_log_page(doc, page_size, out, err);
     cJSON_Delete(doc);
-    return 0;
+    return rc;
 }
 
 /* "https://host:port" of a URL, to check that "next" stays on the gateway. */
@@ -120,7 +127,7 @@ static size_t origin_length(const char *url)
     return (size_t)(p - url);
 }
 
-static void read_key(const cJSON *obj, struct tg_gateway_key *k)
+void tg_respan_read_key(const cJSON *obj, struct tg_gateway_key *k)
 {
     tg_json_copy_text(k->id, sizeof k->id, cJSON_GetObjectItemCaseSensitive(obj, "id"));
     tg_json_copy_text(k->name, sizeof k->name, cJSON_GetObjectItemCaseSensitive(obj, "name"));
@@ -139,31 +146,44 @@ static void read_key(const cJSON *obj, struct tg_gateway_key *k)
                  (cJSON_IsString(status) && strcmp(status->valuestring, "active") != 0);
 }
 
+int tg_respan_next_page(const cJSON *doc, const char *base_url, char *url, size_t len, struct tg_gateway_error *err)
+{
+    const cJSON *next = cJSON_GetObjectItemCaseSensitive(doc, "next");
+    if (!cJSON_IsString(next) || !*next->valuestring)
+        return 0;
+    /* the same origin, and ending there: "https://api.respan.ai.evil.example"
+     * and "https://api.respan.ai@evil.example" start with the gateway's too */
+    size_t origin = origin_length(base_url);
+    char after = next->valuestring[strnlen(next->valuestring, origin)];
+    bool same = strncmp(next->valuestring, base_url, origin) == 0 &&
+                (after == '\0' || after == '/' || after == '?' || after == '#');
+    if (!same || strlen(next->valuestring) >= len) {
+        snprintf(err->message, sizeof err->message,
+                 "the gateway's next page is on another host: not sending the key there");
+        return -1;
+    }
+    snprintf(url, len, "%s", next->valuestring);
+    return 1;
+}
+
 static int respan_list_keys(struct tg_gateway *gw, struct tg_key_list *out, struct tg_gateway_error *err)
 {
     memset(err, 0, sizeof *err);
     char url[2048];
     join_url(gw->config.base_url, KEYS_PATH, url, sizeof url);
-    size_t origin = origin_length(gw->config.base_url);
     for (int pages = 0; pages < 1000; pages++) {
         cJSON *doc = tg_gateway_json_call(gw, "GET", url, NULL, describe_list_failure, err);
         if (!doc)
             return -1;
-        if (tg_gateway_read_keys(doc, "results", read_key, out, err) != 0) {
+        if (tg_gateway_read_keys(doc, "results", tg_respan_read_key, out, err) != 0) {
             cJSON_Delete(doc);
             return -1;
         }
-        const cJSON *next = cJSON_GetObjectItemCaseSensitive(doc, "next");
-        bool more = cJSON_IsString(next) && *next->valuestring;
-        if (more && (strncmp(next->valuestring, gw->config.base_url, origin) != 0 ||
-                     strlen(next->valuestring) >= sizeof url)) {
-            snprintf(err->message, sizeof err->message,
-                     "the gateway's next page is on another host: not sending the key there");
+        int more = tg_respan_next_page(doc, gw->config.base_url, url, sizeof url, err);
+        if (more < 0) {
             cJSON_Delete(doc);
             return -1;
         }
-        if (more)
-            snprintf(url, sizeof url, "%s", next->valuestring);
         cJSON_Delete(doc);
         if (!more)
             return 0;

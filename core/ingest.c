@@ -582,6 +582,11 @@ static int ingest_lines_threaded(struct tg_ingest *ingest, FILE *in, long lineno
     struct worker workers[PARSE_WORKERS] = {{0}};
     pthread_t threads[PARSE_WORKERS];
     int started = 0, rc = 0;
+    /* A worker with little to read can finish and decrement workers_running
+     * before the next one is counted: counted without the lock, that decrement
+     * was lost now and then and next_chunk waited forever (found by
+     * fuzz_import). The workers start by taking the lock, so they wait here. */
+    pthread_mutex_lock(&p.mu);
     for (int i = 0; i < PARSE_WORKERS && rc == 0; i++) {
         workers[i].p = &p;
         workers[i].codec = tg_body_codec_new();
@@ -595,6 +600,7 @@ static int ingest_lines_threaded(struct tg_ingest *ingest, FILE *in, long lineno
         }
         started++;
     }
+    pthread_mutex_unlock(&p.mu);
     struct chunk *c;
     while (rc == 0 && (c = next_chunk(&p)) != NULL) {
         rc = consume_chunk(ingest, c, &trained_id, err, errlen);

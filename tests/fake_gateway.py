@@ -10,7 +10,8 @@ and the key APIs of both adapters over one set of keys:
 Fails on demand (every API call takes the next scripted step) and records every call:
 
   POST /_control  {"script": [{"status": 429, "retry_after": "1"}, {"status": 500},
-                              {"malformed": true}, {"drop": true}, {"delay": 2.0}],
+                              {"malformed": true}, {"drop": true}, {"delay": 2.0},
+                              {"body": {...}}],                # a 200 with this JSON instead
                    "api_key": "expected key"}          # each list call takes the next step
   POST /_logs     one log or an array: appended to the served logs
   POST /_keys     [{"id", "name", "prefix", "owner", "created", "last_used"}, ...]: the keys
@@ -133,6 +134,8 @@ class Handler(BaseHTTPRequestHandler):
         if step.get("status"):
             headers = {"Retry-After": step["retry_after"]} if "retry_after" in step else {}
             return self.reply(step["status"], {"detail": "scripted failure"}, headers=headers)
+        if "body" in step:
+            return self.reply(200, step["body"])
         if step.get("malformed"):
             return self.reply(200, raw=b'{"results": [ {"unique_id": "trunc')
         path = self.path.split("?")[0]

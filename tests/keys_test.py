@@ -261,6 +261,25 @@ def test_offboard_dry_run_then_apply_with_one_failure(env):
 
 
 @keys_env
+def test_next_page_off_the_gateway_is_not_followed(env):
+    # "http://127.0.0.1:PORT@127.0.0.1:OTHER/" starts like the gateway's URL but
+    # is another server: following it would send the admin key there
+    other_dir = os.path.join(env.dir, "other")
+    os.makedirs(other_dir)
+    other = Fake(other_dir, [])
+    try:
+        host_port = other.base.split("//", 1)[1]
+        for trick in (f"{env.fake.base}@{host_port}", f"{env.fake.base}.evil.example", f"{env.fake.base}0"):
+            env.fake.control(script=[{"body": {"results": [], "next": f"{trick}/api/temporary-keys/?page=2"}}])
+            rc, out, err = env.run("keys")
+            expect("next page is on another host" in err, f"{trick}: {rc} {err}")
+        expect(other.calls() == [], other.calls())
+        expect(all(c["path"] == "/api/temporary-keys/" for c in env.calls("GET")), env.calls("GET"))
+    finally:
+        other.stop()
+
+
+@keys_env
 def test_litellm_adapter(env):
     doc = env.json("keys", "--gateway", "litellm")
     keys = {k["name"]: k for k in doc["keys"]}

@@ -27,6 +27,21 @@ for t in build/asan/tests/test_*; do
     failed=$((failed + f))
 done
 
+# Fuzz harnesses (clang): each replays its regression inputs and fuzzes for a
+# few seconds; one pass or fail per harness.
+if command -v clang >/dev/null 2>&1; then
+    out=$(bash tests/fuzz/smoke.sh 2>&1)
+    printf '%s\n' "$out"
+    summary=$(printf '%s\n' "$out" | grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed$' | tail -1)
+    p=$(printf '%s' "$summary" | sed -n 's/^fuzz: \([0-9]*\) passed.*/\1/p')
+    f=$(printf '%s' "$summary" | sed -n 's/.* \([0-9]*\) failed$/\1/p')
+    if [ -z "$p" ]; then p=0; f=1; echo "tests/fuzz/smoke.sh did not finish"; fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+else
+    echo "fuzz: skipped, no clang (make deps installs it)"
+fi
+
 # Python suites (standard library only) end with "NAME: N passed, N failed".
 for suite in tests/*_test.py tests/tui/*_test.py; do
     out=$(python3 "$suite" 2>&1)

@@ -31,6 +31,13 @@ static void test_fields_and_text(void **state)
     tg_filter_describe(&f, shown, sizeof shown);
     assert_non_null(strstr(shown, "dev:alice"));
     assert_non_null(strstr(shown, "cost>0.5"));
+    /* what drilling down from a name with a space writes */
+    assert_int_equal(tg_filter_parse("dev:\"Alice Martin\" key:\"ci box\" retry", &f, err, sizeof err), 0);
+    assert_string_equal(f.developer, "Alice Martin");
+    assert_string_equal(f.key, "ci box");
+    assert_string_equal(f.text, "retry");
+    assert_int_equal(tg_filter_parse("dev:\"unclosed", &f, err, sizeof err), 0);
+    assert_string_equal(f.developer, "\"unclosed");
     assert_int_equal(tg_filter_parse("status:429 status:ok", &f, err, sizeof err), 0);
     assert_int_equal(f.status, 1);
     assert_int_equal(tg_filter_parse("", &f, err, sizeof err), 0);
