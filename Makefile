@@ -101,6 +101,8 @@ FUZZ_CFLAGS   = -std=c17 -D_GNU_SOURCE $(WARN) -Wno-string-concatenation -g -O1 
 FUZZ_NAMES   := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN     := $(FUZZ_NAMES:%=build/fuzz/%)
 FUZZ_CORE    := $(CORE_SRC:%.c=build/fuzz/obj/%.o) build/fuzz/obj/core/pricing_builtin.o
+# objects, not intermediates: make would delete and rebuild them on every run
+.SECONDARY: $(FUZZ_CORE)
 
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
