@@ -1,6 +1,7 @@
 #include "jsonsplit.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 static bool is_space(char c)
 {
@@ -14,14 +15,21 @@ static size_t skip_space(const char *t, size_t i, size_t len)
     return i;
 }
 
-/* From an opening quote to just past the closing one; len when unterminated. */
+/* From an opening quote to just past the closing one; len when unterminated.
+ * Strings are most of a log's bytes (prompts, responses): memchr finds the
+ * next quote, and an odd run of backslashes before it means it is escaped. */
 static size_t skip_string(const char *t, size_t i, size_t len)
 {
-    for (i++; i < len; i++) {
-        if (t[i] == '\\')
-            i++;
-        else if (t[i] == '"')
-            return i + 1;
+    for (i++; i < len;) {
+        const char *q = memchr(t + i, '"', len - i);
+        if (!q)
+            return len;
+        size_t at = (size_t)(q - t), slashes = 0;
+        while (at - slashes > i && t[at - slashes - 1] == '\\')
+            slashes++;
+        if (slashes % 2 == 0)
+            return at + 1;
+        i = at + 1;
     }
     return len;
 }

@@ -1,6 +1,7 @@
 #include "utf8.h"
 
 #include <stdint.h>
+#include <string.h>
 
 /* Length of the sequence starting at s, or 0 when it is malformed. */
 static size_t sequence_length(const unsigned char *s, size_t left)
@@ -26,12 +27,25 @@ static size_t sequence_length(const unsigned char *s, size_t left)
     return n;
 }
 
+/* Whether the 8 bytes at p are all ASCII: logs are mostly ASCII, and this
+ * check runs over every byte of every log. */
+static bool ascii8(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, sizeof w);
+    return (w & 0x8080808080808080ULL) == 0;
+}
+
 bool tg_utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     while (i < len) {
-        if (p[i] < 0x80) { /* fast path for ASCII runs */
+        if (i + 8 <= len && ascii8(p + i)) {
+            i += 8;
+            continue;
+        }
+        if (p[i] < 0x80) {
             i++;
             continue;
         }
