@@ -541,6 +541,57 @@ static void test_search_indexes_each_message_once_and_prune_forgets_it(void **st
     free_ids(ids, 2);
 }
 
+/* A parsing thread skips compressing messages it sent before; when the store
+ * does not have them after all (that batch was rejected, say), it compresses
+ * them itself and the log still rebuilds exactly. */
+static void test_store_compresses_what_a_thread_thought_it_had_sent(void **state)
+{
+    struct fixture *f = *state;
+    char err[256];
+    struct tg_demo_options large = {.requests = 60, .seed = 12, .end_ms = 1795000000000, .days = 1,
+                                    .large_messages = 1};
+    assert_int_equal(tg_demo_generate(&large, keep_demo, f, err, sizeof err), 0);
+    struct tg_body_codec *codec = tg_body_codec_new();
+    struct tg_msgcache *sent = tg_msgcache_new(1024);
+    size_t skipped = 0;
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(tg_store_begin(f->store, err, sizeof err), 0);
+        for (int i = 0; i < f->nlogs; i++) {
+            struct tg_log log;
+            struct tg_log_error lerr;
+            struct tg_log_parse_options opt = {0};
+            assert_int_equal(tg_log_parse_text(f->logs[i], strlen(f->logs[i]), &opt, &log, &lerr), 0);
+            tg_ingest_price(NULL, &log);
+            assert_int_equal(tg_body_prepare(codec, sent, log.raw, log.raw_len, &log.body, err, sizeof err), 0);
+            for (size_t k = 0; k < log.body->count; k++)
+                skipped += log.body->pieces[k].z == NULL;
+            bool inserted;
+            assert_int_equal(tg_store_add(f->store, &log, &inserted, err, sizeof err), 0);
+            tg_log_free(&log);
+        }
+        if (round == 0)
+            tg_store_rollback(f->store); /* the first time, nothing is kept */
+        else
+            assert_int_equal(tg_store_commit(f->store, err, sizeof err), 0);
+    }
+    assert_true(skipped > 100);
+    for (int i = 0; i < f->nlogs; i++) {
+        struct tg_log log;
+        struct tg_log_error lerr;
+        struct tg_log_parse_options opt = {0};
+        assert_int_equal(tg_log_parse_text(f->logs[i], strlen(f->logs[i]), &opt, &log, &lerr), 0);
+        char *raw;
+        size_t len;
+        assert_int_equal(tg_store_raw_log(f->store, log.log_id, &raw, &len, err, sizeof err), 0);
+        assert_int_equal(len, strlen(f->logs[i]));
+        assert_memory_equal(raw, f->logs[i], len);
+        free(raw);
+        tg_log_free(&log);
+    }
+    tg_msgcache_free(sent);
+    tg_body_codec_free(codec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -552,6 +603,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_prune_keeps_rows_spend_and_what_is_still_used, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_writer_forgets_pruned_messages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_indexes_each_message_once_and_prune_forgets_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_compresses_what_a_thread_thought_it_had_sent, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
