@@ -49,20 +49,33 @@ static const char *type_name(const cJSON *item)
     return "an unknown value";
 }
 
-/* An object's members sorted by name, so the ~45 lookups a log needs cost a
- * binary search each instead of a scan of every member. */
+/* An object's members in a small hash table, so the ~45 lookups a log needs
+ * cost a hash and one comparison each instead of a scan of every member. */
 #define MAX_INDEXED 64
+#define FIELD_SLOTS 128 /* a power of two, twice MAX_INDEXED */
 struct fields {
     const cJSON *obj;
     size_t count;
-    bool indexed; /* false for objects with more members: plain lookups */
-    const cJSON *sorted[MAX_INDEXED];
+    bool indexed;    /* false for objects with more members: plain lookups */
+    const char *dup; /* the first name given twice, in sorted order; NULL when none */
+    const cJSON *slots[FIELD_SLOTS];
 };
 
-static int compare_members(const void *a, const void *b)
+static uint32_t name_hash(const char *s)
 {
-    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-    return strcmp(x->string, y->string);
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* The slot holding name, or the empty one where it would go. */
+static size_t slot_of(const struct fields *f, const char *name)
+{
+    size_t i = name_hash(name) & (FIELD_SLOTS - 1);
+    while (f->slots[i] && strcmp(f->slots[i]->string, name) != 0)
+        i = (i + 1) & (FIELD_SLOTS - 1);
+    return i;
 }
 
 static void index_fields(struct fields *f, const cJSON *obj)
@@ -70,45 +83,36 @@ static void index_fields(struct fields *f, const cJSON *obj)
     f->obj = obj;
     f->count = 0;
     f->indexed = true;
+    f->dup = NULL;
+    memset(f->slots, 0, sizeof f->slots);
     const cJSON *child;
     cJSON_ArrayForEach(child, obj) {
         if (f->count == MAX_INDEXED || !child->string) {
             f->indexed = false;
             return;
         }
-        f->sorted[f->count++] = child;
-    }
-    /* a stable insertion sort keeps the first of duplicate names first, as cJSON's lookup would */
-    for (size_t i = 1; i < f->count; i++) {
-        const cJSON *item = f->sorted[i];
-        size_t j = i;
-        while (j > 0 && compare_members(&f->sorted[j - 1], &item) > 0) {
-            f->sorted[j] = f->sorted[j - 1];
-            j--;
+        size_t i = slot_of(f, child->string);
+        if (f->slots[i]) { /* the first of duplicate names counts, as cJSON's lookup would */
+            if (!f->dup || strcmp(child->string, f->dup) < 0)
+                f->dup = child->string;
+            continue;
         }
-        f->sorted[j] = item;
+        f->slots[i] = child;
+        f->count++;
     }
 }
 
 /* A field that is present and not null. */
 static const cJSON *field(const struct fields *f, const char *name)
 {
-    const cJSON *item = NULL;
-    if (!f->indexed) {
-        item = cJSON_GetObjectItemCaseSensitive(f->obj, name);
-    } else {
-        size_t lo = 0, hi = f->count;
-        while (lo < hi) { /* lower bound: the first member with this name */
-            size_t mid = (lo + hi) / 2;
-            if (strcmp(f->sorted[mid]->string, name) < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        if (lo < f->count && strcmp(f->sorted[lo]->string, name) == 0)
-            item = f->sorted[lo];
-    }
+    const cJSON *item = f->indexed ? f->slots[slot_of(f, name)] : cJSON_GetObjectItemCaseSensitive(f->obj, name);
     return item && !cJSON_IsNull(item) ? item : NULL;
+}
+
+static int compare_members(const void *a, const void *b)
+{
+    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+    return strcmp(x->string, y->string);
 }
 
 /* A name given twice in one object: which value counts would depend on the
@@ -116,13 +120,8 @@ static const cJSON *field(const struct fields *f, const char *name)
  * first duplicate name in sorted order, or NULL. */
 static const char *duplicate_name(const struct fields *f)
 {
-    if (f->indexed) {
-        for (size_t i = 1; i < f->count; i++) {
-            if (strcmp(f->sorted[i - 1]->string, f->sorted[i]->string) == 0)
-                return f->sorted[i]->string;
-        }
-        return NULL;
-    }
+    if (f->indexed)
+        return f->dup;
     size_t n = (size_t)cJSON_GetArraySize(f->obj), i = 0;
     const cJSON **all = malloc((n ? n : 1) * sizeof *all);
     if (!all)
