@@ -165,17 +165,40 @@ int tg_search_add(struct tg_store *store, int64_t request_id, char *err, size_t 
     return index_command(store, request_id, false, err, errlen);
 }
 
-int tg_search_compact(struct tg_store *store, char *err, size_t errlen)
+/* One step of at most `pages` pages of merging, in its own transaction, so a
+ * collector writing beside it waits for a step, never for the whole merge.
+ * Sets *more when there was work (FTS5 counts two changes or more then). */
+static int compact_step(struct tg_store *store, int pages, bool *more, char *err, size_t errlen)
 {
+    sqlite3 *db = tg_store_sqlite(store);
+    sqlite3_stmt *st;
     if (tg_store_begin(store, err, errlen) != 0)
         return -1;
-    if (sqlite3_exec(tg_store_sqlite(store), "INSERT INTO request_text(request_text) VALUES('optimize')", NULL, NULL,
-                     NULL) != SQLITE_OK) {
+    int before = sqlite3_total_changes(db);
+    int rc = sqlite3_prepare_v2(db, "INSERT INTO request_text(request_text, rank) VALUES('merge', ?1)", -1, &st,
+                                NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int(st, 1, -pages); /* negative: every level, as 'optimize' does */
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+        sqlite3_finalize(st);
+    }
+    if (rc != SQLITE_OK) {
         tg_store_fail(store, "compacting the search index", err, errlen);
         tg_store_rollback(store);
         return -1;
     }
+    *more = sqlite3_total_changes(db) - before >= 2;
     return tg_store_commit(store, err, errlen);
+}
+
+int tg_search_compact(struct tg_store *store, char *err, size_t errlen)
+{
+    bool more = true;
+    while (more) {
+        if (compact_step(store, 2000, &more, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* Row ids, not counts: both are O(1) with the rowid b-tree, and ids are dense

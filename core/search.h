@@ -23,7 +23,8 @@ int tg_search_forget(struct tg_store *store, int64_t request_id, char *err, size
 int tg_search_add(struct tg_store *store, int64_t request_id, char *err, size_t errlen);
 
 /* Merges the index into one segment, dropping what was taken out: FTS5 only
- * marks removals, so a prune frees no space in the index until this runs. */
+ * marks removals, so a prune frees no space in the index until this runs. In
+ * steps of a short transaction each, beside a running collector. */
 int tg_search_compact(struct tg_store *store, char *err, size_t errlen);
 
 /* How far the index has got: the last request id indexed and the last id
