@@ -122,14 +122,12 @@ def test_overview_at_80x24(t):
 @tui_test()
 def test_tables_and_tab(t):
     t.keys("2")
-    s = t.wait_for("DEVELOPER ")
-    expect("alice" in s and "SPEND" in s, s)
+    t.wait_until(lambda s: "DEVELOPER " in s and "alice" in s and "SPEND" in s, "the developers table")
     t.keys("Tab")
     # the tab's name is drawn before the table under it: wait for both
     t.wait_until(lambda s: "[3 Keys]" in s and ("alice-laptop" in s or "alice-ci" in s), "the keys table")
     t.keys("4")
-    s = t.wait_for("MODEL ")
-    expect("claude-sonnet-4-5" in s, s)
+    t.wait_until(lambda s: "MODEL " in s and "claude-sonnet-4-5" in s, "the models table")
 
 
 @tui_test()
