@@ -110,11 +110,13 @@ static int exec_id(struct tg_store *store, const char *sql, int64_t id, char *er
 
 /* A body goes, and first its words from the search index, which can only
  * forget what it is shown again. */
-static int drop_body(struct tg_store *store, int64_t id, char *err, size_t errlen)
+static int drop_body(struct tg_store *store, int64_t id, int64_t *dropped, char *err, size_t errlen)
 {
-    if (tg_search_forget(store, id, err, errlen) != 0)
+    if (tg_search_forget(store, id, err, errlen) != 0 ||
+        exec_id(store, "DELETE FROM request_bodies WHERE request_id = ?1", id, err, errlen) != 0)
         return -1;
-    return exec_id(store, "DELETE FROM request_bodies WHERE request_id = ?1", id, err, errlen);
+    *dropped += sqlite3_changes(tg_store_sqlite(store)); /* 0 when pruned before */
+    return 0;
 }
 
 /* One pass over requests older than `before`: their bodies (and, when
@@ -137,14 +139,11 @@ static int prune_pass(struct tg_store *store, int64_t before, bool whole_request
         if (tg_store_begin(store, err, errlen) != 0)
             return -1;
         for (int i = 0; i < count; i++) {
-            int64_t had_body = query_count(tg_store_sqlite(store),
-                                           "SELECT count(*) FROM request_bodies WHERE request_id = ?1", ids[i]);
-            if (drop_body(store, ids[i], err, errlen) != 0 ||
+            if (drop_body(store, ids[i], &counts->bodies, err, errlen) != 0 ||
                 (whole_requests && exec_id(store, "DELETE FROM requests WHERE id = ?1", ids[i], err, errlen) != 0)) {
                 tg_store_rollback(store);
                 return -1;
             }
-            counts->bodies += had_body > 0;
             counts->requests += whole_requests;
         }
         if (tg_store_commit(store, err, errlen) != 0)
