@@ -15,6 +15,7 @@
 
 #include <microhttpd.h>
 
+#include "jsonarena.h"
 #include "body.h"
 #include "conntrack.h"
 #include "ingest_body.h"
@@ -545,6 +546,7 @@ int tg_collector_is_loopback(const char *host)
 int tg_collector_start(const struct tg_collector_options *options, struct tg_writer *writer,
                        struct tg_collector **out, char *err, size_t errlen)
 {
+    tg_json_arena_install(); /* before the server's threads parse logs */
     bool has_tokens = options->tokens && options->tokens->count > 0;
     if (!has_tokens && !tg_collector_is_loopback(options->host)) {
         snprintf(err, errlen,

@@ -8,6 +8,7 @@
 
 #include <openssl/evp.h>
 
+#include "jsonarena.h"
 #include "redact.h"
 #include "strbuf.h"
 #include "timeutil.h"
@@ -658,8 +659,8 @@ static size_t find_escaped_nul(const char *text, size_t len)
     return len;
 }
 
-int tg_log_parse_text(const char *text, size_t len, const struct tg_log_parse_options *options,
-                      struct tg_log *out, struct tg_log_error *err)
+static int parse_text_in_scope(const char *text, size_t len, const struct tg_log_parse_options *options,
+                               struct tg_log *out, struct tg_log_error *err)
 {
     memset(out, 0, sizeof *out);
     memset(err, 0, sizeof *err);
@@ -693,6 +694,17 @@ int tg_log_parse_text(const char *text, size_t len, const struct tg_log_parse_op
     }
     int rc = tg_log_parse_object(obj, text, len, options, out, err);
     cJSON_Delete(obj);
+    return rc;
+}
+
+/* The tree lives only while the log is read: everything kept is copied out
+ * with malloc, so the whole tree can come from the thread's JSON arena. */
+int tg_log_parse_text(const char *text, size_t len, const struct tg_log_parse_options *options,
+                      struct tg_log *out, struct tg_log_error *err)
+{
+    tg_json_scope_begin();
+    int rc = parse_text_in_scope(text, len, options, out, err);
+    tg_json_scope_end();
     return rc;
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "jsonarena.h"
 #include "cmd_audit.h"
 #include "cmd_collect.h"
 #include "cmd_demo.h"
@@ -106,6 +107,8 @@ static int global_options(int argc, char **argv, struct cli_common *common)
 
 int main(int argc, char **argv)
 {
+    /* before any thread exists: the hooks are process-wide */
+    tg_json_arena_install();
     struct cli_common common = {.prog = "tollgate"};
     int first = global_options(argc, argv, &common);
     if (first < 0)
