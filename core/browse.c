@@ -129,7 +129,7 @@ int tg_browse_raw(struct tg_store *store, int64_t row_id, char **raw, size_t *le
         snprintf(err, errlen, "no such request");
         return -1;
     }
-    int rc = tg_store_raw_log(store, *log_id, raw, len, err, errlen);
+    int rc = tg_store_raw_request(store, row_id, raw, len, err, errlen);
     if (rc == 1)
         snprintf(err, errlen, "no such request");
     return rc == 0 ? 0 : -1; /* 2: err says the body was pruned */
@@ -304,7 +304,7 @@ int tg_browse_detail(struct tg_store *store, int64_t row_id, struct tg_detail *o
     sqlite3_finalize(st);
     char *raw = NULL;
     size_t len;
-    int rc = log_id ? tg_store_raw_log(store, log_id, &raw, &len, err, errlen) : -1;
+    int rc = log_id ? tg_store_raw_request(store, row_id, &raw, &len, err, errlen) : -1;
     free(log_id);
     if (rc == 2)
         return pruned_detail(store, row_id, cost, kind, out, err, errlen);

@@ -119,6 +119,27 @@ static int drop_body(struct tg_store *store, int64_t id, int64_t *dropped, char 
     return 0;
 }
 
+/* A request goes with its log id, so the same log imported again is stored
+ * again, as a new request. */
+static int drop_request(struct tg_store *store, int64_t id, char *err, size_t errlen)
+{
+    return exec_id(store, "DELETE FROM log_ids WHERE log_id = (SELECT log_id FROM requests WHERE id = ?1)", id, err,
+                   errlen) != 0 ||
+                   exec_id(store, "DELETE FROM requests WHERE id = ?1", id, err, errlen) != 0
+               ? -1
+               : 0;
+}
+
+/* A counter, not a time: two prunes in one millisecond (or under a pinned
+ * clock) must still look different to the other writers. In the open batch. */
+static int bump_prune_mark(struct tg_store *store, char *err, size_t errlen)
+{
+    char mark[32] = "0";
+    tg_store_sync_position(store, TG_STORE_PRUNE_MARK, mark, sizeof mark);
+    snprintf(mark, sizeof mark, "%lld", strtoll(mark, NULL, 10) + 1);
+    return tg_store_set_sync_position(store, TG_STORE_PRUNE_MARK, mark, err, errlen);
+}
+
 /* One pass over requests older than `before`: their bodies (and, when
  * whole_requests, their rows) go, a batch per transaction. */
 static int prune_pass(struct tg_store *store, int64_t before, bool whole_requests, tg_retention_progress_fn progress,
@@ -140,12 +161,13 @@ static int prune_pass(struct tg_store *store, int64_t before, bool whole_request
             return -1;
         for (int i = 0; i < count; i++) {
             if (drop_body(store, ids[i], &counts->bodies, err, errlen) != 0 ||
-                (whole_requests && exec_id(store, "DELETE FROM requests WHERE id = ?1", ids[i], err, errlen) != 0)) {
+                (whole_requests && drop_request(store, ids[i], err, errlen) != 0)) {
                 tg_store_rollback(store);
                 return -1;
             }
             counts->requests += whole_requests;
         }
+
         if (tg_store_commit(store, err, errlen) != 0)
             return -1;
         after = ids[count - 1];
@@ -153,6 +175,16 @@ static int prune_pass(struct tg_store *store, int64_t before, bool whole_request
         if (progress)
             progress(ctx, what, done, -1);
     } while (count == BATCH);
+    /* writers remember the ids of recent requests: tell them to forget */
+    if (whole_requests && done > 0) {
+        if (tg_store_begin(store, err, errlen) != 0)
+            return -1;
+        if (bump_prune_mark(store, err, errlen) != 0) {
+            tg_store_rollback(store);
+            return -1;
+        }
+        return tg_store_commit(store, err, errlen);
+    }
     return 0;
 }
 
@@ -212,11 +244,6 @@ static int sweep_messages(struct tg_store *store, struct tg_prune_counts *counts
         return -1;
     int64_t max_id = query_count(tg_store_sqlite(store), "SELECT coalesce(max(id), 0) FROM messages", 0);
     unsigned char *marks = max_id >= 0 ? calloc((size_t)max_id / 8 + 1, 1) : NULL;
-    /* a counter, not a time: two prunes in one millisecond (or under a pinned
-     * clock) must still look different to the other writers */
-    char mark[32] = "0";
-    tg_store_sync_position(store, TG_STORE_PRUNE_MARK, mark, sizeof mark);
-    snprintf(mark, sizeof mark, "%lld", strtoll(mark, NULL, 10) + 1);
     int rc = marks ? 0 : -1;
     if (!marks)
         snprintf(err, errlen, "out of memory marking messages");
@@ -225,7 +252,7 @@ static int sweep_messages(struct tg_store *store, struct tg_prune_counts *counts
     if (rc == 0)
         rc = delete_unmarked(store, marks, max_id, &counts->messages, err, errlen);
     if (rc == 0 && counts->messages > 0)
-        rc = tg_store_set_sync_position(store, TG_STORE_PRUNE_MARK, mark, err, errlen);
+        rc = bump_prune_mark(store, err, errlen);
     free(marks);
     if (rc != 0) {
         tg_store_rollback(store);

@@ -22,6 +22,18 @@
 
 /* Each migration is constant SQL ending with its own user_version, applied in
  * one transaction. Never edit a released migration: add the next one. */
+/* The sync_state entry holding the watermark of log_ids: every request up
+ * to that id has its log id there; those after it are the "tail". */
+#define IDS_MARK "log ids indexed up to"
+/* The highest request id ever handed out (see migration 7). */
+#define IDS_USED "request ids handed out up to"
+/* The tail is merged into log_ids in one sorted run once it holds an
+ * eighth of the indexed ids (so each merge writes the index once for
+ * every eighth of its size: ~400 bytes a log whatever the db's size),
+ * between these bounds; the upper one bounds the memory of the tail. */
+#define IDS_MERGE_MIN 65536
+#define IDS_MERGE_MAX 1048576
+
 static const char *const migrations[] = {
     /* 1: requests, bodies, dimensions, hourly rollups */
     "CREATE TABLE developers("
@@ -105,6 +117,40 @@ static const char *const migrations[] = {
     "  sum(cache_creation_tokens), sum(cost_nanos), sum(estimated_nanos), sum(unpriced),"
     "  tg_latency_sum(latency_hist) FROM rollup_hourly GROUP BY hour / 24, developer_id, key_id, model_id;"
     "PRAGMA user_version=6;",
+    /* 7: the log-id index moves out of requests into log_ids, which is kept
+     * up to a watermark and filled in sorted runs (see known_log_id). A
+     * UNIQUE index on random ids had every small commit rewrite about one
+     * index page per log: 4 KB written per 1.5 KB log, half of the
+     * collector's time. Rebuilding requests is the only way to drop its
+     * UNIQUE constraint. An id must never be handed out twice, not even
+     * after the newest rows were pruned: a new request below the watermark
+     * would never be indexed, nor one below the search index's position ever
+     * searchable. So the store hands out ids itself from IDS_USED, saved
+     * once per commit (AUTOINCREMENT writes its sequence on every insert,
+     * 5% of an import); it starts past both. */
+    "CREATE TABLE requests_v7("
+    "  id INTEGER PRIMARY KEY, log_id TEXT NOT NULL, ts_ms INTEGER NOT NULL,"
+    "  developer_id INTEGER, key_id INTEGER, model_id INTEGER,"
+    "  status_code INTEGER NOT NULL, is_error INTEGER NOT NULL,"
+    "  prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,"
+    "  total_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,"
+    "  cache_creation_tokens INTEGER NOT NULL,"
+    "  cost_nanos INTEGER NOT NULL, cost_kind INTEGER NOT NULL,"
+    "  latency_ms INTEGER, ttft_ms INTEGER, thread_id TEXT, log_type TEXT);"
+    "INSERT INTO requests_v7 SELECT id, log_id, ts_ms, developer_id, key_id, model_id, status_code, is_error,"
+    "  prompt_tokens, completion_tokens, total_tokens, cache_read_tokens, cache_creation_tokens, cost_nanos,"
+    "  cost_kind, latency_ms, ttft_ms, thread_id, log_type FROM requests ORDER BY id;"
+    "DROP TABLE requests;"
+    "ALTER TABLE requests_v7 RENAME TO requests;"
+    "CREATE INDEX requests_ts ON requests(ts_ms);"
+    "INSERT INTO sync_state(source, position, updated_ms) VALUES('" IDS_USED "',"
+    "  max(coalesce((SELECT max(id) FROM requests), 0),"
+    "      coalesce((SELECT CAST(position AS INTEGER) FROM sync_state WHERE source = 'search index'), 0)), 0);"
+    "CREATE TABLE log_ids(log_id TEXT PRIMARY KEY, request_id INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO log_ids SELECT log_id, id FROM requests ORDER BY log_id;"
+    "INSERT INTO sync_state(source, position, updated_ms)"
+    "  SELECT '" IDS_MARK "', coalesce(max(id), 0), 0 FROM requests;"
+    "PRAGMA user_version=7;",
 };
 
 enum statement {
@@ -116,6 +162,13 @@ enum statement {
     ST_UPSERT_MODEL,
     ST_UPSERT_ROLLUP,
     ST_UPSERT_DAILY,
+    ST_FIND_LOG_ID,
+    ST_TAIL_IDS,
+    ST_MERGE_IDS,
+    ST_INDEX_LOG_ID,
+    ST_UNDO_REQUEST,
+    ST_READ_MARKS,
+    ST_SET_MARK,
     ST_COUNT
 };
 
@@ -141,9 +194,17 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_INSERT_REQUEST] =
         "INSERT INTO requests(log_id, ts_ms, developer_id, key_id, model_id, status_code,"
         " is_error, prompt_tokens, completion_tokens, total_tokens, cache_read_tokens,"
-        " cache_creation_tokens, cost_nanos, cost_kind, latency_ms, ttft_ms, thread_id, log_type)"
-        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)"
-        " ON CONFLICT(log_id) DO NOTHING",
+        " cache_creation_tokens, cost_nanos, cost_kind, latency_ms, ttft_ms, thread_id, log_type, id)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)",
+    [ST_FIND_LOG_ID] = "SELECT 1 FROM log_ids WHERE log_id = ?1",
+    [ST_TAIL_IDS] = "SELECT id, log_id FROM requests WHERE id > ?1 ORDER BY id",
+    [ST_MERGE_IDS] = "INSERT INTO log_ids(log_id, request_id) SELECT log_id, id FROM requests WHERE id > ?1"
+                     " ORDER BY log_id",
+    [ST_INDEX_LOG_ID] = "INSERT INTO log_ids(log_id, request_id) VALUES(?1, ?2) ON CONFLICT DO NOTHING",
+    [ST_UNDO_REQUEST] = "DELETE FROM requests WHERE id = ?1",
+    [ST_READ_MARKS] = "SELECT source, position FROM sync_state WHERE source IN (?1, ?2, ?3)",
+    [ST_SET_MARK] = "INSERT INTO sync_state(source, position, updated_ms) VALUES(?1, ?2, ?3)"
+                    " ON CONFLICT(source) DO UPDATE SET position = excluded.position, updated_ms = excluded.updated_ms",
     [ST_INSERT_BODY] =
         "INSERT INTO request_bodies(request_id, raw_zstd, raw_len, dict_id, msg_refs) VALUES(?1,?2,?3,?4,?5)",
     [ST_INSERT_MESSAGE] =
@@ -188,6 +249,17 @@ struct tg_store {
     struct tg_msgcache *messages; /* digest -> id of the messages stored most recently */
     bool messages_loaded;         /* the window was filled from the db */
     char prune_mark[32];          /* the db's TG_STORE_PRUNE_MARK when it was */
+    /* log id -> request id of the requests past the watermark (see IDS_MARK),
+     * read at each begin, under the write lock, from where it left off */
+    struct hashmap *tail_ids;
+    int64_t ids_watermark; /* as last read */
+    int64_t ids_used, ids_used_read; /* IDS_USED: now, and as read at begin */
+    int64_t tail_upto;     /* the highest request id in the tail (or the watermark) */
+    bool tail_loaded;
+    /* Bulk imports index each id as they insert it: their batches are so big
+     * that they write each index page once per batch anyway, and a merge at
+     * the commit would stall their parsing threads. */
+    bool index_directly;
     struct {               /* raw logs kept to train the first dictionary */
         char *bytes;
         size_t len, cap;
@@ -496,8 +568,10 @@ static int open_store(const char *path, int flags, int target, struct tg_store *
     store->dicts = hashmap_new();
     store->messages = tg_msgcache_new(TG_STORE_MESSAGE_WINDOW);
     store->decoder = tg_body_decoder_new();
+    store->tail_ids = hashmap_new();
+    store->index_directly = flags & TG_STORE_BULK;
     if (!store->developers || !store->keys || !store->models || !store->rollups || !store->codec ||
-        !store->dicts || !store->messages || !store->decoder) {
+        !store->dicts || !store->messages || !store->decoder || !store->tail_ids) {
         snprintf(err, errlen, "out of memory");
         tg_store_close(store);
         return -1;
@@ -553,6 +627,7 @@ void tg_store_close(struct tg_store *store)
     hashmap_free(store->dicts, free);
     tg_msgcache_free(store->messages);
     tg_body_decoder_free(store->decoder);
+    hashmap_free(store->tail_ids, NULL);
     free(store->samples.bytes);
     free(store);
 }
@@ -582,6 +657,145 @@ static int load_recent_messages(struct tg_store *store, char *err, size_t errlen
     return 0;
 }
 
+struct marks {
+    char prune[32];
+    int64_t ids_indexed, ids_used;
+};
+
+/* Under the write lock, in one statement: what other writers may have changed. */
+static int read_marks(struct tg_store *store, struct marks *m)
+{
+    memset(m, 0, sizeof *m);
+    sqlite3_stmt *st = store->stmt[ST_READ_MARKS];
+    sqlite3_bind_text(st, 1, TG_STORE_PRUNE_MARK, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, IDS_MARK, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, IDS_USED, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *source = (const char *)sqlite3_column_text(st, 0);
+        const char *position = (const char *)sqlite3_column_text(st, 1);
+        if (!source || !position)
+            continue;
+        if (strcmp(source, TG_STORE_PRUNE_MARK) == 0)
+            snprintf(m->prune, sizeof m->prune, "%s", position);
+        else if (strcmp(source, IDS_MARK) == 0)
+            m->ids_indexed = strtoll(position, NULL, 10);
+        else
+            m->ids_used = strtoll(position, NULL, 10);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int set_mark(struct tg_store *store, const char *source, int64_t value, char *err, size_t errlen)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%lld", (long long)value);
+    sqlite3_stmt *st = store->stmt[ST_SET_MARK];
+    sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, tg_now_ms());
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : tg_store_fail(store, "saving a mark", err, errlen);
+}
+
+/* Under the write lock: the tail becomes every request past the watermark,
+ * reading only the rows added since the last look (by this process or by
+ * another), or all of them again when the watermark moved or a prune ran. */
+static int catch_up_tail(struct tg_store *store, int64_t watermark, char *err, size_t errlen)
+{
+    if (!store->tail_loaded || watermark != store->ids_watermark) {
+        hashmap_clear(store->tail_ids, NULL);
+        store->ids_watermark = watermark;
+        store->tail_upto = watermark;
+        store->tail_loaded = true;
+    }
+    sqlite3_stmt *st = store->stmt[ST_TAIL_IDS];
+    sqlite3_bind_int64(st, 1, store->tail_upto);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        if (hashmap_put(store->tail_ids, sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+                        (void *)(intptr_t)id) != 0) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        store->tail_upto = id;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        store->tail_loaded = false;
+        if (rc == SQLITE_NOMEM) {
+            snprintf(err, errlen, "out of memory reading recent log ids");
+            return -1;
+        }
+        return tg_store_fail(store, "reading recent log ids", err, errlen);
+    }
+    return 0;
+}
+
+/* 1 when a request with this log id is stored (or added in the open batch),
+ * 0 when not, -1 on error. */
+static int known_log_id(struct tg_store *store, const char *log_id, char *err, size_t errlen)
+{
+    size_t len = strlen(log_id);
+    if (hashmap_get(store->tail_ids, log_id, len))
+        return 1;
+    sqlite3_stmt *st = store->stmt[ST_FIND_LOG_ID];
+    sqlite3_bind_text(st, 1, log_id, (int)len, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    return tg_store_fail(store, "looking up a log id", err, errlen);
+}
+
+static bool merge_due(const struct tg_store *store)
+{
+    int64_t tail = (int64_t)hashmap_count(store->tail_ids);
+    if (tail == 0)
+        return false;
+    int64_t due = store->ids_watermark / 8;
+    due = due < IDS_MERGE_MIN ? IDS_MERGE_MIN : due > IDS_MERGE_MAX ? IDS_MERGE_MAX : due;
+    return tail >= due;
+}
+
+static int save_watermark(struct tg_store *store, char *err, size_t errlen)
+{
+    return set_mark(store, IDS_MARK, store->tail_upto, err, errlen);
+}
+
+/* In the batch about to commit: the tail goes into log_ids in log-id order,
+ * so the index is written page by page, and the watermark moves past it. */
+static int merge_tail(struct tg_store *store, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = store->stmt[ST_MERGE_IDS];
+    sqlite3_bind_int64(st, 1, store->ids_watermark);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return tg_store_fail(store, "indexing log ids", err, errlen);
+    return save_watermark(store, err, errlen);
+}
+
+int tg_store_index_log_ids(struct tg_store *store, char *err, size_t errlen)
+{
+    if (!store->in_batch || !store->stmt[ST_MERGE_IDS]) {
+        snprintf(err, errlen, "indexing log ids outside a batch");
+        return -1;
+    }
+    if (hashmap_count(store->tail_ids) == 0)
+        return 0;
+    if (merge_tail(store, err, errlen) != 0)
+        return -1;
+    hashmap_clear(store->tail_ids, NULL); /* a rollback reloads it from the db */
+    store->ids_watermark = store->tail_upto;
+    return 0;
+}
+
 int tg_store_begin(struct tg_store *store, char *err, size_t errlen)
 {
     if (store->in_batch) {
@@ -596,14 +810,27 @@ int tg_store_begin(struct tg_store *store, char *err, size_t errlen)
      * slip in between this check and the commit. */
     if (!store->stmt[ST_INSERT_MESSAGE])
         return 0; /* an older schema, open for a migration test: no messages yet */
-    char mark[sizeof store->prune_mark] = "";
-    if (store->messages_loaded && tg_store_sync_position(store, TG_STORE_PRUNE_MARK, mark, sizeof mark) >= 0 &&
-        strcmp(mark, store->prune_mark) != 0)
-        store->messages_loaded = false;
-    if (!store->messages_loaded && load_recent_messages(store, err, errlen) != 0) {
+    struct marks m;
+    if (read_marks(store, &m) != 0) {
+        tg_store_fail(store, "starting a batch", err, errlen);
         tg_store_rollback(store);
         return -1;
     }
+    if (strcmp(m.prune, store->prune_mark) != 0) {
+        store->messages_loaded = false;
+        store->tail_loaded = false; /* pruned requests may be among its ids */
+    }
+    store->ids_used = store->ids_used_read = m.ids_used;
+    if ((!store->messages_loaded && load_recent_messages(store, err, errlen) != 0) ||
+        catch_up_tail(store, m.ids_indexed, err, errlen) != 0 ||
+        (store->index_directly && hashmap_count(store->tail_ids) > 0 && merge_tail(store, err, errlen) != 0)) {
+        tg_store_rollback(store);
+        return -1;
+    }
+    if (store->index_directly) /* what others left unindexed is indexed now, in this batch */
+        hashmap_clear(store->tail_ids, NULL);
+    if (store->tail_upto > store->ids_used) /* rows put in by hand, past the mark */
+        store->ids_used = store->tail_upto;
     return 0;
 }
 
@@ -624,6 +851,8 @@ void tg_store_rollback(struct tg_store *store)
     hashmap_clear(store->models, NULL);
     tg_msgcache_clear(store->messages); /* messages of the batch are gone too */
     store->messages_loaded = false;
+    hashmap_clear(store->tail_ids, NULL); /* and the ids of its requests */
+    store->tail_loaded = false;
     forget_batch(store);
 }
 
@@ -737,6 +966,28 @@ static void bind_ms_or_null(sqlite3_stmt *st, int i, int64_t ms)
         sqlite3_bind_null(st, i);
 }
 
+/* Bulk mode: the id goes into log_ids at once. Taken already (a repeat in
+ * the input), the request just added is taken back. */
+static int index_log_id(struct tg_store *store, const char *log_id, int64_t id, bool *inserted, char *err,
+                        size_t errlen)
+{
+    sqlite3_stmt *st = store->stmt[ST_INDEX_LOG_ID];
+    sqlite3_bind_text(st, 1, log_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, id);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return tg_store_fail(store, "indexing a log id", err, errlen);
+    *inserted = sqlite3_changes(store->db) > 0;
+    if (*inserted)
+        return 0;
+    st = store->stmt[ST_UNDO_REQUEST];
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : tg_store_fail(store, "storing a request", err, errlen);
+}
+
 static int insert_request(struct tg_store *store, const struct tg_log *log, const struct rollup_key *k,
                           bool *inserted, char *err, size_t errlen)
 {
@@ -759,12 +1010,21 @@ static int insert_request(struct tg_store *store, const struct tg_log *log, cons
     bind_ms_or_null(st, 16, log->ttft_ms);
     bind_text_or_null(st, 17, log->thread_id);
     bind_text_or_null(st, 18, log->log_type);
+    sqlite3_bind_int64(st, 19, store->ids_used + 1);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     if (rc != SQLITE_DONE)
         return tg_store_fail(store, "storing a request", err, errlen);
-    *inserted = sqlite3_changes(store->db) > 0;
+    int64_t id = ++store->ids_used;
+    store->tail_upto = id;
+    if (store->index_directly)
+        return index_log_id(store, log->log_id, id, inserted, err, errlen);
+    if (hashmap_put(store->tail_ids, log->log_id, strlen(log->log_id), (void *)(intptr_t)id) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    *inserted = true;
     return 0;
 }
 
@@ -931,6 +1191,10 @@ int tg_store_add(struct tg_store *store, const struct tg_log *log, bool *inserte
         snprintf(err, errlen, "tg_store_add outside a batch, or on a db opened at an older schema");
         return -1;
     }
+    /* bulk mode finds repeats by its insert into log_ids */
+    int known = store->index_directly ? 0 : known_log_id(store, log->log_id, err, errlen);
+    if (known != 0)
+        return known < 0 ? -1 : 0;
     struct rollup_key k = {.hour = log->ts_ms / HOUR_MS};
     if (developer_id(store, log, &k.developer_id, err, errlen) != 0 ||
         key_id(store, log, k.developer_id, &k.key_id, err, errlen) != 0 ||
@@ -987,7 +1251,10 @@ int tg_store_commit(struct tg_store *store, char *err, size_t errlen)
             return -1;
         }
     }
-    if (train_dictionary(store, err, errlen) != 0) {
+    bool merged = store->index_directly ? store->tail_upto > store->ids_watermark : merge_due(store);
+    if (train_dictionary(store, err, errlen) != 0 ||
+        (store->ids_used != store->ids_used_read && set_mark(store, IDS_USED, store->ids_used, err, errlen) != 0) ||
+        (merged && (store->index_directly ? save_watermark(store, err, errlen) : merge_tail(store, err, errlen)) != 0)) {
         tg_store_rollback(store);
         return -1;
     }
@@ -995,6 +1262,10 @@ int tg_store_commit(struct tg_store *store, char *err, size_t errlen)
         tg_store_fail(store, "committing a batch", err, errlen);
         tg_store_rollback(store);
         return -1;
+    }
+    if (merged) {
+        hashmap_clear(store->tail_ids, NULL);
+        store->ids_watermark = store->tail_upto;
     }
     forget_batch(store);
     return 0;
@@ -1096,18 +1367,48 @@ static int body_from_row(struct tg_store *store, sqlite3_stmt *st, int col, int6
     return 0;
 }
 
+/* The request row of a log id: from log_ids, else among the requests past
+ * its watermark. 0 when there is none, -1 on error. */
+static int64_t request_of_log(struct tg_store *store, const char *log_id)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(store->db,
+                           "SELECT coalesce((SELECT request_id FROM log_ids WHERE log_id = ?1),"
+                           " (SELECT id FROM requests WHERE log_id = ?1 AND id > coalesce((SELECT CAST(position"
+                           " AS INTEGER) FROM sync_state WHERE source = '" IDS_MARK "'), 0)), 0)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, log_id, -1, SQLITE_STATIC);
+    int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    return id;
+}
+
 int tg_store_raw_log(struct tg_store *store, const char *log_id, char **raw, size_t *len, char *err,
                      size_t errlen)
+{
+    *raw = NULL;
+    *len = 0;
+    int64_t id = request_of_log(store, log_id);
+    if (id < 0)
+        return tg_store_fail(store, "reading a log", err, errlen);
+    if (id == 0)
+        return 1;
+    return tg_store_raw_request(store, id, raw, len, err, errlen);
+}
+
+int tg_store_raw_request(struct tg_store *store, int64_t request_id, char **raw, size_t *len, char *err,
+                         size_t errlen)
 {
     *raw = NULL;
     *len = 0;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(store->db,
                            "SELECT b.request_id, b.raw_zstd, b.raw_len, b.dict_id, b.msg_refs FROM requests r"
-                           " LEFT JOIN request_bodies b ON b.request_id = r.id WHERE r.log_id = ?1",
+                           " LEFT JOIN request_bodies b ON b.request_id = r.id WHERE r.id = ?1",
                            -1, &st, NULL) != SQLITE_OK)
         return tg_store_fail(store, "reading a log", err, errlen);
-    sqlite3_bind_text(st, 1, log_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 1, request_id);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
         sqlite3_finalize(st);
@@ -1121,7 +1422,7 @@ int tg_store_raw_log(struct tg_store *store, const char *log_id, char **raw, siz
     int damaged = body_from_row(store, st, 1, 0, raw, len) != 0;
     sqlite3_finalize(st);
     if (damaged) {
-        snprintf(err, errlen, "the stored body of %s is damaged", log_id);
+        snprintf(err, errlen, "the stored body of request %lld is damaged", (long long)request_id);
         return -1;
     }
     return 0;

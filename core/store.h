@@ -13,7 +13,7 @@
 
 #include "logmodel.h"
 
-#define TG_STORE_SCHEMA_VERSION 6
+#define TG_STORE_SCHEMA_VERSION 7
 
 enum tg_store_flags {
     TG_STORE_READ_ONLY = 1, /* never create or migrate; fail when the db is missing */
@@ -46,11 +46,22 @@ int tg_store_add(struct tg_store *store, const struct tg_log *log, bool *inserte
 int tg_store_commit(struct tg_store *store, char *err, size_t errlen);
 void tg_store_rollback(struct tg_store *store);
 
+/* Log ids are found through an index kept up to a watermark plus the ids of
+ * the newest requests held in memory (read back from the db when a writer
+ * starts); commits merge those into the index when there are enough of them.
+ * This merges them now, in the open batch: at a collector's shutdown, so the
+ * next start has little to read, and in tests. */
+int tg_store_index_log_ids(struct tg_store *store, char *err, size_t errlen);
+
 /* The stored raw log of one request, its exact bytes; *raw is malloc'd.
  * Returns 0, 1 when there is no such log, 2 when its body was pruned (err
  * says so), -1 on error. */
 int tg_store_raw_log(struct tg_store *store, const char *log_id, char **raw, size_t *len,
                      char *err, size_t errlen);
+
+/* The same by request row id, with the same results. */
+int tg_store_raw_request(struct tg_store *store, int64_t request_id, char **raw, size_t *len, char *err,
+                         size_t errlen);
 
 /* The same by request row id: 0, 1 when it has no body, -1 on error. With
  * only_new, each message an earlier request stored first is left out (as

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ingest.h"
+#include "retention.h"
 #include "spend.h"
 #include "latency.h"
 #include "store.h"
@@ -369,6 +370,178 @@ static void test_migrates_from_version_1(void **state)
     assert_int_equal(tg_store_request_count(f->store), 1);
 }
 
+/* Adds logs log-FIRST .. log-LAST in one batch; returns how many were new. */
+static int add_range(struct tg_store *store, int first, int last)
+{
+    char json[1024], err[256];
+    bool inserted;
+    int fresh = 0;
+    assert_int_equal(tg_store_begin(store, err, sizeof err), 0);
+    for (int i = first; i <= last; i++) {
+        make_log(json, sizeof json, i, BASE_MS + i * 1000LL, "dana", "kd", "m1", 0.01, 300, 200);
+        add_text(store, json, &inserted);
+        fresh += inserted;
+    }
+    assert_int_equal(tg_store_commit(store, err, sizeof err), 0);
+    return fresh;
+}
+
+static void index_now(struct tg_store *store)
+{
+    char err[256];
+    assert_int_equal(tg_store_begin(store, err, sizeof err), 0);
+    assert_int_equal(tg_store_index_log_ids(store, err, sizeof err), 0);
+    assert_int_equal(tg_store_commit(store, err, sizeof err), 0);
+}
+
+/* Ids past the watermark are found in memory, those before it in log_ids:
+ * repeats of either kind are refused, and raw logs are found by id. */
+static void test_log_ids_in_the_index_and_past_it(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(add_range(f->store, 1, 10), 10);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM log_ids"), 0); /* all in the tail */
+    index_now(f->store);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM log_ids"), 10);
+    assert_int_equal(query_int(f->store, "SELECT position FROM sync_state WHERE source = 'log ids indexed up to'"), 10);
+    assert_int_equal(add_range(f->store, 8, 15), 5); /* 8-10 indexed, 11-15 new */
+    assert_int_equal(add_range(f->store, 1, 15), 0);
+    assert_int_equal(tg_store_request_count(f->store), 15);
+    char *raw, err[256];
+    size_t len;
+    assert_int_equal(tg_store_raw_log(f->store, "log-3", &raw, &len, err, sizeof err), 0); /* indexed */
+    assert_non_null(strstr(raw, "\"unique_id\":\"log-3\""));
+    free(raw);
+    assert_int_equal(tg_store_raw_log(f->store, "log-14", &raw, &len, err, sizeof err), 0); /* past the watermark */
+    assert_non_null(strstr(raw, "\"unique_id\":\"log-14\""));
+    free(raw);
+    assert_int_equal(tg_store_raw_log(f->store, "log-99", &raw, &len, err, sizeof err), 1);
+    /* a store opened afresh reads the ids past the watermark back from the db */
+    tg_store_close(f->store);
+    assert_int_equal(tg_store_open(f->path, 0, &f->store, err, sizeof err), 0);
+    assert_int_equal(add_range(f->store, 12, 16), 1);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM (SELECT log_id FROM requests GROUP BY log_id"
+                                         " HAVING count(*) > 1)"), 0);
+}
+
+/* Two writers on one db (a collector and an import): each sees the other's
+ * ids, whether still past the watermark or moved into the index by the other. */
+static void test_two_writers_see_each_others_log_ids(void **state)
+{
+    struct fixture *f = *state;
+    char err[256];
+    struct tg_store *other;
+    assert_int_equal(tg_store_open(f->path, 0, &other, err, sizeof err), 0);
+    assert_int_equal(add_range(other, 1, 1), 1); /* other has read the (empty) tail once */
+    assert_int_equal(add_range(f->store, 2, 5), 4);
+    assert_int_equal(add_range(other, 3, 6), 1); /* 3-5 from the other writer's tail */
+    assert_int_equal(add_range(f->store, 6, 6), 0);
+    index_now(f->store); /* the watermark moves under the other writer */
+    assert_int_equal(add_range(other, 1, 7), 1);
+    assert_int_equal(add_range(f->store, 7, 7), 0);
+    /* a bulk writer indexes what the others left past the watermark first */
+    struct tg_store *bulk;
+    assert_int_equal(tg_store_open(f->path, TG_STORE_BULK, &bulk, err, sizeof err), 0);
+    char json[1024];
+    bool inserted;
+    assert_int_equal(tg_store_begin(bulk, err, sizeof err), 0);
+    make_log(json, sizeof json, 7, BASE_MS, "dana", "kd", "m1", 0.01, 300, 200);
+    add_text(bulk, json, &inserted);
+    assert_false(inserted);
+    make_log(json, sizeof json, 8, BASE_MS, "dana", "kd", "m1", 0.01, 300, 200);
+    add_text(bulk, json, &inserted);
+    assert_true(inserted);
+    add_text(bulk, json, &inserted); /* a repeat within the bulk batch */
+    assert_false(inserted);
+    assert_int_equal(tg_store_commit(bulk, err, sizeof err), 0);
+    tg_store_close(bulk);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM log_ids"), 8);
+    assert_true(query_int(f->store, "SELECT position FROM sync_state WHERE source = 'log ids indexed up to'") >=
+                query_int(f->store, "SELECT max(id) FROM requests"));
+    assert_int_equal(add_range(other, 1, 9), 1);
+    assert_int_equal(add_range(f->store, 1, 9), 0);
+    tg_store_close(other);
+    assert_int_equal(tg_store_request_count(f->store), 9);
+    assert_int_equal(query_int(f->store, "SELECT sum(requests) FROM rollup_hourly"), 9);
+}
+
+/* A rolled-back batch takes its ids with it: the same logs store again. */
+static void test_rolled_back_log_ids_are_forgotten(void **state)
+{
+    struct fixture *f = *state;
+    char json[1024], err[256];
+    bool inserted;
+    assert_int_equal(add_range(f->store, 1, 2), 2);
+    assert_int_equal(tg_store_begin(f->store, err, sizeof err), 0);
+    make_log(json, sizeof json, 3, BASE_MS, "dana", "kd", "m1", 0.01, 300, 200);
+    add_text(f->store, json, &inserted);
+    assert_true(inserted);
+    assert_int_equal(tg_store_index_log_ids(f->store, err, sizeof err), 0);
+    tg_store_rollback(f->store);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM log_ids"), 0);
+    assert_int_equal(add_range(f->store, 1, 3), 1);
+    assert_int_equal(tg_store_request_count(f->store), 3);
+}
+
+/* Pruned requests leave with their ids (the same log imported again is
+ * stored again, as before log_ids), and another writer that remembered them
+ * forgets them. New requests never take an id at or below the watermark. */
+static void test_pruned_requests_leave_with_their_log_ids(void **state)
+{
+    struct fixture *f = *state;
+    char err[256];
+    struct tg_store *other;
+    assert_int_equal(tg_store_open(f->path, 0, &other, err, sizeof err), 0);
+    assert_int_equal(add_range(f->store, 1, 6), 6);
+    index_now(f->store);
+    assert_int_equal(add_range(f->store, 7, 9), 3); /* past the watermark */
+    assert_int_equal(add_range(other, 1, 9), 0);    /* other now remembers 7-9 */
+    struct tg_prune_options opt = {.requests_before_ms = BASE_MS + 100 * 1000LL}; /* all of them */
+    struct tg_prune_counts counts = {0};
+    assert_int_equal(tg_retention_prune(f->store, &opt, NULL, NULL, &counts, err, sizeof err), 0);
+    assert_int_equal(counts.requests, 9);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM log_ids"), 0);
+    assert_int_equal(add_range(other, 2, 2), 1);
+    assert_int_equal(add_range(other, 8, 8), 1);
+    assert_int_equal(add_range(f->store, 1, 9), 7);
+    assert_true(query_int(f->store, "SELECT min(id) FROM requests") > 9);
+    assert_int_equal(tg_store_request_count(f->store), 9);
+    tg_store_close(other);
+}
+
+/* A schema-6 db with a UNIQUE log_id: the rebuild keeps every row and id,
+ * and its ids are all indexed. */
+static void test_migrates_log_ids_out_of_requests(void **state)
+{
+    struct fixture *f = *state;
+    tg_store_close(f->store);
+    f->store = NULL;
+    remove_db(f);
+    mkdir(f->dir, 0700);
+    char err[256];
+    struct tg_store *old;
+    assert_int_equal(tg_store_open_at_version(f->path, 6, &old, err, sizeof err), 0);
+    assert_int_equal(sqlite3_exec(tg_store_sqlite(old),
+                                  "INSERT INTO requests(id, log_id, ts_ms, status_code, is_error, prompt_tokens,"
+                                  " completion_tokens, total_tokens, cache_read_tokens, cache_creation_tokens,"
+                                  " cost_nanos, cost_kind, thread_id) VALUES"
+                                  " (3, 'log-3', 1, 200, 0, 9, 2, 11, 0, 0, 5, 0, 't'),"
+                                  " (7, 'log-7', 2, 500, 1, 9, 2, 11, 0, 0, 6, 1, NULL)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    tg_store_close(old);
+    assert_int_equal(tg_store_open(f->path, 0, &f->store, err, sizeof err), 0);
+    assert_int_equal(tg_store_schema_version(f->store), 7);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sqlite_master WHERE sql LIKE '%UNIQUE%'"
+                                         " AND name = 'requests'"), 0);
+    assert_int_equal(query_int(f->store, "SELECT sum(id * cost_nanos) FROM requests"), 3 * 5 + 7 * 6);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests WHERE thread_id = 't' AND is_error = 0"), 1);
+    assert_int_equal(query_int(f->store, "SELECT request_id FROM log_ids WHERE log_id = 'log-7'"), 7);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sqlite_master WHERE name = 'requests_ts'"), 1);
+    assert_int_equal(add_range(f->store, 1, 8), 6);
+    assert_true(query_int(f->store, "SELECT min(id) FROM requests WHERE log_id = 'log-1'") > 7);
+}
+
 static void test_refuses_newer_schema(void **state)
 {
     struct fixture *f = *state;
@@ -432,6 +605,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrates_from_version_1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_daily_rollups_are_built_from_hourly_ones, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_newer_schema, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_ids_in_the_index_and_past_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_writers_see_each_others_log_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rolled_back_log_ids_are_forgotten, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pruned_requests_leave_with_their_log_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrates_log_ids_out_of_requests, setup, teardown),
         cmocka_unit_test(test_read_only_needs_existing_db),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
