@@ -120,17 +120,18 @@ static void write_group(struct tg_writer *w, struct job *group)
     }
 }
 
-/* Under mu: when only a few jobs wait while others were around last time, give
- * them a moment to join. A commit costs about as much for one log as for
- * fifty, so under load a short wait buys throughput; a lone client never waits. */
+/* Under mu: when only a few logs wait while other jobs were around last
+ * time, give them a moment to join. A commit costs about as much for one log
+ * as for fifty, so under load a short wait buys throughput; a lone client
+ * never waits, nor does a batch big enough to fill a commit by itself. */
 #define LINGER_US 400
-#define LINGER_ENOUGH 16
+#define LINGER_ENOUGH 16 /* logs */
 
 static void linger(struct tg_writer *w)
 {
     size_t queued = 0;
-    for (struct job *j = w->head; j; j = j->next)
-        queued++;
+    for (struct job *j = w->head; j && queued < LINGER_ENOUGH; j = j->next)
+        queued += j->n;
     if (queued >= LINGER_ENOUGH || w->stopping || w->last_group <= 1)
         return;
     struct timespec until;
