@@ -1,6 +1,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +28,12 @@
 #define IDS_MARK "log ids indexed up to"
 /* The highest request id ever handed out (see migration 7). */
 #define IDS_USED "request ids handed out up to"
-/* The tail is merged into log_ids in one sorted run once it holds an
- * eighth of the indexed ids (so each merge writes the index once for
- * every eighth of its size: ~400 bytes a log whatever the db's size),
- * between these bounds; the upper one bounds the memory of the tail. */
+/* The tail is merged into log_ids in one sorted run once it holds a
+ * quarter as many ids as the index (so each merge writes the index once
+ * for a quarter of its size: ~200 bytes a log whatever the db's size; an
+ * eighth stalled the collector twice as often for little less memory),
+ * between these bounds; the upper one bounds the memory of the tail
+ * (about 100 MB). */
 #define IDS_MERGE_MIN 65536
 #define IDS_MERGE_MAX 1048576
 
@@ -236,8 +239,24 @@ struct rollup_delta {
     struct tg_latency_hist latency;
 };
 
+/* Checkpoints copy the WAL back into the db and fsync it: done inside a
+ * commit, they held the collector's writer (and every client waiting on it)
+ * for up to 300 ms each, and cost it 10% of its throughput. */
+#define CHECKPOINT_EVERY_PAGES 4096 /* 16 MB of WAL: wake the checkpointer */
+#define CHECKPOINT_INLINE_PAGES 16384 /* the writer finishes one itself, so the WAL can start over */
+
+struct checkpointer {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
+    bool wanted, stopping;
+    sqlite3 *db; /* its own connection */
+    int last_signalled; /* WAL pages when last woken */
+};
+
 struct tg_store {
     sqlite3 *db;
+    struct checkpointer *checkpointer;
     sqlite3_stmt *stmt[ST_COUNT];
     bool in_batch;
     /* ident -> rowid caches, valid only for committed rows: cleared on rollback */
@@ -269,6 +288,8 @@ struct tg_store {
         bool paused;
     } samples;
 };
+
+static int start_checkpointer(struct tg_store *store, const char *path, char *err, size_t errlen);
 
 struct dict {
     size_t len;
@@ -589,6 +610,10 @@ static int open_store(const char *path, int flags, int target, struct tg_store *
         tg_store_close(store);
         return -1;
     }
+    if (!read_only && (flags & TG_STORE_BACKGROUND_CHECKPOINTS) && start_checkpointer(store, path, err, errlen) != 0) {
+        tg_store_close(store);
+        return -1;
+    }
     if (read_only && tg_store_schema_version(store) != TG_STORE_SCHEMA_VERSION) {
         snprintf(err, errlen, "%s has schema version %d, this tollgate needs %d: open it once read-write to migrate",
                  path, tg_store_schema_version(store), TG_STORE_SCHEMA_VERSION);
@@ -610,12 +635,102 @@ int tg_store_open_at_version(const char *path, int version, struct tg_store **ou
     return open_store(path, 0, version, out, err, errlen);
 }
 
+static void *checkpoint_main(void *arg)
+{
+    struct checkpointer *c = arg;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (!c->wanted && !c->stopping)
+            pthread_cond_wait(&c->wake, &c->mu);
+        if (c->stopping)
+            break;
+        c->wanted = false;
+        pthread_mutex_unlock(&c->mu);
+        /* PASSIVE: copies what it can beside the writer, never waits for it */
+        sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&c->mu);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/* After each commit of the writer's connection: pages is the WAL's length. */
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    struct checkpointer *c = arg;
+    if (pages >= CHECKPOINT_INLINE_PAGES) {
+        /* mostly copied by now: what is left is quick, and once all of it
+         * is in the db the next transaction starts the WAL over */
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        c->last_signalled = 0;
+        return SQLITE_OK;
+    }
+    if (pages < c->last_signalled)
+        c->last_signalled = 0; /* the WAL started over */
+    if (pages - c->last_signalled >= CHECKPOINT_EVERY_PAGES) {
+        c->last_signalled = pages;
+        pthread_mutex_lock(&c->mu);
+        c->wanted = true;
+        pthread_cond_signal(&c->wake);
+        pthread_mutex_unlock(&c->mu);
+    }
+    return SQLITE_OK;
+}
+
+static void stop_checkpointer(struct tg_store *store)
+{
+    struct checkpointer *c = store->checkpointer;
+    if (!c)
+        return;
+    sqlite3_wal_hook(store->db, NULL, NULL);
+    pthread_mutex_lock(&c->mu);
+    c->stopping = true;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->thread, NULL);
+    sqlite3_close(c->db); /* before the store's: the last one to close checkpoints all and removes the WAL */
+    pthread_cond_destroy(&c->wake);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+    store->checkpointer = NULL;
+}
+
+static int start_checkpointer(struct tg_store *store, const char *path, char *err, size_t errlen)
+{
+    struct checkpointer *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+        sqlite3_exec(c->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open %s for checkpoints: %s", path, sqlite3_errmsg(c->db));
+        sqlite3_close(c->db);
+        free(c);
+        return -1;
+    }
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->wake, NULL);
+    if (pthread_create(&c->thread, NULL, checkpoint_main, c) != 0) {
+        snprintf(err, errlen, "cannot start the checkpoint thread");
+        sqlite3_close(c->db);
+        pthread_cond_destroy(&c->wake);
+        pthread_mutex_destroy(&c->mu);
+        free(c);
+        return -1;
+    }
+    store->checkpointer = c;
+    sqlite3_wal_hook(store->db, on_wal_commit, c); /* replaces SQLite's own automatic checkpoints */
+    return 0;
+}
+
 void tg_store_close(struct tg_store *store)
 {
     if (!store)
         return;
     if (store->in_batch)
         tg_store_rollback(store);
+    stop_checkpointer(store);
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(store->stmt[i]);
     sqlite3_close(store->db);
@@ -758,7 +873,7 @@ static bool merge_due(const struct tg_store *store)
     int64_t tail = (int64_t)hashmap_count(store->tail_ids);
     if (tail == 0)
         return false;
-    int64_t due = store->ids_watermark / 8;
+    int64_t due = store->ids_watermark / 4;
     due = due < IDS_MERGE_MIN ? IDS_MERGE_MIN : due > IDS_MERGE_MAX ? IDS_MERGE_MAX : due;
     return tail >= due;
 }

@@ -19,6 +19,9 @@ enum tg_store_flags {
     TG_STORE_READ_ONLY = 1, /* never create or migrate; fail when the db is missing */
     TG_STORE_SMALL_CACHE = 2, /* 16 MB of page cache instead of 64: for the screens' connections */
     TG_STORE_BULK = 4,        /* up to 1 GB of page cache, for imports: see configure() in store.c */
+    /* a long-running writer (the collector): WAL checkpoints run on a thread
+     * and connection of their own, not inside the writer's commits */
+    TG_STORE_BACKGROUND_CHECKPOINTS = 8,
 };
 
 struct tg_store;

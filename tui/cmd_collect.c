@@ -171,7 +171,7 @@ static int serve(struct cli_common *common, const struct collect_args *args, con
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
     struct tg_store *store;
-    int rc = cli_open_store(common, 0, &store);
+    int rc = cli_open_store(common, TG_STORE_BACKGROUND_CHECKPOINTS, &store);
     if (rc != 0)
         return rc;
     char err[512];
