@@ -615,7 +615,9 @@ static int open_store(const char *path, int flags, int target, struct tg_store *
         return -1;
     }
     if (read_only && tg_store_schema_version(store) != TG_STORE_SCHEMA_VERSION) {
-        snprintf(err, errlen, "%s has schema version %d, this tollgate needs %d: open it once read-write to migrate",
+        snprintf(err, errlen,
+                 "%s has schema version %d, this tollgate needs %d: run `tollgate migrate` once to bring it up to"
+                 " date (a million requests take a few seconds)",
                  path, tg_store_schema_version(store), TG_STORE_SCHEMA_VERSION);
         tg_store_close(store);
         return -1;
