@@ -94,7 +94,14 @@ int tg_retention_migrate_bodies(struct tg_store *store, tg_retention_progress_fn
         if (progress && count > 0)
             progress(ctx, "migrating bodies", *converted, total);
     } while (count == BATCH);
-    return 0;
+    /* and the newest log ids into the index, so nothing is left to catch up on */
+    if (tg_store_begin(store, err, errlen) != 0)
+        return -1;
+    if (tg_store_index_log_ids(store, err, errlen) != 0) {
+        tg_store_rollback(store);
+        return -1;
+    }
+    return tg_store_commit(store, err, errlen);
 }
 
 static int exec_id(struct tg_store *store, const char *sql, int64_t id, char *err, size_t errlen)

@@ -52,8 +52,7 @@ void tg_store_rollback(struct tg_store *store);
 /* Log ids are found through an index kept up to a watermark plus the ids of
  * the newest requests held in memory (read back from the db when a writer
  * starts); commits merge those into the index when there are enough of them.
- * This merges them now, in the open batch: at a collector's shutdown, so the
- * next start has little to read, and in tests. */
+ * This merges them now, in the open batch (`tollgate migrate` does). */
 int tg_store_index_log_ids(struct tg_store *store, char *err, size_t errlen);
 
 /* The stored raw log of one request, its exact bytes; *raw is malloc'd.
