@@ -536,10 +536,40 @@ static void test_migrates_log_ids_out_of_requests(void **state)
                                          " AND name = 'requests'"), 0);
     assert_int_equal(query_int(f->store, "SELECT sum(id * cost_nanos) FROM requests"), 3 * 5 + 7 * 6);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests WHERE thread_id = 't' AND is_error = 0"), 1);
-    assert_int_equal(query_int(f->store, "SELECT request_id FROM log_ids WHERE log_id = 'log-7'"), 7);
+    assert_int_equal(query_int(f->store, "SELECT request_id FROM log_ids WHERE hash = tg_id_hash('log-7')"), 7);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM sqlite_master WHERE name = 'requests_ts'"), 1);
     assert_int_equal(add_range(f->store, 1, 8), 6);
     assert_true(query_int(f->store, "SELECT min(id) FROM requests WHERE log_id = 'log-1'") > 7);
+}
+
+/* log_ids is keyed by a 64-bit hash of the id: another id with the same
+ * hash (forged here, as none is known) must not pass for it, in memory or
+ * in the index, for a collector or a bulk import. */
+static void test_a_hash_collision_is_not_a_duplicate(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(add_range(f->store, 1, 3), 3);
+    index_now(f->store);
+    sqlite3 *db = tg_store_sqlite(f->store);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO log_ids(hash, request_id) VALUES(tg_id_hash('log-50'), 2),"
+                                  " (tg_id_hash('log-60'), 3)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(add_range(f->store, 50, 50), 1);
+    assert_int_equal(add_range(f->store, 50, 50), 0); /* and now it is one */
+    char err[256];
+    struct tg_store *bulk;
+    assert_int_equal(tg_store_open(f->path, TG_STORE_BULK, &bulk, err, sizeof err), 0);
+    assert_int_equal(add_range(bulk, 60, 60), 1);
+    assert_int_equal(add_range(bulk, 1, 3), 0);
+    tg_store_close(bulk);
+    char *raw;
+    size_t len;
+    assert_int_equal(tg_store_raw_log(f->store, "log-60", &raw, &len, err, sizeof err), 0);
+    assert_non_null(strstr(raw, "\"unique_id\":\"log-60\""));
+    free(raw);
+    assert_int_equal(tg_store_request_count(f->store), 5);
 }
 
 static void test_refuses_newer_schema(void **state)
@@ -610,6 +640,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rolled_back_log_ids_are_forgotten, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pruned_requests_leave_with_their_log_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrates_log_ids_out_of_requests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_hash_collision_is_not_a_duplicate, setup, teardown),
         cmocka_unit_test(test_read_only_needs_existing_db),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
