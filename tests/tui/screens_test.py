@@ -160,13 +160,15 @@ def test_window_cycle_and_help(t):
 def test_resize(t):
     t.keys("5")
     t.wait_for("LATNCY")
+    # the repaint follows SIGWINCH when the screens next look at the keyboard:
+    # wait for it rather than a fixed time (0.5 s was too short once on a busy CI)
     t.tmux("resize-window", "-x", "200", "-y", "60")
-    time.sleep(0.5)
-    s = t.screen()
-    expect(len([l for l in s.splitlines() if l.startswith("11-")]) > 40, s)
+    t.wait_until(lambda s: len([l for l in s.splitlines() if l.startswith("11-")]) > 40,
+                 "filled 60 rows after growing")
     t.tmux("resize-window", "-x", "80", "-y", "24")
-    time.sleep(0.5)
-    s = t.screen()
+    s = t.wait_until(lambda s: len(s.splitlines()) <= 24 and "LATNCY" in s
+                     and len([l for l in s.splitlines() if l.startswith("11-")]) < 24,
+                     "repainted at 80x24")
     expect(all(len(l) <= 80 for l in s.splitlines()) and "LATNCY" in s, s)
 
 
