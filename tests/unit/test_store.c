@@ -542,6 +542,23 @@ static void test_migrates_log_ids_out_of_requests(void **state)
     assert_true(query_int(f->store, "SELECT min(id) FROM requests WHERE log_id = 'log-1'") > 7);
 }
 
+/* A collector's store merges the tail by itself once it holds 65,536 ids
+ * (a quarter of the index, at least that many), in the commit that gets
+ * there, and not before. */
+static void test_the_tail_merges_itself_when_big_enough(void **state)
+{
+    struct fixture *f = *state;
+    for (int batch = 0; batch < 5; batch++)
+        assert_int_equal(add_range(f->store, batch * 11000 + 1, (batch + 1) * 11000), 11000);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM log_ids"), 0); /* 55,000: not yet */
+    assert_int_equal(add_range(f->store, 55001, 66000), 11000);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM log_ids"), 66000);
+    assert_int_equal(query_int(f->store, "SELECT position FROM sync_state WHERE source = 'log ids indexed up to'"),
+                     query_int(f->store, "SELECT max(id) FROM requests"));
+    assert_int_equal(add_range(f->store, 65990, 66010), 10);
+    assert_int_equal(tg_store_request_count(f->store), 66010);
+}
+
 /* log_ids is keyed by a 64-bit hash of the id: another id with the same
  * hash (forged here, as none is known) must not pass for it, in memory or
  * in the index, for a collector or a bulk import. */
@@ -641,6 +658,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pruned_requests_leave_with_their_log_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrates_log_ids_out_of_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_hash_collision_is_not_a_duplicate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_the_tail_merges_itself_when_big_enough, setup, teardown),
         cmocka_unit_test(test_read_only_needs_existing_db),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
