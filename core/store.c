@@ -916,7 +916,7 @@ static int save_watermark(struct tg_store *store, char *err, size_t errlen)
     return set_mark(store, IDS_MARK, store->tail_upto, err, errlen);
 }
 
-/* In the batch about to commit: the tail goes into log_ids in log-id order,
+/* In the batch about to commit: the tail goes into log_ids in key order,
  * so the index is written page by page, and the watermark moves past it. */
 static int merge_tail(struct tg_store *store, char *err, size_t errlen)
 {
