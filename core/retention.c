@@ -64,6 +64,19 @@ static int convert_one(struct tg_store *store, int64_t id, char *err, size_t err
     return rc;
 }
 
+/* One step that writes, committed on its own or not at all. */
+static int in_own_batch(struct tg_store *store, int (*step)(struct tg_store *, char *, size_t), char *err,
+                        size_t errlen)
+{
+    if (tg_store_begin(store, err, errlen) != 0)
+        return -1;
+    if (step(store, err, errlen) != 0) {
+        tg_store_rollback(store);
+        return -1;
+    }
+    return tg_store_commit(store, err, errlen);
+}
+
 int tg_retention_migrate_bodies(struct tg_store *store, tg_retention_progress_fn progress, void *ctx,
                                 int64_t *converted, char *err, size_t errlen)
 {
@@ -95,13 +108,7 @@ int tg_retention_migrate_bodies(struct tg_store *store, tg_retention_progress_fn
             progress(ctx, "migrating bodies", *converted, total);
     } while (count == BATCH);
     /* and the newest log ids into the index, so nothing is left to catch up on */
-    if (tg_store_begin(store, err, errlen) != 0)
-        return -1;
-    if (tg_store_index_log_ids(store, err, errlen) != 0) {
-        tg_store_rollback(store);
-        return -1;
-    }
-    return tg_store_commit(store, err, errlen);
+    return in_own_batch(store, tg_store_index_log_ids, err, errlen);
 }
 
 static int exec_id(struct tg_store *store, const char *sql, int64_t id, char *err, size_t errlen)
@@ -185,16 +192,7 @@ static int prune_pass(struct tg_store *store, int64_t before, bool whole_request
             progress(ctx, what, done, -1);
     } while (count == BATCH);
     /* writers remember the ids of recent requests: tell them to forget */
-    if (whole_requests && done > 0) {
-        if (tg_store_begin(store, err, errlen) != 0)
-            return -1;
-        if (bump_prune_mark(store, err, errlen) != 0) {
-            tg_store_rollback(store);
-            return -1;
-        }
-        return tg_store_commit(store, err, errlen);
-    }
-    return 0;
+    return whole_requests && done > 0 ? in_own_batch(store, bump_prune_mark, err, errlen) : 0;
 }
 
 /* Marks every message a remaining body refers to. */
