@@ -63,6 +63,20 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Drops the fixture's db and opens a new one migrated only up to `version`,
+ * for tests of the migrations after it. */
+static struct tg_store *reopen_empty_at_version(struct fixture *f, int version)
+{
+    tg_store_close(f->store);
+    f->store = NULL;
+    remove_db(f);
+    mkdir(f->dir, 0700);
+    char err[256];
+    struct tg_store *old;
+    assert_int_equal(tg_store_open_at_version(f->path, version, &old, err, sizeof err), 0);
+    return old;
+}
+
 static void make_log(char *buf, size_t len, int i, int64_t ts_ms, const char *dev, const char *key,
                      const char *model, double cost, int latency_ms, int status)
 {
@@ -334,13 +348,8 @@ static void test_store_trains_a_dictionary_and_bodies_round_trip(void **state)
 static void test_migrates_from_version_1(void **state)
 {
     struct fixture *f = *state;
-    tg_store_close(f->store);
-    f->store = NULL;
-    remove_db(f);
-    mkdir(f->dir, 0700);
     char err[256];
-    struct tg_store *old;
-    assert_int_equal(tg_store_open_at_version(f->path, 1, &old, err, sizeof err), 0);
+    struct tg_store *old = reopen_empty_at_version(f, 1);
     assert_int_equal(tg_store_schema_version(old), 1);
     assert_int_equal(query_int(old, "SELECT count(*) FROM sqlite_master WHERE name = 'audit'"), 0);
     /* a request as tollgate 1 wrote it (its statements belong to that version) */
@@ -514,13 +523,8 @@ static void test_pruned_requests_leave_with_their_log_ids(void **state)
 static void test_migrates_log_ids_out_of_requests(void **state)
 {
     struct fixture *f = *state;
-    tg_store_close(f->store);
-    f->store = NULL;
-    remove_db(f);
-    mkdir(f->dir, 0700);
     char err[256];
-    struct tg_store *old;
-    assert_int_equal(tg_store_open_at_version(f->path, 6, &old, err, sizeof err), 0);
+    struct tg_store *old = reopen_empty_at_version(f, 6);
     assert_int_equal(sqlite3_exec(tg_store_sqlite(old),
                                   "INSERT INTO requests(id, log_id, ts_ms, status_code, is_error, prompt_tokens,"
                                   " completion_tokens, total_tokens, cache_read_tokens, cache_creation_tokens,"
@@ -613,13 +617,8 @@ static void test_read_only_needs_existing_db(void **state)
 static void test_daily_rollups_are_built_from_hourly_ones(void **state)
 {
     struct fixture *f = *state;
-    tg_store_close(f->store);
-    f->store = NULL;
-    remove_db(f);
-    mkdir(f->dir, 0700);
     char err[256];
-    struct tg_store *old;
-    assert_int_equal(tg_store_open_at_version(f->path, 5, &old, err, sizeof err), 0);
+    struct tg_store *old = reopen_empty_at_version(f, 5);
     /* three hours of two days, as schema 5 kept them */
     assert_int_equal(sqlite3_exec(tg_store_sqlite(old),
                                   "INSERT INTO rollup_hourly VALUES(480010, 1, 1, 1, 2, 1, 10, 5, 15, 0, 0, 700, 0, 0, NULL);"
