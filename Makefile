@@ -18,13 +18,13 @@ ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Icore -Itui \
 LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lcjson -lzstd -lcrypto -lmicrohttpd -lcurl -lncursesw) -lm -lpthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-CORE_SRC := $(wildcard core/*.c)
-TUI_SRC  := $(wildcard tui/*.c)
-ASM_SRC  := core/pricing_builtin.S
+CORE_SRC := $(wildcard core/*/*.c)
+TUI_SRC  := $(wildcard tui/*.c tui/*/*.c)
+ASM_SRC  := core/log/pricing_builtin.S
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 
-OBJ      := $(CORE_SRC:%.c=build/obj/%.o) $(TUI_SRC:%.c=build/obj/%.o) build/obj/core/pricing_builtin.o
-SAN_CORE := $(CORE_SRC:%.c=build/asan/%.o) build/asan/core/pricing_builtin.o
+OBJ      := $(CORE_SRC:%.c=build/obj/%.o) $(TUI_SRC:%.c=build/obj/%.o) build/obj/core/log/pricing_builtin.o
+SAN_CORE := $(CORE_SRC:%.c=build/asan/%.o) build/asan/core/log/pricing_builtin.o
 SAN_OBJ  := $(SAN_CORE) $(TUI_SRC:%.c=build/asan/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 
@@ -39,7 +39,7 @@ build/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-build/obj/core/pricing_builtin.o: core/pricing_builtin.S assets/pricing.json
+build/obj/core/log/pricing_builtin.o: core/log/pricing_builtin.S assets/pricing.json
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
 
@@ -51,7 +51,7 @@ build/asan/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -MMD -MP -c $< -o $@
 
-build/asan/core/pricing_builtin.o: core/pricing_builtin.S assets/pricing.json
+build/asan/core/log/pricing_builtin.o: core/log/pricing_builtin.S assets/pricing.json
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
 
@@ -80,7 +80,7 @@ build/bench/loadgen: bench/loadgen.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpthread
 
-build/bench/storebench: bench/storebench.c $(CORE_SRC:%.c=build/obj/%.o) build/obj/core/pricing_builtin.o
+build/bench/storebench: bench/storebench.c $(CORE_SRC:%.c=build/obj/%.o) build/obj/core/log/pricing_builtin.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -100,7 +100,7 @@ FUZZ_CFLAGS   = -std=c17 -D_GNU_SOURCE $(WARN) -Wno-string-concatenation -g -O1 
                 $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_NAMES   := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN     := $(FUZZ_NAMES:%=build/fuzz/%)
-FUZZ_CORE    := $(CORE_SRC:%.c=build/fuzz/obj/%.o) build/fuzz/obj/core/pricing_builtin.o
+FUZZ_CORE    := $(CORE_SRC:%.c=build/fuzz/obj/%.o) build/fuzz/obj/core/log/pricing_builtin.o
 # objects, not intermediates: make would delete and rebuild them on every run
 .SECONDARY: $(FUZZ_CORE)
 
@@ -108,7 +108,7 @@ build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
-build/fuzz/obj/core/pricing_builtin.o: core/pricing_builtin.S assets/pricing.json
+build/fuzz/obj/core/log/pricing_builtin.o: core/log/pricing_builtin.S assets/pricing.json
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -c $< -o $@
 

@@ -8,10 +8,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "browse.h"
-#include "spend.h"
-#include "store.h"
-#include "timeutil.h"
+#include "query/browse.h"
+#include "query/spend.h"
+#include "store/store.h"
+#include "base/timeutil.h"
 
 static double now_ms(void)
 {

@@ -9,7 +9,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "paths.h"
+#include "base/paths.h"
 
 int cli_common_option(struct cli_common *common, int opt, const char *arg)
 {

@@ -6,9 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gateway_setup.h"
-#include "pricing.h"
-#include "store.h"
+#include "gateway/gateway_setup.h"
+#include "log/pricing.h"
+#include "store/store.h"
 
 /* Exit codes: 0 ok, 1 done but some input was rejected, 2 failed or misused. */
 enum { EXIT_REJECTED = 1, EXIT_FAILED = 2 };

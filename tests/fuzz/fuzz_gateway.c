@@ -12,12 +12,12 @@
 
 #include <cjson/cJSON.h>
 
-#include "gateway.h"
-#include "gateway_litellm.h"
-#include "gateway_respan.h"
-#include "ingest.h"
-#include "logmodel.h"
-#include "pricing.h"
+#include "gateway/gateway.h"
+#include "gateway/gateway_litellm.h"
+#include "gateway/gateway_respan.h"
+#include "ingest/ingest.h"
+#include "log/logmodel.h"
+#include "log/pricing.h"
 
 static const char BASE_URL[] = "https://api.respan.ai/api/";
 static struct tg_pricing *pricing;

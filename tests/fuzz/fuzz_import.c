@@ -14,9 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ingest.h"
-#include "pricing.h"
-#include "store.h"
+#include "ingest/ingest.h"
+#include "log/pricing.h"
+#include "store/store.h"
 
 #define RESET_EVERY 4096
 

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "body.h"
-#include "ingest_body.h"
-#include "pricing.h"
+#include "log/body.h"
+#include "ingest/ingest_body.h"
+#include "log/pricing.h"
 
 static struct tg_pricing *pricing;
 static struct tg_body_codec *codec;

@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonsplit.h"
-#include "logmodel.h"
-#include "redact.h"
-#include "sanitize.h"
-#include "timeutil.h"
+#include "base/jsonsplit.h"
+#include "log/logmodel.h"
+#include "log/redact.h"
+#include "base/sanitize.h"
+#include "base/timeutil.h"
 
 static int each_element(void *ctx, const char *text, size_t len, long index)
 {

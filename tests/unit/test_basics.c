@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hashmap.h"
-#include "latency.h"
-#include "money.h"
-#include "sanitize.h"
-#include "timeutil.h"
-#include "utf8.h"
+#include "base/hashmap.h"
+#include "base/latency.h"
+#include "base/money.h"
+#include "base/sanitize.h"
+#include "base/timeutil.h"
+#include "base/utf8.h"
 
 static void test_money(void **state)
 {

@@ -14,17 +14,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "body.h"
-#include "browse.h"
-#include "demo.h"
-#include "ingest.h"
-#include "jsonsplit.h"
-#include "logmodel.h"
-#include "msgcache.h"
-#include "retention.h"
-#include "search.h"
-#include "spend.h"
-#include "store.h"
+#include "log/body.h"
+#include "query/browse.h"
+#include "ingest/demo.h"
+#include "ingest/ingest.h"
+#include "base/jsonsplit.h"
+#include "log/logmodel.h"
+#include "log/msgcache.h"
+#include "ops/prune.h"
+#include "query/search.h"
+#include "query/spend.h"
+#include "store/store.h"
 
 #define MAX_LOGS 4096
 /* Messages shorter than TG_BODY_MIN_PIECE stay in the skeleton: test messages are made longer. */

@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "conntrack.h"
+#include "ingest/conntrack.h"
 
 static void test_cap_counts_and_gives_back(void **state)
 {

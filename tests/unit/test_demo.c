@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "demo.h"
-#include "logmodel.h"
+#include "ingest/demo.h"
+#include "log/logmodel.h"
 
 #define END_MS 1795478400000LL /* 2026-11-24T00:00:00Z */
 

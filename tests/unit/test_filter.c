@@ -7,8 +7,8 @@
 
 #include <string.h>
 
-#include "filter.h"
-#include "search.h"
+#include "query/filter.h"
+#include "query/search.h"
 
 static void test_fields_and_text(void **state)
 {

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "demo.h"
-#include "ingest.h"
-#include "store.h"
+#include "ingest/demo.h"
+#include "ingest/ingest.h"
+#include "store/store.h"
 
 #define NLOGS 6000
 

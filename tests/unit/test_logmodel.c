@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "logmodel.h"
-#include "timeutil.h"
+#include "log/logmodel.h"
+#include "base/timeutil.h"
 
 static int parse(const char *json, struct tg_log *log, struct tg_log_error *err)
 {

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pricing.h"
+#include "log/pricing.h"
 
 static int setup(void **state)
 {

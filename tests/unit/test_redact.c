@@ -14,9 +14,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "ingest.h"
-#include "redact.h"
-#include "store.h"
+#include "ingest/ingest.h"
+#include "log/redact.h"
+#include "store/store.h"
 
 static char *masked(const char *text)
 {

@@ -11,11 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "browse.h"
-#include "filter.h"
-#include "ingest.h"
-#include "search.h"
-#include "store.h"
+#include "query/browse.h"
+#include "query/filter.h"
+#include "ingest/ingest.h"
+#include "query/search.h"
+#include "store/store.h"
 
 #define DAY_MS 86400000LL
 

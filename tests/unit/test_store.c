@@ -12,11 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ingest.h"
-#include "retention.h"
-#include "spend.h"
-#include "latency.h"
-#include "store.h"
+#include "ingest/ingest.h"
+#include "ops/prune.h"
+#include "query/spend.h"
+#include "base/latency.h"
+#include "store/store.h"
 
 #define HOUR_MS 3600000LL
 #define BASE_MS 1793491200000LL /* 2026-11-01T00:00:00Z */

@@ -1,0 +1,163 @@
+/* LiteLLM proxy: GET /key/list, POST /key/block (reversible), POST /key/delete. */
+#include "gateway/gateway_litellm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/secrets.h"
+#include "base/timeutil.h"
+
+static const char LIST_PATH[] = "key/list?return_full_object=true&size=100&page=%d";
+static const char BLOCK_PATH[] = "key/block";
+static const char DELETE_PATH[] = "key/delete";
+
+static void url_for(const struct tg_gateway *gw, const char *path, char *out, size_t len)
+{
+    size_t n = strlen(gw->config.base_url);
+    snprintf(out, len, "%s%s%s", gw->config.base_url, n && gw->config.base_url[n - 1] == '/' ? "" : "/", path);
+}
+
+static void failure(const struct tg_gateway *gw, long status, const char *body, struct tg_gateway_error *err)
+{
+    char masked[64];
+    tg_secret_mask(gw->config.api_key, masked, sizeof masked);
+    err->status = status;
+    err->refused = status == 401 || status == 403;
+    if (err->refused)
+        snprintf(err->message, sizeof err->message,
+                 "the proxy refused the master key %s (HTTP %ld): check LITELLM_MASTER_KEY", masked, status);
+    else if (status == 404)
+        snprintf(err->message, sizeof err->message, "the proxy has no such key (HTTP 404)");
+    else if (status >= 500)
+        snprintf(err->message, sizeof err->message, "the proxy failed (HTTP %ld): try again later; it said %.150s",
+                 status, body ? body : "");
+    else
+        snprintf(err->message, sizeof err->message, "the proxy answered HTTP %ld: %.200s", status, body ? body : "");
+}
+
+void tg_litellm_read_key(const cJSON *obj, struct tg_gateway_key *k)
+{
+    if (!cJSON_IsObject(obj)) { /* without return_full_object: just the token */
+        tg_json_copy_text(k->id, sizeof k->id, obj);
+        return;
+    }
+    tg_json_copy_text(k->id, sizeof k->id, cJSON_GetObjectItemCaseSensitive(obj, "token"));
+    tg_json_copy_text(k->name, sizeof k->name, cJSON_GetObjectItemCaseSensitive(obj, "key_alias"));
+    if (!*k->name)
+        tg_json_copy_text(k->name, sizeof k->name, cJSON_GetObjectItemCaseSensitive(obj, "key_name"));
+    tg_json_copy_text(k->shown, sizeof k->shown, cJSON_GetObjectItemCaseSensitive(obj, "key_name")); /* "sk-...abcd" */
+    tg_json_copy_text(k->owner, sizeof k->owner, cJSON_GetObjectItemCaseSensitive(obj, "user_id"));
+    k->created_ms = tg_json_time_ms(obj, "created_at");
+    k->last_used_ms = tg_json_time_ms(obj, "last_active");
+    int64_t expires = tg_json_time_ms(obj, "expires");
+    k->revoked = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "blocked")) ||
+                 (expires >= 0 && expires <= tg_now_ms());
+}
+
+static int litellm_list_keys(struct tg_gateway *gw, struct tg_key_list *out, struct tg_gateway_error *err)
+{
+    memset(err, 0, sizeof *err);
+    for (int page = 1; page <= 1000; page++) {
+        char path[128], url[2048];
+        snprintf(path, sizeof path, LIST_PATH, page);
+        url_for(gw, path, url, sizeof url);
+        cJSON *doc = tg_gateway_json_call(gw, "GET", url, NULL, failure, err);
+        if (!doc)
+            return -1;
+        if (tg_gateway_read_keys(doc, "keys", tg_litellm_read_key, out, err) != 0) {
+            cJSON_Delete(doc);
+            return -1;
+        }
+        const cJSON *pages = cJSON_GetObjectItemCaseSensitive(doc, "total_pages");
+        /* compared as a double: casting 1e308 to int is undefined */
+        int last = !cJSON_IsNumber(pages) || page >= pages->valuedouble;
+        cJSON_Delete(doc);
+        if (last)
+            return 0;
+    }
+    return 0;
+}
+
+/* POSTs change state and are not known to be idempotent: one attempt only. */
+static int post_once(struct tg_gateway *gw, const char *path, const char *body, struct tg_gateway_error *err)
+{
+    char url[2048];
+    url_for(gw, path, url, sizeof url);
+    struct tg_http_options once = gw->config.http;
+    once.max_attempts = 1;
+    struct tg_http_response resp;
+    int rc = tg_http_call(&once, "POST", url, gw->config.api_key, body, false, &resp, err->message,
+                          sizeof err->message);
+    if (rc == -2)
+        return -1; /* a refused certificate: the message says what to fix */
+    if (rc != 0) {
+        size_t n = strlen(err->message);
+        snprintf(err->message + n, sizeof err->message - n, ": the proxy did not answer; try again");
+        return -1;
+    }
+    int ok = resp.status >= 200 && resp.status < 300;
+    if (!ok)
+        failure(gw, resp.status, resp.body, err);
+    err->status = resp.status;
+    tg_http_response_free(&resp);
+    return ok ? 0 : -1;
+}
+
+static int litellm_revoke_key(struct tg_gateway *gw, const char *key_id, int also_delete,
+                              struct tg_gateway_error *err)
+{
+    memset(err, 0, sizeof *err);
+    cJSON *block = cJSON_CreateObject();
+    cJSON_AddStringToObject(block, "key", key_id);
+    char *body = cJSON_PrintUnformatted(block);
+    cJSON_Delete(block);
+    int rc = post_once(gw, BLOCK_PATH, body, err);
+    free(body);
+    if (rc != 0 || !also_delete)
+        return rc;
+    cJSON *del = cJSON_CreateObject();
+    cJSON *keys = cJSON_AddArrayToObject(del, "keys");
+    cJSON_AddItemToArray(keys, cJSON_CreateString(key_id));
+    body = cJSON_PrintUnformatted(del);
+    cJSON_Delete(del);
+    rc = post_once(gw, DELETE_PATH, body, err);
+    free(body);
+    return rc;
+}
+
+static int no_log_list(struct tg_gateway *gw, const char *start_iso, const char *end_iso, int page, int page_size,
+                       struct tg_log_page *out, struct tg_gateway_error *err)
+{
+    (void)gw, (void)start_iso, (void)end_iso, (void)page, (void)page_size, (void)out;
+    snprintf(err->message, sizeof err->message, "sync from a LiteLLM proxy is not supported: push its logs to `tollgate collect`");
+    return -1;
+}
+
+static const struct tg_gateway_ops litellm_ops = {
+    .name = "litellm",
+    .list_logs = no_log_list,
+    .list_keys = litellm_list_keys,
+    .revoke_key = litellm_revoke_key,
+};
+
+int tg_gateway_litellm(struct tg_gateway *gw, const struct tg_gateway_config *config, char *err, size_t errlen)
+{
+    if (!config->base_url || !*config->base_url) {
+        snprintf(err, errlen, "no proxy address: set LITELLM_BASE_URL");
+        return -1;
+    }
+    if (!config->api_key || !*config->api_key) {
+        snprintf(err, errlen, "no master key: set LITELLM_MASTER_KEY");
+        return -1;
+    }
+    if (strncmp(config->base_url, "https://", 8) != 0 && strncmp(config->base_url, "http://127.", 11) != 0 &&
+        strncmp(config->base_url, "http://localhost", 16) != 0) {
+        snprintf(err, errlen, "refusing to send the master key to %s: use https:// (plain http only to loopback)",
+                 config->base_url);
+        return -1;
+    }
+    gw->ops = &litellm_ops;
+    gw->config = *config;
+    return 0;
+}

@@ -1,0 +1,17 @@
+/* The LiteLLM proxy adapter of the gateway interface (keys only: LiteLLM's
+ * spend logs are not synced). */
+#ifndef TG_GATEWAY_LITELLM_H
+#define TG_GATEWAY_LITELLM_H
+
+#include <stddef.h>
+
+#include "gateway/gateway.h"
+
+/* base_url is the proxy's root (LITELLM_BASE_URL), api_key its master key. */
+int tg_gateway_litellm(struct tg_gateway *gw, const struct tg_gateway_config *config, char *err, size_t errlen);
+
+/* One element of /key/list's "keys": a full key object, or just its token.
+ * Public so the fuzz harness reads answers the way the adapter does. */
+void tg_litellm_read_key(const cJSON *obj, struct tg_gateway_key *key);
+
+#endif

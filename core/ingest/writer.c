@@ -1,0 +1,279 @@
+#include "ingest/writer.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct job {
+    const struct tg_log *logs;
+    size_t n;
+    struct tg_write_result result;
+    int rc;
+    char err[256];
+    bool done;
+    pthread_cond_t finished; /* each waiter its own, so a commit wakes only its jobs */
+    tg_write_done_fn callback; /* asynchronous jobs: called, then the job is freed */
+    void *ctx;
+    struct job *next;
+};
+
+struct tg_writer {
+    struct tg_store *store;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t work;     /* a job was queued, or stop */
+    struct job *head, *tail;
+    bool stopping;
+    struct tg_writer_stats stats;
+    /* the store's body dictionary as last published to submitters */
+    void *dict;
+    size_t dict_len;
+    int64_t dict_id;
+    unsigned dict_generation;
+    size_t last_group; /* jobs in the previous commit */
+};
+
+/* Adds one job's logs to the open transaction. */
+static int write_job(struct tg_writer *w, struct job *job)
+{
+    job->result.stored = job->result.duplicates = 0;
+    for (size_t i = 0; i < job->n; i++) {
+        bool inserted;
+        if (tg_store_add(w->store, &job->logs[i], &inserted, job->err, sizeof job->err) != 0)
+            return -1;
+        if (inserted)
+            job->result.stored++;
+        else
+            job->result.duplicates++;
+    }
+    return 0;
+}
+
+/* Under mu: a dictionary the store trained (or loaded) becomes visible to the
+ * threads that compress ahead. */
+static void publish_dict(struct tg_writer *w)
+{
+    const void *dict;
+    size_t len;
+    int64_t id;
+    if (tg_store_body_dict(w->store, &dict, &len, &id) != 1 || id == w->dict_id)
+        return;
+    void *copy = malloc(len);
+    if (!copy)
+        return;
+    memcpy(copy, dict, len);
+    free(w->dict);
+    w->dict = copy;
+    w->dict_len = len;
+    w->dict_id = id;
+    w->dict_generation++;
+}
+
+/* Commits a group of jobs in one transaction; all succeed or all fail. */
+static void write_group(struct tg_writer *w, struct job *group)
+{
+    char err[256] = "";
+    int rc = tg_store_begin(w->store, err, sizeof err);
+    struct job *job;
+    for (job = group; rc == 0 && job; job = job->next) {
+        rc = write_job(w, job);
+        if (rc != 0)
+            snprintf(err, sizeof err, "%s", job->err);
+    }
+    if (rc == 0)
+        rc = tg_store_commit(w->store, err, sizeof err);
+    else
+        tg_store_rollback(w->store);
+    pthread_mutex_lock(&w->mu);
+    struct job *callbacks = NULL, *next;
+    for (job = group; job; job = next) {
+        next = job->next;
+        job->rc = rc;
+        if (rc != 0) {
+            snprintf(job->err, sizeof job->err, "%s", err);
+            job->result.stored = job->result.duplicates = 0;
+        } else {
+            w->stats.batches++;
+            w->stats.logs_stored += (uint64_t)job->result.stored;
+            w->stats.logs_duplicate += (uint64_t)job->result.duplicates;
+        }
+        if (job->callback) {
+            job->next = callbacks;
+            callbacks = job;
+        } else {
+            job->done = true; /* the waiter may return as soon as mu is released */
+            pthread_cond_signal(&job->finished);
+        }
+    }
+    if (rc == 0)
+        w->stats.commits++;
+    publish_dict(w);
+    pthread_mutex_unlock(&w->mu);
+    /* outside the lock: a callback may resume a connection that submits again */
+    for (job = callbacks; job; job = next) {
+        next = job->next;
+        job->callback(job->ctx, job->rc, &job->result, job->err);
+        free(job);
+    }
+}
+
+/* Under mu: when only a few logs wait while other jobs were around last
+ * time, give them a moment to join. A commit costs about as much for one log
+ * as for fifty, so under load a short wait buys throughput; a lone client
+ * never waits, nor does a batch big enough to fill a commit by itself. */
+#define LINGER_US 400
+#define LINGER_ENOUGH 16 /* logs */
+
+static void linger(struct tg_writer *w)
+{
+    size_t queued = 0;
+    for (struct job *j = w->head; j && queued < LINGER_ENOUGH; j = j->next)
+        queued += j->n;
+    if (queued >= LINGER_ENOUGH || w->stopping || w->last_group <= 1)
+        return;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += LINGER_US * 1000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(&w->work, &w->mu, &until);
+}
+
+static void *writer_main(void *arg)
+{
+    struct tg_writer *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->head && !w->stopping)
+            pthread_cond_wait(&w->work, &w->mu);
+        if (!w->head && w->stopping)
+            break;
+        linger(w);
+        struct job *group = w->head; /* everything queued so far commits together */
+        w->head = w->tail = NULL;
+        w->last_group = 0;
+        for (struct job *j = group; j; j = j->next)
+            w->last_group++;
+        pthread_mutex_unlock(&w->mu);
+        write_group(w, group);
+        pthread_mutex_lock(&w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+int tg_writer_start(struct tg_store *store, struct tg_writer **out, char *err, size_t errlen)
+{
+    struct tg_writer *w = calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    w->store = store;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->work, NULL);
+    publish_dict(w);
+    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        snprintf(err, errlen, "cannot start the writer thread");
+        free(w);
+        return -1;
+    }
+    *out = w;
+    return 0;
+}
+
+static int enqueue(struct tg_writer *w, struct job *job)
+{
+    if (w->stopping)
+        return -1;
+    if (w->tail)
+        w->tail->next = job;
+    else
+        w->head = job;
+    w->tail = job;
+    pthread_cond_signal(&w->work);
+    return 0;
+}
+
+int tg_writer_submit(struct tg_writer *w, const struct tg_log *logs, size_t n, struct tg_write_result *result,
+                     char *err, size_t errlen)
+{
+    struct job job = {.logs = logs, .n = n};
+    pthread_cond_init(&job.finished, NULL);
+    pthread_mutex_lock(&w->mu);
+    if (enqueue(w, &job) != 0) {
+        pthread_mutex_unlock(&w->mu);
+        pthread_cond_destroy(&job.finished);
+        snprintf(err, errlen, "shutting down");
+        return -1;
+    }
+    while (!job.done)
+        pthread_cond_wait(&job.finished, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+    pthread_cond_destroy(&job.finished);
+    *result = job.result;
+    if (job.rc != 0)
+        snprintf(err, errlen, "%s", job.err);
+    return job.rc;
+}
+
+int tg_writer_submit_async(struct tg_writer *w, const struct tg_log *logs, size_t n, tg_write_done_fn done,
+                           void *ctx)
+{
+    struct job *job = calloc(1, sizeof *job);
+    if (!job)
+        return -1;
+    job->logs = logs;
+    job->n = n;
+    job->callback = done;
+    job->ctx = ctx;
+    pthread_mutex_lock(&w->mu);
+    int rc = enqueue(w, job);
+    pthread_mutex_unlock(&w->mu);
+    if (rc != 0)
+        free(job);
+    return rc;
+}
+
+struct tg_writer_stats tg_writer_stats(struct tg_writer *w)
+{
+    pthread_mutex_lock(&w->mu);
+    struct tg_writer_stats s = w->stats;
+    pthread_mutex_unlock(&w->mu);
+    return s;
+}
+
+int tg_writer_body_dict(struct tg_writer *w, unsigned *generation, void **dict, size_t *len, int64_t *id)
+{
+    int changed = 0;
+    pthread_mutex_lock(&w->mu);
+    if (w->dict_generation != *generation && w->dict && (*dict = malloc(w->dict_len)) != NULL) {
+        memcpy(*dict, w->dict, w->dict_len);
+        *len = w->dict_len;
+        *id = w->dict_id;
+        *generation = w->dict_generation;
+        changed = 1;
+    }
+    pthread_mutex_unlock(&w->mu);
+    return changed;
+}
+
+struct tg_store *tg_writer_stop(struct tg_writer *w)
+{
+    pthread_mutex_lock(&w->mu);
+    w->stopping = true;
+    pthread_cond_signal(&w->work);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    struct tg_store *store = w->store;
+    pthread_cond_destroy(&w->work);
+    pthread_mutex_destroy(&w->mu);
+    free(w->dict);
+    free(w);
+    return store;
+}

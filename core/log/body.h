@@ -1,0 +1,104 @@
+/* Stored bodies: the raw log compressed with zstd, with a dictionary trained on
+ * the db's own logs once there are enough of them. Small JSON logs compress
+ * poorly and slowly one by one; against a dictionary of their common shape they
+ * shrink two to three times more and compress about twice as fast. A codec
+ * holds one compression context, so each thread that compresses owns one. */
+#ifndef TG_BODY_H
+#define TG_BODY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log/msgcache.h"
+
+/* A dictionary is trained once a db has this many logs (or bytes of them). */
+#define TG_BODY_TRAIN_SAMPLES 2000
+#define TG_BODY_TRAIN_MAX_BYTES (16 << 20)
+#define TG_BODY_DICT_MAX_BYTES (64 << 10)
+
+struct tg_body_codec;
+
+struct tg_body_codec *tg_body_codec_new(void);
+void tg_body_codec_free(struct tg_body_codec *codec);
+
+/* Compresses against this dictionary from now on; bodies record dict_id. */
+int tg_body_codec_set_dict(struct tg_body_codec *codec, const void *dict, size_t len, int64_t dict_id);
+/* The dictionary in use: 0 when none. */
+int64_t tg_body_codec_dict_id(const struct tg_body_codec *codec);
+
+/* Compresses raw into a new buffer (*out, malloc'd). Returns 0, or -1 with err. */
+int tg_body_compress(struct tg_body_codec *codec, const char *raw, size_t len, void **out,
+                     size_t *out_len, char *err, size_t errlen);
+
+/* Decompression with digested dictionaries and one reused context: a body
+ * rebuilt from many messages is many small frames, and loading the
+ * dictionary afresh for each would cost more than the frames. A decoder
+ * belongs to one thread. */
+struct tg_body_decoder;
+
+struct tg_body_decoder *tg_body_decoder_new(void);
+void tg_body_decoder_free(struct tg_body_decoder *decoder);
+/* Whether dictionary `id` was added. */
+bool tg_body_decoder_knows(const struct tg_body_decoder *decoder, int64_t id);
+/* Digests dictionary `id` once. Returns 0, -1 when it is damaged or out of memory. */
+int tg_body_decoder_add_dict(struct tg_body_decoder *decoder, int64_t id, const void *dict, size_t len);
+/* Decompresses a stored frame of known raw length into a new NUL-terminated
+ * buffer, with a dictionary added before (0: none). -1 when damaged. */
+int tg_body_decode(struct tg_body_decoder *decoder, const void *z, size_t z_len, size_t raw_len, int64_t dict_id,
+                   char **out);
+
+/* Trains a dictionary (at most max_len bytes) from sample bodies. Returns 0 and
+ * a malloc'd *dict, or -1 when the samples do not make one. */
+int tg_body_train(const char *samples, const size_t *sizes, unsigned count, size_t max_len, void **dict,
+                  size_t *dict_len);
+
+/* Content-addressed messages. A coding agent resends its whole conversation
+ * on every turn, so a log is cut into its skeleton (the log with the messages
+ * taken out) and its messages (each element of prompt_messages and
+ * completion_messages, and completion_message), each stored once under its
+ * SHA-256 and put back where it was taken from to rebuild the exact bytes.
+ * Messages shorter than TG_BODY_MIN_PIECE stay in the skeleton: a reference
+ * would cost as much as they do. */
+#define TG_BODY_MIN_PIECE 256
+#define TG_BODY_MAX_PIECES 512
+
+struct tg_body_piece {
+    unsigned char digest[TG_DIGEST_LEN]; /* of its exact bytes */
+    size_t at;                           /* where it goes back into the skeleton */
+    size_t raw_off, len;                 /* where it was in the raw log */
+    const unsigned char *z;              /* compressed, or NULL: see tg_body_prepare */
+    size_t z_len;
+};
+
+/* One malloc block: free() releases it whole. */
+struct tg_body_prepared {
+    size_t raw_len;      /* the whole log */
+    int64_t dict_id;     /* the skeleton's and pieces' dictionary, 0 = none */
+    const unsigned char *skeleton_z;
+    size_t skeleton_z_len, skeleton_len;
+    size_t count;
+    struct tg_body_piece pieces[];
+};
+
+/* Cuts raw into skeleton and pieces and compresses them. Pieces whose digest
+ * is in `sent` (may be NULL) are left uncompressed: the caller handed them to
+ * the store before, which finds them by digest (and compresses them itself in
+ * the rare case it no longer has them); new digests are added to `sent`.
+ * Returns 0 with *out, or -1 with err. */
+int tg_body_prepare(struct tg_body_codec *codec, struct tg_msgcache *sent, const char *raw, size_t len,
+                    struct tg_body_prepared **out, char *err, size_t errlen);
+
+/* The positions of the pieces of a raw log, as tg_body_prepare cuts them (for
+ * tests and for the migration of whole bodies). Returns their count. */
+size_t tg_body_find_pieces(const char *raw, size_t len, size_t *offsets, size_t *lengths, size_t max);
+
+/* A body's references to its pieces: (position in the skeleton, message id)
+ * pairs as varints, positions as deltas. */
+size_t tg_body_refs_encode(const size_t *at, const int64_t *ids, size_t count, unsigned char *out);
+/* Bound on the encoded size of count references. */
+#define TG_BODY_REFS_BOUND(count) ((count) * 20)
+/* Decodes up to max references; returns the count, or -1 when damaged. */
+long tg_body_refs_decode(const unsigned char *in, size_t len, size_t *at, int64_t *ids, size_t max);
+
+#endif

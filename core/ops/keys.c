@@ -1,0 +1,315 @@
+#include "ops/keys.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/timeutil.h"
+
+#define HOUR_MS 3600000LL
+#define DAY_MS 86400000LL
+
+static char *column_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? strdup((const char *)t) : NULL;
+}
+
+static int64_t column_ms(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, i);
+}
+
+static int run(sqlite3_stmt *st, struct tg_store *store, const char *what, char *err, size_t errlen)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return tg_store_fail(store, what, err, errlen);
+    return 0;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s && *s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_ms(sqlite3_stmt *st, int i, int64_t ms)
+{
+    if (ms >= 0)
+        sqlite3_bind_int64(st, i, ms);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+#define UPDATE_KEY                                                                                     \
+    "UPDATE keys SET key_id = ?1, name = coalesce(?2, name), shown = ?3, owner_hint = ?4, created_ms = ?5," \
+    " gateway_last_used_ms = ?6, gateway_seen_ms = ?7, status = ?8 WHERE "
+static const char update_by_id[] = UPDATE_KEY "ident = ?1 OR key_id = ?1";
+/* a key that logs knew only by name */
+static const char update_by_name[] = UPDATE_KEY "id = (SELECT id FROM keys WHERE key_id IS NULL AND name = ?2 LIMIT 1)";
+
+/* Runs one of the updates above; returns the rows changed, or -1. */
+static int update_key(struct tg_store *store, const char *sql, const struct tg_gateway_key *k, int64_t now,
+                      char *err, size_t errlen)
+{
+    sqlite3 *db = tg_store_sqlite(store);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return tg_store_fail(store, "updating a key", err, errlen);
+    bind_text(st, 1, k->id);
+    bind_text(st, 2, k->name);
+    bind_text(st, 3, k->shown);
+    bind_text(st, 4, k->owner);
+    bind_ms(st, 5, k->created_ms);
+    bind_ms(st, 6, k->last_used_ms);
+    sqlite3_bind_int64(st, 7, now);
+    sqlite3_bind_text(st, 8, k->revoked ? "revoked" : "active", -1, SQLITE_STATIC);
+    if (run(st, store, "updating a key", err, errlen) != 0)
+        return -1;
+    return sqlite3_changes(db);
+}
+
+static int merge_one(struct tg_store *store, const struct tg_gateway_key *k, int64_t now, char *err, size_t errlen)
+{
+    int n = update_key(store, update_by_id, k, now, err, errlen);
+    if (n == 0 && *k->name)
+        n = update_key(store, update_by_name, k, now, err, errlen);
+    if (n != 0)
+        return n < 0 ? -1 : 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(tg_store_sqlite(store),
+                           "INSERT INTO keys(ident, key_id, name, status) VALUES(?1, ?1, ?2, 'unknown')", -1, &st,
+                           NULL) != SQLITE_OK)
+        return tg_store_fail(store, "adding a key", err, errlen);
+    bind_text(st, 1, k->id);
+    bind_text(st, 2, k->name);
+    if (run(st, store, "adding a key", err, errlen) != 0)
+        return -1;
+    return update_key(store, update_by_id, k, now, err, errlen) < 0 ? -1 : 0;
+}
+
+int tg_keys_merge_gateway(struct tg_store *store, const struct tg_key_list *list, int64_t now_ms, char *err,
+                          size_t errlen)
+{
+    if (tg_store_begin(store, err, errlen) != 0)
+        return -1;
+    for (size_t i = 0; i < list->count; i++) {
+        if (!*list->items[i].id)
+            continue;
+        if (merge_one(store, &list->items[i], now_ms, err, errlen) != 0) {
+            tg_store_rollback(store);
+            return -1;
+        }
+    }
+    sqlite3_stmt *st;
+    /* the time of this listing, so keys missing from it can be told apart */
+    if (sqlite3_prepare_v2(tg_store_sqlite(store),
+                           "INSERT INTO sync_state(source, position, updated_ms) VALUES('gateway keys', ?1, ?1)"
+                           " ON CONFLICT(source) DO UPDATE SET position = excluded.position,"
+                           " updated_ms = excluded.updated_ms",
+                           -1, &st, NULL) != SQLITE_OK ||
+        (sqlite3_bind_int64(st, 1, now_ms), run(st, store, "recording the key listing", err, errlen) != 0)) {
+        tg_store_rollback(store);
+        return -1;
+    }
+    return tg_store_commit(store, err, errlen);
+}
+
+static int64_t last_listing(struct tg_store *store)
+{
+    sqlite3_stmt *st;
+    int64_t ms = -1;
+    if (sqlite3_prepare_v2(tg_store_sqlite(store), "SELECT updated_ms FROM sync_state WHERE source = 'gateway keys'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        ms = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return ms;
+}
+
+/* Columns shared by list and find. Spend and use come from the hourly rollups;
+ * the exact last use from the requests of the last hour the key was used in. */
+#define KEY_COLUMNS                                                                                          \
+    "SELECT k.id, k.key_id, k.name, k.shown, coalesce(d.ident, k.owner_hint), k.status, k.created_ms,"      \
+    " (SELECT max(r.ts_ms) FROM requests r WHERE r.key_id = k.id AND r.ts_ms >= 3600000 *"                  \
+    "   (SELECT max(hour) FROM rollup_hourly WHERE key_id = k.id)),"                                         \
+    " k.gateway_last_used_ms,"                                                                               \
+    " (SELECT coalesce(sum(requests), 0) FROM rollup_hourly WHERE key_id = k.id AND hour >= ?1 / 3600000),"  \
+    " (SELECT coalesce(sum(cost_nanos), 0) FROM rollup_hourly WHERE key_id = k.id AND hour >= ?1 / 3600000)," \
+    " (SELECT count(*) FROM requests r WHERE r.ts_ms >= ?2 AND r.key_id = k.id),"                           \
+    " k.first_seen_ms IS NOT NULL, k.gateway_seen_ms"                                                        \
+    " FROM keys k LEFT JOIN developers d ON d.id = k.developer_id"
+
+static int collect_rows(struct tg_store *store, sqlite3_stmt *st, int64_t now_ms, struct tg_key_rows *out,
+                        char *err, size_t errlen)
+{
+    int64_t listed = last_listing(store);
+    sqlite3_bind_int64(st, 1, now_ms - 30 * DAY_MS);
+    sqlite3_bind_int64(st, 2, now_ms - HOUR_MS);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct tg_key_row *rows = realloc(out->rows, (out->count + 1) * sizeof *rows);
+        if (!rows) {
+            sqlite3_finalize(st);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        out->rows = rows;
+        struct tg_key_row *k = &rows[out->count++];
+        k->row_id = sqlite3_column_int64(st, 0);
+        k->key_id = column_text(st, 1);
+        k->name = column_text(st, 2);
+        k->shown = column_text(st, 3);
+        k->owner = column_text(st, 4);
+        k->status = column_text(st, 5);
+        k->created_ms = column_ms(st, 6);
+        int64_t from_logs = column_ms(st, 7), from_gateway = column_ms(st, 8);
+        k->last_used_ms = from_logs > from_gateway ? from_logs : from_gateway;
+        k->requests_30d = sqlite3_column_int64(st, 9);
+        k->spend_30d = sqlite3_column_int64(st, 10);
+        k->requests_last_hour = sqlite3_column_int64(st, 11);
+        k->in_logs = sqlite3_column_int(st, 12) != 0;
+        k->gateway_known = listed >= 0;
+        k->at_gateway = listed >= 0 && column_ms(st, 13) == listed;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return tg_store_fail(store, "listing keys", err, errlen);
+    return 0;
+}
+
+int tg_keys_list(struct tg_store *store, int64_t now_ms, const char *developer, struct tg_key_rows *out, char *err,
+                 size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(tg_store_sqlite(store),
+                           KEY_COLUMNS " WHERE ?3 IS NULL OR d.ident = ?3 ORDER BY 11 DESC, 10 DESC, k.name", -1,
+                           &st, NULL) != SQLITE_OK)
+        return tg_store_fail(store, "listing keys", err, errlen);
+    if (developer)
+        sqlite3_bind_text(st, 3, developer, -1, SQLITE_TRANSIENT);
+    return collect_rows(store, st, now_ms, out, err, errlen);
+}
+
+int tg_keys_find(struct tg_store *store, const char *name_or_id, int64_t now_ms, struct tg_key_rows *out, char *err,
+                 size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(tg_store_sqlite(store),
+                           KEY_COLUMNS " WHERE k.key_id = ?3 OR k.ident = ?3 OR k.name = ?3 ORDER BY k.id", -1, &st,
+                           NULL) != SQLITE_OK)
+        return tg_store_fail(store, "finding a key", err, errlen);
+    sqlite3_bind_text(st, 3, name_or_id, -1, SQLITE_TRANSIENT);
+    if (collect_rows(store, st, now_ms, out, err, errlen) != 0)
+        return -1;
+    if (out->count == 0)
+        return 1;
+    if (out->count > 1) {
+        snprintf(err, errlen, "%zu keys are named '%s': give the id instead (see `tollgate keys`)", out->count,
+                 name_or_id);
+        return 2;
+    }
+    return 0;
+}
+
+int tg_keys_set_status(struct tg_store *store, int64_t row_id, const char *status, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(tg_store_sqlite(store), "UPDATE keys SET status = ?1 WHERE id = ?2", -1, &st, NULL) !=
+        SQLITE_OK)
+        return tg_store_fail(store, "updating a key", err, errlen);
+    sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, row_id);
+    return run(st, store, "updating a key", err, errlen);
+}
+
+const char *tg_key_label(const struct tg_key_row *key)
+{
+    return key->name ? key->name : key->key_id ? key->key_id : "(unnamed)";
+}
+
+void tg_key_rows_free(struct tg_key_rows *rows)
+{
+    for (size_t i = 0; i < rows->count; i++) {
+        struct tg_key_row *k = &rows->rows[i];
+        free(k->key_id);
+        free(k->name);
+        free(k->shown);
+        free(k->owner);
+        free(k->status);
+    }
+    free(rows->rows);
+    memset(rows, 0, sizeof *rows);
+}
+
+int tg_audit_add(struct tg_store *store, const char *actor, const char *action, const char *target,
+                 const char *reason, const char *result, const char *detail, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(tg_store_sqlite(store),
+                           "INSERT INTO audit(ts_ms, actor, action, target, reason, result, detail)"
+                           " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return tg_store_fail(store, "writing the audit log", err, errlen);
+    sqlite3_bind_int64(st, 1, tg_now_ms());
+    sqlite3_bind_text(st, 2, actor, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, action, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, target, -1, SQLITE_TRANSIENT);
+    bind_text(st, 5, reason);
+    sqlite3_bind_text(st, 6, result, -1, SQLITE_TRANSIENT);
+    bind_text(st, 7, detail);
+    return run(st, store, "writing the audit log", err, errlen);
+}
+
+int tg_audit_list(struct tg_store *store, size_t limit, struct tg_audit_events *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(tg_store_sqlite(store),
+                           "SELECT ts_ms, actor, action, target, reason, result, detail FROM audit"
+                           " ORDER BY ts_ms DESC, id DESC LIMIT ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return tg_store_fail(store, "reading the audit log", err, errlen);
+    sqlite3_bind_int64(st, 1, limit ? (int64_t)limit : -1);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct tg_audit_event *items = realloc(out->items, (out->count + 1) * sizeof *items);
+        if (!items)
+            break;
+        out->items = items;
+        struct tg_audit_event *e = &items[out->count++];
+        e->ts_ms = sqlite3_column_int64(st, 0);
+        e->actor = column_text(st, 1);
+        e->action = column_text(st, 2);
+        e->target = column_text(st, 3);
+        e->reason = column_text(st, 4);
+        e->result = column_text(st, 5);
+        e->detail = column_text(st, 6);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return tg_store_fail(store, "reading the audit log", err, errlen);
+    return 0;
+}
+
+void tg_audit_events_free(struct tg_audit_events *events)
+{
+    for (size_t i = 0; i < events->count; i++) {
+        struct tg_audit_event *e = &events->items[i];
+        free(e->actor);
+        free(e->action);
+        free(e->target);
+        free(e->reason);
+        free(e->result);
+        free(e->detail);
+    }
+    free(events->items);
+    memset(events, 0, sizeof *events);
+}

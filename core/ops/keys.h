@@ -1,0 +1,71 @@
+/* Keys and the audit trail: what the db knows of each gateway key (from logs
+ * and from the gateway), its spend and use, and the record of who revoked what. */
+#ifndef TG_KEYS_H
+#define TG_KEYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gateway/gateway.h"
+#include "base/money.h"
+#include "store/store.h"
+
+struct tg_key_row {
+    int64_t row_id;
+    char *key_id;   /* the gateway's id, NULL when only logs named the key */
+    char *name;     /* NULL when nobody named it */
+    char *shown;    /* prefix or masked value from the gateway */
+    char *owner;    /* the developer who used it, else who the gateway says owns it */
+    char *status;   /* "active", "revoked" or "unknown" */
+    int64_t created_ms, last_used_ms; /* -1 when unknown */
+    int64_t requests_30d, requests_last_hour;
+    tg_nanos spend_30d;
+    bool in_logs;    /* seen in logs */
+    bool at_gateway; /* listed by the gateway the last time it was asked */
+    bool gateway_known; /* the gateway was ever asked, so at_gateway means something */
+};
+
+struct tg_key_rows {
+    struct tg_key_row *rows;
+    size_t count;
+};
+
+void tg_key_rows_free(struct tg_key_rows *rows);
+
+/* Records the gateway's list: updates or adds each key, matched to keys seen in
+ * logs by id, else by name, and remembers which keys the gateway listed now. */
+int tg_keys_merge_gateway(struct tg_store *store, const struct tg_key_list *list, int64_t now_ms, char *err,
+                          size_t errlen);
+
+/* Every key (or a developer's), with 30-day spend, most spend first. */
+int tg_keys_list(struct tg_store *store, int64_t now_ms, const char *developer, struct tg_key_rows *out, char *err,
+                 size_t errlen);
+
+/* A key by its name or id: 0 and *out filled (free with tg_key_rows_free), 1 when
+ * there is none, 2 when the name fits several (err names them), -1 on error. */
+int tg_keys_find(struct tg_store *store, const char *name_or_id, int64_t now_ms, struct tg_key_rows *out, char *err,
+                 size_t errlen);
+
+int tg_keys_set_status(struct tg_store *store, int64_t row_id, const char *status, char *err, size_t errlen);
+
+/* The key's display name: its name, else its id. */
+const char *tg_key_label(const struct tg_key_row *key);
+
+struct tg_audit_event {
+    int64_t ts_ms;
+    char *actor, *action, *target, *reason, *result, *detail;
+};
+
+struct tg_audit_events {
+    struct tg_audit_event *items;
+    size_t count;
+};
+
+int tg_audit_add(struct tg_store *store, const char *actor, const char *action, const char *target,
+                 const char *reason, const char *result, const char *detail, char *err, size_t errlen);
+/* Newest first; limit 0 = all. */
+int tg_audit_list(struct tg_store *store, size_t limit, struct tg_audit_events *out, char *err, size_t errlen);
+void tg_audit_events_free(struct tg_audit_events *events);
+
+#endif

@@ -1,0 +1,306 @@
+#include "ops/prune.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log/body.h"
+#include "query/search.h"
+
+#define BATCH 1000
+
+static int64_t query_count(sqlite3 *db, const char *sql, int64_t arg)
+{
+    sqlite3_stmt *st;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_bind_parameter_count(st) > 0)
+        sqlite3_bind_int64(st, 1, arg);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+int64_t tg_retention_whole_bodies(struct tg_store *store)
+{
+    return query_count(tg_store_sqlite(store), "SELECT count(*) FROM request_bodies WHERE msg_refs IS NULL", 0);
+}
+
+/* Up to BATCH request ids after `after` from a query binding (after, arg2). */
+static int next_ids(struct tg_store *store, const char *sql, int64_t after, int64_t arg2, int64_t *ids, int *count,
+                    char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    *count = 0;
+    if (sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL) != SQLITE_OK)
+        return tg_store_fail(store, "listing bodies", err, errlen);
+    sqlite3_bind_int64(st, 1, after);
+    if (sqlite3_bind_parameter_count(st) > 1)
+        sqlite3_bind_int64(st, 2, arg2);
+    int rc;
+    while (*count < BATCH && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        ids[(*count)++] = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+/* The index holds the whole text of a body stored whole, and only the new
+ * messages of a converted one: it is told of the change. */
+static int convert_one(struct tg_store *store, int64_t id, char *err, size_t errlen)
+{
+    char *raw;
+    size_t len;
+    int rc = tg_store_body_of(store, id, false, &raw, &len, err, errlen);
+    if (rc != 0)
+        return rc == 1 ? 0 : -1; /* gone meanwhile: nothing to convert */
+    rc = tg_search_forget(store, id, err, errlen);
+    if (rc == 0)
+        rc = tg_store_rewrite_body(store, id, raw, len, err, errlen);
+    if (rc == 0)
+        rc = tg_search_add(store, id, err, errlen);
+    free(raw);
+    return rc;
+}
+
+/* One step that writes, committed on its own or not at all. */
+static int in_own_batch(struct tg_store *store, int (*step)(struct tg_store *, char *, size_t), char *err,
+                        size_t errlen)
+{
+    if (tg_store_begin(store, err, errlen) != 0)
+        return -1;
+    if (step(store, err, errlen) != 0) {
+        tg_store_rollback(store);
+        return -1;
+    }
+    return tg_store_commit(store, err, errlen);
+}
+
+int tg_retention_migrate_bodies(struct tg_store *store, tg_retention_progress_fn progress, void *ctx,
+                                int64_t *converted, char *err, size_t errlen)
+{
+    *converted = 0;
+    int64_t total = tg_retention_whole_bodies(store);
+    if (total < 0)
+        return tg_store_fail(store, "counting bodies", err, errlen);
+    int64_t ids[BATCH], after = 0;
+    int count;
+    do {
+        if (next_ids(store,
+                     "SELECT request_id FROM request_bodies WHERE request_id > ?1 AND msg_refs IS NULL"
+                     " ORDER BY request_id LIMIT 1000",
+                     after, 0, ids, &count, err, errlen) != 0 ||
+            (count > 0 && tg_store_begin(store, err, errlen) != 0))
+            return -1;
+        for (int i = 0; i < count; i++) {
+            if (convert_one(store, ids[i], err, errlen) != 0) {
+                tg_store_rollback(store);
+                return -1;
+            }
+        }
+        if (count > 0 && tg_store_commit(store, err, errlen) != 0)
+            return -1;
+        if (count > 0)
+            after = ids[count - 1];
+        *converted += count;
+        if (progress && count > 0)
+            progress(ctx, "migrating bodies", *converted, total);
+    } while (count == BATCH);
+    /* and the newest log ids into the index, so nothing is left to catch up on */
+    return in_own_batch(store, tg_store_index_log_ids, err, errlen);
+}
+
+static int exec_id(struct tg_store *store, const char *sql, int64_t id, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL) != SQLITE_OK)
+        return tg_store_fail(store, "pruning", err, errlen);
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : tg_store_fail(store, "pruning", err, errlen);
+}
+
+/* A body goes, and first its words from the search index, which can only
+ * forget what it is shown again. */
+static int drop_body(struct tg_store *store, int64_t id, int64_t *dropped, char *err, size_t errlen)
+{
+    if (tg_search_forget(store, id, err, errlen) != 0 ||
+        exec_id(store, "DELETE FROM request_bodies WHERE request_id = ?1", id, err, errlen) != 0)
+        return -1;
+    *dropped += sqlite3_changes(tg_store_sqlite(store)); /* 0 when pruned before */
+    return 0;
+}
+
+/* A request goes with its log id, so the same log imported again is stored
+ * again, as a new request. */
+static int drop_request(struct tg_store *store, int64_t id, char *err, size_t errlen)
+{
+    return exec_id(store,
+                   "DELETE FROM log_ids WHERE hash = tg_id_hash((SELECT log_id FROM requests WHERE id = ?1))"
+                   " AND request_id = ?1",
+                   id, err, errlen) != 0 ||
+                   exec_id(store, "DELETE FROM requests WHERE id = ?1", id, err, errlen) != 0
+               ? -1
+               : 0;
+}
+
+/* A counter, not a time: two prunes in one millisecond (or under a pinned
+ * clock) must still look different to the other writers. In the open batch. */
+static int bump_prune_mark(struct tg_store *store, char *err, size_t errlen)
+{
+    char mark[32] = "0";
+    tg_store_sync_position(store, TG_STORE_PRUNE_MARK, mark, sizeof mark);
+    snprintf(mark, sizeof mark, "%lld", strtoll(mark, NULL, 10) + 1);
+    return tg_store_set_sync_position(store, TG_STORE_PRUNE_MARK, mark, err, errlen);
+}
+
+/* One pass over requests older than `before`: their bodies (and, when
+ * whole_requests, their rows) go, a batch per transaction. */
+static int prune_pass(struct tg_store *store, int64_t before, bool whole_requests, tg_retention_progress_fn progress,
+                      void *ctx, struct tg_prune_counts *counts, char *err, size_t errlen)
+{
+    const char *sql = whole_requests
+                          ? "SELECT id FROM requests WHERE id > ?1 AND ts_ms < ?2 ORDER BY id LIMIT 1000"
+                          : "SELECT b.request_id FROM request_bodies b JOIN requests r ON r.id = b.request_id"
+                            " WHERE b.request_id > ?1 AND r.ts_ms < ?2 ORDER BY b.request_id LIMIT 1000";
+    const char *what = whole_requests ? "pruning requests" : "pruning bodies";
+    int64_t ids[BATCH], after = 0, done = 0;
+    int count;
+    do {
+        if (next_ids(store, sql, after, before, ids, &count, err, errlen) != 0)
+            return -1;
+        if (count == 0)
+            break;
+        if (tg_store_begin(store, err, errlen) != 0)
+            return -1;
+        for (int i = 0; i < count; i++) {
+            if (drop_body(store, ids[i], &counts->bodies, err, errlen) != 0 ||
+                (whole_requests && drop_request(store, ids[i], err, errlen) != 0)) {
+                tg_store_rollback(store);
+                return -1;
+            }
+            counts->requests += whole_requests;
+        }
+
+        if (tg_store_commit(store, err, errlen) != 0)
+            return -1;
+        after = ids[count - 1];
+        done += count;
+        if (progress)
+            progress(ctx, what, done, -1);
+    } while (count == BATCH);
+    /* writers remember the ids of recent requests: tell them to forget */
+    return whole_requests && done > 0 ? in_own_batch(store, bump_prune_mark, err, errlen) : 0;
+}
+
+/* Marks every message a remaining body refers to. */
+static int mark_referenced(struct tg_store *store, unsigned char *marks, int64_t max_id, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(tg_store_sqlite(store), "SELECT msg_refs FROM request_bodies WHERE msg_refs IS NOT NULL",
+                           -1, &st, NULL) != SQLITE_OK)
+        return tg_store_fail(store, "reading message references", err, errlen);
+    size_t at[TG_BODY_MAX_PIECES];
+    int64_t ids[TG_BODY_MAX_PIECES];
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        long n = tg_body_refs_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), at, ids,
+                                     TG_BODY_MAX_PIECES);
+        for (long i = 0; i < n; i++) {
+            if (ids[i] <= max_id)
+                marks[ids[i] / 8] |= (unsigned char)(1u << (ids[i] % 8));
+        }
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : tg_store_fail(store, "reading message references", err, errlen);
+}
+
+/* Deletes the messages no body refers to, reading ids a block at a time and
+ * deleting after each read, never under a live cursor on the same table. */
+static int delete_unmarked(struct tg_store *store, const unsigned char *marks, int64_t max_id, int64_t *deleted,
+                           char *err, size_t errlen)
+{
+    int64_t ids[BATCH], after = 0;
+    int count;
+    do {
+        if (next_ids(store, "SELECT id FROM messages WHERE id > ?1 ORDER BY id LIMIT 1000", after, 0, ids, &count,
+                     err, errlen) != 0)
+            return -1;
+        for (int i = 0; i < count; i++) {
+            if (ids[i] <= max_id && (marks[ids[i] / 8] & (1u << (ids[i] % 8))))
+                continue;
+            if (ids[i] > max_id) /* stored after the marking began: cannot be unreferenced */
+                continue;
+            if (exec_id(store, "DELETE FROM messages WHERE id = ?1", ids[i], err, errlen) != 0)
+                return -1;
+            (*deleted)++;
+        }
+        if (count > 0)
+            after = ids[count - 1];
+    } while (count == BATCH);
+    return 0;
+}
+
+/* Mark and sweep in one write transaction, so no writer adds a reference in
+ * between; the prune mark tells other processes to forget the ids they keep. */
+static int sweep_messages(struct tg_store *store, struct tg_prune_counts *counts, char *err, size_t errlen)
+{
+    if (tg_store_begin(store, err, errlen) != 0)
+        return -1;
+    int64_t max_id = query_count(tg_store_sqlite(store), "SELECT coalesce(max(id), 0) FROM messages", 0);
+    unsigned char *marks = max_id >= 0 ? calloc((size_t)max_id / 8 + 1, 1) : NULL;
+    int rc = marks ? 0 : -1;
+    if (!marks)
+        snprintf(err, errlen, "out of memory marking messages");
+    if (rc == 0)
+        rc = mark_referenced(store, marks, max_id, err, errlen);
+    if (rc == 0)
+        rc = delete_unmarked(store, marks, max_id, &counts->messages, err, errlen);
+    if (rc == 0 && counts->messages > 0)
+        rc = bump_prune_mark(store, err, errlen);
+    free(marks);
+    if (rc != 0) {
+        tg_store_rollback(store);
+        return -1;
+    }
+    return tg_store_commit(store, err, errlen);
+}
+
+static int count_only(struct tg_store *store, const struct tg_prune_options *o, struct tg_prune_counts *counts)
+{
+    sqlite3 *db = tg_store_sqlite(store);
+    int64_t body_cut = o->bodies_before_ms > o->requests_before_ms ? o->bodies_before_ms : o->requests_before_ms;
+    counts->bodies = body_cut ? query_count(db,
+                                            "SELECT count(*) FROM request_bodies b JOIN requests r"
+                                            " ON r.id = b.request_id WHERE r.ts_ms < ?1",
+                                            body_cut)
+                              : 0;
+    counts->requests =
+        o->requests_before_ms ? query_count(db, "SELECT count(*) FROM requests WHERE ts_ms < ?1", o->requests_before_ms)
+                              : 0;
+    return counts->bodies < 0 || counts->requests < 0 ? -1 : 0;
+}
+
+int tg_retention_prune(struct tg_store *store, const struct tg_prune_options *options,
+                       tg_retention_progress_fn progress, void *ctx, struct tg_prune_counts *counts, char *err,
+                       size_t errlen)
+{
+    memset(counts, 0, sizeof *counts);
+    if (options->dry_run)
+        return count_only(store, options, counts) == 0 ? 0 : tg_store_fail(store, "counting", err, errlen);
+    if (options->requests_before_ms &&
+        prune_pass(store, options->requests_before_ms, true, progress, ctx, counts, err, errlen) != 0)
+        return -1;
+    if (options->bodies_before_ms &&
+        prune_pass(store, options->bodies_before_ms, false, progress, ctx, counts, err, errlen) != 0)
+        return -1;
+    if (sweep_messages(store, counts, err, errlen) != 0)
+        return -1;
+    if (counts->bodies == 0)
+        return 0;
+    if (progress)
+        progress(ctx, "compacting the search index", 0, -1);
+    return tg_search_compact(store, err, errlen);
+}

@@ -1,0 +1,41 @@
+/* Keeping the store's size in check: bodies stored whole by an older
+ * tollgate are cut into the content-addressed layout, and `prune` drops the
+ * bodies (or whole requests) past a retention age, then the messages no body
+ * uses any more. Spend history stays: rollups are never pruned. Every step
+ * commits in batches, so an interrupted run loses nothing and the next run
+ * goes on from where it stopped. */
+#ifndef TG_RETENTION_H
+#define TG_RETENTION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+/* Called after each batch: what is being done, how far, out of how many. */
+typedef void (*tg_retention_progress_fn)(void *ctx, const char *what, int64_t done, int64_t total);
+
+/* Converts every body stored whole into skeleton and shared messages. */
+int tg_retention_migrate_bodies(struct tg_store *store, tg_retention_progress_fn progress, void *ctx,
+                                int64_t *converted, char *err, size_t errlen);
+
+/* Bodies stored whole (not yet migrated); -1 on error. */
+int64_t tg_retention_whole_bodies(struct tg_store *store);
+
+struct tg_prune_options {
+    int64_t bodies_before_ms;   /* drop the bodies of requests older than this; 0: none */
+    int64_t requests_before_ms; /* drop whole requests older than this; 0: none */
+    bool dry_run;               /* count what would go, change nothing */
+};
+
+struct tg_prune_counts {
+    int64_t bodies;   /* bodies dropped (with their requests or alone) */
+    int64_t requests; /* request rows dropped */
+    int64_t messages; /* shared messages no body used any more */
+};
+
+int tg_retention_prune(struct tg_store *store, const struct tg_prune_options *options,
+                       tg_retention_progress_fn progress, void *ctx, struct tg_prune_counts *counts, char *err,
+                       size_t errlen);
+
+#endif

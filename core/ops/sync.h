@@ -1,0 +1,39 @@
+/* `sync`: pull logs from a gateway's log-list API page by page into the store.
+ * Each page and the position it reached commit in one transaction, so a sync
+ * cut off anywhere resumes where it stopped, and logs already stored (pushed
+ * to the collector, imported, or fetched before) count as duplicates. */
+#ifndef TG_SYNC_H
+#define TG_SYNC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gateway/gateway.h"
+#include "log/logmodel.h"
+#include "log/pricing.h"
+#include "store/store.h"
+
+struct tg_sync_stats {
+    long pages, received, stored, duplicates, rejected;
+    char position[64]; /* ISO time the next sync starts from (less the overlap) */
+};
+
+struct tg_sync_options {
+    const char *source;     /* names the position in the db, e.g. "respan https://api.respan.ai/api/" */
+    int64_t since_ms;       /* 0: from the stored position, else 30 days back */
+    int page_size;          /* at most 50 on Respan */
+    int64_t overlap_ms;     /* re-read this much before the position: late logs are not missed */
+    volatile int *cancel;   /* set by a signal: stop after the page in hand */
+    void (*on_page)(void *ctx, const struct tg_sync_stats *stats);
+    void (*on_reject)(void *ctx, const char *log_id, const struct tg_log_error *error);
+    void *ctx;
+    bool redact;            /* mask secrets in the logs before storing (redact.h) */
+};
+
+/* Runs until the gateway has no more pages (or cancel). Returns 0, or -1 with
+ * gerr saying what the gateway or the store did; pages committed before a
+ * failure stay, and the next run continues after them. */
+int tg_sync_run(struct tg_store *store, const struct tg_pricing *pricing, struct tg_gateway *gateway,
+                const struct tg_sync_options *options, struct tg_sync_stats *stats, struct tg_gateway_error *gerr);
+
+#endif

@@ -1,0 +1,61 @@
+/* The request list the TUI pages through: newest first, a page at a time by
+ * keyset (time, row id), so any history is shown with constant memory; and
+ * one request's detail as lines of text, every string from the log sanitised. */
+#ifndef TG_BROWSE_H
+#define TG_BROWSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "query/filter.h"
+#include "base/money.h"
+#include "store/store.h"
+
+struct tg_request_row {
+    int64_t row_id, ts_ms;
+    char log_id[128];
+    char developer[64], key[64], model[64]; /* sanitised, cut to fit */
+    int64_t prompt_tokens, completion_tokens, latency_ms;
+    tg_nanos cost;
+    int cost_kind;
+    int status_code;
+    int is_error;
+};
+
+/* Up to `limit` requests in [since, until) matching the filter (NULL for all;
+ * its free text searches the requests indexed so far, see search.h) strictly older than (before_ts,
+ * before_id) — pass INT64_MAX for the first page. Returns how many, or -1. */
+int tg_browse_requests(struct tg_store *store, int64_t since_ms, int64_t until_ms,
+                       const struct tg_request_filter *filter, int64_t before_ts, int64_t before_id,
+                       struct tg_request_row *rows, int limit, char *err, size_t errlen);
+
+/* The page just newer than (after_ts, after_id), oldest first: for scrolling up. */
+int tg_browse_requests_newer(struct tg_store *store, int64_t since_ms, int64_t until_ms,
+                             const struct tg_request_filter *filter, int64_t after_ts, int64_t after_id,
+                             struct tg_request_row *rows, int limit, char *err, size_t errlen);
+
+/* The raw log of a request, as stored (for export); malloc'd. */
+int tg_browse_raw(struct tg_store *store, int64_t row_id, char **raw, size_t *len, char **log_id, char *err,
+                  size_t errlen);
+
+/* The thread a request belongs to, or an empty string. */
+void tg_browse_thread(struct tg_store *store, int64_t row_id, char *buf, size_t len);
+
+/* Changes whenever another connection commits (PRAGMA data_version): a cheap
+ * "is there anything new" for screens that refresh live. -1 on error. */
+int64_t tg_browse_data_version(struct tg_store *store);
+
+/* The newest log's time, or -1 when the db is empty. */
+int64_t tg_browse_newest_ms(struct tg_store *store);
+
+struct tg_detail {
+    char **lines; /* sanitised, no control characters */
+    size_t count;
+};
+
+/* The request with this row id as text: its fields, then every prompt message
+ * labelled by role (tool calls and JSON pretty-printed), then the response. */
+int tg_browse_detail(struct tg_store *store, int64_t row_id, struct tg_detail *out, char *err, size_t errlen);
+void tg_detail_free(struct tg_detail *detail);
+
+#endif

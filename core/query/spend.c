@@ -1,0 +1,327 @@
+#include "query/spend.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/hashmap.h"
+#include "base/timeutil.h"
+
+#define HOUR_MS 3600000LL
+#define DAY_MS 86400000LL
+#define END_OF_TIME_MS 4102444800000LL /* 2100-01-01, hour aligned */
+
+static const char *const by_names[] = {"developer", "key", "model", "day", "hour"};
+
+int tg_spend_by_parse(const char *text, enum tg_spend_by *by)
+{
+    for (int i = 0; i < (int)(sizeof by_names / sizeof by_names[0]); i++) {
+        if (strcmp(text, by_names[i]) == 0) {
+            *by = (enum tg_spend_by)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *tg_spend_by_name(enum tg_spend_by by)
+{
+    return by_names[by];
+}
+
+/* Both sources give the same columns: 0 group id, 1 label, 2..11 sums,
+ * 12 latency histogram blob (rollups) or NULL, 13 latency_ms (raw) or NULL,
+ * 14 the time (the hour's start for rollups). */
+#define JOINS                                                                               \
+    " LEFT JOIN developers d ON d.id = r.developer_id LEFT JOIN keys k ON k.id = r.key_id" \
+    " LEFT JOIN models m ON m.id = r.model_id"
+#define FILTERS                                                             \
+    " AND (?3 IS NULL OR d.ident = ?3) AND (?4 IS NULL OR k.name = ?4 OR k.key_id = ?4)" \
+    " AND (?5 IS NULL OR m.name = ?5)"
+#define ROLLUP_SQL(GID, LABEL)                                                                 \
+    "SELECT " GID ", " LABEL ", requests, errors, prompt_tokens, completion_tokens,"          \
+    " total_tokens, cache_read_tokens, cache_creation_tokens, cost_nanos, estimated_nanos,"  \
+    " unpriced, latency_hist, NULL, r.hour * 3600000 FROM rollup_hourly r" JOINS                              \
+    " WHERE r.hour >= ?1 AND r.hour < ?2" FILTERS
+#define DAILY_SQL(GID, LABEL)                                                                  \
+    "SELECT " GID ", " LABEL ", requests, errors, prompt_tokens, completion_tokens,"          \
+    " total_tokens, cache_read_tokens, cache_creation_tokens, cost_nanos, estimated_nanos,"  \
+    " unpriced, latency_hist, NULL, r.day * 86400000 FROM rollup_daily r" JOINS              \
+    " WHERE r.day >= ?1 AND r.day < ?2" FILTERS
+#define RAW_SQL(GID, LABEL)                                                                    \
+    "SELECT " GID ", " LABEL ", 1, is_error, prompt_tokens, completion_tokens, total_tokens," \
+    " cache_read_tokens, cache_creation_tokens, cost_nanos,"                                 \
+    " CASE cost_kind WHEN 1 THEN cost_nanos ELSE 0 END, cost_kind = 2, NULL, latency_ms, r.ts_ms" \
+    " FROM requests r" JOINS " WHERE r.ts_ms >= ?1 AND r.ts_ms < ?2" FILTERS
+
+#define DEV_LABEL "coalesce(d.ident, '(no developer)')"
+#define KEY_LABEL "coalesce(k.name, k.key_id, '(no key)')"
+#define MODEL_LABEL "coalesce(m.name, '(no model)')"
+
+static const char *const rollup_sql[] = {
+    [TG_BY_DEVELOPER] = ROLLUP_SQL("r.developer_id", DEV_LABEL),
+    [TG_BY_KEY] = ROLLUP_SQL("r.key_id", KEY_LABEL),
+    [TG_BY_MODEL] = ROLLUP_SQL("r.model_id", MODEL_LABEL),
+    [TG_BY_DAY] = ROLLUP_SQL("r.hour / 24", "NULL"),
+    [TG_BY_HOUR] = ROLLUP_SQL("r.hour", "NULL"),
+};
+
+/* No entry for hours: a day's row cannot be split into them. */
+static const char *const daily_sql[] = {
+    [TG_BY_DEVELOPER] = DAILY_SQL("r.developer_id", DEV_LABEL),
+    [TG_BY_KEY] = DAILY_SQL("r.key_id", KEY_LABEL),
+    [TG_BY_MODEL] = DAILY_SQL("r.model_id", MODEL_LABEL),
+    [TG_BY_DAY] = DAILY_SQL("r.day", "NULL"),
+    [TG_BY_HOUR] = NULL,
+};
+
+static const char *const raw_sql[] = {
+    [TG_BY_DEVELOPER] = RAW_SQL("r.developer_id", DEV_LABEL),
+    [TG_BY_KEY] = RAW_SQL("r.key_id", KEY_LABEL),
+    [TG_BY_MODEL] = RAW_SQL("r.model_id", MODEL_LABEL),
+    [TG_BY_DAY] = RAW_SQL("r.ts_ms / 86400000", "NULL"),
+    [TG_BY_HOUR] = RAW_SQL("r.ts_ms / 3600000", "NULL"),
+};
+
+struct query {
+    struct tg_store *store;
+    enum tg_spend_by by;
+    const struct tg_spend_filter *filter;
+    struct hashmap *groups; /* group id -> struct tg_spend_row */
+};
+
+static void label_time(enum tg_spend_by by, int64_t group_id, char *buf, size_t len)
+{
+    char iso[40];
+    tg_time_format_iso(group_id * (by == TG_BY_DAY ? DAY_MS : HOUR_MS), iso, sizeof iso);
+    if (by == TG_BY_DAY)
+        snprintf(buf, len, "%.10s", iso);
+    else
+        snprintf(buf, len, "%.16sZ", iso);
+}
+
+static struct tg_spend_row *group_for(struct query *q, sqlite3_stmt *st)
+{
+    int64_t gid = sqlite3_column_int64(st, 0);
+    struct tg_spend_row *row = hashmap_get(q->groups, &gid, sizeof gid);
+    if (row)
+        return row;
+    row = calloc(1, sizeof *row);
+    if (!row)
+        return NULL;
+    row->group_id = gid;
+    row->last_ms = -1;
+    char label[64];
+    const char *name = (const char *)sqlite3_column_text(st, 1);
+    if (!name) {
+        label_time(q->by, gid, label, sizeof label);
+        name = label;
+    }
+    row->name = strdup(name);
+    if (!row->name || hashmap_put(q->groups, &gid, sizeof gid, row) != 0) {
+        free(row->name);
+        free(row);
+        return NULL;
+    }
+    return row;
+}
+
+static void accumulate(struct tg_spend_row *row, sqlite3_stmt *st)
+{
+    int64_t *sums[] = {&row->requests, &row->errors, &row->prompt_tokens, &row->completion_tokens,
+                       &row->total_tokens, &row->cache_read_tokens, &row->cache_creation_tokens,
+                       &row->cost, &row->cost_estimated, &row->unpriced};
+    for (int i = 0; i < (int)(sizeof sums / sizeof sums[0]); i++)
+        *sums[i] += sqlite3_column_int64(st, 2 + i);
+    if (sqlite3_column_type(st, 12) == SQLITE_BLOB)
+        tg_latency_add_blob(&row->latency, sqlite3_column_blob(st, 12), (size_t)sqlite3_column_bytes(st, 12));
+    if (sqlite3_column_type(st, 13) == SQLITE_INTEGER)
+        tg_latency_add(&row->latency, sqlite3_column_int64(st, 13));
+    int64_t when = sqlite3_column_int64(st, 14);
+    if (when > row->last_ms)
+        row->last_ms = when;
+}
+
+static void bind_filter_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Runs one source over [lo, hi) (hours for rollups, ms for raw rows). */
+static int run_source(struct query *q, const char *sql, int64_t lo, int64_t hi, char *err, size_t errlen)
+{
+    if (lo >= hi)
+        return 0;
+    sqlite3 *db = tg_store_sqlite(q->store);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return tg_store_fail(q->store, "preparing the spend query", err, errlen);
+    sqlite3_bind_int64(st, 1, lo);
+    sqlite3_bind_int64(st, 2, hi);
+    bind_filter_text(st, 3, q->filter->developer);
+    bind_filter_text(st, 4, q->filter->key);
+    bind_filter_text(st, 5, q->filter->model);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct tg_spend_row *row = group_for(q, st);
+        if (!row) {
+            sqlite3_finalize(st);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        accumulate(row, st);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return tg_store_fail(q->store, "running the spend query", err, errlen);
+    return 0;
+}
+
+
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+    return a / b + (a % b != 0);
+}
+
+/* Whole hours [first_hour, end_hour): whole days from the daily rollups, the
+ * hours around them from the hourly ones. */
+static int collect_hours(struct query *q, int64_t first_hour, int64_t end_hour, char *err, size_t errlen)
+{
+    int64_t first_day = ceil_div(first_hour, 24), end_day = end_hour / 24;
+    if (!daily_sql[q->by] || first_day >= end_day)
+        return run_source(q, rollup_sql[q->by], first_hour, end_hour, err, errlen);
+    if (run_source(q, daily_sql[q->by], first_day, end_day, err, errlen) != 0 ||
+        run_source(q, rollup_sql[q->by], first_hour, first_day * 24, err, errlen) != 0 ||
+        run_source(q, rollup_sql[q->by], end_day * 24, end_hour, err, errlen) != 0)
+        return -1;
+    return 0;
+}
+
+/* Whole periods inside the window from rollups, the ragged edges from raw rows. */
+static int collect(struct query *q, char *err, size_t errlen)
+{
+    int64_t since = q->filter->since_ms == TG_SPEND_OPEN ? 0 : q->filter->since_ms;
+    int64_t until = q->filter->until_ms == TG_SPEND_OPEN ? END_OF_TIME_MS : q->filter->until_ms;
+    if (since < 0)
+        since = 0;
+    if (until > END_OF_TIME_MS)
+        until = END_OF_TIME_MS;
+    if (since >= until)
+        return 0;
+    int64_t first_hour = ceil_div(since, HOUR_MS), end_hour = until / HOUR_MS;
+    if (first_hour >= end_hour)
+        return run_source(q, raw_sql[q->by], since, until, err, errlen);
+    if (collect_hours(q, first_hour, end_hour, err, errlen) != 0 ||
+        run_source(q, raw_sql[q->by], since, first_hour * HOUR_MS, err, errlen) != 0 ||
+        run_source(q, raw_sql[q->by], end_hour * HOUR_MS, until, err, errlen) != 0)
+        return -1;
+    return 0;
+}
+
+static int by_spend(const void *a, const void *b)
+{
+    const struct tg_spend_row *x = a, *y = b;
+    if (x->cost != y->cost)
+        return x->cost > y->cost ? -1 : 1;
+    if (x->requests != y->requests)
+        return x->requests > y->requests ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+static int by_time(const void *a, const void *b)
+{
+    const struct tg_spend_row *x = a, *y = b;
+    return (x->group_id > y->group_id) - (x->group_id < y->group_id);
+}
+
+static void add_into(struct tg_spend_row *total, const struct tg_spend_row *row)
+{
+    total->requests += row->requests;
+    total->errors += row->errors;
+    total->prompt_tokens += row->prompt_tokens;
+    total->completion_tokens += row->completion_tokens;
+    total->total_tokens += row->total_tokens;
+    total->cache_read_tokens += row->cache_read_tokens;
+    total->cache_creation_tokens += row->cache_creation_tokens;
+    total->cost += row->cost;
+    total->cost_estimated += row->cost_estimated;
+    total->unpriced += row->unpriced;
+    tg_latency_merge(&total->latency, &row->latency);
+    if (row->last_ms > total->last_ms)
+        total->last_ms = row->last_ms;
+}
+
+static int finish(struct query *q, size_t limit, struct tg_spend_report *out, char *err, size_t errlen)
+{
+    size_t n = hashmap_count(q->groups), i = 0;
+    out->rows = calloc(n ? n : 1, sizeof *out->rows);
+    out->total.name = strdup("total");
+    out->total.last_ms = -1;
+    if (!out->rows || !out->total.name) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t pos = 0;
+    const void *key;
+    size_t key_len;
+    void *value;
+    while (hashmap_next(q->groups, &pos, &key, &key_len, &value)) {
+        out->rows[i] = *(struct tg_spend_row *)value; /* takes over the name */
+        add_into(&out->total, &out->rows[i]);
+        free(value);
+        i++;
+    }
+    hashmap_clear(q->groups, NULL);
+    bool by_time_order = q->by == TG_BY_DAY || q->by == TG_BY_HOUR;
+    qsort(out->rows, n, sizeof *out->rows, by_time_order ? by_time : by_spend);
+    out->total_groups = n;
+    out->count = n;
+    if (limit && limit < n) {
+        for (size_t j = limit; j < n; j++)
+            free(out->rows[j].name);
+        out->count = limit;
+    }
+    return 0;
+}
+
+static void free_row(void *value)
+{
+    struct tg_spend_row *row = value;
+    free(row->name);
+    free(row);
+}
+
+int tg_spend_query(struct tg_store *store, enum tg_spend_by by, const struct tg_spend_filter *filter,
+                   size_t limit, struct tg_spend_report *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    out->by = by;
+    struct query q = {store, by, filter, hashmap_new()};
+    if (!q.groups) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    /* one read transaction, so rollups and edges see the same snapshot */
+    sqlite3 *db = tg_store_sqlite(store);
+    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+    int rc = collect(&q, err, errlen);
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    if (rc == 0)
+        rc = finish(&q, limit, out, err, errlen);
+    hashmap_free(q.groups, free_row);
+    if (rc != 0)
+        tg_spend_report_free(out);
+    return rc;
+}
+
+void tg_spend_report_free(struct tg_spend_report *report)
+{
+    for (size_t i = 0; i < report->count; i++)
+        free(report->rows[i].name);
+    free(report->rows);
+    free(report->total.name);
+    memset(report, 0, sizeof *report);
+}

@@ -1,0 +1,53 @@
+/* Spend questions: requests, tokens, cost and latency grouped by developer, key,
+ * model, day or hour over a time window. Whole hours come from the rollups; only
+ * the partial hours at the window's edges read raw requests. */
+#ifndef TG_SPEND_H
+#define TG_SPEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/latency.h"
+#include "base/money.h"
+#include "store/store.h"
+
+enum tg_spend_by { TG_BY_DEVELOPER, TG_BY_KEY, TG_BY_MODEL, TG_BY_DAY, TG_BY_HOUR };
+
+/* since / until in epoch ms, until exclusive; TG_SPEND_OPEN for no bound. Name
+ * filters are exact: the developer's customer_identifier, a key's name or id, a
+ * model as logged. NULL for no filter. */
+#define TG_SPEND_OPEN (-1)
+struct tg_spend_filter {
+    int64_t since_ms, until_ms;
+    const char *developer, *key, *model;
+};
+
+struct tg_spend_row {
+    char *name;       /* developer, key name (else id), model, "2026-11-01", "2026-11-01T10:00Z" */
+    int64_t group_id; /* dimension row id, or the day / hour number since the epoch */
+    int64_t requests, errors;
+    int64_t prompt_tokens, completion_tokens, total_tokens, cache_read_tokens, cache_creation_tokens;
+    tg_nanos cost;           /* all of it: gateway figures plus estimates */
+    tg_nanos cost_estimated; /* the part tollgate priced itself */
+    int64_t unpriced;        /* requests with no cost and no known price */
+    int64_t last_ms;         /* the newest request (to the hour where rollups answer), -1 none */
+    struct tg_latency_hist latency;
+};
+
+struct tg_spend_report {
+    enum tg_spend_by by;
+    struct tg_spend_row *rows; /* spend first for developer / key / model, oldest first for time */
+    size_t count;              /* after the limit */
+    size_t total_groups;       /* before the limit */
+    struct tg_spend_row total; /* over every group, not only those shown */
+};
+
+/* limit 0 = every group. Returns 0, or -1 with err. */
+int tg_spend_query(struct tg_store *store, enum tg_spend_by by, const struct tg_spend_filter *filter,
+                   size_t limit, struct tg_spend_report *out, char *err, size_t errlen);
+void tg_spend_report_free(struct tg_spend_report *report);
+
+int tg_spend_by_parse(const char *text, enum tg_spend_by *by);
+const char *tg_spend_by_name(enum tg_spend_by by);
+
+#endif

@@ -1,0 +1,115 @@
+/* The log store: SQLite in WAL mode. Narrow request rows for lists, bodies
+ * (the compressed raw log) apart, dimension tables for developers, keys and
+ * models, and per-hour rollups kept in the same transaction as the inserts so
+ * spend questions never scan raw requests. */
+#ifndef TG_STORE_H
+#define TG_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "log/logmodel.h"
+
+#define TG_STORE_SCHEMA_VERSION 7
+
+enum tg_store_flags {
+    TG_STORE_READ_ONLY = 1, /* never create or migrate; fail when the db is missing */
+    TG_STORE_SMALL_CACHE = 2, /* 16 MB of page cache instead of 64: for the screens' connections */
+    TG_STORE_BULK = 4,        /* up to 1 GB of page cache, for imports: see configure() in store.c */
+    /* a long-running writer (the collector): WAL checkpoints run on a thread
+     * and connection of their own, not inside the writer's commits */
+    TG_STORE_BACKGROUND_CHECKPOINTS = 8,
+};
+
+struct tg_store;
+
+/* Opens (creating with mode 0600 when missing) and migrates to the current
+ * schema. A db written by a newer tollgate is refused. Returns 0, or -1 with err. */
+int tg_store_open(const char *path, int flags, struct tg_store **out, char *err, size_t errlen);
+
+/* For tests of migrations: opens and migrates only up to `version`. */
+int tg_store_open_at_version(const char *path, int version, struct tg_store **out, char *err,
+                             size_t errlen);
+
+void tg_store_close(struct tg_store *store);
+
+/* PRAGMA user_version of the open db. */
+int tg_store_schema_version(struct tg_store *store);
+
+/* A batch: begin, add logs, commit. Nothing of a batch is visible or kept
+ * unless commit succeeds; rollback forgets it whole. */
+int tg_store_begin(struct tg_store *store, char *err, size_t errlen);
+/* Adds one parsed (and priced) log. *inserted is false when a log with the same
+ * id is already stored: retries and re-imports never double-count. */
+int tg_store_add(struct tg_store *store, const struct tg_log *log, bool *inserted, char *err,
+                 size_t errlen);
+int tg_store_commit(struct tg_store *store, char *err, size_t errlen);
+void tg_store_rollback(struct tg_store *store);
+
+/* Log ids are found through an index kept up to a watermark plus the ids of
+ * the newest requests held in memory (read back from the db when a writer
+ * starts); commits merge those into the index when there are enough of them.
+ * This merges them now, in the open batch (`tollgate migrate` does). */
+int tg_store_index_log_ids(struct tg_store *store, char *err, size_t errlen);
+
+/* The stored raw log of one request, its exact bytes; *raw is malloc'd.
+ * Returns 0, 1 when there is no such log, 2 when its body was pruned (err
+ * says so), -1 on error. */
+int tg_store_raw_log(struct tg_store *store, const char *log_id, char **raw, size_t *len,
+                     char *err, size_t errlen);
+
+/* The same by request row id, with the same results. */
+int tg_store_raw_request(struct tg_store *store, int64_t request_id, char **raw, size_t *len, char *err,
+                         size_t errlen);
+
+/* The same by request row id: 0, 1 when it has no body, -1 on error. With
+ * only_new, each message an earlier request stored first is left out (as
+ * "{}"): what the search index holds for this request, so a conversation
+ * resent on every turn is indexed once, where each message first appeared. */
+int tg_store_body_of(struct tg_store *store, int64_t request_id, bool only_new, char **raw, size_t *len, char *err,
+                     size_t errlen);
+
+/* In an open batch: stores a request's body again in the current layout
+ * (skeleton and shared messages), replacing what was there. For migrating
+ * bodies stored whole by an older tollgate. */
+int tg_store_rewrite_body(struct tg_store *store, int64_t request_id, const char *raw, size_t len, char *err,
+                          size_t errlen);
+
+/* The dictionary new bodies are compressed with: returns 1 and fills the
+ * arguments (the bytes stay owned by the store), 0 when there is none yet. */
+int tg_store_body_dict(struct tg_store *store, const void **dict, size_t *len, int64_t *id);
+
+/* Whether the store trains a body dictionary itself from its first logs (on by
+ * default). Off while an import trains its own on its parsing threads. */
+void tg_store_train_bodies(struct tg_store *store, bool on);
+
+/* Saves a newly trained dictionary (in the open batch, if any) and compresses
+ * with it from now on. */
+int tg_store_save_body_dict(struct tg_store *store, const void *dict, size_t len, int64_t *id, char *err,
+                            size_t errlen);
+
+/* Where a sync from `source` got to (an ISO time): 1 and the text in buf, 0
+ * when it never ran, -1 on error. */
+int tg_store_sync_position(struct tg_store *store, const char *source, char *buf, size_t len);
+
+/* Records it, in the open batch, so the logs and the position commit together. */
+int tg_store_set_sync_position(struct tg_store *store, const char *source, const char *position, char *err,
+                               size_t errlen);
+
+/* The sync_state entry a prune of messages changes, so every writer forgets
+ * the message ids it remembers (see tg_store_begin). */
+#define TG_STORE_PRUNE_MARK "messages pruned"
+
+/* Number of stored requests; -1 on error. */
+int64_t tg_store_request_count(struct tg_store *store);
+
+/* The SQLite handle, for core/ query modules only (tui/ never sees SQL). */
+sqlite3 *tg_store_sqlite(struct tg_store *store);
+
+/* Formats a SQLite failure as "what: message" into err and returns -1. */
+int tg_store_fail(struct tg_store *store, const char *what, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,136 @@
+#include "cmd/audit.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops/keys.h"
+#include "base/sanitize.h"
+#include "base/strbuf.h"
+#include "base/timeutil.h"
+
+const char cmd_audit_usage[] =
+    "usage: tollgate audit [--format table|csv|json] [--limit N] [--db PATH]\n"
+    "\n"
+    "The audit log, newest first: who revoked (or tried to revoke) which key, when,\n"
+    "why, and what the gateway answered.\n";
+
+static void json_field(struct strbuf *sb, const char *name, const char *value, bool comma)
+{
+    strbuf_printf(sb, "%s\"%s\":", comma ? "," : "", name);
+    if (value)
+        strbuf_json_string(sb, value);
+    else
+        strbuf_puts(sb, "null");
+}
+
+static void csv_field(const char *s, bool last)
+{
+    char *clean = tg_sanitize_dup(s ? s : "");
+    bool quote = clean && strpbrk(clean, ",\"");
+    if (quote)
+        putchar('"');
+    for (const char *p = clean ? clean : ""; *p; p++) {
+        if (*p == '"')
+            putchar('"');
+        putchar(*p);
+    }
+    if (quote)
+        putchar('"');
+    putchar(last ? '\n' : ',');
+    free(clean);
+}
+
+int cmd_audit(int argc, char **argv, struct cli_common *common)
+{
+    static const struct option options[] = {
+        CLI_COMMON_OPTIONS,
+        {"format", required_argument, NULL, 'f'},
+        {"limit", required_argument, NULL, 'l'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *format = "table";
+    long limit = 0;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (cli_common_option(common, opt, optarg))
+            continue;
+        switch (opt) {
+        case 'h': fputs(cmd_audit_usage, stdout); return 0;
+        case 'f':
+            if (strcmp(optarg, "table") && strcmp(optarg, "csv") && strcmp(optarg, "json"))
+                return cli_error(common, "--format must be table, csv or json, not '%s'", optarg);
+            format = optarg;
+            break;
+        case 'l':
+            if ((limit = cli_parse_count(optarg)) < 0)
+                return cli_error(common, "--limit must be a positive number, not '%s'", optarg);
+            break;
+        default: fputs(cmd_audit_usage, stderr); return EXIT_FAILED;
+        }
+    }
+    struct tg_store *store;
+    int rc = cli_open_store(common, TG_STORE_READ_ONLY, &store);
+    if (rc != 0)
+        return rc;
+    struct tg_audit_events events;
+    char err[512];
+    if (tg_audit_list(store, (size_t)limit, &events, err, sizeof err) != 0) {
+        tg_store_close(store);
+        return cli_error(common, "%s", err);
+    }
+    if (strcmp(format, "json") == 0) {
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_puts(&sb, "{\"events\":[");
+        for (size_t i = 0; i < events.count; i++) {
+            const struct tg_audit_event *e = &events.items[i];
+            char when[40];
+            tg_time_format_iso(e->ts_ms, when, sizeof when);
+            strbuf_puts(&sb, i ? ",{" : "{");
+            json_field(&sb, "time", when, false);
+            json_field(&sb, "actor", e->actor, true);
+            json_field(&sb, "action", e->action, true);
+            json_field(&sb, "target", e->target, true);
+            json_field(&sb, "reason", e->reason, true);
+            json_field(&sb, "result", e->result, true);
+            json_field(&sb, "detail", e->detail, true);
+            strbuf_putc(&sb, '}');
+        }
+        strbuf_puts(&sb, "]}\n");
+        fputs(sb.data, stdout);
+        strbuf_free(&sb);
+    } else if (strcmp(format, "csv") == 0) {
+        printf("time,actor,action,target,reason,result,detail\n");
+        for (size_t i = 0; i < events.count; i++) {
+            const struct tg_audit_event *e = &events.items[i];
+            char when[40];
+            tg_time_format_iso(e->ts_ms, when, sizeof when);
+            csv_field(when, false);
+            csv_field(e->actor, false);
+            csv_field(e->action, false);
+            csv_field(e->target, false);
+            csv_field(e->reason, false);
+            csv_field(e->result, false);
+            csv_field(e->detail, true);
+        }
+    } else {
+        if (events.count == 0)
+            printf("The audit log is empty.\n");
+        for (size_t i = 0; i < events.count; i++) {
+            const struct tg_audit_event *e = &events.items[i];
+            char when[40], actor[64], action[32], target[200], result[300], reason[200];
+            tg_time_format_iso(e->ts_ms, when, sizeof when);
+            tg_sanitize(e->actor, actor, sizeof actor);
+            tg_sanitize(e->action, action, sizeof action);
+            tg_sanitize(e->target, target, sizeof target);
+            tg_sanitize(e->result, result, sizeof result);
+            tg_sanitize(e->reason ? e->reason : "", reason, sizeof reason);
+            printf("%.19sZ  %-10s %-13s %s\n    %s%s%s\n", when, actor, action, target, result, *reason ? "; reason: " : "",
+                   reason);
+        }
+    }
+    tg_audit_events_free(&events);
+    tg_store_close(store);
+    return 0;
+}

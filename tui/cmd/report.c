@@ -1,0 +1,388 @@
+#include "cmd/report.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/sanitize.h"
+#include "query/spend.h"
+#include "base/strbuf.h"
+#include "base/timeutil.h"
+
+const char cmd_report_usage[] =
+    "usage: tollgate report [--by developer|key|model|day|hour] [--since T] [--until T]\n"
+    "                       [--developer ID] [--key NAME] [--model NAME] [--limit N]\n"
+    "                       [--format table|csv|json] [--db PATH]\n"
+    "\n"
+    "Spend over a time window: requests, errors, tokens (prompt, completion, cache\n"
+    "read), cost, the part of the cost tollgate estimated, p50 / p95 latency.\n"
+    "T is a duration back from now (90m, 24h, 7d, 2w), a date (2026-11-01) or a time\n"
+    "(2026-11-01T10:00:00Z); --until is exclusive. Days and hours are UTC.\n"
+    "Rows: --by developer (customer_identifier), key (name, else id), model, day, hour;\n"
+    "spend first, or oldest first for day and hour. --limit keeps the first N rows;\n"
+    "the total always covers every row.\n";
+
+enum format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON };
+
+struct report_args {
+    enum tg_spend_by by;
+    struct tg_spend_filter filter;
+    long limit;
+    enum format format;
+};
+
+static void json_row(struct strbuf *out, const struct tg_spend_row *row, bool with_name)
+{
+    char cost[40], estimated[40];
+    tg_nanos_format_plain(row->cost, cost, sizeof cost);
+    tg_nanos_format_plain(row->cost_estimated, estimated, sizeof estimated);
+    strbuf_putc(out, '{');
+    if (with_name) {
+        strbuf_puts(out, "\"name\":");
+        strbuf_json_string(out, row->name);
+        strbuf_putc(out, ',');
+    }
+    strbuf_printf(out,
+                  "\"requests\":%lld,\"errors\":%lld,\"prompt_tokens\":%lld,\"completion_tokens\":%lld,"
+                  "\"total_tokens\":%lld,\"cache_read_tokens\":%lld,\"cache_creation_tokens\":%lld,"
+                  "\"cost\":%s,\"cost_estimated\":%s,\"unpriced_requests\":%lld,",
+                  (long long)row->requests, (long long)row->errors, (long long)row->prompt_tokens,
+                  (long long)row->completion_tokens, (long long)row->total_tokens,
+                  (long long)row->cache_read_tokens, (long long)row->cache_creation_tokens, cost,
+                  estimated, (long long)row->unpriced);
+    int64_t p50 = tg_latency_quantile_ms(&row->latency, 0.50);
+    int64_t p95 = tg_latency_quantile_ms(&row->latency, 0.95);
+    if (p50 < 0)
+        strbuf_puts(out, "\"latency_p50_ms\":null,\"latency_p95_ms\":null}");
+    else
+        strbuf_printf(out, "\"latency_p50_ms\":%lld,\"latency_p95_ms\":%lld}", (long long)p50, (long long)p95);
+}
+
+static void json_time(struct strbuf *out, const char *key, int64_t ms)
+{
+    char iso[40];
+    strbuf_printf(out, "\"%s\":", key);
+    if (ms == TG_SPEND_OPEN) {
+        strbuf_puts(out, "null");
+        return;
+    }
+    tg_time_format_iso(ms, iso, sizeof iso);
+    strbuf_json_string(out, iso);
+}
+
+static void print_json(const struct report_args *args, const struct tg_spend_report *report)
+{
+    struct strbuf out = STRBUF_INIT;
+    strbuf_printf(&out, "{\"by\":\"%s\",", tg_spend_by_name(args->by));
+    json_time(&out, "since", args->filter.since_ms);
+    strbuf_putc(&out, ',');
+    json_time(&out, "until", args->filter.until_ms);
+    strbuf_puts(&out, ",\"rows\":[");
+    for (size_t i = 0; i < report->count; i++) {
+        if (i)
+            strbuf_putc(&out, ',');
+        json_row(&out, &report->rows[i], true);
+    }
+    strbuf_puts(&out, "],\"total\":");
+    json_row(&out, &report->total, false);
+    strbuf_puts(&out, "}\n");
+    fputs(out.data, stdout);
+    strbuf_free(&out);
+}
+
+/* RFC 4180: quote a field holding a comma, quote or newline. */
+static void csv_field(const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"')
+            putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+static void print_csv(const struct tg_spend_report *report)
+{
+    printf("name,requests,errors,prompt_tokens,completion_tokens,total_tokens,cache_read_tokens,"
+           "cache_creation_tokens,cost,cost_estimated,unpriced_requests,latency_p50_ms,latency_p95_ms\n");
+    for (size_t i = 0; i < report->count; i++) {
+        const struct tg_spend_row *r = &report->rows[i];
+        char cost[40], estimated[40], p50[24] = "", p95[24] = "";
+        tg_nanos_format_plain(r->cost, cost, sizeof cost);
+        tg_nanos_format_plain(r->cost_estimated, estimated, sizeof estimated);
+        int64_t q50 = tg_latency_quantile_ms(&r->latency, 0.5), q95 = tg_latency_quantile_ms(&r->latency, 0.95);
+        if (q50 >= 0) {
+            snprintf(p50, sizeof p50, "%lld", (long long)q50);
+            snprintf(p95, sizeof p95, "%lld", (long long)q95);
+        }
+        char *name = tg_sanitize_dup(r->name);
+        csv_field(name ? name : "");
+        free(name);
+        printf(",%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,%lld,%s,%s\n", (long long)r->requests,
+               (long long)r->errors, (long long)r->prompt_tokens, (long long)r->completion_tokens,
+               (long long)r->total_tokens, (long long)r->cache_read_tokens,
+               (long long)r->cache_creation_tokens, cost, estimated, (long long)r->unpriced, p50, p95);
+    }
+}
+
+enum { COL_NAME, COL_REQ, COL_ERR, COL_IN, COL_OUT, COL_CACHE, COL_COST, COL_EST, COL_P50, COL_P95, NCOLS };
+static const char *const col_titles[NCOLS] = {"", "REQUESTS", "ERRORS", "IN", "OUT", "CACHE", "COST", "EST.", "P50", "P95"};
+
+struct table_line {
+    char cell[NCOLS][48];
+};
+
+static void fill_line(struct table_line *line, const struct tg_spend_row *r)
+{
+    tg_sanitize(r->name, line->cell[COL_NAME], sizeof line->cell[COL_NAME]);
+    cli_format_count(r->requests, line->cell[COL_REQ], 48);
+    cli_format_count(r->errors, line->cell[COL_ERR], 48);
+    cli_format_tokens(r->prompt_tokens, line->cell[COL_IN], 48);
+    cli_format_tokens(r->completion_tokens, line->cell[COL_OUT], 48);
+    cli_format_tokens(r->cache_read_tokens, line->cell[COL_CACHE], 48);
+    tg_nanos_format_human(r->cost, line->cell[COL_COST], 48);
+    if (r->cost_estimated)
+        tg_nanos_format_human(r->cost_estimated, line->cell[COL_EST], 48);
+    else
+        snprintf(line->cell[COL_EST], 48, "-");
+    cli_format_ms(tg_latency_quantile_ms(&r->latency, 0.5), line->cell[COL_P50], 48);
+    cli_format_ms(tg_latency_quantile_ms(&r->latency, 0.95), line->cell[COL_P95], 48);
+}
+
+/* Display width of UTF-8 text, counting code points (names are mostly Latin). */
+static int text_width(const char *s)
+{
+    int w = 0;
+    for (; *s; s++)
+        w += ((unsigned char)*s & 0xC0) != 0x80;
+    return w;
+}
+
+static void print_cell(const char *s, int width, bool left, int max_bytes_width)
+{
+    int w = text_width(s);
+    if (left && w > max_bytes_width) { /* cut at a code point boundary and mark it */
+        int seen = 0;
+        const char *p = s;
+        while (*p && seen < max_bytes_width - 1) {
+            p++;
+            while (((unsigned char)*p & 0xC0) == 0x80)
+                p++;
+            seen++;
+        }
+        fwrite(s, 1, (size_t)(p - s), stdout);
+        fputs("~", stdout);
+        w = max_bytes_width;
+    } else if (left) {
+        fputs(s, stdout);
+    }
+    for (int i = w; i < width; i++)
+        putchar(' ');
+    if (!left)
+        fputs(s, stdout);
+}
+
+/* Names must stay readable: when the terminal is narrow, columns go in this
+ * order (the detail is still in --format csv / json) before names are cut. */
+static const int drop_order[] = {COL_P50, COL_CACHE, COL_OUT, COL_IN, COL_P95};
+#define MIN_NAME_WIDTH 24
+
+static int fit_columns(const int *width, bool *shown)
+{
+    int room = cli_terminal_width();
+    int used = 0;
+    for (int c = 1; c < NCOLS; c++) {
+        shown[c] = true;
+        used += width[c] + 2;
+    }
+    int want = width[COL_NAME] < MIN_NAME_WIDTH ? width[COL_NAME] : MIN_NAME_WIDTH;
+    for (size_t i = 0; i < sizeof drop_order / sizeof drop_order[0] && room - used < want; i++) {
+        shown[drop_order[i]] = false;
+        used -= width[drop_order[i]] + 2;
+    }
+    int name_width = room - used;
+    if (name_width > width[COL_NAME])
+        name_width = width[COL_NAME];
+    return name_width < 8 ? 8 : name_width;
+}
+
+static void print_table(const struct report_args *args, const struct tg_spend_report *report)
+{
+    size_t n = report->count + 1;
+    struct table_line *lines = calloc(n, sizeof *lines);
+    if (!lines)
+        return;
+    for (size_t i = 0; i < report->count; i++)
+        fill_line(&lines[i], &report->rows[i]);
+    fill_line(&lines[n - 1], &report->total);
+    snprintf(lines[n - 1].cell[COL_NAME], 48, "TOTAL");
+    int width[NCOLS] = {0};
+    for (int c = 0; c < NCOLS; c++) {
+        width[c] = text_width(col_titles[c]);
+        for (size_t i = 0; i < n; i++) {
+            int w = text_width(lines[i].cell[c]);
+            if (w > width[c])
+                width[c] = w;
+        }
+    }
+    const char *by = tg_spend_by_name(args->by);
+    if (width[COL_NAME] < (int)strlen(by))
+        width[COL_NAME] = (int)strlen(by);
+    bool shown[NCOLS];
+    int name_width = fit_columns(width, shown);
+    print_cell(by, name_width, true, name_width);
+    for (int c = 1; c < NCOLS; c++) {
+        if (!shown[c])
+            continue;
+        fputs("  ", stdout);
+        print_cell(col_titles[c], width[c], false, width[c]);
+    }
+    putchar('\n');
+    for (size_t i = 0; i < n; i++) {
+        if (i == n - 1) {
+            int total = name_width;
+            for (int c = 1; c < NCOLS; c++)
+                total += shown[c] ? width[c] + 2 : 0;
+            for (int k = 0; k < total; k++)
+                putchar('-');
+            putchar('\n');
+        }
+        print_cell(lines[i].cell[COL_NAME], name_width, true, name_width);
+        for (int c = 1; c < NCOLS; c++) {
+            if (!shown[c])
+                continue;
+            fputs("  ", stdout);
+            print_cell(lines[i].cell[c], width[c], false, width[c]);
+        }
+        putchar('\n');
+    }
+    free(lines);
+}
+
+static void print_window(const struct report_args *args, const struct tg_spend_report *report)
+{
+    char since[40] = "the first log", until[40] = "now";
+    if (args->filter.since_ms != TG_SPEND_OPEN)
+        tg_time_format_iso(args->filter.since_ms, since, sizeof since);
+    if (args->filter.until_ms != TG_SPEND_OPEN)
+        tg_time_format_iso(args->filter.until_ms, until, sizeof until);
+    printf("Spend by %s, %s to %s", tg_spend_by_name(args->by), since, until);
+    if (report->count < report->total_groups)
+        printf(" (top %zu of %zu)", report->count, report->total_groups);
+    printf("\n\n");
+}
+
+static void print_notes(const struct tg_spend_report *report)
+{
+    if (report->total.requests == 0) {
+        printf("\nNo requests in this window.\n");
+        return;
+    }
+    if (report->total.cost_estimated) {
+        char est[48];
+        tg_nanos_format_human(report->total.cost_estimated, est, sizeof est);
+        printf("\nEST. is the part of COST priced by tollgate from its pricing table (%s):\n"
+               "those logs came without the gateway's cost.\n", est);
+    }
+    if (report->total.unpriced) {
+        char n[32];
+        cli_format_count(report->total.unpriced, n, sizeof n);
+        printf("%s%s request%s had no cost and a model missing from the pricing table:\n"
+               "counted as $0. Add the model with --pricing FILE to price them.\n",
+               report->total.cost_estimated ? "" : "\n", n, report->total.unpriced == 1 ? "" : "s");
+    }
+}
+
+static int parse_time_option(struct cli_common *common, const char *name, const char *text, int64_t *ms)
+{
+    if (tg_time_parse_arg(text, tg_now_ms(), ms) != 0)
+        return cli_error(common, "--%s: '%s' is not a time (try 24h, 7d, 2026-11-01 or 2026-11-01T10:00:00Z)",
+                         name, text);
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct cli_common *common, struct report_args *args)
+{
+    static const struct option options[] = {
+        CLI_COMMON_OPTIONS,
+        {"by", required_argument, NULL, 'b'},
+        {"since", required_argument, NULL, 's'},
+        {"until", required_argument, NULL, 'u'},
+        {"developer", required_argument, NULL, 'd'},
+        {"key", required_argument, NULL, 'k'},
+        {"model", required_argument, NULL, 'm'},
+        {"limit", required_argument, NULL, 'l'},
+        {"format", required_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (cli_common_option(common, opt, optarg))
+            continue;
+        switch (opt) {
+        case 'h': fputs(cmd_report_usage, stdout); return -1;
+        case 'b':
+            if (tg_spend_by_parse(optarg, &args->by) != 0)
+                return cli_error(common, "--by must be developer, key, model, day or hour, not '%s'", optarg);
+            break;
+        case 's': if (parse_time_option(common, "since", optarg, &args->filter.since_ms)) return EXIT_FAILED; break;
+        case 'u': if (parse_time_option(common, "until", optarg, &args->filter.until_ms)) return EXIT_FAILED; break;
+        case 'd': args->filter.developer = optarg; break;
+        case 'k': args->filter.key = optarg; break;
+        case 'm': args->filter.model = optarg; break;
+        case 'l':
+            if ((args->limit = cli_parse_count(optarg)) < 0)
+                return cli_error(common, "--limit must be a positive number, not '%s'", optarg);
+            break;
+        case 'f':
+            if (strcmp(optarg, "table") == 0) args->format = FORMAT_TABLE;
+            else if (strcmp(optarg, "csv") == 0) args->format = FORMAT_CSV;
+            else if (strcmp(optarg, "json") == 0) args->format = FORMAT_JSON;
+            else return cli_error(common, "--format must be table, csv or json, not '%s'", optarg);
+            break;
+        default: fputs(cmd_report_usage, stderr); return EXIT_FAILED;
+        }
+    }
+    if (optind < argc)
+        return cli_error(common, "unexpected argument '%s'", argv[optind]);
+    if (args->filter.since_ms != TG_SPEND_OPEN && args->filter.until_ms != TG_SPEND_OPEN &&
+        args->filter.since_ms >= args->filter.until_ms)
+        return cli_error(common, "--since must be before --until");
+    return 0;
+}
+
+int cmd_report(int argc, char **argv, struct cli_common *common)
+{
+    struct report_args args = {.by = TG_BY_DEVELOPER, .filter = {TG_SPEND_OPEN, TG_SPEND_OPEN, NULL, NULL, NULL}};
+    int rc = parse_args(argc, argv, common, &args);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    struct tg_store *store;
+    if ((rc = cli_open_store(common, TG_STORE_READ_ONLY, &store)) != 0)
+        return rc;
+    struct tg_spend_report report;
+    char err[512];
+    if (tg_spend_query(store, args.by, &args.filter, (size_t)(args.limit > 0 ? args.limit : 0), &report, err,
+                       sizeof err) != 0) {
+        tg_store_close(store);
+        return cli_error(common, "%s", err);
+    }
+    if (args.format == FORMAT_JSON) {
+        print_json(&args, &report);
+    } else if (args.format == FORMAT_CSV) {
+        print_csv(&report);
+    } else {
+        print_window(&args, &report);
+        print_table(&args, &report);
+        print_notes(&report);
+    }
+    tg_spend_report_free(&report);
+    tg_store_close(store);
+    return 0;
+}

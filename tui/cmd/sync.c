@@ -1,0 +1,199 @@
+#include "cmd/sync.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/sanitize.h"
+#include "ops/sync.h"
+#include "base/timeutil.h"
+
+const char cmd_sync_usage[] =
+    "usage: tollgate sync [--since T] [--follow SECONDS] [--page-size N] [--cacert FILE]\n"
+    "                     [--redact] [--db PATH] [--pricing FILE]\n"
+    "\n"
+    "Pulls request logs from the gateway's log-list API (Respan / Keywords AI) into\n"
+    "the db, page by page. Each page commits with the position it reached, so an\n"
+    "interrupted sync resumes where it stopped; logs already stored (pushed to the\n"
+    "collector or imported) count as duplicates. The next run starts 10 minutes\n"
+    "before the position, so logs the gateway records late are not missed.\n"
+    "\n"
+    "RESPAN_API_KEY      the API key (never printed whole)\n"
+    "RESPAN_BASE_URL     default https://api.respan.ai/api/\n"
+    "--since T           start here instead (24h, 7d, 2026-11-01, ...); the first\n"
+    "                    sync starts 30 days back\n"
+    "--follow SECONDS    keep polling every SECONDS until SIGINT / SIGTERM\n"
+    "--page-size N       logs per page (default and most: 50)\n"
+    "--cacert FILE       CA bundle for a gateway behind a private CA\n"
+    "--redact            mask secrets found in the logs (API keys, AWS keys, GitHub\n"
+    "                    tokens, private keys, Bearer / Authorization values) before storing\n"
+    "429, 5xx, timeouts and dropped connections are retried with backoff (honouring\n"
+    "Retry-After); 401 / 403 stop at once.\n"
+    "\n"
+    "Exit status: 0 done, 1 some logs rejected, 2 failed.\n";
+
+static volatile int stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+struct progress {
+    bool tty;
+    int64_t started_ms;
+};
+
+static void on_page(void *ctx, const struct tg_sync_stats *s)
+{
+    struct progress *p = ctx;
+    if (!p->tty)
+        return;
+    double secs = (double)(tg_now_ms() - p->started_ms) / 1000.0;
+    fprintf(stderr, "\r\033[Ksync: page %ld, %ld logs (%ld new), %.0f logs/s", s->pages, s->received, s->stored,
+            secs > 0 ? (double)s->received / secs : 0.0);
+}
+
+static void on_reject(void *ctx, const char *log_id, const struct tg_log_error *error)
+{
+    (void)ctx;
+    char id[128], msg[1100];
+    tg_sanitize(log_id, id, sizeof id);
+    tg_sanitize(error->message, msg, sizeof msg);
+    fprintf(stderr, "\nsync: rejected log %s: %s\n", id, msg);
+}
+
+static void on_retry(void *ctx, int attempt, long wait_ms, const char *why)
+{
+    (void)ctx;
+    fprintf(stderr, "sync: %s; retry %d in %.1f s\n", why, attempt, (double)wait_ms / 1000.0);
+}
+
+struct sync_args {
+    int64_t since_ms;
+    long follow_s;
+    int page_size;
+    const char *cacert;
+    bool redact;
+};
+
+static int parse_args(int argc, char **argv, struct cli_common *common, struct sync_args *a)
+{
+    static const struct option options[] = {
+        CLI_COMMON_OPTIONS,
+        {"since", required_argument, NULL, 's'},
+        {"follow", required_argument, NULL, 'f'},
+        {"page-size", required_argument, NULL, 'n'},
+        {"cacert", required_argument, NULL, 'c'},
+        {"redact", no_argument, NULL, 'r'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (cli_common_option(common, opt, optarg))
+            continue;
+        switch (opt) {
+        case 'h': fputs(cmd_sync_usage, stdout); return -1;
+        case 's':
+            if (tg_time_parse_arg(optarg, tg_now_ms(), &a->since_ms) != 0)
+                return cli_error(common, "--since: '%s' is not a time (try 24h, 7d or 2026-11-01)", optarg);
+            break;
+        case 'f':
+            if ((a->follow_s = cli_parse_count(optarg)) < 0)
+                return cli_error(common, "--follow wants a number of seconds, not '%s'", optarg);
+            break;
+        case 'n': {
+            long n = cli_parse_count(optarg);
+            if (n < 1 || n > 50)
+                return cli_error(common, "--page-size must be 1 to 50, not '%s'", optarg);
+            a->page_size = (int)n;
+            break;
+        }
+        case 'c': a->cacert = optarg; break;
+        case 'r': a->redact = true; break;
+        default: fputs(cmd_sync_usage, stderr); return EXIT_FAILED;
+        }
+    }
+    if (optind < argc)
+        return cli_error(common, "unexpected argument '%s'", argv[optind]);
+    return 0;
+}
+
+static bool sleep_unless_stopped(long seconds)
+{
+    for (long i = 0; i < seconds * 10 && !stop_requested; i++)
+        usleep(100000);
+    return !stop_requested;
+}
+
+static int run(struct cli_common *common, const struct sync_args *a, struct tg_gateway *gw, struct tg_store *store,
+               struct tg_pricing *pricing)
+{
+    char source[600];
+    snprintf(source, sizeof source, "respan %s", gw->config.base_url);
+    struct progress progress = {isatty(STDERR_FILENO), tg_now_ms()};
+    struct tg_sync_options opt = {source, a->since_ms, a->page_size, 10 * 60000, &stop_requested, on_page,
+                                  on_reject, &progress, a->redact};
+    struct tg_sync_stats total = {0};
+    bool failed = false;
+    for (;;) {
+        struct tg_sync_stats stats = {0};
+        struct tg_gateway_error gerr;
+        int rc = tg_sync_run(store, pricing, gw, &opt, &stats, &gerr);
+        if (progress.tty && stats.pages)
+            fputc('\n', stderr);
+        total.pages += stats.pages;
+        total.received += stats.received;
+        total.stored += stats.stored;
+        total.duplicates += stats.duplicates;
+        total.rejected += stats.rejected;
+        snprintf(total.position, sizeof total.position, "%s", stats.position);
+        failed = rc != 0 && !stop_requested;
+        if (failed) {
+            char msg[600];
+            tg_sanitize(gerr.message, msg, sizeof msg);
+            cli_error(common, "%s", msg);
+            if (!a->follow_s || gerr.refused)
+                break;
+        }
+        opt.since_ms = 0; /* later rounds continue from the stored position */
+        if (!a->follow_s || !sleep_unless_stopped(a->follow_s))
+            break;
+    }
+    printf("sync: %ld pages, %ld logs: %ld new, %ld duplicates, %ld rejected; position %s\n", total.pages,
+           total.received, total.stored, total.duplicates, total.rejected,
+           total.position[0] ? total.position : "(none)");
+    return failed ? EXIT_FAILED : total.rejected ? EXIT_REJECTED : 0;
+}
+
+int cmd_sync(int argc, char **argv, struct cli_common *common)
+{
+    struct sync_args a = {.page_size = 50};
+    int rc = parse_args(argc, argv, common, &a);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    struct cli_gateway_options gopt = {"respan", a.cacert, &stop_requested, on_retry};
+    struct cli_gateway gateway;
+    if ((rc = cli_open_gateway(common, &gopt, &gateway)) != 0)
+        return rc;
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    struct tg_pricing *pricing = NULL;
+    struct tg_store *store = NULL;
+    rc = cli_load_pricing(common, &pricing);
+    if (rc == 0)
+        rc = cli_open_store(common, 0, &store);
+    if (rc == 0)
+        rc = run(common, &a, &gateway.gw, store, pricing);
+    tg_store_close(store);
+    tg_pricing_free(pricing);
+    cli_close_gateway(&gateway);
+    return rc;
+}

@@ -1,0 +1,42 @@
+#include "cmd/ui.h"
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "base/paths.h"
+#include "screens/app.h"
+
+const char cmd_ui_usage[] =
+    "usage: tollgate [ui] [--db PATH]\n"
+    "\n"
+    "The screens: Overview, Developers, Keys, Models and Requests over a time window,\n"
+    "and any request's prompt and response. Press ? inside for every key. Everything\n"
+    "that comes from a log is shown with control characters escaped. NO_COLOR turns\n"
+    "colour off. The db is opened read-only and the screens follow new logs.\n";
+
+int cmd_ui(int argc, char **argv, struct cli_common *common)
+{
+    int parsed = cli_common_options_only(argc, argv, common, cmd_ui_usage);
+    if (parsed >= 0)
+        return parsed;
+    char path[4096], err[256];
+    (void)err;
+    if (!common->db_path) {
+        if (tg_paths_default_db(path, sizeof path, err, sizeof err) != 0)
+            return cli_error(common, "%s", err);
+        common->db_path = path;
+    }
+    struct tg_store *store;
+    char why[512];
+    /* once read-write, to bring an older db to the current schema; a db we may
+     * not write is shown read-only (then without search) */
+    if (tg_store_open(common->db_path, 0, &store, why, sizeof why) == 0)
+        tg_store_close(store);
+    int rc = cli_open_store(common, TG_STORE_READ_ONLY | TG_STORE_SMALL_CACHE, &store);
+    if (rc != 0)
+        return rc;
+    struct ui_options uo = {common->db_path};
+    rc = ui_run(store, &uo);
+    tg_store_close(store);
+    return rc;
+}
