@@ -1,5 +1,5 @@
 /* What every plain command shares: the --db / --pricing options, opening the
- * store and the pricing table with a message for the user, and number formats. */
+ * store and the pricing table with a message for the user (number formats are in base/format.h). */
 #ifndef TG_CLI_H
 #define TG_CLI_H
 
@@ -61,13 +61,6 @@ void cli_close_gateway(struct cli_gateway *gateway);
 
 /* $USER, for the audit log. */
 const char *cli_actor(void);
-
-/* "1,234,567" */
-void cli_format_count(int64_t v, char *buf, size_t len);
-/* "950", "12.3k", "4.56M", "1.20B" */
-void cli_format_tokens(int64_t v, char *buf, size_t len);
-/* "850ms", "12.3s", "-" when unknown */
-void cli_format_ms(int64_t ms, char *buf, size_t len);
 
 /* Columns of the terminal on stdout, COLUMNS, else 80. */
 int cli_terminal_width(void);

@@ -1,6 +1,7 @@
 #include "base/timeutil.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,14 +26,24 @@ static int parse_epoch_seconds(const char *text, int64_t *ms)
     return 0;
 }
 
-int64_t tg_now_ms(void)
+/* TOLLGATE_NOW is read once: the clock is on hot paths (every batch and
+ * every screen refresh), and the environment does not change under us. */
+static pthread_once_t pinned_once = PTHREAD_ONCE_INIT;
+static int64_t pinned_ms = -1;
+
+static void read_pinned_now(void)
 {
     const char *pinned = getenv("TOLLGATE_NOW");
     int64_t ms;
-    if (pinned && *pinned) {
-        if (tg_time_parse_iso(pinned, &ms) == 0 || parse_epoch_seconds(pinned, &ms) == 0)
-            return ms;
-    }
+    if (pinned && *pinned && (tg_time_parse_iso(pinned, &ms) == 0 || parse_epoch_seconds(pinned, &ms) == 0))
+        pinned_ms = ms;
+}
+
+int64_t tg_now_ms(void)
+{
+    pthread_once(&pinned_once, read_pinned_now);
+    if (pinned_ms >= 0)
+        return pinned_ms;
     struct timeval tv;
     gettimeofday(&tv, NULL);
     return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;

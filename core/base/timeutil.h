@@ -6,6 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The rollups' units. SQL text spells them out (3600000, 86400000): a
+ * statement is one constant string. */
+#define TG_HOUR_MS 3600000LL
+#define TG_DAY_MS 86400000LL
+
 /* Milliseconds since the epoch; TOLLGATE_NOW (ISO 8601 or epoch seconds) pins it. */
 int64_t tg_now_ms(void);
 

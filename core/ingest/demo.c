@@ -9,7 +9,6 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 
-#define DAY_MS 86400000LL
 #define MAX_ACTIVE_THREADS 24
 #define MAX_TURNS 40
 
@@ -231,8 +230,8 @@ static int choose_model(struct generator *g, int dev)
 /* How likely a request is at this moment: a team working 08-18 UTC on weekdays. */
 static double activity(int64_t ms)
 {
-    int64_t day = ms / DAY_MS;
-    int hour = (int)((ms % DAY_MS) / 3600000);
+    int64_t day = ms / TG_DAY_MS;
+    int hour = (int)((ms % TG_DAY_MS) / TG_HOUR_MS);
     int weekday = (int)((day + 4) % 7); /* 1970-01-01 was a Thursday; 0 = Sunday */
     double h = hour >= 8 && hour < 18 ? 1.0 : (hour >= 6 && hour < 21 ? 0.35 : 0.05);
     if (hour == 12)
@@ -252,7 +251,7 @@ static int64_t *draw_timestamps(struct generator *g)
     int64_t *ts = malloc((size_t)(n ? n : 1) * sizeof *ts);
     if (!ts)
         return NULL;
-    int64_t span = (int64_t)g->opt->days * DAY_MS;
+    int64_t span = (int64_t)g->opt->days * TG_DAY_MS;
     int64_t start = g->opt->end_ms - span;
     for (long i = 0; i < n;) {
         int64_t t = start + (int64_t)(uniform(&g->rng) * (double)span);

@@ -6,8 +6,6 @@
 
 #include "base/timeutil.h"
 
-#define HOUR_MS 3600000LL
-#define DAY_MS 86400000LL
 
 static char *column_text(sqlite3_stmt *st, int i)
 {
@@ -149,8 +147,8 @@ static int collect_rows(struct tg_store *store, sqlite3_stmt *st, int64_t now_ms
                         char *err, size_t errlen)
 {
     int64_t listed = last_listing(store);
-    sqlite3_bind_int64(st, 1, now_ms - 30 * DAY_MS);
-    sqlite3_bind_int64(st, 2, now_ms - HOUR_MS);
+    sqlite3_bind_int64(st, 1, now_ms - 30 * TG_DAY_MS);
+    sqlite3_bind_int64(st, 2, now_ms - TG_HOUR_MS);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct tg_key_row *rows = realloc(out->rows, (out->count + 1) * sizeof *rows);

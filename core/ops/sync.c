@@ -6,7 +6,7 @@
 #include "ingest/ingest.h"
 #include "base/timeutil.h"
 
-#define DEFAULT_HISTORY_MS (30LL * 86400000)
+#define DEFAULT_HISTORY_MS (30 * TG_DAY_MS)
 
 static int64_t start_of_run(struct tg_store *store, const struct tg_sync_options *o)
 {

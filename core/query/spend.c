@@ -7,8 +7,6 @@
 #include "base/hashmap.h"
 #include "base/timeutil.h"
 
-#define HOUR_MS 3600000LL
-#define DAY_MS 86400000LL
 #define END_OF_TIME_MS 4102444800000LL /* 2100-01-01, hour aligned */
 
 static const char *const by_names[] = {"developer", "key", "model", "day", "hour"};
@@ -93,7 +91,7 @@ struct query {
 static void label_time(enum tg_spend_by by, int64_t group_id, char *buf, size_t len)
 {
     char iso[40];
-    tg_time_format_iso(group_id * (by == TG_BY_DAY ? DAY_MS : HOUR_MS), iso, sizeof iso);
+    tg_time_format_iso(group_id * (by == TG_BY_DAY ? TG_DAY_MS : TG_HOUR_MS), iso, sizeof iso);
     if (by == TG_BY_DAY)
         snprintf(buf, len, "%.10s", iso);
     else
@@ -211,12 +209,12 @@ static int collect(struct query *q, char *err, size_t errlen)
         until = END_OF_TIME_MS;
     if (since >= until)
         return 0;
-    int64_t first_hour = ceil_div(since, HOUR_MS), end_hour = until / HOUR_MS;
+    int64_t first_hour = ceil_div(since, TG_HOUR_MS), end_hour = until / TG_HOUR_MS;
     if (first_hour >= end_hour)
         return run_source(q, raw_sql[q->by], since, until, err, errlen);
     if (collect_hours(q, first_hour, end_hour, err, errlen) != 0 ||
-        run_source(q, raw_sql[q->by], since, first_hour * HOUR_MS, err, errlen) != 0 ||
-        run_source(q, raw_sql[q->by], end_hour * HOUR_MS, until, err, errlen) != 0)
+        run_source(q, raw_sql[q->by], since, first_hour * TG_HOUR_MS, err, errlen) != 0 ||
+        run_source(q, raw_sql[q->by], end_hour * TG_HOUR_MS, until, err, errlen) != 0)
         return -1;
     return 0;
 }

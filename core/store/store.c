@@ -17,7 +17,6 @@
 #include "base/latency.h"
 #include "base/timeutil.h"
 
-#define HOUR_MS 3600000LL
 /* messages known by digest without asking the db (per generation; see msgcache.h) */
 #define TG_STORE_MESSAGE_WINDOW 131072
 
@@ -1331,7 +1330,7 @@ int tg_store_add(struct tg_store *store, const struct tg_log *log, bool *inserte
     int known = known_log_id(store, log->log_id, err, errlen);
     if (known != 0)
         return known < 0 ? -1 : 0;
-    struct rollup_key k = {.hour = log->ts_ms / HOUR_MS};
+    struct rollup_key k = {.hour = log->ts_ms / TG_HOUR_MS};
     if (developer_id(store, log, &k.developer_id, err, errlen) != 0 ||
         key_id(store, log, k.developer_id, &k.key_id, err, errlen) != 0 ||
         model_id(store, log, &k.model_id, err, errlen) != 0 ||

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "base/hashmap.h"
 #include "base/latency.h"
@@ -50,6 +52,29 @@ static void test_money(void **state)
     assert_string_equal(buf, "$0.01");
 }
 
+/* tg_now_ms() in a new process with TOLLGATE_NOW set to pinned (or unset):
+ * 1 when it gave 2026-11-01T10:00:00Z, 2 when the real clock, 0 otherwise;
+ * and a second call after changing the variable gives the same. */
+static int now_in_child(const char *pinned)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (pinned)
+            setenv("TOLLGATE_NOW", pinned, 1);
+        else
+            unsetenv("TOLLGATE_NOW");
+        int64_t first = tg_now_ms();
+        setenv("TOLLGATE_NOW", "2000-01-01", 1);
+        int64_t second = tg_now_ms();
+        int same = pinned ? second == first : second >= first;
+        _exit(!same ? 0 : first == 1793527200000 ? 1 : first > 1700000000000 ? 2 : 0);
+    }
+    int status;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
 static void test_time_arguments(void **state)
 {
     (void)state;
@@ -75,13 +100,10 @@ static void test_time_arguments(void **state)
     assert_string_equal(buf, "2026-11-01T10:00:00.123Z");
     tg_time_format_iso(1793527200000, buf, sizeof buf);
     assert_string_equal(buf, "2026-11-01T10:00:00Z");
-    /* TOLLGATE_NOW pins the clock for tests */
-    setenv("TOLLGATE_NOW", "2026-11-01T10:00:00Z", 1);
-    assert_int_equal(tg_now_ms(), 1793527200000);
-    setenv("TOLLGATE_NOW", "1793527200", 1);
-    assert_int_equal(tg_now_ms(), 1793527200000);
-    unsetenv("TOLLGATE_NOW");
-    assert_true(tg_now_ms() > 1700000000000);
+    /* TOLLGATE_NOW pins the clock for tests; it is read once per process */
+    assert_int_equal(now_in_child("2026-11-01T10:00:00Z"), 1);
+    assert_int_equal(now_in_child("1793527200"), 1);
+    assert_int_equal(now_in_child(NULL), 2);
 }
 
 static void test_utf8(void **state)

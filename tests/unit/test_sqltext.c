@@ -16,8 +16,8 @@
 #include "ingest/ingest.h"
 #include "query/search.h"
 #include "store/store.h"
+#include "base/timeutil.h"
 
-#define DAY_MS 86400000LL
 
 static const char *const LOGS[] = {
     "{\"unique_id\":\"s1\",\"timestamp\":\"2026-11-20T10:00:00Z\",\"model\":\"gpt-5.5\","

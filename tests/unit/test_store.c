@@ -17,8 +17,8 @@
 #include "query/spend.h"
 #include "base/latency.h"
 #include "store/store.h"
+#include "base/timeutil.h"
 
-#define HOUR_MS 3600000LL
 #define BASE_MS 1793491200000LL /* 2026-11-01T00:00:00Z */
 
 struct fixture {
@@ -255,7 +255,7 @@ static void test_spend_window_matches_raw_scan(void **state)
 {
     struct fixture *f = *state;
     fill_random(f->store, 3000, 11);
-    struct tg_spend_filter filter = {BASE_MS + 5 * HOUR_MS + 1234567, BASE_MS + 50 * HOUR_MS + 777, NULL, NULL, NULL};
+    struct tg_spend_filter filter = {BASE_MS + 5 * TG_HOUR_MS + 1234567, BASE_MS + 50 * TG_HOUR_MS + 777, NULL, NULL, NULL};
     struct tg_spend_report report;
     char err[256];
     assert_int_equal(tg_spend_query(f->store, TG_BY_DEVELOPER, &filter, 0, &report, err, sizeof err), 0);

@@ -12,6 +12,7 @@
 #include "base/sanitize.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
+#include "base/format.h"
 
 const char cmd_keys_usage[] =
     "usage: tollgate keys [list] [--format table|csv|json] [--gateway respan|litellm] [--offline]\n"
@@ -73,7 +74,7 @@ static void print_table(const struct tg_key_rows *rows, int64_t now)
         tg_sanitize(k->shown ? k->shown : "-", shown, sizeof shown);
         tg_sanitize(k->owner ? k->owner : "-", owner, 13);
         when(k->last_used_ms, now, last, sizeof last);
-        cli_format_count(k->requests_30d, reqs, sizeof reqs);
+        tg_format_count(k->requests_30d, reqs, sizeof reqs);
         tg_nanos_format_human(k->spend_30d, spend, sizeof spend);
         printf("%-22s %-11s %-12s %-9s %8s %11s  %s\n", name, shown, owner, last, reqs, spend, status_of(k));
     }
@@ -243,8 +244,8 @@ static void print_impact(struct tg_store *store, const struct tg_key_row *k, int
     tg_sanitize(k->owner ? k->owner : "(unknown)", owner, sizeof owner);
     when(k->last_used_ms, now, last, sizeof last);
     tg_nanos_format_human(k->spend_30d, spend, sizeof spend);
-    cli_format_count(k->requests_30d, reqs, sizeof reqs);
-    cli_format_count(k->requests_last_hour, hour, sizeof hour);
+    tg_format_count(k->requests_30d, reqs, sizeof reqs);
+    tg_format_count(k->requests_last_hour, hour, sizeof hour);
     printf("Revoking %s", name);
     if (k->shown) {
         char shown[64];

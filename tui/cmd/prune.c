@@ -8,6 +8,7 @@
 
 #include "ops/prune.h"
 #include "base/timeutil.h"
+#include "base/format.h"
 
 const char cmd_prune_usage[] =
     "usage: tollgate prune [--bodies-older-than AGE] [--older-than AGE] [--dry-run] [--vacuum] [--db PATH]\n"
@@ -76,9 +77,9 @@ static int db_bytes(struct tg_store *store, int64_t *file, int64_t *free_bytes)
 static void print_counts(const struct tg_prune_counts *c, bool dry_run)
 {
     char bodies[32], requests[32], messages[32];
-    cli_format_count(c->bodies, bodies, sizeof bodies);
-    cli_format_count(c->requests, requests, sizeof requests);
-    cli_format_count(c->messages, messages, sizeof messages);
+    tg_format_count(c->bodies, bodies, sizeof bodies);
+    tg_format_count(c->requests, requests, sizeof requests);
+    tg_format_count(c->messages, messages, sizeof messages);
     if (dry_run)
         printf("prune (dry run): would drop %s bodies and %s requests, then the messages only they used\n", bodies,
                requests);
@@ -174,7 +175,7 @@ int cmd_migrate(int argc, char **argv, struct cli_common *common)
         return cli_error(common, "%s (%lld bodies converted before that stay converted; run it again to go on)", err,
                          (long long)converted);
     char n[32];
-    cli_format_count(converted, n, sizeof n);
+    tg_format_count(converted, n, sizeof n);
     printf("migrate: %s bodies converted; every body is in the current layout\n", n);
     printf("db: %.1f MB, of which %.1f MB free for reuse%s\n", (double)file / 1e6, (double)free_bytes / 1e6,
            free_bytes > 0 ? " (`tollgate prune --vacuum` gives it back to the disk)" : "");

@@ -9,6 +9,7 @@
 #include "query/spend.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
+#include "base/format.h"
 
 const char cmd_report_usage[] =
     "usage: tollgate report [--by developer|key|model|day|hour] [--since T] [--until T]\n"
@@ -141,18 +142,18 @@ struct table_line {
 static void fill_line(struct table_line *line, const struct tg_spend_row *r)
 {
     tg_sanitize(r->name, line->cell[COL_NAME], sizeof line->cell[COL_NAME]);
-    cli_format_count(r->requests, line->cell[COL_REQ], 48);
-    cli_format_count(r->errors, line->cell[COL_ERR], 48);
-    cli_format_tokens(r->prompt_tokens, line->cell[COL_IN], 48);
-    cli_format_tokens(r->completion_tokens, line->cell[COL_OUT], 48);
-    cli_format_tokens(r->cache_read_tokens, line->cell[COL_CACHE], 48);
+    tg_format_count(r->requests, line->cell[COL_REQ], 48);
+    tg_format_count(r->errors, line->cell[COL_ERR], 48);
+    tg_format_tokens(r->prompt_tokens, line->cell[COL_IN], 48);
+    tg_format_tokens(r->completion_tokens, line->cell[COL_OUT], 48);
+    tg_format_tokens(r->cache_read_tokens, line->cell[COL_CACHE], 48);
     tg_nanos_format_human(r->cost, line->cell[COL_COST], 48);
     if (r->cost_estimated)
         tg_nanos_format_human(r->cost_estimated, line->cell[COL_EST], 48);
     else
         snprintf(line->cell[COL_EST], 48, "-");
-    cli_format_ms(tg_latency_quantile_ms(&r->latency, 0.5), line->cell[COL_P50], 48);
-    cli_format_ms(tg_latency_quantile_ms(&r->latency, 0.95), line->cell[COL_P95], 48);
+    tg_format_ms(tg_latency_quantile_ms(&r->latency, 0.5), line->cell[COL_P50], 48);
+    tg_format_ms(tg_latency_quantile_ms(&r->latency, 0.95), line->cell[COL_P95], 48);
 }
 
 /* Display width of UTF-8 text, counting code points (names are mostly Latin). */
@@ -292,7 +293,7 @@ static void print_notes(const struct tg_spend_report *report)
     }
     if (report->total.unpriced) {
         char n[32];
-        cli_format_count(report->total.unpriced, n, sizeof n);
+        tg_format_count(report->total.unpriced, n, sizeof n);
         printf("%s%s request%s had no cost and a model missing from the pricing table:\n"
                "counted as $0. Add the model with --pricing FILE to price them.\n",
                report->total.cost_estimated ? "" : "\n", n, report->total.unpriced == 1 ? "" : "s");

@@ -27,9 +27,8 @@
 #include "base/sanitize.h"
 #include "query/spend.h"
 #include "base/timeutil.h"
+#include "base/format.h"
 
-#define HOUR_MS 3600000LL
-#define DAY_MS 86400000LL
 #define PAGE_MAX 512
 
 enum view { SCREEN_OVERVIEW, SCREEN_DEVELOPERS, SCREEN_KEYS, SCREEN_MODELS, SCREEN_REQUESTS, NSCREENS };
@@ -38,7 +37,7 @@ static const char *const screen_names[NSCREENS] = {"Overview", "Developers", "Ke
 static const struct {
     const char *label;
     int64_t span_ms; /* 0 = all */
-} windows[] = {{"1h", HOUR_MS}, {"24h", DAY_MS}, {"7d", 7 * DAY_MS}, {"30d", 30 * DAY_MS}, {"all", 0}};
+} windows[] = {{"1h", TG_HOUR_MS}, {"24h", TG_DAY_MS}, {"7d", 7 * TG_DAY_MS}, {"30d", 30 * TG_DAY_MS}, {"all", 0}};
 #define NWINDOWS ((int)(sizeof windows / sizeof windows[0]))
 
 struct ui {
@@ -322,7 +321,7 @@ static enum tg_spend_by timeline_unit(const struct ui *ui)
 {
     int64_t span = window_until(ui) == INT64_MAX ? tg_now_ms() - window_since(ui)
                                                   : window_until(ui) - window_since(ui);
-    return span <= 2 * DAY_MS ? TG_BY_HOUR : TG_BY_DAY;
+    return span <= 2 * TG_DAY_MS ? TG_BY_HOUR : TG_BY_DAY;
 }
 
 static void load_timeline(struct ui *ui)
@@ -513,10 +512,10 @@ static void draw_spend_table(struct ui *ui, int y0, int height, const char *titl
         if (key && strcmp(key->status, "revoked") == 0)
             strcat(name, " (revoked)");
         tg_nanos_format_human(r->cost, spend, sizeof spend);
-        cli_format_count(r->requests, reqs, sizeof reqs);
-        cli_format_tokens(r->total_tokens, tokens, sizeof tokens);
+        tg_format_count(r->requests, reqs, sizeof reqs);
+        tg_format_tokens(r->total_tokens, tokens, sizeof tokens);
         snprintf(errors, sizeof errors, "%.1f%%", r->requests ? 100.0 * (double)r->errors / (double)r->requests : 0.0);
-        cli_format_ms(tg_latency_quantile_ms(&r->latency, 0.95), p95, sizeof p95);
+        tg_format_ms(tg_latency_quantile_ms(&r->latency, 0.95), p95, sizeof p95);
         char last[16];
         ago_text(r->last_ms, last, sizeof last);
         draw_padded(y, 0, name, name_w);
@@ -538,7 +537,7 @@ static void draw_timeline(struct ui *ui, int y0, int height)
     if (t->count == 0)
         return;
     /* one slot per hour or day of the window, so quiet days show as gaps */
-    int64_t unit = timeline_unit(ui) == TG_BY_HOUR ? HOUR_MS : DAY_MS;
+    int64_t unit = timeline_unit(ui) == TG_BY_HOUR ? TG_HOUR_MS : TG_DAY_MS;
     int64_t last_slot = (window_until(ui) == INT64_MAX ? tg_now_ms() : window_until(ui) - 1) / unit;
     int64_t first_slot = window_since(ui) > 0 ? window_since(ui) / unit : t->rows[0].group_id;
     if (t->rows[t->count - 1].group_id > last_slot)
@@ -570,7 +569,7 @@ static void draw_timeline(struct ui *ui, int y0, int height)
     char peak[32], label[128];
     tg_nanos_format_human(max, peak, sizeof peak);
     snprintf(label, sizeof label, "spend per %s, the highest %s; oldest left, gaps are quiet %ss",
-             unit == HOUR_MS ? "hour" : "day", peak, unit == HOUR_MS ? "hour" : "day");
+             unit == TG_HOUR_MS ? "hour" : "day", peak, unit == TG_HOUR_MS ? "hour" : "day");
     draw_text(y0 + height, 0, label, COLS);
 }
 
@@ -602,10 +601,10 @@ static void draw_overview(struct ui *ui)
     char spend[32], est[32], reqs[32], tokens[32], p50[32], p95[32];
     tg_nanos_format_human(t->cost, spend, sizeof spend);
     tg_nanos_format_human(t->cost_estimated, est, sizeof est);
-    cli_format_count(t->requests, reqs, sizeof reqs);
-    cli_format_tokens(t->total_tokens, tokens, sizeof tokens);
-    cli_format_ms(tg_latency_quantile_ms(&t->latency, 0.5), p50, sizeof p50);
-    cli_format_ms(tg_latency_quantile_ms(&t->latency, 0.95), p95, sizeof p95);
+    tg_format_count(t->requests, reqs, sizeof reqs);
+    tg_format_tokens(t->total_tokens, tokens, sizeof tokens);
+    tg_format_ms(tg_latency_quantile_ms(&t->latency, 0.5), p50, sizeof p50);
+    tg_format_ms(tg_latency_quantile_ms(&t->latency, 0.95), p95, sizeof p95);
     double error_rate = t->requests ? 100.0 * (double)t->errors / (double)t->requests : 0;
     double cache = t->prompt_tokens ? 100.0 * (double)t->cache_read_tokens / (double)t->prompt_tokens : 0;
     attron(A_BOLD);
@@ -649,11 +648,11 @@ static void draw_requests(struct ui *ui)
         tg_time_format_iso(r->ts_ms, when, sizeof when);
         when[16] = '\0';
         when[10] = ' ';
-        cli_format_tokens(r->prompt_tokens + r->completion_tokens, tokens, sizeof tokens);
+        tg_format_tokens(r->prompt_tokens + r->completion_tokens, tokens, sizeof tokens);
         tg_nanos_format_human(r->cost, cost, sizeof cost);
         if (r->cost_kind == 1)
             strcat(cost, "~");
-        cli_format_ms(r->latency_ms, lat, sizeof lat);
+        tg_format_ms(r->latency_ms, lat, sizeof lat);
         move(y, 0);
         clrtoeol();
         draw_text(y, 0, when + 5, 11); /* "11-24 04:47" */
