@@ -4,6 +4,7 @@
 #define TG_CLI_H
 
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "gateway/gateway_setup.h"
@@ -51,7 +52,7 @@ struct cli_gateway {
 struct cli_gateway_options {
     const char *name;
     const char *cacert;
-    volatile int *cancel;
+    atomic_int *cancel;
     void (*on_retry)(void *ctx, int attempt, long wait_ms, const char *why);
 };
 

@@ -6,6 +6,7 @@
 #define TG_GATEWAY_SETUP_H
 
 #include <stddef.h>
+#include <stdatomic.h>
 
 #include "gateway/config.h"
 #include "gateway/gateway.h"
@@ -18,7 +19,7 @@ struct tg_gateway_setup {
 struct tg_gateway_setup_options {
     const char *name;   /* "respan", "litellm", or NULL */
     const char *cacert; /* overrides the config's */
-    volatile int *cancel;
+    atomic_int *cancel;
     void (*on_retry)(void *ctx, int attempt, long wait_ms, const char *why);
 };
 

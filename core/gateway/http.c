@@ -174,11 +174,11 @@ static int attempt(const struct tg_http_options *o, const char *method, const ch
 static bool wait_ms(const struct tg_http_options *o, long ms)
 {
     for (long waited = 0; waited < ms; waited += 50) {
-        if (o->cancel && *o->cancel)
+        if (o->cancel && atomic_load(o->cancel))
             return false;
         usleep(50000);
     }
-    return !(o->cancel && *o->cancel);
+    return !(o->cancel && atomic_load(o->cancel));
 }
 
 static long backoff_ms(const struct tg_http_options *o, int attempt_no, long retry_after_ms)

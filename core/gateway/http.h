@@ -6,6 +6,7 @@
 #define TG_HTTP_H
 
 #include <stdbool.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 struct tg_http_options {
@@ -15,7 +16,7 @@ struct tg_http_options {
     int max_attempts;        /* default 6 */
     long retry_base_ms;      /* first backoff, doubled each time; default 500 */
     long retry_cap_ms;       /* longest wait; default 30000 */
-    volatile int *cancel;    /* set (by a signal) to stop waiting */
+    atomic_int *cancel;      /* set (by a signal or another thread) to stop waiting */
     void (*on_retry)(void *ctx, int attempt, long wait_ms, const char *why);
     void *ctx;
 };

@@ -85,7 +85,7 @@ int tg_sync_run(struct tg_store *store, const struct tg_pricing *pricing, struct
             position = known_ms;
     }
     for (int page = 1;; page++) {
-        if (o->cancel && *o->cancel)
+        if (o->cancel && atomic_load(o->cancel))
             return 0;
         struct tg_log_page result;
         if (gateway->ops->list_logs(gateway, start_iso, end_iso, page, o->page_size, &result, gerr) != 0)

@@ -6,6 +6,7 @@
 #define TG_SYNC_H
 
 #include <stdbool.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "gateway/gateway.h"
@@ -23,7 +24,7 @@ struct tg_sync_options {
     int64_t since_ms;       /* 0: from the stored position, else 30 days back */
     int page_size;          /* at most 50 on Respan */
     int64_t overlap_ms;     /* re-read this much before the position: late logs are not missed */
-    volatile int *cancel;   /* set by a signal: stop after the page in hand */
+    atomic_int *cancel;     /* set by a signal: stop after the page in hand */
     void (*on_page)(void *ctx, const struct tg_sync_stats *stats);
     void (*on_reject)(void *ctx, const char *log_id, const struct tg_log_error *error);
     void *ctx;

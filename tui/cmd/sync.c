@@ -2,6 +2,7 @@
 
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,12 +37,13 @@ const char cmd_sync_usage[] =
     "\n"
     "Exit status: 0 done, 1 some logs rejected, 2 failed.\n";
 
-static volatile int stop_requested;
+/* lock-free, so the signal handler may store to it */
+static atomic_int stop_requested;
 
 static void on_signal(int sig)
 {
     (void)sig;
-    stop_requested = 1;
+    atomic_store(&stop_requested, 1);
 }
 
 struct progress {
@@ -126,9 +128,9 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct s
 
 static bool sleep_unless_stopped(long seconds)
 {
-    for (long i = 0; i < seconds * 10 && !stop_requested; i++)
+    for (long i = 0; i < seconds * 10 && !atomic_load(&stop_requested); i++)
         usleep(100000);
-    return !stop_requested;
+    return !atomic_load(&stop_requested);
 }
 
 static int run(struct cli_common *common, const struct sync_args *a, struct tg_gateway *gw, struct tg_store *store,
@@ -153,7 +155,7 @@ static int run(struct cli_common *common, const struct sync_args *a, struct tg_g
         total.duplicates += stats.duplicates;
         total.rejected += stats.rejected;
         snprintf(total.position, sizeof total.position, "%s", stats.position);
-        failed = rc != 0 && !stop_requested;
+        failed = rc != 0 && !atomic_load(&stop_requested);
         if (failed) {
             char msg[600];
             tg_sanitize(gerr.message, msg, sizeof msg);

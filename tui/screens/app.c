@@ -95,7 +95,7 @@ struct revoke_job {
     char which[2][256];   /* key ids or names to revoke */
     int count;
     char actor[64];
-    volatile int cancel;
+    atomic_int cancel;
     atomic_int done;
     int ok, failed;
     char message[800];
@@ -1056,7 +1056,7 @@ static void wait_for_revoke(struct ui *ui, struct revoke_job *job)
         attroff(A_REVERSE);
         refresh();
         if (getch() == 27) {
-            job->cancel = 1;
+            atomic_store(&job->cancel, 1);
             pthread_detach(job->thread); /* it finishes on its own and frees nothing of ours */
             snprintf(ui->status, sizeof ui->status, "stopped waiting: see `tollgate audit` for the result");
             timeout(1000);
