@@ -17,7 +17,7 @@ from harness import expect, main
 from keys_test import IDS, Env as KeysEnv
 from sync_test import LOGS, Env as SyncEnv, Fake
 
-ATTEMPTS = 6  # core/http.c's bound
+ATTEMPTS = 6  # core/gateway/http.c's bound
 PAGE1_POSITION = "2026-11-23T00:49:49.250Z"
 
 # fault -> (scripted step, words in the sync error, words in the revoke error, extra env)
