@@ -95,5 +95,28 @@ def test_every_c_file_has_its_header(d):
     expect(not missing, f"modules without a header of the same name: {missing}")
 
 
+# The store's public headers; the rest of core/store (store_int.h and one
+# header per subsystem) is private to it, as SQLite's sqliteInt.h is.
+STORE_PUBLIC = {"store/store.h", "store/dbfault.h", "store/sqlbind.h"}
+
+
+def test_only_the_store_sees_its_insides(d):
+    offenders, seen = [], 0
+    for top in ("core", "tui", "tests", "bench"):
+        for rel, text in sources(top):
+            if rel.startswith(os.path.join("core", "store") + os.sep):
+                continue
+            for target in INCLUDE.findall(text):
+                if target.startswith("store/"):
+                    seen += 1
+                    if target not in STORE_PUBLIC:
+                        offenders.append(f"{rel}: #include \"{target}\"")
+    expect(seen > 10, f"only {seen} includes of store/ seen outside it: the check is not reading the tree")
+    private = [name for name in os.listdir(os.path.join(ROOT, "core", "store"))
+               if name.endswith(".h") and f"store/{name}" not in STORE_PUBLIC]
+    expect("store_int.h" in private, f"core/store has no private header: {private}")
+    expect(not offenders, "private store headers included outside core/store:\n" + "\n".join(offenders))
+
+
 if __name__ == "__main__":
     main("layers", globals())

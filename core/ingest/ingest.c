@@ -18,9 +18,6 @@
 #define DEFAULT_BATCH 1000000
 #define CHUNK_ITEMS 128 /* lines handed from the parsing thread at a time */
 #define QUEUE_CHUNKS 64 /* chunks in flight: bounds memory whatever the input size */
-#define TRAIN_SAMPLES TG_BODY_TRAIN_SAMPLES
-#define TRAIN_MAX_BYTES TG_BODY_TRAIN_MAX_BYTES
-#define DICT_MAX_BYTES TG_BODY_DICT_MAX_BYTES
 #define PENDING_DICT_ID (-1)          /* trained by the parsing thread, not saved yet */
 
 struct tg_ingest {
@@ -312,15 +309,6 @@ struct chunk {
     struct parsed_line items[CHUNK_ITEMS];
 };
 
-/* The first lines of a db without a dictionary, kept to train one. */
-struct samples {
-    char *bytes;
-    size_t len, cap;
-    size_t sizes[TRAIN_SAMPLES];
-    unsigned count;
-    bool done;
-};
-
 struct pipeline {
     pthread_mutex_t mu;
     pthread_cond_t changed;
@@ -331,7 +319,7 @@ struct pipeline {
     bool eof, read_error;
     char *line;         /* getline's buffer */
     size_t line_cap;
-    struct samples samples;
+    struct tg_body_trainer trainer; /* the first lines of a db without a dictionary */
     void *trained;      /* a dictionary trained by this import */
     const void *dict;   /* the dictionary to compress with: trained, or the store's */
     size_t dict_len;
@@ -380,37 +368,14 @@ static void free_chunks(struct chunk *c)
     }
 }
 
-static void keep_sample(struct samples *sm, const char *line, size_t len)
-{
-    if (sm->count == TRAIN_SAMPLES || sm->len >= TRAIN_MAX_BYTES)
-        return; /* enough: training happens at the next chunk */
-    if (sm->len + len > sm->cap) {
-        size_t cap = sm->cap ? sm->cap * 2 : (1 << 20);
-        while (cap < sm->len + len)
-            cap *= 2;
-        char *b = realloc(sm->bytes, cap);
-        if (!b) {
-            sm->done = true;
-            return;
-        }
-        sm->bytes = b;
-        sm->cap = cap;
-    }
-    memcpy(sm->bytes + sm->len, line, len);
-    sm->len += len;
-    sm->sizes[sm->count++] = len;
-}
-
 /* Under mu, at a chunk boundary: trains the dictionary once enough lines are in. */
 static void train_when_ready(struct pipeline *p, struct chunk *c)
 {
-    struct samples *sm = &p->samples;
-    if (sm->done || (sm->count < TRAIN_SAMPLES && sm->len < TRAIN_MAX_BYTES))
+    if (!tg_body_trainer_ready(&p->trainer))
         return;
-    sm->done = true; /* one try per import */
     void *dict = NULL;
     size_t len;
-    if (tg_body_train(sm->bytes, sm->sizes, sm->count, DICT_MAX_BYTES, &dict, &len) == 0 &&
+    if (tg_body_trainer_train(&p->trainer, &dict, &len) == 0 && /* one try per import */
         (c->new_dict = malloc(len)) != NULL) {
         memcpy(c->new_dict, dict, len); /* the writer's copy, freed with the chunk */
         c->new_dict_len = len;
@@ -422,8 +387,6 @@ static void train_when_ready(struct pipeline *p, struct chunk *c)
     } else if (!c->new_dict && dict) {
         free(dict);
     }
-    free(sm->bytes);
-    sm->bytes = NULL;
 }
 
 /* Under mu: copies up to CHUNK_ITEMS non-blank lines into the worker. */
@@ -454,8 +417,8 @@ static size_t read_lines(struct pipeline *p, struct worker *w)
         w->offsets[count] = used;
         w->lines[count] = p->lineno;
         used += (size_t)n;
-        if (!p->samples.done)
-            keep_sample(&p->samples, line, (size_t)n);
+        if (!p->trainer.done) /* enough: training happens at the next chunk */
+            tg_body_trainer_keep(&p->trainer, line, (size_t)n);
         count++;
     }
     w->offsets[count] = used;
@@ -609,7 +572,7 @@ static int ingest_lines_threaded(struct tg_ingest *ingest, FILE *in, long lineno
         p.dict_len = dict_len;
         p.dict_id = dict_id;
         p.dict_generation = 1;
-        p.samples.done = true;
+        tg_body_trainer_stop(&p.trainer);
     }
     tg_store_train_bodies(ingest->store, false); /* the workers train one */
     pthread_mutex_init(&p.mu, NULL);
@@ -651,7 +614,7 @@ static int ingest_lines_threaded(struct tg_ingest *ingest, FILE *in, long lineno
         tg_msgcache_free(workers[i].sent);
         free(workers[i].text);
     }
-    free(p.samples.bytes);
+    tg_body_trainer_stop(&p.trainer);
     free(p.trained);
     free(p.line);
     tg_store_train_bodies(ingest->store, true);

@@ -111,6 +111,47 @@ int tg_body_train(const char *samples, const size_t *sizes, unsigned count, size
     return 0;
 }
 
+void tg_body_trainer_keep(struct tg_body_trainer *t, const char *raw, size_t len)
+{
+    if (t->done || t->count == TG_BODY_TRAIN_SAMPLES || t->len >= TG_BODY_TRAIN_MAX_BYTES)
+        return; /* enough: the owner trains when it next looks */
+    if (t->len + len > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : (1 << 20);
+        while (cap < t->len + len)
+            cap *= 2;
+        char *b = realloc(t->bytes, cap);
+        if (!b) {
+            tg_body_trainer_stop(t);
+            return;
+        }
+        t->bytes = b;
+        t->cap = cap;
+    }
+    memcpy(t->bytes + t->len, raw, len);
+    t->len += len;
+    t->sizes[t->count++] = len;
+}
+
+bool tg_body_trainer_ready(const struct tg_body_trainer *t)
+{
+    return !t->done && (t->count >= TG_BODY_TRAIN_SAMPLES || t->len >= TG_BODY_TRAIN_MAX_BYTES);
+}
+
+int tg_body_trainer_train(struct tg_body_trainer *t, void **dict, size_t *len)
+{
+    int rc = tg_body_train(t->bytes, t->sizes, t->count, TG_BODY_DICT_MAX_BYTES, dict, len);
+    tg_body_trainer_stop(t); /* one try */
+    return rc;
+}
+
+void tg_body_trainer_stop(struct tg_body_trainer *t)
+{
+    free(t->bytes);
+    t->bytes = NULL;
+    t->len = t->cap = 0;
+    t->done = true;
+}
+
 struct piece_scan {
     const char *raw;
     size_t *offsets, *lengths;

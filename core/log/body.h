@@ -53,6 +53,31 @@ int tg_body_decode(struct tg_body_decoder *decoder, const void *z, size_t z_len,
 int tg_body_train(const char *samples, const size_t *sizes, unsigned count, size_t max_len, void **dict,
                   size_t *dict_len);
 
+/* The samples a dictionary is trained from: the first bodies of a db that has
+ * none, until there are TG_BODY_TRAIN_SAMPLES of them or TG_BODY_TRAIN_MAX_BYTES.
+ * One trainer for the store (which samples the logs it stores) and for an
+ * import (which samples lines on its parsing threads). The struct is here to
+ * be embedded; use it through the functions. Zeroed, it is empty and ready;
+ * not thread-safe: its owner serializes the calls. */
+struct tg_body_trainer {
+    char *bytes;
+    size_t len, cap;
+    size_t sizes[TG_BODY_TRAIN_SAMPLES];
+    unsigned count;
+    bool done; /* trained, or given up: it keeps nothing more */
+};
+
+/* Keeps a copy of one body while more are wanted. Out of memory, it gives up:
+ * bodies then go on without a dictionary. */
+void tg_body_trainer_keep(struct tg_body_trainer *t, const char *raw, size_t len);
+/* Whether it has enough samples and has not trained yet. */
+bool tg_body_trainer_ready(const struct tg_body_trainer *t);
+/* Trains once (then it is done and its samples are freed): 0 and a malloc'd
+ * *dict, or -1 when the samples do not make one. */
+int tg_body_trainer_train(struct tg_body_trainer *t, void **dict, size_t *len);
+/* Keeps nothing more and frees its samples: the db has a dictionary already. */
+void tg_body_trainer_stop(struct tg_body_trainer *t);
+
 /* Content-addressed messages. A coding agent resends its whole conversation
  * on every turn, so a log is cut into its skeleton (the log with the messages
  * taken out) and its messages (each element of prompt_messages and

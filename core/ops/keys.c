@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/timeutil.h"
+#include "store/sqlbind.h"
 
 
 static char *column_text(sqlite3_stmt *st, int i)
@@ -27,22 +28,6 @@ static int run(sqlite3_stmt *st, struct tg_store *store, const char *what, char 
     return 0;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s && *s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static void bind_ms(sqlite3_stmt *st, int i, int64_t ms)
-{
-    if (ms >= 0)
-        sqlite3_bind_int64(st, i, ms);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 #define UPDATE_KEY                                                                                     \
     "UPDATE keys SET key_id = ?1, name = coalesce(?2, name), shown = ?3, owner_hint = ?4, created_ms = ?5," \
     " gateway_last_used_ms = ?6, gateway_seen_ms = ?7, status = ?8 WHERE "
@@ -58,12 +43,12 @@ static int update_key(struct tg_store *store, const char *sql, const struct tg_g
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return tg_store_fail(store, "updating a key", err, errlen);
-    bind_text(st, 1, k->id);
-    bind_text(st, 2, k->name);
-    bind_text(st, 3, k->shown);
-    bind_text(st, 4, k->owner);
-    bind_ms(st, 5, k->created_ms);
-    bind_ms(st, 6, k->last_used_ms);
+    tg_sql_bind_text(st, 1, k->id);
+    tg_sql_bind_text(st, 2, k->name);
+    tg_sql_bind_text(st, 3, k->shown);
+    tg_sql_bind_text(st, 4, k->owner);
+    tg_sql_bind_ms(st, 5, k->created_ms);
+    tg_sql_bind_ms(st, 6, k->last_used_ms);
     sqlite3_bind_int64(st, 7, now);
     sqlite3_bind_text(st, 8, k->revoked ? "revoked" : "active", -1, SQLITE_STATIC);
     if (run(st, store, "updating a key", err, errlen) != 0)
@@ -83,8 +68,8 @@ static int merge_one(struct tg_store *store, const struct tg_gateway_key *k, int
                            "INSERT INTO keys(ident, key_id, name, status) VALUES(?1, ?1, ?2, 'unknown')", -1, &st,
                            NULL) != SQLITE_OK)
         return tg_store_fail(store, "adding a key", err, errlen);
-    bind_text(st, 1, k->id);
-    bind_text(st, 2, k->name);
+    tg_sql_bind_text(st, 1, k->id);
+    tg_sql_bind_text(st, 2, k->name);
     if (run(st, store, "adding a key", err, errlen) != 0)
         return -1;
     return update_key(store, update_by_id, k, now, err, errlen) < 0 ? -1 : 0;
@@ -260,9 +245,9 @@ int tg_audit_add(struct tg_store *store, const char *actor, const char *action, 
     sqlite3_bind_text(st, 2, actor, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, action, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 4, target, -1, SQLITE_TRANSIENT);
-    bind_text(st, 5, reason);
+    tg_sql_bind_text(st, 5, reason);
     sqlite3_bind_text(st, 6, result, -1, SQLITE_TRANSIENT);
-    bind_text(st, 7, detail);
+    tg_sql_bind_text(st, 7, detail);
     return run(st, store, "writing the audit log", err, errlen);
 }
 

@@ -6,6 +6,7 @@
 
 #include "base/hashmap.h"
 #include "base/timeutil.h"
+#include "store/sqlbind.h"
 
 #define END_OF_TIME_MS 4102444800000LL /* 2100-01-01, hour aligned */
 
@@ -140,14 +141,6 @@ static void accumulate(struct tg_spend_row *row, sqlite3_stmt *st)
         row->last_ms = when;
 }
 
-static void bind_filter_text(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 /* Runs one source over [lo, hi) (hours for rollups, ms for raw rows). */
 static int run_source(struct query *q, const char *sql, int64_t lo, int64_t hi, char *err, size_t errlen)
 {
@@ -159,9 +152,9 @@ static int run_source(struct query *q, const char *sql, int64_t lo, int64_t hi, 
         return tg_store_fail(q->store, "preparing the spend query", err, errlen);
     sqlite3_bind_int64(st, 1, lo);
     sqlite3_bind_int64(st, 2, hi);
-    bind_filter_text(st, 3, q->filter->developer);
-    bind_filter_text(st, 4, q->filter->key);
-    bind_filter_text(st, 5, q->filter->model);
+    tg_sql_bind_text(st, 3, q->filter->developer);
+    tg_sql_bind_text(st, 4, q->filter->key);
+    tg_sql_bind_text(st, 5, q->filter->model);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct tg_spend_row *row = group_for(q, st);

@@ -1,7 +1,12 @@
 /* The log store: SQLite in WAL mode. Narrow request rows for lists, bodies
  * (the compressed raw log) apart, dimension tables for developers, keys and
  * models, and per-hour rollups kept in the same transaction as the inserts so
- * spend questions never scan raw requests. */
+ * spend questions never scan raw requests.
+ *
+ * This is the store's one public interface (with dbfault.h for failures and
+ * sqlbind.h for binding values in SQL run on tg_store_sqlite). Behind it,
+ * one file per subsystem, mapped in store_int.h, which only core/store
+ * includes. */
 #ifndef TG_STORE_H
 #define TG_STORE_H
 
@@ -18,7 +23,7 @@
 enum tg_store_flags {
     TG_STORE_READ_ONLY = 1, /* never create or migrate; fail when the db is missing */
     TG_STORE_SMALL_CACHE = 2, /* 16 MB of page cache instead of 64: for the screens' connections */
-    TG_STORE_BULK = 4,        /* up to 1 GB of page cache, for imports: see configure() in store.c */
+    TG_STORE_BULK = 4,        /* up to 1 GB of page cache, for imports: see configure() in open.c */
     /* a long-running writer (the collector): WAL checkpoints run on a thread
      * and connection of their own, not inside the writer's commits */
     TG_STORE_BACKGROUND_CHECKPOINTS = 8,
@@ -40,7 +45,9 @@ void tg_store_close(struct tg_store *store);
 int tg_store_schema_version(struct tg_store *store);
 
 /* A batch: begin, add logs, commit. Nothing of a batch is visible or kept
- * unless commit succeeds; rollback forgets it whole. */
+ * unless commit succeeds; rollback forgets it whole. Begin only takes the
+ * write lock: what adding logs needs (recent messages, log ids) is read in
+ * the batch when it first adds one. */
 int tg_store_begin(struct tg_store *store, char *err, size_t errlen);
 /* Adds one parsed (and priced) log. *inserted is false when a log with the same
  * id is already stored: retries and re-imports never double-count. */
@@ -50,10 +57,16 @@ int tg_store_commit(struct tg_store *store, char *err, size_t errlen);
 void tg_store_rollback(struct tg_store *store);
 
 /* Log ids are found through an index kept up to a watermark plus the ids of
- * the newest requests held in memory (read back from the db when a writer
- * starts); commits merge those into the index when there are enough of them.
- * This merges them now, in the open batch (`tollgate migrate` does). */
+ * the newest requests held in memory (read back from the db in the first
+ * batch of a writer that adds logs); commits merge those into the index when
+ * there are enough of them. This merges them now, in the open batch
+ * (`tollgate migrate` does). */
 int tg_store_index_log_ids(struct tg_store *store, char *err, size_t errlen);
+
+/* For tests only: the bounds of the merge above (by default 65,536 and
+ * 262,144 ids; a commit merges once the in-memory ids number a quarter of the
+ * index, within them), so a test reaches one with a few logs. */
+void tg_store_set_id_merge_bounds(struct tg_store *store, int64_t min, int64_t max);
 
 /* The stored raw log of one request, its exact bytes; *raw is malloc'd.
  * Returns 0, 1 when there is no such log, 2 when its body was pruned (err
@@ -100,7 +113,7 @@ int tg_store_set_sync_position(struct tg_store *store, const char *source, const
                                size_t errlen);
 
 /* The sync_state entry a prune of messages changes, so every writer forgets
- * the message ids it remembers (see tg_store_begin). */
+ * the message ids it remembers (read in each batch that adds logs). */
 #define TG_STORE_PRUNE_MARK "messages pruned"
 
 /* Number of stored requests; -1 on error. */

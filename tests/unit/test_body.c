@@ -261,6 +261,42 @@ static void test_refs_encode_and_reject_damage(void **state)
     assert_int_equal(tg_body_refs_decode(buf, n, at2, ids2, 2), -1);     /* more than room */
 }
 
+/* The one trainer of the store and the import: it keeps copies of the first
+ * bodies until it has TG_BODY_TRAIN_SAMPLES, is ready then and not before,
+ * trains once, and keeps nothing after (nor after it is stopped). */
+static void test_trainer_samples_until_enough_then_trains_once(void **state)
+{
+    (void)state;
+    struct tg_body_trainer t = {0};
+    char body[512];
+    for (unsigned i = 0; i < TG_BODY_TRAIN_SAMPLES + 5; i++) {
+        assert_int_equal(tg_body_trainer_ready(&t), i >= TG_BODY_TRAIN_SAMPLES);
+        int n = snprintf(body, sizeof body,
+                         "{\"unique_id\":\"log-%u\",\"model\":\"m-%u\",\"prompt_tokens\":%u,"
+                         "\"customer_identifier\":\"dev-%u\",\"status_code\":200}",
+                         i, i % 7, i * 13, i % 11);
+        tg_body_trainer_keep(&t, body, (size_t)n);
+        body[0] = 'X'; /* the trainer kept its own copy */
+    }
+    assert_int_equal(t.count, TG_BODY_TRAIN_SAMPLES);
+    assert_int_equal(t.bytes[0], '{');
+    void *dict = NULL;
+    size_t len = 0;
+    assert_int_equal(tg_body_trainer_train(&t, &dict, &len), 0);
+    assert_true(len > 0 && len <= TG_BODY_DICT_MAX_BYTES);
+    free(dict);
+    assert_false(tg_body_trainer_ready(&t));
+    assert_null(t.bytes);
+    tg_body_trainer_keep(&t, "{}", 2);
+    assert_null(t.bytes);
+    struct tg_body_trainer stopped = {0};
+    tg_body_trainer_keep(&stopped, "{}", 2);
+    tg_body_trainer_stop(&stopped);
+    tg_body_trainer_keep(&stopped, "{}", 2);
+    assert_false(tg_body_trainer_ready(&stopped));
+    assert_null(stopped.bytes);
+}
+
 static void test_message_window_keeps_what_is_used(void **state)
 {
     (void)state;
@@ -599,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_pieces_are_top_level_messages_only),
         cmocka_unit_test(test_refs_encode_and_reject_damage),
         cmocka_unit_test(test_message_window_keeps_what_is_used),
+        cmocka_unit_test(test_trainer_samples_until_enough_then_trains_once),
         cmocka_unit_test_setup_teardown(test_migrates_whole_bodies_in_place, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune_keeps_rows_spend_and_what_is_still_used, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_writer_forgets_pruned_messages, setup, teardown),

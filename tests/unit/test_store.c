@@ -546,21 +546,108 @@ static void test_migrates_log_ids_out_of_requests(void **state)
     assert_true(query_int(f->store, "SELECT min(id) FROM requests WHERE log_id = 'log-1'") > 7);
 }
 
-/* A collector's store merges the tail by itself once it holds 65,536 ids
- * (a quarter of the index, at least that many), in the commit that gets
- * there, and not before. */
+static int64_t indexed_ids(struct tg_store *store)
+{
+    return query_int(store, "SELECT count(*) FROM log_ids");
+}
+
+/* A collector's store merges the tail by itself, in the commit that gets it
+ * to a quarter of the index, within bounds (65,536 and 262,144 ids by default;
+ * small ones here), and not one id before. */
 static void test_the_tail_merges_itself_when_big_enough(void **state)
 {
     struct fixture *f = *state;
-    for (int batch = 0; batch < 5; batch++)
-        assert_int_equal(add_range(f->store, batch * 11000 + 1, (batch + 1) * 11000), 11000);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM log_ids"), 0); /* 55,000: not yet */
-    assert_int_equal(add_range(f->store, 55001, 66000), 11000);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM log_ids"), 66000);
+    tg_store_set_id_merge_bounds(f->store, 4, 12);
+    assert_int_equal(add_range(f->store, 1, 3), 3);
+    assert_int_equal(indexed_ids(f->store), 0); /* 3: under the lower bound */
+    assert_int_equal(add_range(f->store, 4, 4), 1);
+    assert_int_equal(indexed_ids(f->store), 4); /* at it */
+    assert_int_equal(add_range(f->store, 5, 40), 36);
+    assert_int_equal(indexed_ids(f->store), 40); /* a batch past it merges whole */
+    /* an index of 40: a quarter is 10, within the bounds */
+    assert_int_equal(add_range(f->store, 41, 49), 9);
+    assert_int_equal(indexed_ids(f->store), 40);
+    assert_int_equal(add_range(f->store, 50, 50), 1);
+    assert_int_equal(indexed_ids(f->store), 50);
+    /* an index of 50: a quarter is 12.5, past the upper bound of 12 */
+    assert_int_equal(add_range(f->store, 51, 61), 11);
+    assert_int_equal(indexed_ids(f->store), 50);
+    assert_int_equal(add_range(f->store, 62, 62), 1);
+    assert_int_equal(indexed_ids(f->store), 62);
     assert_int_equal(query_int(f->store, "SELECT position FROM sync_state WHERE source = 'log ids indexed up to'"),
                      query_int(f->store, "SELECT max(id) FROM requests"));
-    assert_int_equal(add_range(f->store, 65990, 66010), 10);
-    assert_int_equal(tg_store_request_count(f->store), 66010);
+    assert_int_equal(add_range(f->store, 55, 70), 8); /* indexed and tail ids alike are known */
+    assert_int_equal(tg_store_request_count(f->store), 70);
+}
+
+/* Counts the runs of the two reads a batch that adds logs needs. */
+struct batch_reads {
+    int messages, tail;
+};
+
+static int count_batch_reads(unsigned type, void *ctx, void *p, void *x)
+{
+    (void)p;
+    struct batch_reads *r = ctx;
+    const char *sql = x;
+    if (type != SQLITE_TRACE_STMT || !sql)
+        return 0;
+    r->messages += strncmp(sql, "SELECT id, digest FROM messages", 31) == 0;
+    r->tail += strncmp(sql, "SELECT id, log_id FROM requests WHERE id >", 42) == 0;
+    return 0;
+}
+
+/* A batch that stores no log (the search indexer's, prune's) does not read
+ * the window of recent messages nor the log ids past the watermark; the
+ * first add of a batch does, once. */
+static void test_a_batch_without_logs_reads_no_message_window(void **state)
+{
+    struct fixture *f = *state;
+    char err[256], json[1024];
+    bool inserted;
+    assert_int_equal(add_range(f->store, 1, 3), 3);
+    struct tg_store *writer;
+    assert_int_equal(tg_store_open(f->path, 0, &writer, err, sizeof err), 0);
+    struct batch_reads reads = {0};
+    sqlite3_trace_v2(tg_store_sqlite(writer), SQLITE_TRACE_STMT, count_batch_reads, &reads);
+    assert_int_equal(tg_store_begin(writer, err, sizeof err), 0);
+    assert_int_equal(tg_store_set_sync_position(writer, "test", "1", err, sizeof err), 0);
+    assert_int_equal(tg_store_commit(writer, err, sizeof err), 0);
+    assert_int_equal(reads.messages, 0);
+    assert_int_equal(reads.tail, 0);
+    assert_int_equal(tg_store_begin(writer, err, sizeof err), 0);
+    for (int i = 3; i <= 4; i++) {
+        make_log(json, sizeof json, i, BASE_MS, "dana", "kd", "m1", 0.01, 300, 200);
+        add_text(writer, json, &inserted);
+        assert_int_equal(inserted, i == 4); /* log-3 is known: the tail was read */
+    }
+    assert_int_equal(tg_store_commit(writer, err, sizeof err), 0);
+    assert_int_equal(reads.messages, 1);
+    assert_int_equal(reads.tail, 1);
+    sqlite3_trace_v2(tg_store_sqlite(writer), 0, NULL, NULL);
+    tg_store_close(writer);
+    assert_int_equal(tg_store_request_count(f->store), 4);
+}
+
+/* One rule for optional texts (store/sqlbind.h): an empty one is absent.
+ * An empty customer_name must not blank a known name, nor an empty
+ * thread_identifier make one thread of every log that has none. */
+static void test_empty_texts_are_stored_as_absent(void **state)
+{
+    struct fixture *f = *state;
+    char err[256];
+    bool inserted;
+    assert_int_equal(tg_store_begin(f->store, err, sizeof err), 0);
+    add_text(f->store, "{\"unique_id\":\"e1\",\"timestamp\":1793491200,\"customer_identifier\":\"dev\","
+             "\"customer_name\":\"Dana\"}", &inserted);
+    add_text(f->store, "{\"unique_id\":\"e2\",\"timestamp\":1793491201,\"customer_identifier\":\"dev\","
+             "\"customer_name\":\"\",\"customer_email\":\"\",\"thread_identifier\":\"\",\"log_type\":\"\","
+             "\"model\":\"m\",\"provider_id\":\"\"}", &inserted);
+    assert_int_equal(tg_store_commit(f->store, err, sizeof err), 0);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM developers WHERE name = 'Dana' AND email IS NULL"), 1);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests WHERE thread_id IS NULL AND log_type IS NULL"),
+                     2);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM models WHERE provider IS NULL"), 1);
 }
 
 /* log_ids is keyed by a 64-bit hash of the id: another id with the same
@@ -658,6 +745,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrates_log_ids_out_of_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_hash_collision_is_not_a_duplicate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_the_tail_merges_itself_when_big_enough, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_batch_without_logs_reads_no_message_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_empty_texts_are_stored_as_absent, setup, teardown),
         cmocka_unit_test(test_read_only_needs_existing_db),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);

@@ -1,0 +1,278 @@
+#include "store/logids.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The tail is merged into log_ids in one sorted run once it holds a
+ * quarter as many ids as the index (so each merge writes the index once
+ * for a quarter of its size: ~200 bytes a log up to 1M requests; an eighth
+ * stalled the collector twice as often for little less memory), between
+ * these bounds. The upper one bounds the tail's memory (~110 bytes an id):
+ * at 1M ids a 120 s soak grew the collector to 430 MB; at 262,144 a merge
+ * on a 10M db rewrites the index (180 MB) every 262k logs instead. */
+#define IDS_MERGE_MIN 65536
+#define IDS_MERGE_MAX 262144
+
+/* FNV-1a, 64 bits: the key of log_ids. Stored, so it never changes. Not a
+ * secret and not collision-proof: a match is always checked against the
+ * request's log_id, so a collision costs a lookup, never a log. */
+static int64_t id_hash(const char *s, size_t len)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return (int64_t)h;
+}
+
+void store_sql_id_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *text = (const char *)sqlite3_value_text(argv[0]);
+    if (!text) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    sqlite3_result_int64(ctx, id_hash(text, (size_t)sqlite3_value_bytes(argv[0])));
+}
+
+int store_log_ids_init(struct tg_store *store, bool index_directly)
+{
+    struct store_log_ids *ids = &store->ids;
+    ids->tail = hashmap_new();
+    ids->index_directly = index_directly;
+    ids->merge_min = IDS_MERGE_MIN;
+    ids->merge_max = IDS_MERGE_MAX;
+    return ids->tail ? 0 : -1;
+}
+
+void store_log_ids_free(struct tg_store *store)
+{
+    hashmap_free(store->ids.tail, NULL);
+}
+
+void tg_store_set_id_merge_bounds(struct tg_store *store, int64_t min, int64_t max)
+{
+    store->ids.merge_min = min;
+    store->ids.merge_max = max;
+}
+
+int store_prepare_log_ids(struct tg_store *store, char *err, size_t errlen)
+{
+    if (store_prepare(store, ST_FIND_LOG_ID,
+                      "SELECT r.log_id FROM log_ids i JOIN requests r ON r.id = i.request_id WHERE i.hash = ?1", err,
+                      errlen) != 0 ||
+        store_prepare(store, ST_TAIL_IDS, "SELECT id, log_id FROM requests WHERE id > ?1 ORDER BY id", err,
+                      errlen) != 0 ||
+        store_prepare(store, ST_MERGE_IDS,
+                      "INSERT INTO log_ids(hash, request_id) SELECT tg_id_hash(log_id), id FROM requests"
+                      " WHERE id > ?1 ORDER BY 1, 2",
+                      err, errlen) != 0)
+        return -1;
+    return store_prepare(store, ST_INDEX_LOG_ID, "INSERT INTO log_ids(hash, request_id) VALUES(?1, ?2)", err,
+                         errlen);
+}
+
+/* Under the write lock: the tail becomes every request past the watermark,
+ * reading only the rows added since the last look (by this process or by
+ * another), or all of them again when the watermark moved or a prune ran. */
+static int catch_up_tail(struct tg_store *store, int64_t watermark, char *err, size_t errlen)
+{
+    struct store_log_ids *ids = &store->ids;
+    if (!ids->tail_loaded || watermark != ids->watermark) {
+        hashmap_clear(ids->tail, NULL);
+        ids->watermark = watermark;
+        ids->tail_upto = watermark;
+        ids->tail_loaded = true;
+    }
+    sqlite3_stmt *st = store->stmt[ST_TAIL_IDS];
+    sqlite3_bind_int64(st, 1, ids->tail_upto);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        if (hashmap_put(ids->tail, sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+                        (void *)(intptr_t)id) != 0) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        ids->tail_upto = id;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        ids->tail_loaded = false;
+        if (rc == SQLITE_NOMEM) {
+            snprintf(err, errlen, "out of memory reading recent log ids");
+            return -1;
+        }
+        return tg_store_fail(store, "reading recent log ids", err, errlen);
+    }
+    return 0;
+}
+
+static int save_watermark(struct tg_store *store, char *err, size_t errlen)
+{
+    return store_set_mark(store, IDS_MARK, store->ids.tail_upto, err, errlen);
+}
+
+/* In the batch about to commit: the tail goes into log_ids in key order,
+ * so the index is written page by page, and the watermark moves past it. */
+static int merge_tail(struct tg_store *store, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = store->stmt[ST_MERGE_IDS];
+    sqlite3_bind_int64(st, 1, store->ids.watermark);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return tg_store_fail(store, "indexing log ids", err, errlen);
+    return save_watermark(store, err, errlen);
+}
+
+int store_log_ids_ready(struct tg_store *store, const struct store_marks *m, bool pruned, char *err,
+                        size_t errlen)
+{
+    struct store_log_ids *ids = &store->ids;
+    if (pruned)
+        ids->tail_loaded = false; /* pruned requests may be among its ids */
+    ids->used = ids->used_read = m->ids_used;
+    if (catch_up_tail(store, m->ids_indexed, err, errlen) != 0 ||
+        (ids->index_directly && hashmap_count(ids->tail) > 0 && merge_tail(store, err, errlen) != 0))
+        return -1;
+    if (ids->index_directly) /* what others left unindexed is indexed now, in this batch */
+        hashmap_clear(ids->tail, NULL);
+    if (ids->tail_upto > ids->used) /* rows put in by hand, past the mark */
+        ids->used = ids->tail_upto;
+    return 0;
+}
+
+int store_known_log_id(struct tg_store *store, const char *log_id, char *err, size_t errlen)
+{
+    size_t len = strlen(log_id);
+    if (hashmap_get(store->ids.tail, log_id, len))
+        return 1;
+    sqlite3_stmt *st = store->stmt[ST_FIND_LOG_ID];
+    sqlite3_bind_int64(st, 1, id_hash(log_id, len));
+    int rc, found = 0;
+    while (!found && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        found = (size_t)sqlite3_column_bytes(st, 0) == len &&
+                memcmp(sqlite3_column_text(st, 0), log_id, len) == 0; /* not another id of the same hash */
+    }
+    sqlite3_reset(st);
+    if (found)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    return tg_store_fail(store, "looking up a log id", err, errlen);
+}
+
+int64_t store_next_request_id(const struct tg_store *store)
+{
+    return store->ids.used + 1;
+}
+
+/* Bulk mode: the id goes into log_ids at once. */
+static int index_log_id(struct tg_store *store, const char *log_id, int64_t id, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = store->stmt[ST_INDEX_LOG_ID];
+    sqlite3_bind_int64(st, 1, id_hash(log_id, strlen(log_id)));
+    sqlite3_bind_int64(st, 2, id);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : tg_store_fail(store, "indexing a log id", err, errlen);
+}
+
+int store_log_ids_add(struct tg_store *store, const char *log_id, int64_t id, char *err, size_t errlen)
+{
+    struct store_log_ids *ids = &store->ids;
+    ids->used = id;
+    ids->tail_upto = id;
+    if (ids->index_directly)
+        return index_log_id(store, log_id, id, err, errlen);
+    if (hashmap_put(ids->tail, log_id, strlen(log_id), (void *)(intptr_t)id) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static bool merge_due(const struct store_log_ids *ids)
+{
+    int64_t tail = (int64_t)hashmap_count(ids->tail);
+    if (tail == 0)
+        return false;
+    int64_t due = ids->watermark / 4;
+    due = due < ids->merge_min ? ids->merge_min : due > ids->merge_max ? ids->merge_max : due;
+    return tail >= due;
+}
+
+int store_log_ids_before_commit(struct tg_store *store, bool *merged, char *err, size_t errlen)
+{
+    struct store_log_ids *ids = &store->ids;
+    *merged = ids->index_directly ? ids->tail_upto > ids->watermark : merge_due(ids);
+    if (ids->used != ids->used_read && store_set_mark(store, IDS_USED, ids->used, err, errlen) != 0)
+        return -1;
+    if (*merged && (ids->index_directly ? save_watermark(store, err, errlen) : merge_tail(store, err, errlen)) != 0)
+        return -1;
+    return 0;
+}
+
+void store_log_ids_committed(struct tg_store *store, bool merged)
+{
+    if (!merged)
+        return;
+    hashmap_clear(store->ids.tail, NULL);
+    store->ids.watermark = store->ids.tail_upto;
+}
+
+void store_log_ids_forget(struct tg_store *store)
+{
+    hashmap_clear(store->ids.tail, NULL);
+    store->ids.tail_loaded = false;
+}
+
+int tg_store_index_log_ids(struct tg_store *store, char *err, size_t errlen)
+{
+    if (!store->in_batch || !store->stmt[ST_MERGE_IDS]) {
+        snprintf(err, errlen, "indexing log ids outside a batch");
+        return -1;
+    }
+    if (store_ready_for_logs(store, err, errlen) != 0)
+        return -1;
+    if (hashmap_count(store->ids.tail) == 0)
+        return 0;
+    if (merge_tail(store, err, errlen) != 0)
+        return -1;
+    hashmap_clear(store->ids.tail, NULL); /* a rollback reloads it from the db */
+    store->ids.watermark = store->ids.tail_upto;
+    return 0;
+}
+
+/* The request row of a log id: from log_ids, else among the requests past
+ * its watermark. 0 when there is none, -1 on error. */
+static int64_t request_of_log(struct tg_store *store, const char *log_id)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(store->db,
+                           "SELECT coalesce((SELECT i.request_id FROM log_ids i JOIN requests r ON"
+                           " r.id = i.request_id WHERE i.hash = ?2 AND r.log_id = ?1),"
+                           " (SELECT id FROM requests WHERE log_id = ?1 AND id > coalesce((SELECT CAST(position"
+                           " AS INTEGER) FROM sync_state WHERE source = '" IDS_MARK "'), 0)), 0)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, log_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, id_hash(log_id, strlen(log_id)));
+    int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    return id;
+}
+
+int tg_store_raw_log(struct tg_store *store, const char *log_id, char **raw, size_t *len, char *err,
+                     size_t errlen)
+{
+    *raw = NULL;
+    *len = 0;
+    int64_t id = request_of_log(store, log_id);
+    if (id < 0)
+        return tg_store_fail(store, "reading a log", err, errlen);
+    if (id == 0)
+        return 1;
+    return tg_store_raw_request(store, id, raw, len, err, errlen);
+}

@@ -1,0 +1,169 @@
+#include "store/migrations.h"
+
+#include <stdio.h>
+
+#include "store/syncstate.h"
+
+/* Each migration is constant SQL ending with its own user_version, applied in
+ * one transaction. Never edit a released migration: add the next one. */
+static const char *const migrations[] = {
+    /* 1: requests, bodies, dimensions, hourly rollups */
+    "CREATE TABLE developers("
+    "  id INTEGER PRIMARY KEY, ident TEXT NOT NULL UNIQUE, name TEXT, email TEXT,"
+    "  first_seen_ms INTEGER);"
+    "CREATE TABLE keys("
+    "  id INTEGER PRIMARY KEY, ident TEXT NOT NULL UNIQUE, key_id TEXT, name TEXT,"
+    "  developer_id INTEGER REFERENCES developers(id),"
+    "  status TEXT NOT NULL DEFAULT 'unknown', first_seen_ms INTEGER);"
+    "CREATE TABLE models("
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, provider TEXT, first_seen_ms INTEGER);"
+    "CREATE TABLE requests("
+    "  id INTEGER PRIMARY KEY, log_id TEXT NOT NULL UNIQUE, ts_ms INTEGER NOT NULL,"
+    "  developer_id INTEGER, key_id INTEGER, model_id INTEGER,"
+    "  status_code INTEGER NOT NULL, is_error INTEGER NOT NULL,"
+    "  prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,"
+    "  total_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,"
+    "  cache_creation_tokens INTEGER NOT NULL,"
+    "  cost_nanos INTEGER NOT NULL, cost_kind INTEGER NOT NULL,"
+    "  latency_ms INTEGER, ttft_ms INTEGER, thread_id TEXT, log_type TEXT);"
+    "CREATE INDEX requests_ts ON requests(ts_ms);"
+    "CREATE TABLE body_dicts(id INTEGER PRIMARY KEY, dict BLOB NOT NULL, created_ms INTEGER NOT NULL);"
+    "CREATE TABLE request_bodies("
+    "  request_id INTEGER PRIMARY KEY, raw_zstd BLOB NOT NULL, raw_len INTEGER NOT NULL,"
+    "  dict_id INTEGER REFERENCES body_dicts(id));"
+    "CREATE TABLE rollup_hourly("
+    "  hour INTEGER NOT NULL, developer_id INTEGER NOT NULL, key_id INTEGER NOT NULL,"
+    "  model_id INTEGER NOT NULL, requests INTEGER NOT NULL, errors INTEGER NOT NULL,"
+    "  prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,"
+    "  total_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,"
+    "  cache_creation_tokens INTEGER NOT NULL, cost_nanos INTEGER NOT NULL,"
+    "  estimated_nanos INTEGER NOT NULL, unpriced INTEGER NOT NULL, latency_hist BLOB,"
+    "  PRIMARY KEY(hour, developer_id, key_id, model_id)) WITHOUT ROWID;"
+    "PRAGMA user_version=1;",
+    /* 2: the audit trail (revocations) and the sync position of each gateway */
+    "CREATE TABLE audit("
+    "  id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, actor TEXT NOT NULL,"
+    "  action TEXT NOT NULL, target TEXT NOT NULL, reason TEXT, result TEXT NOT NULL,"
+    "  detail TEXT);"
+    "CREATE TABLE sync_state("
+    "  source TEXT PRIMARY KEY, position TEXT NOT NULL, updated_ms INTEGER NOT NULL);"
+    "PRAGMA user_version=2;",
+    /* 3: what the gateway says of each key */
+    "ALTER TABLE keys ADD COLUMN shown TEXT;"
+    "ALTER TABLE keys ADD COLUMN owner_hint TEXT;"
+    "ALTER TABLE keys ADD COLUMN created_ms INTEGER;"
+    "ALTER TABLE keys ADD COLUMN gateway_last_used_ms INTEGER;"
+    "ALTER TABLE keys ADD COLUMN gateway_seen_ms INTEGER;"
+    "CREATE INDEX audit_ts ON audit(ts_ms);"
+    "CREATE INDEX rollup_by_key ON rollup_hourly(key_id, hour);"
+    "PRAGMA user_version=3;",
+    /* 4: full-text search of prompts and responses; trigram, so any script
+     * (CJK included) matches by substring. Contentless: the text lives in the
+     * bodies, the index holds only what finding it needs. Filled behind the
+     * inserts (see search.c), not in them, so imports keep their speed. */
+    "CREATE VIRTUAL TABLE request_text USING fts5(text, content='', tokenize='trigram');"
+    "PRAGMA user_version=4;",
+    /* 5: content-addressed messages (see body.h). A body with msg_refs holds
+     * the skeleton of its log and where each message goes back; one without
+     * is the whole log, as before (`tollgate migrate` converts those). No
+     * index on the digest: repeats are found by the store's window of recent
+     * messages, and a random-order index over every digest would make each
+     * import slower than the last. */
+    "CREATE TABLE messages("
+    "  id INTEGER PRIMARY KEY, digest BLOB NOT NULL, raw_len INTEGER NOT NULL,"
+    "  dict_id INTEGER REFERENCES body_dicts(id), first_request_id INTEGER NOT NULL, zstd BLOB NOT NULL);"
+    "ALTER TABLE request_bodies ADD COLUMN msg_refs BLOB;"
+    "PRAGMA user_version=5;",
+    /* 6: daily rollups, so "all time" over months of history reads a day's
+     * row instead of 24 hourly ones (on 10M requests, 130 ms -> ~10 ms). */
+    "CREATE TABLE rollup_daily("
+    "  day INTEGER NOT NULL, developer_id INTEGER NOT NULL, key_id INTEGER NOT NULL,"
+    "  model_id INTEGER NOT NULL, requests INTEGER NOT NULL, errors INTEGER NOT NULL,"
+    "  prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,"
+    "  total_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,"
+    "  cache_creation_tokens INTEGER NOT NULL, cost_nanos INTEGER NOT NULL,"
+    "  estimated_nanos INTEGER NOT NULL, unpriced INTEGER NOT NULL, latency_hist BLOB,"
+    "  PRIMARY KEY(day, developer_id, key_id, model_id)) WITHOUT ROWID;"
+    "INSERT INTO rollup_daily SELECT hour / 24, developer_id, key_id, model_id, sum(requests), sum(errors),"
+    "  sum(prompt_tokens), sum(completion_tokens), sum(total_tokens), sum(cache_read_tokens),"
+    "  sum(cache_creation_tokens), sum(cost_nanos), sum(estimated_nanos), sum(unpriced),"
+    "  tg_latency_sum(latency_hist) FROM rollup_hourly GROUP BY hour / 24, developer_id, key_id, model_id;"
+    "PRAGMA user_version=6;",
+    /* 7: the log-id index moves out of requests into log_ids, keyed by a
+     * 64-bit hash of the id (18 bytes an entry instead of 46: an index of
+     * 10M ids is 180 MB, not 450, and every batch rewrites less of it; a
+     * match is checked against the request's own log_id), kept
+     * up to a watermark and filled in sorted runs (see logids.c). A
+     * UNIQUE index on random ids had every small commit rewrite about one
+     * index page per log: 4 KB written per 1.5 KB log, half of the
+     * collector's time. Rebuilding requests is the only way to drop its
+     * UNIQUE constraint. An id must never be handed out twice, not even
+     * after the newest rows were pruned: a new request below the watermark
+     * would never be indexed, nor one below the search index's position ever
+     * searchable. So the store hands out ids itself from IDS_USED, saved
+     * once per commit (AUTOINCREMENT writes its sequence on every insert,
+     * 5% of an import); it starts past both. */
+    "CREATE TABLE requests_v7("
+    "  id INTEGER PRIMARY KEY, log_id TEXT NOT NULL, ts_ms INTEGER NOT NULL,"
+    "  developer_id INTEGER, key_id INTEGER, model_id INTEGER,"
+    "  status_code INTEGER NOT NULL, is_error INTEGER NOT NULL,"
+    "  prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,"
+    "  total_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,"
+    "  cache_creation_tokens INTEGER NOT NULL,"
+    "  cost_nanos INTEGER NOT NULL, cost_kind INTEGER NOT NULL,"
+    "  latency_ms INTEGER, ttft_ms INTEGER, thread_id TEXT, log_type TEXT);"
+    "INSERT INTO requests_v7 SELECT id, log_id, ts_ms, developer_id, key_id, model_id, status_code, is_error,"
+    "  prompt_tokens, completion_tokens, total_tokens, cache_read_tokens, cache_creation_tokens, cost_nanos,"
+    "  cost_kind, latency_ms, ttft_ms, thread_id, log_type FROM requests ORDER BY id;"
+    "DROP TABLE requests;"
+    "ALTER TABLE requests_v7 RENAME TO requests;"
+    "CREATE INDEX requests_ts ON requests(ts_ms);"
+    "INSERT INTO sync_state(source, position, updated_ms) VALUES('" IDS_USED "',"
+    "  max(coalesce((SELECT max(id) FROM requests), 0),"
+    "      coalesce((SELECT CAST(position AS INTEGER) FROM sync_state WHERE source = 'search index'), 0)), 0);"
+    "CREATE TABLE log_ids(hash INTEGER NOT NULL, request_id INTEGER NOT NULL,"
+    "  PRIMARY KEY(hash, request_id)) WITHOUT ROWID;"
+    "INSERT INTO log_ids SELECT tg_id_hash(log_id), id FROM requests ORDER BY 1, 2;"
+    "INSERT INTO sync_state(source, position, updated_ms)"
+    "  SELECT '" IDS_MARK "', coalesce(max(id), 0), 0 FROM requests;"
+    "PRAGMA user_version=7;",
+};
+
+int tg_store_schema_version(struct tg_store *store)
+{
+    sqlite3_stmt *st;
+    int version = -1;
+    if (sqlite3_prepare_v2(store->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return version;
+}
+
+int store_migrate(struct tg_store *store, int target, char *err, size_t errlen)
+{
+    int known = (int)(sizeof migrations / sizeof migrations[0]);
+    int version = tg_store_schema_version(store);
+    if (version < 0)
+        return tg_store_fail(store, "reading the schema version", err, errlen);
+    if (version > known) {
+        snprintf(err, errlen, "the database has schema version %d, newer than this tollgate knows (%d): upgrade tollgate",
+                 version, known);
+        return -1;
+    }
+    for (int v = version + 1; v <= target; v++) {
+        if (store_exec(store, "BEGIN IMMEDIATE", "starting a migration", err, errlen) != 0)
+            return -1;
+        if (sqlite3_exec(store->db, migrations[v - 1], NULL, NULL, NULL) != SQLITE_OK) {
+            char what[64];
+            snprintf(what, sizeof what, "migrating the schema to version %d", v);
+            tg_store_fail(store, what, err, errlen);
+            sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+        if (store_exec(store, "COMMIT", "committing a migration", err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}

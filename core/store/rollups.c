@@ -1,0 +1,162 @@
+#include "store/rollups.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+struct rollup_delta {
+    struct rollup_key key;
+    int64_t requests, errors, prompt_tokens, completion_tokens, total_tokens;
+    int64_t cache_read_tokens, cache_creation_tokens, cost_nanos, estimated_nanos, unpriced;
+    struct tg_latency_hist latency;
+};
+
+/* Adds a batch's delta to one rollup row (hourly or daily). */
+#define UPSERT_ROLLUP(TABLE, PERIOD)                                                          \
+    "INSERT INTO " TABLE "(" PERIOD ", developer_id, key_id, model_id, requests, errors,"    \
+    " prompt_tokens, completion_tokens, total_tokens, cache_read_tokens,"                   \
+    " cache_creation_tokens, cost_nanos, estimated_nanos, unpriced, latency_hist)"          \
+    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"                            \
+    " ON CONFLICT(" PERIOD ", developer_id, key_id, model_id) DO UPDATE SET"                 \
+    " requests=requests+excluded.requests, errors=errors+excluded.errors,"                  \
+    " prompt_tokens=prompt_tokens+excluded.prompt_tokens,"                                  \
+    " completion_tokens=completion_tokens+excluded.completion_tokens,"                      \
+    " total_tokens=total_tokens+excluded.total_tokens,"                                     \
+    " cache_read_tokens=cache_read_tokens+excluded.cache_read_tokens,"                      \
+    " cache_creation_tokens=cache_creation_tokens+excluded.cache_creation_tokens,"          \
+    " cost_nanos=cost_nanos+excluded.cost_nanos,"                                           \
+    " estimated_nanos=estimated_nanos+excluded.estimated_nanos,"                            \
+    " unpriced=unpriced+excluded.unpriced,"                                                 \
+    " latency_hist=tg_latency_merge(latency_hist, excluded.latency_hist)"
+
+/* Aggregate summing latency histogram blobs (tg_latency_sum): for building
+ * coarser rollups from finer ones in SQL. */
+static void sql_latency_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    struct tg_latency_hist *h = sqlite3_aggregate_context(ctx, sizeof *h);
+    if (h && sqlite3_value_type(argv[0]) == SQLITE_BLOB)
+        tg_latency_add_blob(h, sqlite3_value_blob(argv[0]), (size_t)sqlite3_value_bytes(argv[0]));
+}
+
+static void sql_latency_sum_final(sqlite3_context *ctx)
+{
+    struct tg_latency_hist empty = {{0}};
+    struct tg_latency_hist *h = sqlite3_aggregate_context(ctx, 0);
+    unsigned char blob[TG_LATENCY_BLOB_SIZE];
+    tg_latency_to_blob(h ? h : &empty, blob);
+    sqlite3_result_blob(ctx, blob, sizeof blob, SQLITE_TRANSIENT);
+}
+
+/* SQL function merging two latency histogram blobs: rollups add up in SQL. */
+static void sql_latency_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    struct tg_latency_hist h = {{0}};
+    for (int i = 0; i < argc; i++) {
+        if (sqlite3_value_type(argv[i]) == SQLITE_BLOB)
+            tg_latency_add_blob(&h, sqlite3_value_blob(argv[i]), (size_t)sqlite3_value_bytes(argv[i]));
+    }
+    unsigned char blob[TG_LATENCY_BLOB_SIZE];
+    tg_latency_to_blob(&h, blob);
+    sqlite3_result_blob(ctx, blob, sizeof blob, SQLITE_TRANSIENT);
+}
+
+int store_rollups_register_functions(sqlite3 *db)
+{
+    if (sqlite3_create_function(db, "tg_latency_merge", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                sql_latency_merge, NULL, NULL) != SQLITE_OK ||
+        sqlite3_create_function(db, "tg_latency_sum", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, NULL,
+                                sql_latency_sum_step, sql_latency_sum_final) != SQLITE_OK)
+        return -1;
+    return 0;
+}
+
+int store_rollups_init(struct tg_store *store)
+{
+    store->rollups.deltas = hashmap_new();
+    return store->rollups.deltas ? 0 : -1;
+}
+
+void store_rollups_free(struct tg_store *store)
+{
+    hashmap_free(store->rollups.deltas, free);
+}
+
+void store_rollups_forget(struct tg_store *store)
+{
+    hashmap_clear(store->rollups.deltas, free);
+}
+
+int store_prepare_rollups(struct tg_store *store, char *err, size_t errlen)
+{
+    if (store_prepare(store, ST_UPSERT_ROLLUP, UPSERT_ROLLUP("rollup_hourly", "hour"), err, errlen) != 0)
+        return -1;
+    return store_prepare(store, ST_UPSERT_DAILY, UPSERT_ROLLUP("rollup_daily", "day"), err, errlen);
+}
+
+int store_rollups_add(struct tg_store *store, const struct tg_log *log, const struct rollup_key *k, char *err,
+                      size_t errlen)
+{
+    struct rollup_delta *d = hashmap_get(store->rollups.deltas, k, sizeof *k);
+    if (!d) {
+        d = calloc(1, sizeof *d);
+        if (!d || hashmap_put(store->rollups.deltas, k, sizeof *k, d) != 0) {
+            free(d);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        d->key = *k;
+    }
+    d->requests++;
+    d->errors += log->is_error;
+    d->prompt_tokens += log->prompt_tokens;
+    d->completion_tokens += log->completion_tokens;
+    d->total_tokens += log->total_tokens;
+    d->cache_read_tokens += log->cache_read_tokens;
+    d->cache_creation_tokens += log->cache_creation_tokens;
+    d->cost_nanos += log->cost;
+    if (log->cost_kind == TG_COST_ESTIMATED)
+        d->estimated_nanos += log->cost;
+    d->unpriced += log->cost_kind == TG_COST_UNPRICED;
+    if (log->latency_ms >= 0)
+        tg_latency_add(&d->latency, log->latency_ms);
+    return 0;
+}
+
+/* One batch's delta for an hour, into its hourly and its daily rollup. */
+static int flush_rollup(struct tg_store *store, const struct rollup_delta *d, char *err, size_t errlen)
+{
+    const int64_t values[] = {d->key.hour, d->key.developer_id, d->key.key_id, d->key.model_id,
+                              d->requests, d->errors, d->prompt_tokens, d->completion_tokens,
+                              d->total_tokens, d->cache_read_tokens, d->cache_creation_tokens,
+                              d->cost_nanos, d->estimated_nanos, d->unpriced};
+    unsigned char blob[TG_LATENCY_BLOB_SIZE];
+    tg_latency_to_blob(&d->latency, blob);
+    static const enum statement upserts[] = {ST_UPSERT_ROLLUP, ST_UPSERT_DAILY};
+    for (int u = 0; u < 2; u++) {
+        sqlite3_stmt *st = store->stmt[upserts[u]];
+        for (int i = 0; i < (int)(sizeof values / sizeof values[0]); i++)
+            sqlite3_bind_int64(st, i + 1, values[i]);
+        if (u == 1)
+            sqlite3_bind_int64(st, 1, d->key.hour / 24);
+        sqlite3_bind_blob(st, 15, blob, sizeof blob, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        if (rc != SQLITE_DONE)
+            return tg_store_fail(store, "updating rollups", err, errlen);
+    }
+    return 0;
+}
+
+int store_rollups_flush(struct tg_store *store, char *err, size_t errlen)
+{
+    size_t pos = 0;
+    const void *key;
+    size_t key_len;
+    void *value;
+    while (hashmap_next(store->rollups.deltas, &pos, &key, &key_len, &value)) {
+        if (flush_rollup(store, value, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,124 @@
+/* Private to core/store: what the store's files share. The store is split the
+ * way SQLite is: store.h is the one public interface, this header is the
+ * state behind it, and each subsystem lives in its own file with a header of
+ * the same name that declares only what the other store files call:
+ *   open.c         opening, configuring, closing (migrations.c: the schema)
+ *   checkpoint.c   the WAL checkpointer thread of a long-running writer
+ *   logids.c       the log-id index: tail, watermark, merge
+ *   dimensions.c   developers, keys and models: upserts and their caches
+ *   rollups.c      per-batch hourly and daily deltas
+ *   bodies.c       bodies, messages, dictionaries, and reading bodies back
+ *   syncstate.c    sync positions and the store's own marks in sync_state
+ *   store.c        a batch: begin, add, commit, rollback
+ * Each sub-struct of struct tg_store below belongs to one file; only that
+ * file touches its fields. Nothing outside core/store includes this header
+ * or a subsystem header (tests/layers_test.py checks). */
+#ifndef TG_STORE_INT_H
+#define TG_STORE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "base/hashmap.h"
+#include "base/latency.h"
+#include "log/body.h"
+#include "log/msgcache.h"
+#include "store/store.h"
+
+/* The statements prepared once at open (each subsystem prepares its own). */
+enum statement {
+    ST_INSERT_REQUEST,
+    ST_INSERT_BODY,
+    ST_INSERT_MESSAGE,
+    ST_UPSERT_DEVELOPER,
+    ST_UPSERT_KEY,
+    ST_UPSERT_MODEL,
+    ST_UPSERT_ROLLUP,
+    ST_UPSERT_DAILY,
+    ST_FIND_LOG_ID,
+    ST_TAIL_IDS,
+    ST_MERGE_IDS,
+    ST_INDEX_LOG_ID,
+    ST_READ_MARKS,
+    ST_SET_MARK,
+    ST_COUNT
+};
+
+/* The dimensions of one log, and so the rollup row it adds to. */
+struct rollup_key {
+    int64_t hour, developer_id, key_id, model_id;
+};
+
+/* dimensions.c: ident -> rowid caches, valid only for committed rows */
+struct store_dimensions {
+    struct hashmap *developers, *keys, *models;
+};
+
+/* rollups.c: struct rollup_key -> struct rollup_delta, per batch */
+struct store_rollups {
+    struct hashmap *deltas;
+};
+
+/* bodies.c */
+struct store_bodies {
+    struct tg_body_codec *codec;
+    struct hashmap *dicts;           /* dict id -> struct dict, loaded when a body needs one */
+    struct tg_body_decoder *decoder; /* for reading bodies back */
+    struct tg_msgcache *messages;    /* digest -> id of the messages stored most recently */
+    bool messages_loaded;            /* the window was filled from the db */
+    char prune_mark[32];             /* the db's TG_STORE_PRUNE_MARK when it was */
+    struct tg_body_trainer trainer;  /* the first logs stored, to train the first dictionary */
+    bool training_paused;            /* tg_store_train_bodies(false): an import trains its own */
+};
+
+/* logids.c */
+struct store_log_ids {
+    /* log id -> request id of the requests past the watermark (see IDS_MARK),
+     * read in each batch that adds logs, under the write lock, from where it
+     * left off */
+    struct hashmap *tail;
+    int64_t watermark;          /* as last read */
+    int64_t used, used_read;    /* IDS_USED: now, and as read in this batch */
+    int64_t tail_upto;          /* the highest request id in the tail (or the watermark) */
+    bool tail_loaded;
+    /* Bulk imports index each id as they insert it: their batches are so big
+     * that they write each index page once per batch anyway, and a merge at
+     * the commit would stall their parsing threads. */
+    bool index_directly;
+    int64_t merge_min, merge_max; /* IDS_MERGE_MIN/MAX, or a test's (tg_store_set_id_merge_bounds) */
+};
+
+struct store_checkpointer;
+
+struct tg_store {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[ST_COUNT];
+    /* store.c: the open batch */
+    bool in_batch;
+    bool ready_for_logs; /* the batch has read what adding logs needs: see store_ready_for_logs */
+    struct store_checkpointer *checkpointer; /* checkpoint.c; NULL unless TG_STORE_BACKGROUND_CHECKPOINTS */
+    struct store_dimensions dimensions;
+    struct store_rollups rollups;
+    struct store_bodies bodies;
+    struct store_log_ids ids;
+};
+
+/* Runs constant SQL; on failure formats err ("what: message") and returns -1. */
+int store_exec(struct tg_store *store, const char *sql, const char *what, char *err, size_t errlen);
+
+/* Prepares one of the statements above for the store's lifetime. */
+int store_prepare(struct tg_store *store, enum statement which, const char *sql, char *err, size_t errlen);
+
+/* store.c: prepares the insert of request rows. */
+int store_prepare_requests(struct tg_store *store, char *err, size_t errlen);
+
+/* store.c. In the open batch, the first time something needs them: reads,
+ * under the write lock, the window of recent messages and the log ids past
+ * the watermark (only what changed since the last batch that read them).
+ * Batches that never add a log (the search indexer, prune) never read them. */
+int store_ready_for_logs(struct tg_store *store, char *err, size_t errlen);
+
+#endif
