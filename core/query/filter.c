@@ -1,11 +1,14 @@
 #include "query/filter.h"
 
 #include <ctype.h>
-#include <stddef.h>
 #include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "query/search.h"
 
 void tg_filter_clear(struct tg_request_filter *f)
 {
@@ -86,24 +89,43 @@ static int parse_status(const char *v, int *status)
     return 0;
 }
 
+static char *field_slot(struct tg_request_filter *f, enum tg_filter_field field)
+{
+    switch (field) {
+    case TG_FILTER_DEVELOPER: return f->developer;
+    case TG_FILTER_KEY: return f->key;
+    case TG_FILTER_MODEL: return f->model;
+    case TG_FILTER_THREAD: return f->thread;
+    }
+    return NULL;
+}
+
+int tg_filter_set(struct tg_request_filter *f, enum tg_filter_field field, const char *value)
+{
+    char *slot = field_slot(f, field);
+    size_t n = strlen(value);
+    if (!slot || n == 0 || n >= TG_FILTER_NAME_MAX)
+        return -1;
+    memcpy(slot, value, n + 1);
+    return 0;
+}
+
 static int apply_word(struct tg_request_filter *f, const char *w, char *err, size_t errlen)
 {
-    static const struct { const char *prefix; size_t offset; } fields[] = {
-        {"dev:", offsetof(struct tg_request_filter, developer)},
-        {"developer:", offsetof(struct tg_request_filter, developer)},
-        {"key:", offsetof(struct tg_request_filter, key)},
-        {"model:", offsetof(struct tg_request_filter, model)},
-        {"thread:", offsetof(struct tg_request_filter, thread)},
+    static const struct { const char *prefix; enum tg_filter_field field; } fields[] = {
+        {"dev:", TG_FILTER_DEVELOPER}, {"developer:", TG_FILTER_DEVELOPER}, {"key:", TG_FILTER_KEY},
+        {"model:", TG_FILTER_MODEL},   {"thread:", TG_FILTER_THREAD},
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         size_t n = strlen(fields[i].prefix);
         if (strncmp(w, fields[i].prefix, n) == 0) {
-            if (!w[n]) {
+            if (tg_filter_set(f, fields[i].field, w + n) == 0)
+                return 0;
+            if (w[n])
+                snprintf(err, errlen, "'%s' takes at most %d bytes", fields[i].prefix, TG_FILTER_NAME_MAX - 1);
+            else
                 snprintf(err, errlen, "'%s' needs a value", fields[i].prefix);
-                return -1;
-            }
-            snprintf((char *)f + fields[i].offset, 128, "%s", w + n);
-            return 0;
+            return -1;
         }
     }
     if (strncmp(w, "status:", 7) == 0) {
@@ -129,7 +151,7 @@ int tg_filter_parse(const char *expr, struct tg_request_filter *f, char *err, si
 {
     tg_filter_clear(f);
     const char *p = expr;
-    char word[256];
+    char word[TG_FILTER_NAME_MAX + 16]; /* the longest name and its prefix */
     while (*p) {
         int quoted;
         p = next_word(p, word, sizeof word, &quoted);
@@ -140,23 +162,52 @@ int tg_filter_parse(const char *expr, struct tg_request_filter *f, char *err, si
         else if (apply_word(f, word, err, errlen) != 0)
             return -1;
     }
+    char query[2 * sizeof f->text + 3];
+    f->text_ignored = *f->text && tg_search_query(f->text, query, sizeof query) != 0;
     return 0;
+}
+
+/* Appends " prefix value" to buf (no space before the first word), the value
+ * in quotes when `quote`; stops quietly when buf is full. */
+static void add_word(char *buf, size_t len, size_t *n, const char *prefix, const char *value, bool quote)
+{
+    if (*n + 1 >= len)
+        return;
+    int w = snprintf(buf + *n, len - *n, "%s%s%s%s%s", *n ? " " : "", prefix, quote ? "\"" : "", value,
+                     quote ? "\"" : "");
+    if (w > 0)
+        *n = *n + (size_t)w < len ? *n + (size_t)w : len - 1;
+}
+
+static void add_name(char *buf, size_t len, size_t *n, const char *prefix, const char *value)
+{
+    if (*value)
+        add_word(buf, len, n, prefix, value, strpbrk(value, " \t") != NULL);
 }
 
 void tg_filter_describe(const struct tg_request_filter *f, char *buf, size_t len)
 {
+    if (len == 0)
+        return;
     size_t n = 0;
     buf[0] = '\0';
-#define ADD(...) (n += (size_t)snprintf(buf + n, n < len ? len - n : 0, __VA_ARGS__), n = n < len ? n : len - 1)
-    if (*f->developer) ADD("dev:%s ", f->developer);
-    if (*f->key) ADD("key:%s ", f->key);
-    if (*f->model) ADD("model:%s ", f->model);
-    if (*f->thread) ADD("thread:%s ", f->thread);
-    if (f->status == 0) ADD("status:error ");
-    else if (f->status == 1) ADD("status:ok ");
-    else if (f->status > 1) ADD("status:%d ", f->status);
-    if (f->cost_above >= 0) ADD("cost>%g ", (double)f->cost_above / 1e9);
-    if (f->cost_below >= 0) ADD("cost<%g ", (double)f->cost_below / 1e9);
-    if (*f->text) ADD("\"%s\"", f->text);
-#undef ADD
+    add_name(buf, len, &n, "dev:", f->developer);
+    add_name(buf, len, &n, "key:", f->key);
+    add_name(buf, len, &n, "model:", f->model);
+    add_name(buf, len, &n, "thread:", f->thread);
+    char number[64];
+    if (f->status >= 0) {
+        snprintf(number, sizeof number, "%d", f->status);
+        add_word(buf, len, &n, "status:", f->status == 0 ? "error" : f->status == 1 ? "ok" : number, false);
+    }
+    if (f->cost_above >= 0) {
+        snprintf(number, sizeof number, "%g", (double)f->cost_above / 1e9);
+        add_word(buf, len, &n, "cost>", number, false);
+    }
+    if (f->cost_below >= 0) {
+        snprintf(number, sizeof number, "%g", (double)f->cost_below / 1e9);
+        add_word(buf, len, &n, "cost<", number, false);
+    }
+    if (*f->text)
+        add_word(buf, len, &n, "", f->text, true);
 }

@@ -416,5 +416,114 @@ def test_needs_a_terminal(d):
     expect(p.returncode == 2 and b"need a terminal" in p.stderr, p.stderr)
 
 
+def third_key_env(d, **extra_env):
+    """revoke_env with a third key of alice's (alice-spare), known to the gateway and seen in her logs."""
+    import keys_test
+    fake, env, admin = revoke_env(d)
+    env.update(extra_env)
+    spare = {"id": "1a1a1a1a-0000-4000-8000-000000000005", "name": "alice-spare", "prefix": "Pf5xYz5a",
+             "owner": "alice@example.com", "created": "2026-10-01T09:00:00Z", "last_used": None}
+    fake._post("/_keys", keys_test.GATEWAY_KEYS + [spare])
+    log = dict(keys_test.logs()[1], unique_id="kl-spare", organization_key_id=spare["id"],
+               organization_key_name="alice-spare")
+    cli_env = dict(os.environ, **env, TOLLGATE_NOW="2026-11-24T10:30:00Z")
+    db = os.path.join(d, "t.db")
+    subprocess.run([BIN, "--db", db, "import", "-"], input=(json.dumps(log) + "\n").encode(), env=cli_env,
+                   check=True, capture_output=True)
+    subprocess.run([BIN, "--db", db, "keys"], env=cli_env, check=True, capture_output=True)
+    return fake, env, cli_env
+
+
+def select_developer(t, name):
+    t.keys("2")
+    t.wait_for("[2 Developers]")
+    t.keys("/", "C-u", name, "Enter")
+    t.wait_for(" | /" + name)
+
+
+def test_revoke_from_developers_takes_every_key(d):
+    # R on a developer revokes all their keys: it was capped at two
+    fake, env, cli_env = third_key_env(d)
+    t = Tui(d, env=env)
+    try:
+        select_developer(t, "alice")
+        t.keys("R")
+        s = t.wait_for("Revoke every key of alice?")
+        expect(all(k in s for k in ("alice-laptop (active)", "alice-ci (active)", "alice-spare (active)")), s)
+        t.keys("alice", "Enter")
+        t.wait_for("3 revoked, 0 failed", timeout=20)
+    finally:
+        t.close()
+        fake.stop()
+    keys = json.loads(subprocess.run([BIN, "--db", t.db, "keys", "--offline", "--format", "json"], env=cli_env,
+                                     capture_output=True, check=True).stdout)["keys"]
+    alice = {k["name"]: k["status"] for k in keys if k["name"].startswith("alice")}
+    expect(alice == {"alice-laptop": "revoked", "alice-ci": "revoked", "alice-spare": "revoked"}, alice)
+    events = json.loads(subprocess.run([BIN, "--db", t.db, "audit", "--format", "json"], capture_output=True,
+                                       check=True).stdout)["events"]
+    expect(len(events) == 3 and all(e["result"] == "ok" and e["actor"] == "lead" for e in events), events)
+
+
+def test_quit_waits_for_a_revocation_left_running(d):
+    # Esc stops waiting, not the revocation; q waits for it, so its audit row is written
+    fake, env, _ = third_key_env(d, TOLLGATE_HTTP_TIMEOUT_MS="10000")
+    fake.control(script=[{"delay": 2.0}])
+    t = Tui(d, env=env)
+    try:
+        select_key(t, "alice-ci")
+        t.keys("R")
+        t.wait_for("Revoke the key alice-ci?")
+        t.keys("alice-ci", "Enter")
+        t.wait_for("revoking")
+        t.keys("Escape")
+        t.wait_for("still revoking in the background")
+        t.keys("q")
+        waited, deadline = False, time.time() + 20
+        while t.tmux("has-session").returncode == 0 and time.time() < deadline:
+            waited = waited or "waiting for the revocation to finish" in t.screen()
+            time.sleep(0.05)
+        expect(t.tmux("has-session").returncode != 0, "the screens did not quit")
+        expect(waited, "quitting did not say what it waited for")
+    finally:
+        t.close()
+        fake.stop()
+    events = json.loads(subprocess.run([BIN, "--db", t.db, "audit", "--format", "json"], capture_output=True,
+                                       check=True).stdout)["events"]
+    expect(len(events) == 1 and events[0]["result"] == "ok" and "alice-ci" in events[0]["target"], events)
+
+
+ODD_NAMES = ["Bob \"the builder\" O'Neil", "long-" + "n" * 200]
+
+
+def test_drill_down_on_any_name(d):
+    # the drill-down passes the name as a value: quotes and long names used to break or be cut at 127 bytes
+    db = os.path.join(d, "t.db")
+    logs = [{"unique_id": f"odd-{i}", "timestamp": f"2026-11-24T09:{i:02d}:00Z", "model": "gpt-5.5",
+             "customer_identifier": ODD_NAMES[i % 2], "cost": 0.01} for i in range(5)]
+    logs.append({"unique_id": "plain", "timestamp": "2026-11-24T09:30:00Z", "model": "gpt-5.5",
+                 "customer_identifier": "Bob", "cost": 0.01})
+    p = subprocess.run([BIN, "--db", db, "import", "-"], input="".join(json.dumps(l) + "\n" for l in logs).encode(),
+                       env=dict(os.environ, TOLLGATE_NOW="2026-11-24T10:00:00Z"), capture_output=True)
+    expect(p.returncode == 0, p.stderr)
+    t = Tui(d)
+    try:
+        for name, part, count in ((ODD_NAMES[0], "builder", 3), (ODD_NAMES[1], "long-", 2)):
+            select_developer(t, part)
+            t.keys("Enter")
+            s = t.wait_for("/dev:")
+            expect(len(rows(s)) == count and all(r[12:21].strip() == name[:9].strip() for r in rows(s)), s)
+            t.keys("Escape")
+            t.wait_for("[2 Developers]")
+    finally:
+        t.close()
+
+
+def test_a_missing_db_is_refused_not_created(d):
+    typo = os.path.join(d, "typo.db")
+    p = subprocess.run([BIN, "--db", typo, "ui"], capture_output=True, timeout=30)
+    expect(p.returncode == 2 and b"no database at" in p.stderr, p.stderr)
+    expect(not os.path.exists(typo), "the screens created the mistyped db")
+
+
 if __name__ == "__main__":
     main("tui", globals())

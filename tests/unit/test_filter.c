@@ -76,12 +76,56 @@ static void test_search_query(void **state)
     assert_string_equal(q, "\"a OR b NEAR(c)\"");
 }
 
+/* A drill-down or a thread sets a name as a value: quotes, spaces and the
+ * longest name a log may carry arrive whole, and are described for people. */
+static void test_set_any_name(void **state)
+{
+    (void)state;
+    struct tg_request_filter f;
+    tg_filter_clear(&f);
+    assert_int_equal(tg_filter_set(&f, TG_FILTER_DEVELOPER, "Bob \"the builder\" O'Neil"), 0);
+    assert_string_equal(f.developer, "Bob \"the builder\" O'Neil");
+    char longest[TG_FILTER_NAME_MAX];
+    memset(longest, 'n', sizeof longest - 1);
+    longest[sizeof longest - 1] = '\0';
+    assert_int_equal(tg_filter_set(&f, TG_FILTER_THREAD, longest), 0);
+    assert_int_equal(strlen(f.thread), TG_FILTER_NAME_MAX - 1);
+    char too_long[TG_FILTER_NAME_MAX + 1];
+    memset(too_long, 'n', sizeof too_long - 1);
+    too_long[sizeof too_long - 1] = '\0';
+    assert_int_equal(tg_filter_set(&f, TG_FILTER_KEY, too_long), -1);
+    assert_int_equal(tg_filter_set(&f, TG_FILTER_KEY, ""), -1);
+    assert_string_equal(f.key, "");
+    tg_filter_clear(&f);
+    tg_filter_set(&f, TG_FILTER_DEVELOPER, "Alice Martin");
+    f.status = 429;
+    char shown[200];
+    tg_filter_describe(&f, shown, sizeof shown);
+    assert_string_equal(shown, "dev:\"Alice Martin\" status:429"); /* no space left at the end */
+}
+
+/* Free text the search cannot use is flagged by the parse, once. */
+static void test_short_text_is_flagged(void **state)
+{
+    (void)state;
+    struct tg_request_filter f;
+    char err[200];
+    assert_int_equal(tg_filter_parse("dev:alice 山田", &f, err, sizeof err), 0);
+    assert_true(f.text_ignored);
+    assert_int_equal(tg_filter_parse("dev:alice 山田太", &f, err, sizeof err), 0);
+    assert_false(f.text_ignored);
+    assert_int_equal(tg_filter_parse("dev:alice", &f, err, sizeof err), 0);
+    assert_false(f.text_ignored);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fields_and_text),
         cmocka_unit_test(test_bad_words),
         cmocka_unit_test(test_search_query),
+        cmocka_unit_test(test_set_any_name),
+        cmocka_unit_test(test_short_text_is_flagged),
     };
     return cmocka_run_group_tests_name("filter", tests, NULL, NULL);
 }

@@ -2,10 +2,8 @@
 
 #include <getopt.h>
 #include <stdio.h>
-#include <string.h>
 
-#include "ops/keys.h"
-#include "ops/revoke.h"
+#include "ops/offboard.h"
 #include "base/sanitize.h"
 #include "base/timeutil.h"
 
@@ -26,6 +24,23 @@ static void print_key(const struct tg_key_row *k, const char *what)
     printf("  %-24s %-12s %s\n", name, shown, what);
 }
 
+static void print_step(void *ctx, const struct tg_offboard_step *step)
+{
+    (void)ctx;
+    char msg[800];
+    switch (step->state) {
+    case TG_OFFBOARD_ALREADY_REVOKED: print_key(step->key, "already revoked"); break;
+    case TG_OFFBOARD_TO_REVOKE:
+        print_key(step->key, step->key->key_id ? "would be revoked" : "no gateway id: run `tollgate keys` first");
+        break;
+    case TG_OFFBOARD_REVOKED: print_key(step->key, "revoked"); break;
+    case TG_OFFBOARD_FAILED:
+        tg_sanitize(step->result.message, msg, sizeof msg);
+        print_key(step->key, msg);
+        break;
+    }
+}
+
 static int offboard(struct cli_common *common, const char *developer, bool apply, const char *reason,
                     bool also_delete, const char *gateway_name)
 {
@@ -33,54 +48,38 @@ static int offboard(struct cli_common *common, const char *developer, bool apply
     int rc = cli_open_store(common, 0, &store);
     if (rc != 0)
         return rc;
-    struct tg_key_rows keys;
+    struct tg_offboard_plan plan;
     char err[512], who[200];
     tg_sanitize(developer, who, sizeof who);
-    if (tg_keys_list(store, tg_now_ms(), developer, &keys, err, sizeof err) != 0) {
+    if (tg_offboard_plan(store, developer, tg_now_ms(), &plan, err, sizeof err) != 0) {
         tg_store_close(store);
         return cli_error(common, "%s", err);
     }
-    if (keys.count == 0) {
-        tg_key_rows_free(&keys);
+    if (plan.count == 0) {
+        tg_offboard_plan_free(&plan);
         tg_store_close(store);
         return cli_error(common, "no keys known for developer '%s' (see `tollgate keys`)", who);
     }
     struct cli_gateway gateway;
     struct cli_gateway_options gopt = {gateway_name, NULL, NULL, NULL};
     if (apply && (rc = cli_open_gateway(common, &gopt, &gateway)) != 0) {
-        tg_key_rows_free(&keys);
+        tg_offboard_plan_free(&plan);
         tg_store_close(store);
         return rc;
     }
     printf("%s %s's keys:\n", apply ? "Revoking" : "Would revoke", who);
-    size_t done = 0, failed = 0;
-    for (size_t i = 0; i < keys.count; i++) {
-        const struct tg_key_row *k = &keys.rows[i];
-        if (strcmp(k->status, "revoked") == 0) {
-            print_key(k, "already revoked");
-            continue;
-        }
-        if (!apply) {
-            print_key(k, k->key_id ? "would be revoked" : "no gateway id: run `tollgate keys` first");
-            continue;
-        }
-        struct tg_revoke_result result;
-        int r = tg_revoke_key(store, &gateway.gw, k, cli_actor(), reason, also_delete, &result);
-        char msg[800];
-        tg_sanitize(result.message, msg, sizeof msg);
-        print_key(k, r == 0 ? "revoked" : msg);
-        if (r == 0)
-            done++;
-        else
-            failed++;
-    }
     if (apply) {
-        printf("%zu revoked, %zu failed%s\n", done, failed, failed ? ": run it again to retry the failed ones" : "");
+        tg_offboard_apply(store, &gateway.gw, &plan, cli_actor(), reason, also_delete, print_step, NULL);
+        printf("%zu revoked, %zu failed%s\n", plan.revoked, plan.failed,
+               plan.failed ? ": run it again to retry the failed ones" : "");
         cli_close_gateway(&gateway);
     } else {
+        for (size_t i = 0; i < plan.count; i++)
+            print_step(NULL, &plan.steps[i]);
         printf("Nothing was changed: add --apply to revoke them.\n");
     }
-    tg_key_rows_free(&keys);
+    size_t failed = plan.failed;
+    tg_offboard_plan_free(&plan);
     tg_store_close(store);
     return failed ? EXIT_FAILED : 0;
 }

@@ -2,6 +2,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "base/paths.h"
 #include "screens/app.h"
@@ -20,7 +21,6 @@ int cmd_ui(int argc, char **argv, struct cli_common *common)
     if (parsed >= 0)
         return parsed;
     char path[4096], err[256];
-    (void)err;
     if (!common->db_path) {
         if (tg_paths_default_db(path, sizeof path, err, sizeof err) != 0)
             return cli_error(common, "%s", err);
@@ -29,13 +29,14 @@ int cmd_ui(int argc, char **argv, struct cli_common *common)
     struct tg_store *store;
     char why[512];
     /* once read-write, to bring an older db to the current schema; a db we may
-     * not write is shown read-only (then without search) */
-    if (tg_store_open(common->db_path, 0, &store, why, sizeof why) == 0)
+     * not write is shown read-only (then without search). Only a db that
+     * exists: a mistyped path is refused below, never created. */
+    if (access(common->db_path, F_OK) == 0 && tg_store_open(common->db_path, 0, &store, why, sizeof why) == 0)
         tg_store_close(store);
     int rc = cli_open_store(common, TG_STORE_READ_ONLY | TG_STORE_SMALL_CACHE, &store);
     if (rc != 0)
         return rc;
-    struct ui_options uo = {common->db_path};
+    struct ui_options uo = {common->db_path, cli_actor()};
     rc = ui_run(store, &uo);
     tg_store_close(store);
     return rc;
