@@ -105,6 +105,18 @@ void cli_close_gateway(struct cli_gateway *gateway)
     tg_gateway_setup_close(&gateway->setup);
 }
 
+void cli_show_progress(void *ctx, const char *what, int64_t done, int64_t total)
+{
+    const struct cli_progress *p = ctx;
+    if (!p->tty)
+        return;
+    if (total > 0)
+        fprintf(stderr, "\r\033[K%s: %lld of %lld (%lld%%)", what, (long long)done, (long long)total,
+                (long long)(done * 100 / total));
+    else
+        fprintf(stderr, "\r\033[K%s: %lld", what, (long long)done);
+}
+
 const char *cli_actor(void)
 {
     const char *user = getenv("USER");

@@ -10,7 +10,7 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 
-const char cmd_audit_usage[] =
+static const char cmd_audit_usage[] =
     "usage: tollgate audit [--format table|csv|json] [--limit N] [--db PATH]\n"
     "\n"
     "The audit log, newest first: who revoked (or tried to revoke) which key, when,\n"
@@ -42,7 +42,7 @@ static void csv_field(const char *s, bool last)
     free(clean);
 }
 
-int cmd_audit(int argc, char **argv, struct cli_common *common)
+static int cmd_audit(int argc, char **argv, struct cli_common *common)
 {
     static const struct option options[] = {
         CLI_COMMON_OPTIONS,
@@ -134,3 +134,6 @@ int cmd_audit(int argc, char **argv, struct cli_common *common)
     tg_store_close(store);
     return 0;
 }
+
+const struct command_entry cmd_audit_entry = {"audit", cmd_audit, cmd_audit_usage,
+                                              "Who revoked which key, when, and the result"};

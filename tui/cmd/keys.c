@@ -14,7 +14,7 @@
 #include "base/timeutil.h"
 #include "base/format.h"
 
-const char cmd_keys_usage[] =
+static const char cmd_keys_usage[] =
     "usage: tollgate keys [list] [--format table|csv|json] [--gateway respan|litellm] [--offline]\n"
     "       tollgate keys revoke KEY [--reason TEXT] [--yes] [--delete] [--gateway respan|litellm]\n"
     "\n"
@@ -364,9 +364,12 @@ static int revoke_key(int argc, char **argv, struct cli_common *common)
     return revoke_one(common, argv[optind], gateway, reason, also_delete, yes);
 }
 
-int cmd_keys(int argc, char **argv, struct cli_common *common)
+static int cmd_keys(int argc, char **argv, struct cli_common *common)
 {
     if (argc >= 2 && strcmp(argv[1], "revoke") == 0)
         return revoke_key(argc, argv, common);
     return list_keys(argc, argv, common);
 }
+
+const struct command_entry cmd_keys_entry = {"keys", cmd_keys, cmd_keys_usage,
+                                             "List gateway keys with spend; revoke one"};

@@ -11,7 +11,7 @@
 #include "base/timeutil.h"
 #include "base/format.h"
 
-const char cmd_report_usage[] =
+static const char cmd_report_usage[] =
     "usage: tollgate report [--by developer|key|model|day|hour] [--since T] [--until T]\n"
     "                       [--developer ID] [--key NAME] [--model NAME] [--limit N]\n"
     "                       [--format table|csv|json] [--db PATH]\n"
@@ -358,7 +358,7 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct r
     return 0;
 }
 
-int cmd_report(int argc, char **argv, struct cli_common *common)
+static int cmd_report(int argc, char **argv, struct cli_common *common)
 {
     struct report_args args = {.by = TG_BY_DEVELOPER, .filter = {TG_SPEND_OPEN, TG_SPEND_OPEN, NULL, NULL, NULL}};
     int rc = parse_args(argc, argv, common, &args);
@@ -387,3 +387,6 @@ int cmd_report(int argc, char **argv, struct cli_common *common)
     tg_store_close(store);
     return 0;
 }
+
+const struct command_entry cmd_report_entry = {"report", cmd_report, cmd_report_usage,
+                                               "Spend by developer, key, model, day or hour"};

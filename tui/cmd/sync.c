@@ -13,7 +13,7 @@
 #include "ops/sync.h"
 #include "base/timeutil.h"
 
-const char cmd_sync_usage[] =
+static const char cmd_sync_usage[] =
     "usage: tollgate sync [--since T] [--follow SECONDS] [--page-size N] [--cacert FILE]\n"
     "                     [--redact] [--db PATH] [--pricing FILE]\n"
     "\n"
@@ -173,7 +173,7 @@ static int run(struct cli_common *common, const struct sync_args *a, struct tg_g
     return failed ? EXIT_FAILED : total.rejected ? EXIT_REJECTED : 0;
 }
 
-int cmd_sync(int argc, char **argv, struct cli_common *common)
+static int cmd_sync(int argc, char **argv, struct cli_common *common)
 {
     struct sync_args a = {.page_size = 50};
     int rc = parse_args(argc, argv, common, &a);
@@ -199,3 +199,6 @@ int cmd_sync(int argc, char **argv, struct cli_common *common)
     cli_close_gateway(&gateway);
     return rc;
 }
+
+const struct command_entry cmd_sync_entry = {"sync", cmd_sync, cmd_sync_usage,
+                                             "Pull logs from the gateway's log API, resumably"};
