@@ -5,7 +5,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ingest/ingest.h"
 #include "base/jsonsplit.h"
 
 /* The media type without parameters, compared case-insensitively. */
@@ -77,7 +76,7 @@ static int add_log(struct parse_ctx *p, const char *text, size_t len, long index
         fail->index = index;
         return -1;
     }
-    tg_ingest_price(p->opt->pricing, slot);
+    tg_pricing_price_log(p->opt->pricing, slot);
     char err[128];
     if (p->opt->codec && tg_body_prepare(p->opt->codec, p->opt->sent, slot->raw, slot->raw_len, &slot->body, err,
                                          sizeof err) == 0)

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ingest/ingest.h"
 #include "base/timeutil.h"
 
 #define DEFAULT_HISTORY_MS (30 * TG_DAY_MS)
@@ -42,7 +41,7 @@ static int store_page(struct tg_store *store, const struct tg_pricing *pricing, 
                 o->on_reject(o->ctx, cJSON_IsString(id) ? id->valuestring : "?", &error);
             continue;
         }
-        tg_ingest_price(pricing, &log);
+        tg_pricing_price_log(pricing, &log);
         bool inserted;
         int rc = tg_store_add(store, &log, &inserted, err, errlen);
         if (log.ts_ms > *position_ms)

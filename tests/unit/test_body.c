@@ -162,7 +162,7 @@ static int store_corpus(struct fixture *f, char **ids)
         ids[i] = NULL;
         if (tg_log_parse_text(f->logs[i], strlen(f->logs[i]), &opt, &log, &lerr) != 0)
             continue; /* the corpus holds bad logs on purpose */
-        tg_ingest_price(NULL, &log);
+        tg_pricing_price_log(NULL, &log);
         assert_int_equal(tg_store_add(f->store, &log, &inserted, err, sizeof err), 0);
         if (inserted) {
             ids[i] = strdup(log.log_id);
@@ -467,7 +467,7 @@ static void test_other_writer_forgets_pruned_messages(void **state)
     struct tg_log_error lerr;
     struct tg_log_parse_options opt = {0};
     assert_int_equal(tg_log_parse_text(again, strlen(again), &opt, &log, &lerr), 0);
-    tg_ingest_price(NULL, &log);
+    tg_pricing_price_log(NULL, &log);
     bool inserted;
     assert_int_equal(tg_store_begin(other, err, sizeof err), 0);
     assert_int_equal(tg_store_add(other, &log, &inserted, err, sizeof err), 0);
@@ -561,7 +561,7 @@ static void test_store_compresses_what_a_thread_thought_it_had_sent(void **state
             struct tg_log_error lerr;
             struct tg_log_parse_options opt = {0};
             assert_int_equal(tg_log_parse_text(f->logs[i], strlen(f->logs[i]), &opt, &log, &lerr), 0);
-            tg_ingest_price(NULL, &log);
+            tg_pricing_price_log(NULL, &log);
             assert_int_equal(tg_body_prepare(codec, sent, log.raw, log.raw_len, &log.body, err, sizeof err), 0);
             for (size_t k = 0; k < log.body->count; k++)
                 skipped += log.body->pieces[k].z == NULL;

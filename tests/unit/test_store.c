@@ -97,7 +97,7 @@ static void add_text(struct tg_store *store, const char *json, bool *inserted)
     struct tg_log_parse_options opt = {0};
     if (tg_log_parse_text(json, strlen(json), &opt, &log, &lerr) != 0)
         fail_msg("parse: %s", lerr.message);
-    tg_ingest_price(NULL, &log);
+    tg_pricing_price_log(NULL, &log);
     if (tg_store_add(store, &log, inserted, err, sizeof err) != 0)
         fail_msg("add: %s", err);
     tg_log_free(&log);
