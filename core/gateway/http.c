@@ -218,11 +218,13 @@ int tg_http_call(const struct tg_http_options *options, const char *method, cons
             if (rc > 0) {
                 free(sink.data);
                 snprintf(err, errlen, "%s", why);
+                response->failure = TG_HTTP_TLS_REFUSED;
                 return -2;
             }
             if (rc != 0 || (retry && retry_bad_json && status >= 200 && status < 300)) {
                 free(sink.data);
                 snprintf(err, errlen, "%s after %d attempt%s", why, n, n == 1 ? "" : "s");
+                response->failure = rc != 0 ? TG_HTTP_NO_ANSWER : TG_HTTP_NOT_JSON;
                 return -1;
             }
             response->status = status;
@@ -236,6 +238,7 @@ int tg_http_call(const struct tg_http_options *options, const char *method, cons
             o.on_retry(o.ctx, n, wait, why);
         if (!wait_ms(&o, wait)) {
             snprintf(err, errlen, "interrupted");
+            response->failure = TG_HTTP_NO_ANSWER;
             return -1;
         }
     }

@@ -233,7 +233,7 @@ static int ingest_document(struct tg_ingest *ingest, const char *text, size_t le
     while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
         i++;
     if (i < len && text[i] == '[') { /* an array, broken: say where */
-        struct tg_log_error error = {"", ""};
+        struct tg_log_error error = {.kind = TG_LOG_ERROR_INVALID_JSON};
         snprintf(error.message, sizeof error.message, "invalid JSON array near byte %zu", at + 1);
         reject(ingest, 1, &error);
         return 0;

@@ -70,7 +70,7 @@ static int add_log(struct parse_ctx *p, const char *text, size_t len, long index
     struct tg_log_error error;
     if (tg_log_parse_text(text, len, &opt, slot, &error) != 0) {
         fail->status = 400;
-        fail->invalid_json = strncmp(error.message, "invalid JSON", 12) == 0;
+        fail->invalid_json = error.kind == TG_LOG_ERROR_INVALID_JSON;
         snprintf(fail->message, sizeof fail->message, "%s", error.message);
         snprintf(fail->field, sizeof fail->field, "%s", error.field);
         fail->index = index;
