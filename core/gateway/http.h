@@ -48,8 +48,9 @@ int tg_http_call(const struct tg_http_options *options, const char *method, cons
 
 void tg_http_response_free(struct tg_http_response *response);
 
-/* Fills unset options with the defaults, reading TOLLGATE_HTTP_TIMEOUT_MS and
- * TOLLGATE_RETRY_BASE_MS (for tests against a slow or failing fake gateway). */
+/* Fills unset options with the defaults, with TOLLGATE_HTTP_TIMEOUT_MS and
+ * TOLLGATE_RETRY_BASE_MS (for tests against a slow or failing fake gateway)
+ * read once per process. */
 void tg_http_defaults(struct tg_http_options *options);
 
 /* Process-wide libcurl set-up; call once before any thread makes calls. */
