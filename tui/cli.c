@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/paths.h"
+#include "base/sanitize.h"
 
 int cli_common_option(struct cli_common *common, int opt, const char *arg)
 {
@@ -115,6 +116,26 @@ void cli_show_progress(void *ctx, const char *what, int64_t done, int64_t total)
                 (long long)(done * 100 / total));
     else
         fprintf(stderr, "\r\033[K%s: %lld", what, (long long)done);
+}
+
+void cli_csv_field(const char *s)
+{
+    char *clean = tg_sanitize_dup(s ? s : "");
+    if (!clean)
+        return;
+    if (!strpbrk(clean, ",\"")) {
+        fputs(clean, stdout);
+        free(clean);
+        return;
+    }
+    putchar('"');
+    for (const char *p = clean; *p; p++) {
+        if (*p == '"')
+            putchar('"');
+        putchar(*p);
+    }
+    putchar('"');
+    free(clean);
 }
 
 const char *cli_actor(void)

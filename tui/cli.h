@@ -78,6 +78,10 @@ struct cli_progress {
 };
 void cli_show_progress(void *ctx, const char *what, int64_t done, int64_t total);
 
+/* One CSV field on stdout: s (NULL as empty) with control characters escaped
+ * (base/sanitize.h), quoted as RFC 4180 says when it holds a comma or a quote. */
+void cli_csv_field(const char *s);
+
 /* $USER, for the audit log. */
 const char *cli_actor(void);
 

@@ -25,23 +25,6 @@ static void json_field(struct strbuf *sb, const char *name, const char *value, b
         strbuf_puts(sb, "null");
 }
 
-static void csv_field(const char *s, bool last)
-{
-    char *clean = tg_sanitize_dup(s ? s : "");
-    bool quote = clean && strpbrk(clean, ",\"");
-    if (quote)
-        putchar('"');
-    for (const char *p = clean ? clean : ""; *p; p++) {
-        if (*p == '"')
-            putchar('"');
-        putchar(*p);
-    }
-    if (quote)
-        putchar('"');
-    putchar(last ? '\n' : ',');
-    free(clean);
-}
-
 static int cmd_audit(int argc, char **argv, struct cli_common *common)
 {
     static const struct option options[] = {
@@ -106,13 +89,13 @@ static int cmd_audit(int argc, char **argv, struct cli_common *common)
             const struct tg_audit_event *e = &events.items[i];
             char when[40];
             tg_time_format_iso(e->ts_ms, when, sizeof when);
-            csv_field(when, false);
-            csv_field(e->actor, false);
-            csv_field(e->action, false);
-            csv_field(e->target, false);
-            csv_field(e->reason, false);
-            csv_field(e->result, false);
-            csv_field(e->detail, true);
+            const char *fields[] = {when, e->actor, e->action, e->target, e->reason, e->result, e->detail};
+            for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
+                if (f)
+                    putchar(',');
+                cli_csv_field(fields[f]);
+            }
+            putchar('\n');
         }
     } else {
         if (events.count == 0)

@@ -102,23 +102,6 @@ static void json_key(struct strbuf *sb, const struct tg_key_row *k)
                   !k->gateway_known ? "null" : k->at_gateway ? "true" : "false");
 }
 
-static void csv_text(const char *s)
-{
-    char *clean = tg_sanitize_dup(s ? s : "");
-    if (clean && strpbrk(clean, ",\"")) {
-        putchar('"');
-        for (const char *p = clean; *p; p++) {
-            if (*p == '"')
-                putchar('"');
-            putchar(*p);
-        }
-        putchar('"');
-    } else {
-        fputs(clean ? clean : "", stdout);
-    }
-    free(clean);
-}
-
 static void print_csv(const struct tg_key_rows *rows)
 {
     printf("name,id,prefix,owner,created,last_used,requests_30d,spend_30d,status,in_logs,at_gateway\n");
@@ -130,10 +113,10 @@ static void print_csv(const struct tg_key_rows *rows)
         if (k->last_used_ms >= 0)
             tg_time_format_iso(k->last_used_ms, last, sizeof last);
         tg_nanos_format_plain(k->spend_30d, spend, sizeof spend);
-        csv_text(k->name); putchar(',');
-        csv_text(k->key_id); putchar(',');
-        csv_text(k->shown); putchar(',');
-        csv_text(k->owner);
+        cli_csv_field(k->name); putchar(',');
+        cli_csv_field(k->key_id); putchar(',');
+        cli_csv_field(k->shown); putchar(',');
+        cli_csv_field(k->owner);
         printf(",%s,%s,%lld,%s,%s,%s,%s\n", created, last, (long long)k->requests_30d, spend, tg_key_status(k),
                k->in_logs ? "yes" : "no", !k->gateway_known ? "" : k->at_gateway ? "yes" : "no");
     }

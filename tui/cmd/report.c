@@ -92,22 +92,6 @@ static void print_json(const struct report_args *args, const struct tg_spend_rep
     strbuf_free(&out);
 }
 
-/* RFC 4180: quote a field holding a comma, quote or newline. */
-static void csv_field(const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, stdout);
-        return;
-    }
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"')
-            putchar('"');
-        putchar(*s);
-    }
-    putchar('"');
-}
-
 static void print_csv(const struct tg_spend_report *report)
 {
     printf("name,requests,errors,prompt_tokens,completion_tokens,total_tokens,cache_read_tokens,"
@@ -122,9 +106,7 @@ static void print_csv(const struct tg_spend_report *report)
             snprintf(p50, sizeof p50, "%lld", (long long)q50);
             snprintf(p95, sizeof p95, "%lld", (long long)q95);
         }
-        char *name = tg_sanitize_dup(r->name);
-        csv_field(name ? name : "");
-        free(name);
+        cli_csv_field(r->name);
         printf(",%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,%lld,%s,%s\n", (long long)r->requests,
                (long long)r->errors, (long long)r->prompt_tokens, (long long)r->completion_tokens,
                (long long)r->total_tokens, (long long)r->cache_read_tokens,
