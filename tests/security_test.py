@@ -220,7 +220,7 @@ def test_token_file_and_config_refused_unless_private(d):
 def test_tokens_compare_in_constant_time(d):
     """A digest of each side, compared with CRYPTO_memcmp against every token
     without an early exit: the time does not depend on where a guess differs."""
-    src = open(os.path.join(ROOT, "core", "secrets.c")).read()
+    src = open(os.path.join(ROOT, "core", "base", "secrets.c")).read()
     body = src[src.index("bool tg_tokens_match"):]
     body = body[:body.index("\n}\n")]
     expect("CRYPTO_memcmp" in body and "digest(presented" in body, body)
