@@ -67,6 +67,38 @@ def test_help_and_version(env):
     expect(rc == 2 and "'frobnicate' is not a command" in err, err)
 
 
+HELP_COMMANDS = [
+    ("ui", "The screens (also with no command)"),
+    ("import", "Store request logs from JSON Lines / JSON files"),
+    ("report", "Spend by developer, key, model, day or hour"),
+    ("sync", "Pull logs from the gateway's log API, resumably"),
+    ("keys", "List gateway keys with spend; revoke one"),
+    ("offboard", "Revoke every key of a developer who leaves"),
+    ("audit", "Who revoked which key, when, and the result"),
+    ("index", "Bring the full-text search index up to date"),
+    ("prune", "Drop bodies or requests past a retention age"),
+    ("migrate", "Convert bodies stored whole by an older tollgate"),
+    ("collect", "Run the HTTP collector the gateway pushes logs to"),
+    ("demo", "Write a synthetic team history into the db"),
+]
+
+
+def test_help_lists_the_command_table_and_each_command_its_usage(env):
+    """One table: --help lists every command in order, and each command's own
+    help (COMMAND --help, or help COMMAND) is its usage, not another's."""
+    rc, out, _ = env.run("--help", db=False)
+    listed = [line for line in out.splitlines() if line.startswith("  ") and not line.startswith("   ")]
+    expect(listed == [f"  {name:<10} {summary}" for name, summary in HELP_COMMANDS], out)
+    expect(out.startswith("usage: tollgate [--db PATH] [--pricing FILE] COMMAND [ARGS]\n"), out)
+    for name, _ in HELP_COMMANDS:
+        rc, own, err = env.run(name, "--help", db=False)
+        expect(rc == 0 and re.match(rf"usage: tollgate \[?{name}\b", own), (name, own, err))
+        rc, via_help, err = env.run("help", name, db=False)
+        expect(rc == 0 and via_help == own, (name, via_help, err))
+    rc, out2, _ = env.run("help", "frobnicate", db=False)
+    expect(rc == 0 and out2 == out, out2)
+
+
 def test_import_mixed_names_each_bad_line_and_reimport_is_all_duplicates(env):
     path = os.path.join(DATA, "mixed.jsonl")
     rc, out, err = env.run("import", path)

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """`keys`, `keys revoke`, `offboard` and `audit` against the fake gateway (both
 adapters) on 127.0.0.1: the exact calls sent, every failure mode, masking."""
+import csv
+import io
 import json
 import os
 import pty
@@ -157,6 +159,19 @@ def test_revoke_with_delete(env):
     expect([c["method"] for c in env.calls() if "temporary-keys/1a" in c["path"]] == ["PATCH", "DELETE"],
            env.calls())
     expect(env.json("audit")["events"][0]["action"] == "revoke+delete", "audit")
+
+
+@keys_env
+def test_audit_csv_quotes_commas_and_quotes(env):
+    """A reason with a comma and a quote stays one CSV field, read back whole."""
+    env.keys(offline=False)
+    reason = 'left, said "bye"'
+    rc, out, err = env.run("keys", "revoke", "alice-laptop", "--yes", "--reason", reason)
+    expect(rc == 0, out + err)
+    rc, out, err = env.run("audit", "--format", "csv")
+    rows = list(csv.reader(io.StringIO(out)))
+    expect(rc == 0 and rows[0] == ["time", "actor", "action", "target", "reason", "result", "detail"], out)
+    expect(len(rows) == 2 and rows[1][4] == reason and rows[1][5] == "ok", rows)
 
 
 @keys_env

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/paths.h"
+#include "base/sanitize.h"
 
 int cli_common_option(struct cli_common *common, int opt, const char *arg)
 {
@@ -103,6 +104,38 @@ int cli_open_gateway(const struct cli_common *common, const struct cli_gateway_o
 void cli_close_gateway(struct cli_gateway *gateway)
 {
     tg_gateway_setup_close(&gateway->setup);
+}
+
+void cli_show_progress(void *ctx, const char *what, int64_t done, int64_t total)
+{
+    const struct cli_progress *p = ctx;
+    if (!p->tty)
+        return;
+    if (total > 0)
+        fprintf(stderr, "\r\033[K%s: %lld of %lld (%lld%%)", what, (long long)done, (long long)total,
+                (long long)(done * 100 / total));
+    else
+        fprintf(stderr, "\r\033[K%s: %lld", what, (long long)done);
+}
+
+void cli_csv_field(const char *s)
+{
+    char *clean = tg_sanitize_dup(s ? s : "");
+    if (!clean)
+        return;
+    if (!strpbrk(clean, ",\"")) {
+        fputs(clean, stdout);
+        free(clean);
+        return;
+    }
+    putchar('"');
+    for (const char *p = clean; *p; p++) {
+        if (*p == '"')
+            putchar('"');
+        putchar(*p);
+    }
+    putchar('"');
+    free(clean);
 }
 
 const char *cli_actor(void)

@@ -3,6 +3,7 @@
 #ifndef TG_CLI_H
 #define TG_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -18,6 +19,16 @@ struct cli_common {
     const char *db_path;      /* --db, else TOLLGATE_DB, else the XDG default */
     const char *pricing_path; /* --pricing: overrides entries of the built-in table */
     const char *prog;         /* "tollgate import", for messages */
+};
+
+/* One command, as tui/cmd/X.c exports it (cmd_X_entry) and the table in
+ * main.c lists it: the name typed, what runs, the --help text and the line
+ * `tollgate --help` shows for it. */
+struct command_entry {
+    const char *name;
+    int (*run)(int argc, char **argv, struct cli_common *common);
+    const char *usage;
+    const char *summary;
 };
 
 /* Long options every command accepts, to put in its getopt_long table. */
@@ -59,6 +70,17 @@ struct cli_gateway_options {
 int cli_open_gateway(const struct cli_common *common, const struct cli_gateway_options *options,
                      struct cli_gateway *out);
 void cli_close_gateway(struct cli_gateway *gateway);
+
+/* Progress of a long step on stderr, one line redrawn, only on a terminal:
+ * a tg_prune_progress_fn for prune and migrate. ctx is a struct cli_progress. */
+struct cli_progress {
+    bool tty;
+};
+void cli_show_progress(void *ctx, const char *what, int64_t done, int64_t total);
+
+/* One CSV field on stdout: s (NULL as empty) with control characters escaped
+ * (base/sanitize.h), quoted as RFC 4180 says when it holds a comma or a quote. */
+void cli_csv_field(const char *s);
 
 /* $USER, for the audit log. */
 const char *cli_actor(void);

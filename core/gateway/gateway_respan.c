@@ -238,10 +238,10 @@ static int key_call(struct tg_gateway *gw, const char *method, const char *key_i
         return -1; /* a refused certificate: the message says what to fix */
     if (rc != 0) {
         size_t n = strlen(err->message);
-        snprintf(err->message + n, sizeof err->message - n, "%s",
-                 strstr(err->message, "not JSON") ? ": whether it revoked the key is not known (see `tollgate "
-                                                    "keys`); try again"
-                                                  : ": the gateway did not answer; try again");
+        const char *advice = resp.failure == TG_HTTP_NOT_JSON
+                                 ? ": whether it revoked the key is not known (see `tollgate keys`); try again"
+                                 : ": the gateway did not answer; try again";
+        snprintf(err->message + n, sizeof err->message - n, "%s", advice);
         return -1;
     }
     int ok = resp.status >= 200 && resp.status < 300;

@@ -1,5 +1,6 @@
 #include "gateway/http.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,16 +29,28 @@ static long env_long(const char *name, long fallback)
     return *end || n <= 0 ? fallback : n;
 }
 
+/* The test hooks are read once, not on every call: the environment does not
+ * change, and getenv beside another thread's setenv is not safe anyway. */
+static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+static long default_timeout_ms, default_retry_base_ms;
+
+static void read_env_defaults(void)
+{
+    default_timeout_ms = env_long("TOLLGATE_HTTP_TIMEOUT_MS", 30000);
+    default_retry_base_ms = env_long("TOLLGATE_RETRY_BASE_MS", 500);
+}
+
 void tg_http_defaults(struct tg_http_options *o)
 {
+    pthread_once(&env_once, read_env_defaults);
     if (!o->connect_timeout_ms)
         o->connect_timeout_ms = 5000;
     if (!o->timeout_ms)
-        o->timeout_ms = env_long("TOLLGATE_HTTP_TIMEOUT_MS", 30000);
+        o->timeout_ms = default_timeout_ms;
     if (!o->max_attempts)
         o->max_attempts = 6;
     if (!o->retry_base_ms)
-        o->retry_base_ms = env_long("TOLLGATE_RETRY_BASE_MS", 500);
+        o->retry_base_ms = default_retry_base_ms;
     if (!o->retry_cap_ms)
         o->retry_cap_ms = 30000;
 }
@@ -218,11 +231,13 @@ int tg_http_call(const struct tg_http_options *options, const char *method, cons
             if (rc > 0) {
                 free(sink.data);
                 snprintf(err, errlen, "%s", why);
+                response->failure = TG_HTTP_TLS_REFUSED;
                 return -2;
             }
             if (rc != 0 || (retry && retry_bad_json && status >= 200 && status < 300)) {
                 free(sink.data);
                 snprintf(err, errlen, "%s after %d attempt%s", why, n, n == 1 ? "" : "s");
+                response->failure = rc != 0 ? TG_HTTP_NO_ANSWER : TG_HTTP_NOT_JSON;
                 return -1;
             }
             response->status = status;
@@ -236,6 +251,7 @@ int tg_http_call(const struct tg_http_options *options, const char *method, cons
             o.on_retry(o.ctx, n, wait, why);
         if (!wait_ms(&o, wait)) {
             snprintf(err, errlen, "interrupted");
+            response->failure = TG_HTTP_NO_ANSWER;
             return -1;
         }
     }

@@ -21,11 +21,21 @@ struct tg_http_options {
     void *ctx;
 };
 
+/* Why tg_http_call gave up, for callers that word their advice by it (the
+ * message in err is for people, not to be compared). */
+enum tg_http_failure {
+    TG_HTTP_ANSWERED = 0, /* it returned 0 */
+    TG_HTTP_NO_ANSWER,    /* network failure, timeout, or interrupted */
+    TG_HTTP_NOT_JSON,     /* a 2xx answer came, every time garbled */
+    TG_HTTP_TLS_REFUSED,  /* the certificate was refused (-2) */
+};
+
 struct tg_http_response {
     long status;  /* 0 when no answer came */
     char *body;   /* NUL-terminated, malloc'd */
     size_t len;
     int attempts;
+    enum tg_http_failure failure;
 };
 
 /* method "GET", "POST", "PATCH", "DELETE"; body may be NULL; bearer is the
@@ -38,8 +48,9 @@ int tg_http_call(const struct tg_http_options *options, const char *method, cons
 
 void tg_http_response_free(struct tg_http_response *response);
 
-/* Fills unset options with the defaults, reading TOLLGATE_HTTP_TIMEOUT_MS and
- * TOLLGATE_RETRY_BASE_MS (for tests against a slow or failing fake gateway). */
+/* Fills unset options with the defaults, with TOLLGATE_HTTP_TIMEOUT_MS and
+ * TOLLGATE_RETRY_BASE_MS (for tests against a slow or failing fake gateway)
+ * read once per process. */
 void tg_http_defaults(struct tg_http_options *options);
 
 /* Process-wide libcurl set-up; call once before any thread makes calls. */

@@ -23,7 +23,21 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 
-enum route { ROUTE_NONE, ROUTE_CREATE, ROUTE_TRACES, ROUTE_LOGS, ROUTE_HEALTH, ROUTE_METRICS };
+/* The endpoints, each with the name the access log gives it: one list makes
+ * both the enum and the names, so they cannot drift apart. */
+#define ROUTE_LIST(X)            \
+    X(ROUTE_NONE, "-")           \
+    X(ROUTE_CREATE, "create")    \
+    X(ROUTE_TRACES, "traces")    \
+    X(ROUTE_LOGS, "logs")        \
+    X(ROUTE_HEALTH, "healthz")   \
+    X(ROUTE_METRICS, "metrics")
+
+#define AS_ENUM(id, name) id,
+#define AS_NAME(id, name) name,
+
+enum route { ROUTE_LIST(AS_ENUM) NROUTES };
+static const char *const route_names[NROUTES] = {ROUTE_LIST(AS_NAME)};
 
 static const struct {
     const char *path;
@@ -38,13 +52,18 @@ static const struct {
 };
 
 /* Why requests were refused, as the metrics name them. */
-enum reason {
-    REASON_UNAUTHORIZED, REASON_NOT_FOUND, REASON_METHOD, REASON_MEDIA_TYPE, REASON_TOO_LARGE,
-    REASON_INVALID_JSON, REASON_INVALID_LOG, REASON_STORE, NREASONS
-};
-static const char *const reason_names[NREASONS] = {
-    "unauthorized", "not_found", "method_not_allowed", "unsupported_media_type", "too_large",
-    "invalid_json", "invalid_log", "store_error"};
+#define REASON_LIST(X)                                  \
+    X(REASON_UNAUTHORIZED, "unauthorized")              \
+    X(REASON_NOT_FOUND, "not_found")                    \
+    X(REASON_METHOD, "method_not_allowed")              \
+    X(REASON_MEDIA_TYPE, "unsupported_media_type")      \
+    X(REASON_TOO_LARGE, "too_large")                    \
+    X(REASON_INVALID_JSON, "invalid_json")              \
+    X(REASON_INVALID_LOG, "invalid_log")                \
+    X(REASON_STORE, "store_error")
+
+enum reason { REASON_LIST(AS_ENUM) NREASONS };
+static const char *const reason_names[NREASONS] = {REASON_LIST(AS_NAME)};
 
 /* Parsing threads: more than the cores, so the scheduler, not the accept
  * order, spreads the connections (with 2 one thread often got most of them). */
@@ -482,9 +501,8 @@ static void access_line(struct tg_collector *c, struct MHD_Connection *conn, con
         else if (sa->sa_family == AF_INET6)
             inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, addr, sizeof addr);
     }
-    static const char *const names[] = {"-", "create", "traces", "logs", "healthz", "metrics"};
-    fprintf(c->opt.access_log, "%s %s %s %d %ld logs %zu bytes %.1f ms\n", when, addr, names[r->route], r->status,
-            r->logs, r->bytes, (double)micros / 1000.0);
+    fprintf(c->opt.access_log, "%s %s %s %d %ld logs %zu bytes %.1f ms\n", when, addr, route_names[r->route],
+            r->status, r->logs, r->bytes, (double)micros / 1000.0);
     fflush(c->opt.access_log);
 }
 

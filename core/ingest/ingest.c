@@ -60,24 +60,6 @@ void tg_ingest_free(struct tg_ingest *ingest)
     free(ingest);
 }
 
-void tg_ingest_price(const struct tg_pricing *pricing, struct tg_log *log)
-{
-    if (log->has_cost) {
-        log->cost_kind = TG_COST_GATEWAY;
-        return;
-    }
-    const struct tg_price *price = pricing && log->model ? tg_pricing_lookup(pricing, log->model) : NULL;
-    if (!price) {
-        log->cost = 0;
-        log->cost_kind = TG_COST_UNPRICED;
-        return;
-    }
-    struct tg_token_counts tokens = {log->prompt_tokens, log->completion_tokens, log->cache_read_tokens,
-                                     log->cache_creation_tokens};
-    log->cost = tg_price_cost(price, &tokens);
-    log->cost_kind = TG_COST_ESTIMATED;
-}
-
 static int commit(struct tg_ingest *ingest, char *err, size_t errlen)
 {
     if (!ingest->in_batch)
@@ -114,7 +96,7 @@ static int ensure_batch(struct tg_ingest *ingest, char *err, size_t errlen)
 
 static int store_log(struct tg_ingest *ingest, struct tg_log *log, char *err, size_t errlen)
 {
-    tg_ingest_price(ingest->pricing, log);
+    tg_pricing_price_log(ingest->pricing, log);
     if (ensure_batch(ingest, err, errlen) != 0)
         return -1;
     bool inserted;
@@ -248,7 +230,7 @@ static int ingest_document(struct tg_ingest *ingest, const char *text, size_t le
     while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
         i++;
     if (i < len && text[i] == '[') { /* an array, broken: say where */
-        struct tg_log_error error = {"", ""};
+        struct tg_log_error error = {.kind = TG_LOG_ERROR_INVALID_JSON};
         snprintf(error.message, sizeof error.message, "invalid JSON array near byte %zu", at + 1);
         reject(ingest, 1, &error);
         return 0;

@@ -55,8 +55,4 @@ int tg_ingest_finish(struct tg_ingest *ingest, char *err, size_t errlen);
 /* Counts so far: imported and duplicates are committed ones, rejected all seen. */
 struct tg_ingest_counts tg_ingest_counts(const struct tg_ingest *ingest);
 
-/* Prices a log that came without a cost: estimated from the table, or marked
- * unpriced (cost 0) when the model is unknown. Logs with a cost keep it. */
-void tg_ingest_price(const struct tg_pricing *pricing, struct tg_log *log);
-
 #endif

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ingest/ingest.h"
 #include "base/jsonsplit.h"
 
 /* The media type without parameters, compared case-insensitively. */
@@ -71,13 +70,13 @@ static int add_log(struct parse_ctx *p, const char *text, size_t len, long index
     struct tg_log_error error;
     if (tg_log_parse_text(text, len, &opt, slot, &error) != 0) {
         fail->status = 400;
-        fail->invalid_json = strncmp(error.message, "invalid JSON", 12) == 0;
+        fail->invalid_json = error.kind == TG_LOG_ERROR_INVALID_JSON;
         snprintf(fail->message, sizeof fail->message, "%s", error.message);
         snprintf(fail->field, sizeof fail->field, "%s", error.field);
         fail->index = index;
         return -1;
     }
-    tg_ingest_price(p->opt->pricing, slot);
+    tg_pricing_price_log(p->opt->pricing, slot);
     char err[128];
     if (p->opt->codec && tg_body_prepare(p->opt->codec, p->opt->sent, slot->raw, slot->raw_len, &slot->body, err,
                                          sizeof err) == 0)

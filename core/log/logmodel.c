@@ -21,21 +21,43 @@
 #define MAX_ID_LEN 256
 #define MAX_NAME_LEN 1024
 
+static int vfail(struct tg_log_error *err, enum tg_log_error_kind kind, const char *field, const char *fmt,
+                 va_list ap) __attribute__((format(printf, 4, 0)));
 static int fail(struct tg_log_error *err, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+static int fail_json(struct tg_log_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static int fail(struct tg_log_error *err, const char *field, const char *fmt, ...)
+static int vfail(struct tg_log_error *err, enum tg_log_error_kind kind, const char *field, const char *fmt,
+                 va_list ap)
 {
+    err->kind = kind;
     snprintf(err->field, sizeof err->field, "%s", field);
     char msg[200];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     if (*field)
         snprintf(err->message, sizeof err->message, "%s: %s", field, msg);
     else
         snprintf(err->message, sizeof err->message, "%s", msg);
+    return -1;
+}
+
+/* JSON, but not a valid log: a field (or the whole log, field "") is wrong. */
+static int fail(struct tg_log_error *err, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(err, TG_LOG_ERROR_INVALID_LOG, field, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Not JSON at all. */
+static int fail_json(struct tg_log_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(err, TG_LOG_ERROR_INVALID_JSON, "", fmt, ap);
+    va_end(ap);
     return -1;
 }
 
@@ -671,15 +693,15 @@ static int parse_text_in_scope(const char *text, size_t len, const struct tg_log
         return fail(err, "", "empty: expected a log object");
     const char *nul = memchr(text, '\0', len);
     if (nul) /* never valid JSON, and it would end the text early for the parser */
-        return fail(err, "", "invalid JSON: a NUL byte at byte %zu", (size_t)(nul - text) + 1);
+        return fail_json(err, "invalid JSON: a NUL byte at byte %zu", (size_t)(nul - text) + 1);
     const char *end = NULL;
     cJSON *obj = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (!obj) {
         size_t at = end && end >= text ? (size_t)(end - text) : 0;
         if (at < len && too_deep(text, at))
-            return fail(err, "", "invalid JSON: nested deeper than %d levels near byte %zu", CJSON_NESTING_LIMIT,
+            return fail_json(err, "invalid JSON: nested deeper than %d levels near byte %zu", CJSON_NESTING_LIMIT,
                         at + 1);
-        return fail(err, "", "invalid JSON near byte %zu", at + 1);
+        return fail_json(err, "invalid JSON near byte %zu", at + 1);
     }
     size_t escaped_nul = find_escaped_nul(text, len);
     if (escaped_nul < len) {

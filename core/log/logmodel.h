@@ -45,11 +45,19 @@ struct tg_log {
     struct tg_body_prepared *body;
 };
 
+/* Which way a log was wrong. Callers tell errors apart by this, never by the
+ * message, whose text can carry a name taken from the log itself. */
+enum tg_log_error_kind {
+    TG_LOG_ERROR_INVALID_LOG = 0, /* JSON, but not a log we accept */
+    TG_LOG_ERROR_INVALID_JSON,    /* not JSON at all (or nested past the limit) */
+};
+
 /* What a rejected log did wrong: the field (dotted path, "" for the whole log)
  * and a message naming it. */
 struct tg_log_error {
     char field[96];
     char message[256];
+    enum tg_log_error_kind kind;
 };
 
 struct tg_log_parse_options {

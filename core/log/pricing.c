@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/hashmap.h"
+#include "log/logmodel.h"
 
 /* $1,000 per million tokens: anything above is a typo. It also keeps
  * tokens (<= 1e9 each, checked by the log parser) x pico-dollars within int64. */
@@ -261,4 +262,22 @@ tg_nanos tg_price_cost(const struct tg_price *price, const struct tg_token_count
     int64_t pico = uncached * price->input_pico + tokens->cache_read * price->cache_read_pico +
                    tokens->cache_creation * price->cache_creation_pico + tokens->completion * price->output_pico;
     return (tg_nanos)((pico + 500) / 1000);
+}
+
+void tg_pricing_price_log(const struct tg_pricing *pricing, struct tg_log *log)
+{
+    if (log->has_cost) {
+        log->cost_kind = TG_COST_GATEWAY;
+        return;
+    }
+    const struct tg_price *price = pricing && log->model ? tg_pricing_lookup(pricing, log->model) : NULL;
+    if (!price) {
+        log->cost = 0;
+        log->cost_kind = TG_COST_UNPRICED;
+        return;
+    }
+    struct tg_token_counts tokens = {log->prompt_tokens, log->completion_tokens, log->cache_read_tokens,
+                                     log->cache_creation_tokens};
+    log->cost = tg_price_cost(price, &tokens);
+    log->cost_kind = TG_COST_ESTIMATED;
 }

@@ -54,4 +54,11 @@ size_t tg_pricing_count(const struct tg_pricing *p);
  * writes at theirs, completion at the output price; rounded to the nearest nano-dollar. */
 tg_nanos tg_price_cost(const struct tg_price *price, const struct tg_token_counts *tokens);
 
+struct tg_log;
+
+/* Prices a log that came without a cost: estimated from the table, or marked
+ * unpriced (cost 0) when the model is unknown (or pricing is NULL). Logs with
+ * a cost keep it, marked as the gateway's. */
+void tg_pricing_price_log(const struct tg_pricing *pricing, struct tg_log *log);
+
 #endif

@@ -218,6 +218,31 @@ const char *tg_key_label(const struct tg_key_row *key)
     return key->name ? key->name : key->key_id ? key->key_id : "(unnamed)";
 }
 
+bool tg_key_missing_at_gateway(const struct tg_key_row *key)
+{
+    return key->gateway_known && !key->at_gateway && key->key_id && strcmp(key->status, "revoked") != 0;
+}
+
+const char *tg_key_status(const struct tg_key_row *key)
+{
+    return tg_key_missing_at_gateway(key) ? "not at gateway" : key->status;
+}
+
+int tg_keys_refresh(struct tg_store *store, struct tg_gateway *gateway, int64_t now_ms, char *err, size_t errlen)
+{
+    struct tg_key_list list = {0};
+    struct tg_gateway_error gerr;
+    int rc = 0;
+    if (gateway->ops->list_keys(gateway, &list, &gerr) != 0) {
+        snprintf(err, errlen, "%s", gerr.message);
+        rc = TG_KEYS_GATEWAY_FAILED;
+    } else if (tg_keys_merge_gateway(store, &list, now_ms, err, errlen) != 0) {
+        rc = -1;
+    }
+    tg_key_list_free(&list);
+    return rc;
+}
+
 void tg_key_rows_free(struct tg_key_rows *rows)
 {
     for (size_t i = 0; i < rows->count; i++) {

@@ -38,6 +38,13 @@ void tg_key_rows_free(struct tg_key_rows *rows);
 int tg_keys_merge_gateway(struct tg_store *store, const struct tg_key_list *list, int64_t now_ms, char *err,
                           size_t errlen);
 
+/* Asks the gateway for its keys and records them (tg_keys_merge_gateway).
+ * Returns 0; TG_KEYS_GATEWAY_FAILED when the gateway could not list them
+ * (err has its words, unsanitised; the db is unchanged and still usable); -1
+ * when the db could not record them. */
+enum { TG_KEYS_GATEWAY_FAILED = 1 };
+int tg_keys_refresh(struct tg_store *store, struct tg_gateway *gateway, int64_t now_ms, char *err, size_t errlen);
+
 /* Every key (or a developer's), with 30-day spend, most spend first. */
 int tg_keys_list(struct tg_store *store, int64_t now_ms, const char *developer, struct tg_key_rows *out, char *err,
                  size_t errlen);
@@ -51,6 +58,13 @@ int tg_keys_set_status(struct tg_store *store, int64_t row_id, const char *statu
 
 /* The key's display name: its name, else its id. */
 const char *tg_key_label(const struct tg_key_row *key);
+
+/* A key the gateway has an id for, not revoked, that the gateway did not list
+ * the last time it was asked: deleted there, or another gateway's. */
+bool tg_key_missing_at_gateway(const struct tg_key_row *key);
+
+/* The status to show: "not at gateway" for such a key, else its status. */
+const char *tg_key_status(const struct tg_key_row *key);
 
 struct tg_audit_event {
     int64_t ts_ms;

@@ -23,7 +23,7 @@ static int64_t query_count(sqlite3 *db, const char *sql, int64_t arg)
     return n;
 }
 
-int64_t tg_retention_whole_bodies(struct tg_store *store)
+int64_t tg_prune_whole_bodies(struct tg_store *store)
 {
     return query_count(tg_store_sqlite(store), "SELECT count(*) FROM request_bodies WHERE msg_refs IS NULL", 0);
 }
@@ -77,11 +77,11 @@ static int in_own_batch(struct tg_store *store, int (*step)(struct tg_store *, c
     return tg_store_commit(store, err, errlen);
 }
 
-int tg_retention_migrate_bodies(struct tg_store *store, tg_retention_progress_fn progress, void *ctx,
-                                int64_t *converted, char *err, size_t errlen)
+int tg_prune_migrate_bodies(struct tg_store *store, tg_prune_progress_fn progress, void *ctx,
+                             int64_t *converted, char *err, size_t errlen)
 {
     *converted = 0;
-    int64_t total = tg_retention_whole_bodies(store);
+    int64_t total = tg_prune_whole_bodies(store);
     if (total < 0)
         return tg_store_fail(store, "counting bodies", err, errlen);
     int64_t ids[BATCH], after = 0;
@@ -158,7 +158,7 @@ static int bump_prune_mark(struct tg_store *store, char *err, size_t errlen)
 
 /* One pass over requests older than `before`: their bodies (and, when
  * whole_requests, their rows) go, a batch per transaction. */
-static int prune_pass(struct tg_store *store, int64_t before, bool whole_requests, tg_retention_progress_fn progress,
+static int prune_pass(struct tg_store *store, int64_t before, bool whole_requests, tg_prune_progress_fn progress,
                       void *ctx, struct tg_prune_counts *counts, char *err, size_t errlen)
 {
     const char *sql = whole_requests
@@ -283,9 +283,8 @@ static int count_only(struct tg_store *store, const struct tg_prune_options *o, 
     return counts->bodies < 0 || counts->requests < 0 ? -1 : 0;
 }
 
-int tg_retention_prune(struct tg_store *store, const struct tg_prune_options *options,
-                       tg_retention_progress_fn progress, void *ctx, struct tg_prune_counts *counts, char *err,
-                       size_t errlen)
+int tg_prune_run(struct tg_store *store, const struct tg_prune_options *options, tg_prune_progress_fn progress,
+                 void *ctx, struct tg_prune_counts *counts, char *err, size_t errlen)
 {
     memset(counts, 0, sizeof *counts);
     if (options->dry_run)
@@ -303,4 +302,31 @@ int tg_retention_prune(struct tg_store *store, const struct tg_prune_options *op
     if (progress)
         progress(ctx, "compacting the search index", 0, -1);
     return tg_search_compact(store, err, errlen);
+}
+
+int tg_prune_db_size(struct tg_store *store, struct tg_db_size *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    out->file_bytes = out->free_bytes = 0;
+    if (sqlite3_prepare_v2(tg_store_sqlite(store),
+                           "SELECT page_count * page_size, freelist_count * page_size"
+                           " FROM pragma_page_count, pragma_freelist_count, pragma_page_size",
+                           -1, &st, NULL) != SQLITE_OK)
+        return tg_store_fail(store, "measuring the db", err, errlen);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        out->file_bytes = sqlite3_column_int64(st, 0);
+        out->free_bytes = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+int tg_prune_vacuum(struct tg_store *store, char *err, size_t errlen)
+{
+    sqlite3 *db = tg_store_sqlite(store);
+    if (sqlite3_exec(db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "vacuum: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    return 0;
 }

@@ -4,8 +4,8 @@
  * uses any more. Spend history stays: rollups are never pruned. Every step
  * commits in batches, so an interrupted run loses nothing and the next run
  * goes on from where it stopped. */
-#ifndef TG_RETENTION_H
-#define TG_RETENTION_H
+#ifndef TG_PRUNE_H
+#define TG_PRUNE_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -13,14 +13,14 @@
 #include "store/store.h"
 
 /* Called after each batch: what is being done, how far, out of how many. */
-typedef void (*tg_retention_progress_fn)(void *ctx, const char *what, int64_t done, int64_t total);
+typedef void (*tg_prune_progress_fn)(void *ctx, const char *what, int64_t done, int64_t total);
 
 /* Converts every body stored whole into skeleton and shared messages. */
-int tg_retention_migrate_bodies(struct tg_store *store, tg_retention_progress_fn progress, void *ctx,
-                                int64_t *converted, char *err, size_t errlen);
+int tg_prune_migrate_bodies(struct tg_store *store, tg_prune_progress_fn progress, void *ctx,
+                             int64_t *converted, char *err, size_t errlen);
 
 /* Bodies stored whole (not yet migrated); -1 on error. */
-int64_t tg_retention_whole_bodies(struct tg_store *store);
+int64_t tg_prune_whole_bodies(struct tg_store *store);
 
 struct tg_prune_options {
     int64_t bodies_before_ms;   /* drop the bodies of requests older than this; 0: none */
@@ -34,8 +34,18 @@ struct tg_prune_counts {
     int64_t messages; /* shared messages no body used any more */
 };
 
-int tg_retention_prune(struct tg_store *store, const struct tg_prune_options *options,
-                       tg_retention_progress_fn progress, void *ctx, struct tg_prune_counts *counts, char *err,
-                       size_t errlen);
+int tg_prune_run(struct tg_store *store, const struct tg_prune_options *options, tg_prune_progress_fn progress,
+                 void *ctx, struct tg_prune_counts *counts, char *err, size_t errlen);
+
+/* The db file's size and the part of it free for reuse (pages SQLite keeps
+ * for new rows until a VACUUM gives them back). */
+struct tg_db_size {
+    int64_t file_bytes, free_bytes;
+};
+int tg_prune_db_size(struct tg_store *store, struct tg_db_size *out, char *err, size_t errlen);
+
+/* Rewrites the db so the file shrinks to what it holds. Needs as much free
+ * disk as the db takes and blocks other writers while it runs. */
+int tg_prune_vacuum(struct tg_store *store, char *err, size_t errlen);
 
 #endif

@@ -2,8 +2,8 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "ingest/ingest.h"
 #include "base/timeutil.h"
 
 #define DEFAULT_HISTORY_MS (30 * TG_DAY_MS)
@@ -42,7 +42,7 @@ static int store_page(struct tg_store *store, const struct tg_pricing *pricing, 
                 o->on_reject(o->ctx, cJSON_IsString(id) ? id->valuestring : "?", &error);
             continue;
         }
-        tg_ingest_price(pricing, &log);
+        tg_pricing_price_log(pricing, &log);
         bool inserted;
         int rc = tg_store_add(store, &log, &inserted, err, errlen);
         if (log.ts_ms > *position_ms)
@@ -101,4 +101,55 @@ int tg_sync_run(struct tg_store *store, const struct tg_pricing *pricing, struct
         if (!more)
             return 0;
     }
+}
+
+void tg_sync_source(const struct tg_gateway *gateway, char *out, size_t len)
+{
+    snprintf(out, len, "respan %s", gateway->config.base_url);
+}
+
+static bool cancelled(const struct tg_sync_options *o)
+{
+    return o->cancel && atomic_load(o->cancel);
+}
+
+/* Waits in small steps so a cancel cuts it short; false when cancelled. */
+static bool sleep_unless_cancelled(const struct tg_sync_options *o, long seconds)
+{
+    for (long i = 0; i < seconds * 10 && !cancelled(o); i++)
+        usleep(100000);
+    return !cancelled(o);
+}
+
+static void add_stats(struct tg_sync_stats *total, const struct tg_sync_stats *round)
+{
+    total->pages += round->pages;
+    total->received += round->received;
+    total->stored += round->stored;
+    total->duplicates += round->duplicates;
+    total->rejected += round->rejected;
+    snprintf(total->position, sizeof total->position, "%s", round->position);
+}
+
+int tg_sync_follow(struct tg_store *store, const struct tg_pricing *pricing, struct tg_gateway *gateway,
+                   const struct tg_sync_options *options, long every_s, tg_sync_round_fn on_round, void *ctx,
+                   struct tg_sync_stats *total)
+{
+    struct tg_sync_options o = *options;
+    bool failed = false;
+    for (;;) {
+        struct tg_sync_stats round = {0};
+        struct tg_gateway_error gerr;
+        int rc = tg_sync_run(store, pricing, gateway, &o, &round, &gerr);
+        add_stats(total, &round);
+        failed = rc != 0 && !cancelled(&o);
+        if (on_round)
+            on_round(ctx, &round, failed ? &gerr : NULL);
+        if (failed && (!every_s || gerr.refused))
+            break;
+        o.since_ms = 0; /* later rounds continue from the stored position */
+        if (!every_s || !sleep_unless_cancelled(&o, every_s))
+            break;
+    }
+    return failed ? -1 : 0;
 }

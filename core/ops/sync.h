@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "gateway/gateway.h"
@@ -36,5 +37,26 @@ struct tg_sync_options {
  * failure stay, and the next run continues after them. */
 int tg_sync_run(struct tg_store *store, const struct tg_pricing *pricing, struct tg_gateway *gateway,
                 const struct tg_sync_options *options, struct tg_sync_stats *stats, struct tg_gateway_error *gerr);
+
+/* How far a sync re-reads before its stored position by default: the gateway
+ * records some logs late, and they must not be missed. */
+#define TG_SYNC_OVERLAP_MS (10 * 60000)
+
+/* The name of a gateway's position in the db: "respan BASE_URL". */
+void tg_sync_source(const struct tg_gateway *gateway, char *out, size_t len);
+
+/* Called after each round with its stats; gerr is NULL unless the round
+ * failed (a round cut short by cancel did not fail). */
+typedef void (*tg_sync_round_fn)(void *ctx, const struct tg_sync_stats *round, const struct tg_gateway_error *gerr);
+
+/* Syncs once, or with every_s > 0 again every every_s seconds until
+ * options->cancel is set. Each round's stats are added into total (the
+ * position is the last round's). The first round starts at options->since_ms,
+ * later ones from the stored position. A failed round ends it unless
+ * following, and following ends too when the gateway refused the key.
+ * Returns 0, or -1 when the last round failed. */
+int tg_sync_follow(struct tg_store *store, const struct tg_pricing *pricing, struct tg_gateway *gateway,
+                   const struct tg_sync_options *options, long every_s, tg_sync_round_fn on_round, void *ctx,
+                   struct tg_sync_stats *total);
 
 #endif

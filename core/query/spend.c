@@ -10,11 +10,12 @@
 
 #define END_OF_TIME_MS 4102444800000LL /* 2100-01-01, hour aligned */
 
-static const char *const by_names[] = {"developer", "key", "model", "day", "hour"};
+#define AS_NAME(id, name) name,
+static const char *const by_names[TG_SPEND_BY_COUNT] = {TG_SPEND_BY_LIST(AS_NAME)};
 
 int tg_spend_by_parse(const char *text, enum tg_spend_by *by)
 {
-    for (int i = 0; i < (int)(sizeof by_names / sizeof by_names[0]); i++) {
+    for (int i = 0; i < TG_SPEND_BY_COUNT; i++) {
         if (strcmp(text, by_names[i]) == 0) {
             *by = (enum tg_spend_by)i;
             return 0;

@@ -11,7 +11,18 @@
 #include "base/money.h"
 #include "store/store.h"
 
-enum tg_spend_by { TG_BY_DEVELOPER, TG_BY_KEY, TG_BY_MODEL, TG_BY_DAY, TG_BY_HOUR };
+/* What spend is grouped by, with the name --by and the reports use: one list
+ * makes the enum and the names (spend.c). */
+#define TG_SPEND_BY_LIST(X)          \
+    X(TG_BY_DEVELOPER, "developer")  \
+    X(TG_BY_KEY, "key")              \
+    X(TG_BY_MODEL, "model")          \
+    X(TG_BY_DAY, "day")              \
+    X(TG_BY_HOUR, "hour")
+
+#define TG_SPEND_BY_ENUM(id, name) id,
+enum tg_spend_by { TG_SPEND_BY_LIST(TG_SPEND_BY_ENUM) TG_SPEND_BY_COUNT };
+#undef TG_SPEND_BY_ENUM
 
 /* since / until in epoch ms, until exclusive; TG_SPEND_OPEN for no bound. Name
  * filters are exact: the developer's customer_identifier, a key's name or id, a

@@ -1,5 +1,6 @@
 #include "store/dbfault.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -41,14 +42,26 @@ void tg_dbfault_format(sqlite3 *db, const char *what, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
 }
 
-int tg_dbfault_busy_timeout_ms(int fallback_ms)
+/* Read once: connections are opened again and again (the screens' indexer
+ * and jobs each open their own), and the environment does not change. */
+static pthread_once_t busy_timeout_once = PTHREAD_ONCE_INIT;
+static int busy_timeout_from_env = -1; /* -1: not set, or not a valid timeout */
+
+static void read_busy_timeout(void)
 {
     const char *v = getenv("TOLLGATE_BUSY_TIMEOUT_MS");
     if (!v || !*v)
-        return fallback_ms;
+        return;
     char *end;
     long n = strtol(v, &end, 10);
-    return *end || n < 0 || n > 600000 ? fallback_ms : (int)n;
+    if (!*end && n >= 0 && n <= 600000)
+        busy_timeout_from_env = (int)n;
+}
+
+int tg_dbfault_busy_timeout_ms(int fallback_ms)
+{
+    pthread_once(&busy_timeout_once, read_busy_timeout);
+    return busy_timeout_from_env >= 0 ? busy_timeout_from_env : fallback_ms;
 }
 
 bool tg_dbfault_foreign(sqlite3 *db)

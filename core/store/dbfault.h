@@ -14,8 +14,8 @@
  * err; the plain "what: message" for failures that need no advice. */
 void tg_dbfault_format(sqlite3 *db, const char *what, char *err, size_t errlen);
 
-/* The busy timeout for a connection: TOLLGATE_BUSY_TIMEOUT_MS (for tests)
- * or fallback_ms. */
+/* The busy timeout for a connection: TOLLGATE_BUSY_TIMEOUT_MS (for tests,
+ * read once per process) or fallback_ms. */
 int tg_dbfault_busy_timeout_ms(int fallback_ms);
 
 /* Whether a db at schema version 0 has tables: then it is someone else's,

@@ -44,7 +44,7 @@ static void read_logs(const cJSON *logs)
         struct tg_log_parse_options popt = {0};
         if (tg_log_parse_object(item, NULL, 0, &popt, &log, &error) != 0)
             continue;
-        tg_ingest_price(pricing, &log);
+        tg_pricing_price_log(pricing, &log);
         tg_log_free(&log);
     }
 }

@@ -162,7 +162,7 @@ static int store_corpus(struct fixture *f, char **ids)
         ids[i] = NULL;
         if (tg_log_parse_text(f->logs[i], strlen(f->logs[i]), &opt, &log, &lerr) != 0)
             continue; /* the corpus holds bad logs on purpose */
-        tg_ingest_price(NULL, &log);
+        tg_pricing_price_log(NULL, &log);
         assert_int_equal(tg_store_add(f->store, &log, &inserted, err, sizeof err), 0);
         if (inserted) {
             ids[i] = strdup(log.log_id);
@@ -375,7 +375,7 @@ static void test_migrates_whole_bodies_in_place(void **state)
     write_version_4_db(f, f->logs, f->nlogs);
     assert_int_equal(tg_store_open(f->path, 0, &f->store, err, sizeof err), 0);
     assert_int_equal(tg_store_schema_version(f->store), TG_STORE_SCHEMA_VERSION);
-    assert_int_equal(tg_retention_whole_bodies(f->store), 300);
+    assert_int_equal(tg_prune_whole_bodies(f->store), 300);
     char **ids = calloc((size_t)f->nlogs, sizeof *ids);
     for (int i = 0; i < f->nlogs; i++) {
         struct tg_log log;
@@ -388,16 +388,16 @@ static void test_migrates_whole_bodies_in_place(void **state)
     assert_round_trips(f, ids); /* readable before the conversion */
     int64_t before = query_int(f->store, "SELECT sum(length(raw_zstd)) FROM request_bodies");
     int64_t converted;
-    assert_int_equal(tg_retention_migrate_bodies(f->store, NULL, NULL, &converted, err, sizeof err), 0);
+    assert_int_equal(tg_prune_migrate_bodies(f->store, NULL, NULL, &converted, err, sizeof err), 0);
     assert_int_equal(converted, 300);
-    assert_int_equal(tg_retention_whole_bodies(f->store), 0);
+    assert_int_equal(tg_prune_whole_bodies(f->store), 0);
     assert_round_trips(f, ids);
     int64_t after = query_int(f->store, "SELECT sum(length(raw_zstd)) FROM request_bodies") +
                     query_int(f->store, "SELECT sum(length(zstd)) FROM messages");
     if (after * 2 >= before)
         fail_msg("converted bodies take %lld bytes, whole ones took %lld", (long long)after, (long long)before);
     /* a second run finds nothing to do */
-    assert_int_equal(tg_retention_migrate_bodies(f->store, NULL, NULL, &converted, err, sizeof err), 0);
+    assert_int_equal(tg_prune_migrate_bodies(f->store, NULL, NULL, &converted, err, sizeof err), 0);
     assert_int_equal(converted, 0);
     free_ids(ids, f->nlogs);
     free(ids);
@@ -431,12 +431,12 @@ static void test_prune_keeps_rows_spend_and_what_is_still_used(void **state)
 
     struct tg_prune_options o = {.bodies_before_ms = cut, .dry_run = true};
     struct tg_prune_counts counts;
-    assert_int_equal(tg_retention_prune(f->store, &o, NULL, NULL, &counts, err, sizeof err), 0);
+    assert_int_equal(tg_prune_run(f->store, &o, NULL, NULL, &counts, err, sizeof err), 0);
     assert_int_equal(counts.bodies, old_rows);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM request_bodies"), 600); /* dry run */
 
     o.dry_run = false;
-    assert_int_equal(tg_retention_prune(f->store, &o, NULL, NULL, &counts, err, sizeof err), 0);
+    assert_int_equal(tg_prune_run(f->store, &o, NULL, NULL, &counts, err, sizeof err), 0);
     assert_int_equal(counts.bodies, old_rows);
     assert_true(counts.messages > 0 && counts.messages < messages);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests"), 600);
@@ -465,7 +465,7 @@ static void test_prune_keeps_rows_spend_and_what_is_still_used(void **state)
 
     /* whole requests: rows go, spend of whole hours stays in the rollups */
     struct tg_prune_options whole = {.requests_before_ms = cut};
-    assert_int_equal(tg_retention_prune(f->store, &whole, NULL, NULL, &counts, err, sizeof err), 0);
+    assert_int_equal(tg_prune_run(f->store, &whole, NULL, NULL, &counts, err, sizeof err), 0);
     assert_int_equal(counts.requests, old_rows);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests"), 600 - old_rows);
     assert_int_equal(query_int(f->store, "SELECT sum(cost_nanos) FROM rollup_hourly"), spend);
@@ -492,7 +492,7 @@ static void test_other_writer_forgets_pruned_messages(void **state)
     tg_store_rollback(other);
     struct tg_prune_options o = {.bodies_before_ms = 1795000000000 + 1};
     struct tg_prune_counts counts;
-    assert_int_equal(tg_retention_prune(f->store, &o, NULL, NULL, &counts, err, sizeof err), 0);
+    assert_int_equal(tg_prune_run(f->store, &o, NULL, NULL, &counts, err, sizeof err), 0);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM messages"), 0);
     /* the same conversation again, through the other writer, with new ids */
     char *again = strdup(f->logs[f->nlogs - 1]);
@@ -503,7 +503,7 @@ static void test_other_writer_forgets_pruned_messages(void **state)
     struct tg_log_error lerr;
     struct tg_log_parse_options opt = {0};
     assert_int_equal(tg_log_parse_text(again, strlen(again), &opt, &log, &lerr), 0);
-    tg_ingest_price(NULL, &log);
+    tg_pricing_price_log(NULL, &log);
     bool inserted;
     assert_int_equal(tg_store_begin(other, err, sizeof err), 0);
     assert_int_equal(tg_store_add(other, &log, &inserted, err, sizeof err), 0);
@@ -561,7 +561,7 @@ static void test_search_indexes_each_message_once_and_prune_forgets_it(void **st
     assert_int_equal(match_count(f->store, "newtonwalrus"), 1);
     struct tg_prune_options o = {.bodies_before_ms = 1793000000000}; /* 2026-10-26: turn 1 goes */
     struct tg_prune_counts counts;
-    assert_int_equal(tg_retention_prune(f->store, &o, NULL, NULL, &counts, err, sizeof err), 0);
+    assert_int_equal(tg_prune_run(f->store, &o, NULL, NULL, &counts, err, sizeof err), 0);
     assert_int_equal(counts.bodies, 1);
     assert_int_equal(counts.messages, 0); /* turn 2 still uses all of them */
     assert_int_equal(match_count(f->store, "zebraquartz"), 0);
@@ -597,7 +597,7 @@ static void test_store_compresses_what_a_thread_thought_it_had_sent(void **state
             struct tg_log_error lerr;
             struct tg_log_parse_options opt = {0};
             assert_int_equal(tg_log_parse_text(f->logs[i], strlen(f->logs[i]), &opt, &log, &lerr), 0);
-            tg_ingest_price(NULL, &log);
+            tg_pricing_price_log(NULL, &log);
             assert_int_equal(tg_body_prepare(codec, sent, log.raw, log.raw_len, &log.body, err, sizeof err), 0);
             for (size_t k = 0; k < log.body->count; k++)
                 skipped += log.body->pieces[k].z == NULL;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log/logmodel.h"
 #include "log/pricing.h"
 
 static int setup(void **state)
@@ -116,6 +117,33 @@ static void test_override_replaces_one_entry(void **state)
     assert_int_equal(tg_pricing_lookup(p, "claude-sonnet-4-5")->input_pico, 3000000);
 }
 
+/* A log's own cost stays the gateway's; a missing one is estimated from the
+ * table, else the log is marked unpriced at $0 (also without a table). */
+static void test_price_log_keeps_estimates_or_marks_unpriced(void **state)
+{
+    struct tg_pricing *p = *state;
+    struct tg_log given = {.model = (char *)"gpt-5.5", .has_cost = true, .cost = 1234, .prompt_tokens = 1000};
+    tg_pricing_price_log(p, &given);
+    assert_int_equal(given.cost_kind, TG_COST_GATEWAY);
+    assert_int_equal(given.cost, 1234);
+
+    struct tg_log known = {.model = (char *)"gpt-5.5", .prompt_tokens = 1000, .completion_tokens = 500};
+    struct tg_token_counts tokens = {1000, 500, 0, 0};
+    tg_pricing_price_log(p, &known);
+    assert_int_equal(known.cost_kind, TG_COST_ESTIMATED);
+    assert_true(known.cost > 0);
+    assert_int_equal(known.cost, tg_price_cost(tg_pricing_lookup(p, "gpt-5.5"), &tokens));
+
+    struct tg_log unknown = {.model = (char *)"no-such-model", .cost = 99, .prompt_tokens = 1000};
+    tg_pricing_price_log(p, &unknown);
+    assert_int_equal(unknown.cost_kind, TG_COST_UNPRICED);
+    assert_int_equal(unknown.cost, 0);
+
+    struct tg_log no_table = {.model = (char *)"gpt-5.5", .prompt_tokens = 1000};
+    tg_pricing_price_log(NULL, &no_table);
+    assert_int_equal(no_table.cost_kind, TG_COST_UNPRICED);
+}
+
 static void test_bad_tables(void **state)
 {
     struct tg_pricing *p = *state;
@@ -145,6 +173,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cost_is_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_cache_price_falls_back_to_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_override_replaces_one_entry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_price_log_keeps_estimates_or_marks_unpriced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_tables, setup, teardown),
     };
     return cmocka_run_group_tests_name("pricing", tests, NULL, NULL);

@@ -54,7 +54,7 @@ static int setup(void **state)
         bool inserted;
         if (tg_log_parse_text(LOGS[i], strlen(LOGS[i]), &opt, &log, &lerr) != 0)
             fail_msg("parse %zu: %s", i, lerr.message);
-        tg_ingest_price(NULL, &log);
+        tg_pricing_price_log(NULL, &log);
         assert_int_equal(tg_store_add(f->store, &log, &inserted, err, sizeof err), 0);
         tg_log_free(&log);
     }

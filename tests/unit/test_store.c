@@ -97,7 +97,7 @@ static void add_text(struct tg_store *store, const char *json, bool *inserted)
     struct tg_log_parse_options opt = {0};
     if (tg_log_parse_text(json, strlen(json), &opt, &log, &lerr) != 0)
         fail_msg("parse: %s", lerr.message);
-    tg_ingest_price(NULL, &log);
+    tg_pricing_price_log(NULL, &log);
     if (tg_store_add(store, &log, inserted, err, sizeof err) != 0)
         fail_msg("add: %s", err);
     tg_log_free(&log);
@@ -507,7 +507,7 @@ static void test_pruned_requests_leave_with_their_log_ids(void **state)
     assert_int_equal(add_range(other, 1, 9), 0);    /* other now remembers 7-9 */
     struct tg_prune_options opt = {.requests_before_ms = BASE_MS + 100 * 1000LL}; /* all of them */
     struct tg_prune_counts counts = {0};
-    assert_int_equal(tg_retention_prune(f->store, &opt, NULL, NULL, &counts, err, sizeof err), 0);
+    assert_int_equal(tg_prune_run(f->store, &opt, NULL, NULL, &counts, err, sizeof err), 0);
     assert_int_equal(counts.requests, 9);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM log_ids"), 0);
     assert_int_equal(add_range(other, 2, 2), 1);

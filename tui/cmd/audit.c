@@ -10,7 +10,7 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 
-const char cmd_audit_usage[] =
+static const char cmd_audit_usage[] =
     "usage: tollgate audit [--format table|csv|json] [--limit N] [--db PATH]\n"
     "\n"
     "The audit log, newest first: who revoked (or tried to revoke) which key, when,\n"
@@ -25,24 +25,7 @@ static void json_field(struct strbuf *sb, const char *name, const char *value, b
         strbuf_puts(sb, "null");
 }
 
-static void csv_field(const char *s, bool last)
-{
-    char *clean = tg_sanitize_dup(s ? s : "");
-    bool quote = clean && strpbrk(clean, ",\"");
-    if (quote)
-        putchar('"');
-    for (const char *p = clean ? clean : ""; *p; p++) {
-        if (*p == '"')
-            putchar('"');
-        putchar(*p);
-    }
-    if (quote)
-        putchar('"');
-    putchar(last ? '\n' : ',');
-    free(clean);
-}
-
-int cmd_audit(int argc, char **argv, struct cli_common *common)
+static int cmd_audit(int argc, char **argv, struct cli_common *common)
 {
     static const struct option options[] = {
         CLI_COMMON_OPTIONS,
@@ -106,13 +89,13 @@ int cmd_audit(int argc, char **argv, struct cli_common *common)
             const struct tg_audit_event *e = &events.items[i];
             char when[40];
             tg_time_format_iso(e->ts_ms, when, sizeof when);
-            csv_field(when, false);
-            csv_field(e->actor, false);
-            csv_field(e->action, false);
-            csv_field(e->target, false);
-            csv_field(e->reason, false);
-            csv_field(e->result, false);
-            csv_field(e->detail, true);
+            const char *fields[] = {when, e->actor, e->action, e->target, e->reason, e->result, e->detail};
+            for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
+                if (f)
+                    putchar(',');
+                cli_csv_field(fields[f]);
+            }
+            putchar('\n');
         }
     } else {
         if (events.count == 0)
@@ -134,3 +117,6 @@ int cmd_audit(int argc, char **argv, struct cli_common *common)
     tg_store_close(store);
     return 0;
 }
+
+const struct command_entry cmd_audit_entry = {"audit", cmd_audit, cmd_audit_usage,
+                                              "Who revoked which key, when, and the result"};

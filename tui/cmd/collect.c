@@ -13,7 +13,7 @@
 #include "base/secrets.h"
 #include "ingest/writer.h"
 
-const char cmd_collect_usage[] =
+static const char cmd_collect_usage[] =
     "usage: tollgate collect [--listen HOST:PORT] [--token-file FILE] [--max-body SIZE]\n"
     "                        [--client-timeout SECONDS] [--max-connections N]\n"
     "                        [--quiet] [--redact] [--db PATH] [--pricing FILE]\n"
@@ -213,7 +213,7 @@ static int serve(struct cli_common *common, const struct collect_args *args, con
     return 0;
 }
 
-int cmd_collect(int argc, char **argv, struct cli_common *common)
+static int cmd_collect(int argc, char **argv, struct cli_common *common)
 {
     struct collect_args args = {
         .host = "127.0.0.1", .port = 8787, .max_body = 16u << 20, .client_timeout_s = 30, .max_connections = 1000};
@@ -237,3 +237,6 @@ int cmd_collect(int argc, char **argv, struct cli_common *common)
     tg_tokens_free(&tokens);
     return rc;
 }
+
+const struct command_entry cmd_collect_entry = {"collect", cmd_collect, cmd_collect_usage,
+                                                "Run the HTTP collector the gateway pushes logs to"};

@@ -1,9 +1,10 @@
+/* `tollgate collect`: run the HTTP collector the gateway pushes logs to. Its options, help and
+ * printing; the work itself is in core/. */
 #ifndef TG_CMD_COLLECT_H
 #define TG_CMD_COLLECT_H
 
 #include "cli.h"
 
-extern const char cmd_collect_usage[];
-int cmd_collect(int argc, char **argv, struct cli_common *common);
+extern const struct command_entry cmd_collect_entry;
 
 #endif

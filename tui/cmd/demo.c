@@ -10,7 +10,7 @@
 #include "ingest/ingest.h"
 #include "base/timeutil.h"
 
-const char cmd_demo_usage[] =
+static const char cmd_demo_usage[] =
     "usage: tollgate demo [--requests N] [--days D] [--seed S] [--context N] [--large-messages]\n"
     "                     [--output FILE] [--append] [--db PATH]\n"
     "\n"
@@ -114,7 +114,7 @@ static int parse_long(struct cli_common *common, const char *name, const char *t
     return 0;
 }
 
-int cmd_demo(int argc, char **argv, struct cli_common *common)
+static int cmd_demo(int argc, char **argv, struct cli_common *common)
 {
     static const struct option options[] = {
         CLI_COMMON_OPTIONS,
@@ -152,3 +152,6 @@ int cmd_demo(int argc, char **argv, struct cli_common *common)
     args.demo.end_ms = tg_now_ms();
     return args.output ? write_file(&args, common) : fill_db(&args, common);
 }
+
+const struct command_entry cmd_demo_entry = {"demo", cmd_demo, cmd_demo_usage,
+                                             "Write a synthetic team history into the db"};

@@ -9,7 +9,7 @@
 #include "base/sanitize.h"
 #include "base/strbuf.h"
 
-const char cmd_import_usage[] =
+static const char cmd_import_usage[] =
     "usage: tollgate import [--strict] [--redact] [--format text|json] [--db PATH] [--pricing FILE] FILE...\n"
     "\n"
     "Stores gateway request logs from files: JSON Lines, a JSON array of logs, or one\n"
@@ -116,7 +116,7 @@ static int run_import(char **files, int nfiles, struct import_run *run, bool str
     return rc;
 }
 
-int cmd_import(int argc, char **argv, struct cli_common *common)
+static int cmd_import(int argc, char **argv, struct cli_common *common)
 {
     static const struct option options[] = {
         CLI_COMMON_OPTIONS,
@@ -152,3 +152,6 @@ int cmd_import(int argc, char **argv, struct cli_common *common)
     strbuf_free(&run.errors);
     return rc;
 }
+
+const struct command_entry cmd_import_entry = {"import", cmd_import, cmd_import_usage,
+                                               "Store request logs from JSON Lines / JSON files"};

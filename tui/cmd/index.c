@@ -7,7 +7,7 @@
 
 #include "query/search.h"
 
-const char cmd_index_usage[] =
+static const char cmd_index_usage[] =
     "usage: tollgate index [--db PATH]\n"
     "\n"
     "Brings the full-text search index up to date now (the screens otherwise do it\n"
@@ -21,7 +21,7 @@ static double seconds(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-int cmd_index(int argc, char **argv, struct cli_common *common)
+static int cmd_index(int argc, char **argv, struct cli_common *common)
 {
     int parsed = cli_common_options_only(argc, argv, common, cmd_index_usage);
     if (parsed >= 0)
@@ -53,3 +53,6 @@ int cmd_index(int argc, char **argv, struct cli_common *common)
            secs > 0 ? (double)done / secs : 0.0);
     return 0;
 }
+
+const struct command_entry cmd_index_entry = {"index", cmd_index, cmd_index_usage,
+                                              "Bring the full-text search index up to date"};

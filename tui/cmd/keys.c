@@ -14,7 +14,7 @@
 #include "base/timeutil.h"
 #include "base/format.h"
 
-const char cmd_keys_usage[] =
+static const char cmd_keys_usage[] =
     "usage: tollgate keys [list] [--format table|csv|json] [--gateway respan|litellm] [--offline]\n"
     "       tollgate keys revoke KEY [--reason TEXT] [--yes] [--delete] [--gateway respan|litellm]\n"
     "\n"
@@ -56,13 +56,6 @@ static void when(int64_t ms, int64_t now, char *buf, size_t len)
     }
 }
 
-static const char *status_of(const struct tg_key_row *k)
-{
-    if (k->gateway_known && !k->at_gateway && k->key_id && strcmp(k->status, "revoked") != 0)
-        return "not at gateway";
-    return k->status;
-}
-
 static void print_table(const struct tg_key_rows *rows, int64_t now)
 {
     printf("%-22s %-11s %-12s %-9s %8s %11s  %s\n", "KEY", "PREFIX", "OWNER", "LAST USE", "REQ 30D", "SPEND 30D",
@@ -76,11 +69,11 @@ static void print_table(const struct tg_key_rows *rows, int64_t now)
         when(k->last_used_ms, now, last, sizeof last);
         tg_format_count(k->requests_30d, reqs, sizeof reqs);
         tg_nanos_format_human(k->spend_30d, spend, sizeof spend);
-        printf("%-22s %-11s %-12s %-9s %8s %11s  %s\n", name, shown, owner, last, reqs, spend, status_of(k));
+        printf("%-22s %-11s %-12s %-9s %8s %11s  %s\n", name, shown, owner, last, reqs, spend, tg_key_status(k));
     }
     size_t missing = 0;
     for (size_t i = 0; i < rows->count; i++)
-        missing += strcmp(status_of(&rows->rows[i]), "not at gateway") == 0;
+        missing += tg_key_missing_at_gateway(&rows->rows[i]);
     if (missing)
         printf("\n%zu key%s seen in logs %s not listed by the gateway: deleted there, or another gateway's.\n",
                missing, missing == 1 ? "" : "s", missing == 1 ? "is" : "are");
@@ -109,23 +102,6 @@ static void json_key(struct strbuf *sb, const struct tg_key_row *k)
                   !k->gateway_known ? "null" : k->at_gateway ? "true" : "false");
 }
 
-static void csv_text(const char *s)
-{
-    char *clean = tg_sanitize_dup(s ? s : "");
-    if (clean && strpbrk(clean, ",\"")) {
-        putchar('"');
-        for (const char *p = clean; *p; p++) {
-            if (*p == '"')
-                putchar('"');
-            putchar(*p);
-        }
-        putchar('"');
-    } else {
-        fputs(clean ? clean : "", stdout);
-    }
-    free(clean);
-}
-
 static void print_csv(const struct tg_key_rows *rows)
 {
     printf("name,id,prefix,owner,created,last_used,requests_30d,spend_30d,status,in_logs,at_gateway\n");
@@ -137,11 +113,11 @@ static void print_csv(const struct tg_key_rows *rows)
         if (k->last_used_ms >= 0)
             tg_time_format_iso(k->last_used_ms, last, sizeof last);
         tg_nanos_format_plain(k->spend_30d, spend, sizeof spend);
-        csv_text(k->name); putchar(',');
-        csv_text(k->key_id); putchar(',');
-        csv_text(k->shown); putchar(',');
-        csv_text(k->owner);
-        printf(",%s,%s,%lld,%s,%s,%s,%s\n", created, last, (long long)k->requests_30d, spend, status_of(k),
+        cli_csv_field(k->name); putchar(',');
+        cli_csv_field(k->key_id); putchar(',');
+        cli_csv_field(k->shown); putchar(',');
+        cli_csv_field(k->owner);
+        printf(",%s,%s,%lld,%s,%s,%s,%s\n", created, last, (long long)k->requests_30d, spend, tg_key_status(k),
                k->in_logs ? "yes" : "no", !k->gateway_known ? "" : k->at_gateway ? "yes" : "no");
     }
 }
@@ -155,22 +131,17 @@ static int refresh_from_gateway(struct cli_common *common, const char *gateway_n
         fprintf(stderr, "%s: showing the keys seen in logs only\n", common->prog);
         return 1;
     }
-    struct tg_key_list list = {0};
-    struct tg_gateway_error gerr;
     char err[512];
-    int rc = 0;
-    if (gateway.gw.ops->list_keys(&gateway.gw, &list, &gerr) != 0) {
+    int rc = tg_keys_refresh(store, &gateway.gw, tg_now_ms(), err, sizeof err);
+    if (rc == TG_KEYS_GATEWAY_FAILED) {
         char msg[600];
-        tg_sanitize(gerr.message, msg, sizeof msg);
+        tg_sanitize(err, msg, sizeof msg);
         cli_error(common, "%s: showing what the db knew", msg);
-        rc = 1;
-    } else if (tg_keys_merge_gateway(store, &list, tg_now_ms(), err, sizeof err) != 0) {
+    } else if (rc != 0) {
         cli_error(common, "%s", err);
-        rc = 1;
     }
-    tg_key_list_free(&list);
     cli_close_gateway(&gateway);
-    return rc;
+    return rc != 0;
 }
 
 static int list_keys(int argc, char **argv, struct cli_common *common)
@@ -254,7 +225,7 @@ static void print_impact(struct tg_store *store, const struct tg_key_row *k, int
     }
     printf("\n  owner:               %s\n  status now:          %s\n  last used:           %s\n"
            "  last 30 days:        %s requests, %s\n  requests, last hour: %s\n",
-           owner, status_of(k), last, reqs, spend, hour);
+           owner, tg_key_status(k), last, reqs, spend, hour);
     if (!k->owner)
         return;
     struct tg_key_rows others;
@@ -268,7 +239,7 @@ static void print_impact(struct tg_store *store, const struct tg_key_row *k, int
             continue;
         char other[128];
         tg_sanitize(tg_key_label(&others.rows[i]), other, sizeof other);
-        printf("%s %s (%s)", shown++ ? "," : "", other, status_of(&others.rows[i]));
+        printf("%s %s (%s)", shown++ ? "," : "", other, tg_key_status(&others.rows[i]));
     }
     printf("%s\n", shown ? "" : " none");
     tg_key_rows_free(&others);
@@ -364,9 +335,12 @@ static int revoke_key(int argc, char **argv, struct cli_common *common)
     return revoke_one(common, argv[optind], gateway, reason, also_delete, yes);
 }
 
-int cmd_keys(int argc, char **argv, struct cli_common *common)
+static int cmd_keys(int argc, char **argv, struct cli_common *common)
 {
     if (argc >= 2 && strcmp(argv[1], "revoke") == 0)
         return revoke_key(argc, argv, common);
     return list_keys(argc, argv, common);
 }
+
+const struct command_entry cmd_keys_entry = {"keys", cmd_keys, cmd_keys_usage,
+                                             "List gateway keys with spend; revoke one"};

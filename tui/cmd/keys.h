@@ -1,9 +1,10 @@
+/* `tollgate keys`: list gateway keys with spend; revoke one. Its options, help and
+ * printing; the work itself is in core/. */
 #ifndef TG_CMD_KEYS_H
 #define TG_CMD_KEYS_H
 
 #include "cli.h"
 
-extern const char cmd_keys_usage[];
-int cmd_keys(int argc, char **argv, struct cli_common *common);
+extern const struct command_entry cmd_keys_entry;
 
 #endif

@@ -1,12 +1,10 @@
+/* `tollgate prune`: drop bodies or requests past a retention age. Its options, help and
+ * printing; the work itself is in core/. */
 #ifndef TG_CMD_PRUNE_H
 #define TG_CMD_PRUNE_H
 
 #include "cli.h"
 
-extern const char cmd_prune_usage[];
-int cmd_prune(int argc, char **argv, struct cli_common *common);
-
-extern const char cmd_migrate_usage[];
-int cmd_migrate(int argc, char **argv, struct cli_common *common);
+extern const struct command_entry cmd_prune_entry;
 
 #endif

@@ -11,7 +11,7 @@
 #include "base/timeutil.h"
 #include "base/format.h"
 
-const char cmd_report_usage[] =
+static const char cmd_report_usage[] =
     "usage: tollgate report [--by developer|key|model|day|hour] [--since T] [--until T]\n"
     "                       [--developer ID] [--key NAME] [--model NAME] [--limit N]\n"
     "                       [--format table|csv|json] [--db PATH]\n"
@@ -92,22 +92,6 @@ static void print_json(const struct report_args *args, const struct tg_spend_rep
     strbuf_free(&out);
 }
 
-/* RFC 4180: quote a field holding a comma, quote or newline. */
-static void csv_field(const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, stdout);
-        return;
-    }
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"')
-            putchar('"');
-        putchar(*s);
-    }
-    putchar('"');
-}
-
 static void print_csv(const struct tg_spend_report *report)
 {
     printf("name,requests,errors,prompt_tokens,completion_tokens,total_tokens,cache_read_tokens,"
@@ -122,9 +106,7 @@ static void print_csv(const struct tg_spend_report *report)
             snprintf(p50, sizeof p50, "%lld", (long long)q50);
             snprintf(p95, sizeof p95, "%lld", (long long)q95);
         }
-        char *name = tg_sanitize_dup(r->name);
-        csv_field(name ? name : "");
-        free(name);
+        cli_csv_field(r->name);
         printf(",%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,%lld,%s,%s\n", (long long)r->requests,
                (long long)r->errors, (long long)r->prompt_tokens, (long long)r->completion_tokens,
                (long long)r->total_tokens, (long long)r->cache_read_tokens,
@@ -358,7 +340,7 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct r
     return 0;
 }
 
-int cmd_report(int argc, char **argv, struct cli_common *common)
+static int cmd_report(int argc, char **argv, struct cli_common *common)
 {
     struct report_args args = {.by = TG_BY_DEVELOPER, .filter = {TG_SPEND_OPEN, TG_SPEND_OPEN, NULL, NULL, NULL}};
     int rc = parse_args(argc, argv, common, &args);
@@ -387,3 +369,6 @@ int cmd_report(int argc, char **argv, struct cli_common *common)
     tg_store_close(store);
     return 0;
 }
+
+const struct command_entry cmd_report_entry = {"report", cmd_report, cmd_report_usage,
+                                               "Spend by developer, key, model, day or hour"};

@@ -1,9 +1,10 @@
+/* `tollgate report`: spend by developer, key, model, day or hour. Its options, help and
+ * printing; the work itself is in core/. */
 #ifndef TG_CMD_REPORT_H
 #define TG_CMD_REPORT_H
 
 #include "cli.h"
 
-extern const char cmd_report_usage[];
-int cmd_report(int argc, char **argv, struct cli_common *common);
+extern const struct command_entry cmd_report_entry;
 
 #endif

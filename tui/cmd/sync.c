@@ -6,14 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/sanitize.h"
 #include "ops/sync.h"
 #include "base/timeutil.h"
 
-const char cmd_sync_usage[] =
+static const char cmd_sync_usage[] =
     "usage: tollgate sync [--since T] [--follow SECONDS] [--page-size N] [--cacert FILE]\n"
     "                     [--redact] [--db PATH] [--pricing FILE]\n"
     "\n"
@@ -126,54 +125,40 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct s
     return 0;
 }
 
-static bool sleep_unless_stopped(long seconds)
+struct round_printer {
+    const struct cli_common *common;
+    struct progress progress;
+};
+
+static void on_round(void *ctx, const struct tg_sync_stats *round, const struct tg_gateway_error *gerr)
 {
-    for (long i = 0; i < seconds * 10 && !atomic_load(&stop_requested); i++)
-        usleep(100000);
-    return !atomic_load(&stop_requested);
+    struct round_printer *p = ctx;
+    if (p->progress.tty && round->pages)
+        fputc('\n', stderr);
+    if (gerr) {
+        char msg[600];
+        tg_sanitize(gerr->message, msg, sizeof msg);
+        cli_error(p->common, "%s", msg);
+    }
 }
 
 static int run(struct cli_common *common, const struct sync_args *a, struct tg_gateway *gw, struct tg_store *store,
                struct tg_pricing *pricing)
 {
     char source[600];
-    snprintf(source, sizeof source, "respan %s", gw->config.base_url);
-    struct progress progress = {isatty(STDERR_FILENO), tg_now_ms()};
-    struct tg_sync_options opt = {source, a->since_ms, a->page_size, 10 * 60000, &stop_requested, on_page,
-                                  on_reject, &progress, a->redact};
+    tg_sync_source(gw, source, sizeof source);
+    struct round_printer printer = {common, {isatty(STDERR_FILENO), tg_now_ms()}};
+    struct tg_sync_options opt = {source,   a->since_ms, a->page_size, TG_SYNC_OVERLAP_MS, &stop_requested, on_page,
+                                  on_reject, &printer.progress, a->redact};
     struct tg_sync_stats total = {0};
-    bool failed = false;
-    for (;;) {
-        struct tg_sync_stats stats = {0};
-        struct tg_gateway_error gerr;
-        int rc = tg_sync_run(store, pricing, gw, &opt, &stats, &gerr);
-        if (progress.tty && stats.pages)
-            fputc('\n', stderr);
-        total.pages += stats.pages;
-        total.received += stats.received;
-        total.stored += stats.stored;
-        total.duplicates += stats.duplicates;
-        total.rejected += stats.rejected;
-        snprintf(total.position, sizeof total.position, "%s", stats.position);
-        failed = rc != 0 && !atomic_load(&stop_requested);
-        if (failed) {
-            char msg[600];
-            tg_sanitize(gerr.message, msg, sizeof msg);
-            cli_error(common, "%s", msg);
-            if (!a->follow_s || gerr.refused)
-                break;
-        }
-        opt.since_ms = 0; /* later rounds continue from the stored position */
-        if (!a->follow_s || !sleep_unless_stopped(a->follow_s))
-            break;
-    }
+    int rc = tg_sync_follow(store, pricing, gw, &opt, a->follow_s, on_round, &printer, &total);
     printf("sync: %ld pages, %ld logs: %ld new, %ld duplicates, %ld rejected; position %s\n", total.pages,
            total.received, total.stored, total.duplicates, total.rejected,
            total.position[0] ? total.position : "(none)");
-    return failed ? EXIT_FAILED : total.rejected ? EXIT_REJECTED : 0;
+    return rc != 0 ? EXIT_FAILED : total.rejected ? EXIT_REJECTED : 0;
 }
 
-int cmd_sync(int argc, char **argv, struct cli_common *common)
+static int cmd_sync(int argc, char **argv, struct cli_common *common)
 {
     struct sync_args a = {.page_size = 50};
     int rc = parse_args(argc, argv, common, &a);
@@ -199,3 +184,6 @@ int cmd_sync(int argc, char **argv, struct cli_common *common)
     cli_close_gateway(&gateway);
     return rc;
 }
+
+const struct command_entry cmd_sync_entry = {"sync", cmd_sync, cmd_sync_usage,
+                                             "Pull logs from the gateway's log API, resumably"};
