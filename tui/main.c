@@ -22,12 +22,6 @@
 #define TOLLGATE_VERSION "0.1.0-dev"
 #endif
 
-/* ui and offboard still export their function and usage (their files belong
- * to the screens' change): their entries are made here until they export one. */
-static const struct command_entry cmd_ui_entry = {"ui", cmd_ui, cmd_ui_usage, "The screens (also with no command)"};
-static const struct command_entry cmd_offboard_entry = {"offboard", cmd_offboard, cmd_offboard_usage,
-                                                        "Revoke every key of a developer who leaves"};
-
 /* In the order `tollgate --help` lists them. */
 static const struct command_entry *const commands[] = {
     &cmd_ui_entry,       &cmd_import_entry, &cmd_report_entry,  &cmd_sync_entry,

@@ -7,7 +7,7 @@
 #include "base/sanitize.h"
 #include "base/timeutil.h"
 
-const char cmd_offboard_usage[] =
+static const char cmd_offboard_usage[] =
     "usage: tollgate offboard DEVELOPER [--apply] [--reason TEXT] [--delete] [--gateway respan|litellm]\n"
     "\n"
     "The leaver flow: every key of DEVELOPER (their customer_identifier). Without\n"
@@ -84,7 +84,7 @@ static int offboard(struct cli_common *common, const char *developer, bool apply
     return failed ? EXIT_FAILED : 0;
 }
 
-int cmd_offboard(int argc, char **argv, struct cli_common *common)
+static int cmd_offboard(int argc, char **argv, struct cli_common *common)
 {
     static const struct option options[] = {
         CLI_COMMON_OPTIONS,
@@ -113,3 +113,6 @@ int cmd_offboard(int argc, char **argv, struct cli_common *common)
         return cli_error(common, "give one developer (their customer_identifier)");
     return offboard(common, argv[optind], apply, reason ? reason : "offboarding", also_delete, gateway);
 }
+
+const struct command_entry cmd_offboard_entry = {"offboard", cmd_offboard, cmd_offboard_usage,
+                                                 "Revoke every key of a developer who leaves"};

@@ -1,9 +1,10 @@
+/* `tollgate offboard`: the leaver flow from the command line. Its options,
+ * help and printing; the use case is core/ops/offboard. */
 #ifndef TG_CMD_OFFBOARD_H
 #define TG_CMD_OFFBOARD_H
 
 #include "cli.h"
 
-extern const char cmd_offboard_usage[];
-int cmd_offboard(int argc, char **argv, struct cli_common *common);
+extern const struct command_entry cmd_offboard_entry;
 
 #endif

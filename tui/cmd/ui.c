@@ -7,7 +7,7 @@
 #include "base/paths.h"
 #include "screens/app.h"
 
-const char cmd_ui_usage[] =
+static const char cmd_ui_usage[] =
     "usage: tollgate [ui] [--db PATH]\n"
     "\n"
     "The screens: Overview, Developers, Keys, Models and Requests over a time window,\n"
@@ -15,7 +15,7 @@ const char cmd_ui_usage[] =
     "that comes from a log is shown with control characters escaped. NO_COLOR turns\n"
     "colour off. The db is opened read-only and the screens follow new logs.\n";
 
-int cmd_ui(int argc, char **argv, struct cli_common *common)
+static int cmd_ui(int argc, char **argv, struct cli_common *common)
 {
     int parsed = cli_common_options_only(argc, argv, common, cmd_ui_usage);
     if (parsed >= 0)
@@ -41,3 +41,6 @@ int cmd_ui(int argc, char **argv, struct cli_common *common)
     tg_store_close(store);
     return rc;
 }
+
+const struct command_entry cmd_ui_entry = {"ui", cmd_ui, cmd_ui_usage,
+                                           "The screens (also with no command)"};
