@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "base/jsonarena.h"
+#include "base/jsontree.h"
 #include "log/redact.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
@@ -19,16 +20,9 @@
 #define MAX_COST_DOLLARS 100000.0   /* $100k for one request */
 #define MAX_SECONDS 604800.0        /* a week of latency */
 #define MAX_ID_LEN 256
-#define MAX_NAME_LEN 1024
 
-static int vfail(struct tg_log_error *err, enum tg_log_error_kind kind, const char *field, const char *fmt,
-                 va_list ap) __attribute__((format(printf, 4, 0)));
-static int fail(struct tg_log_error *err, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail_json(struct tg_log_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int vfail(struct tg_log_error *err, enum tg_log_error_kind kind, const char *field, const char *fmt,
-                 va_list ap)
+static __attribute__((format(printf, 4, 0))) int vfail(struct tg_log_error *err, enum tg_log_error_kind kind,
+                                                       const char *field, const char *fmt, va_list ap)
 {
     err->kind = kind;
     snprintf(err->field, sizeof err->field, "%s", field);
@@ -42,7 +36,8 @@ static int vfail(struct tg_log_error *err, enum tg_log_error_kind kind, const ch
 }
 
 /* JSON, but not a valid log: a field (or the whole log, field "") is wrong. */
-static int fail(struct tg_log_error *err, const char *field, const char *fmt, ...)
+static __attribute__((format(printf, 3, 4))) int fail(struct tg_log_error *err, const char *field,
+                                                      const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -52,7 +47,7 @@ static int fail(struct tg_log_error *err, const char *field, const char *fmt, ..
 }
 
 /* Not JSON at all. */
-static int fail_json(struct tg_log_error *err, const char *fmt, ...)
+static __attribute__((format(printf, 2, 3))) int fail_json(struct tg_log_error *err, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -204,7 +199,7 @@ static int get_identifier(const struct fields *obj, const char *name, char **out
         *out = strdup(buf);
         return 0;
     }
-    return get_string(obj, name, MAX_NAME_LEN, out, err);
+    return get_string(obj, name, TG_LOG_NAME_MAX, out, err);
 }
 
 static int get_count(const struct fields *obj, const char *name, const char *path, int64_t *out,
@@ -304,16 +299,16 @@ static int parse_times(const struct fields *obj, const struct tg_log_parse_optio
 
 static int parse_names(const struct fields *obj, struct tg_log *log, struct tg_log_error *err)
 {
-    if (get_string(obj, "model", MAX_NAME_LEN, &log->model, err) != 0 ||
-        get_string(obj, "provider_id", MAX_NAME_LEN, &log->provider, err) != 0 ||
+    if (get_string(obj, "model", TG_LOG_NAME_MAX, &log->model, err) != 0 ||
+        get_string(obj, "provider_id", TG_LOG_NAME_MAX, &log->provider, err) != 0 ||
         get_identifier(obj, "customer_identifier", &log->developer, err) != 0 ||
-        get_string(obj, "customer_name", MAX_NAME_LEN, &log->developer_name, err) != 0 ||
-        get_string(obj, "customer_email", MAX_NAME_LEN, &log->developer_email, err) != 0 ||
-        get_string(obj, "organization_key_id", MAX_NAME_LEN, &log->key_id, err) != 0 ||
-        get_string(obj, "organization_key_name", MAX_NAME_LEN, &log->key_name, err) != 0 ||
+        get_string(obj, "customer_name", TG_LOG_NAME_MAX, &log->developer_name, err) != 0 ||
+        get_string(obj, "customer_email", TG_LOG_NAME_MAX, &log->developer_email, err) != 0 ||
+        get_string(obj, "organization_key_id", TG_LOG_NAME_MAX, &log->key_id, err) != 0 ||
+        get_string(obj, "organization_key_name", TG_LOG_NAME_MAX, &log->key_name, err) != 0 ||
         get_identifier(obj, "thread_identifier", &log->thread_id, err) != 0 ||
         get_identifier(obj, "trace_unique_id", &log->trace_id, err) != 0 ||
-        get_string(obj, "log_type", MAX_NAME_LEN, &log->log_type, err) != 0)
+        get_string(obj, "log_type", TG_LOG_NAME_MAX, &log->log_type, err) != 0)
         return -1;
     /* An empty string names nothing; treat it as absent so it never becomes a dimension. */
     char **names[] = {&log->model, &log->developer, &log->key_id, &log->key_name};
@@ -470,39 +465,13 @@ static int check_shapes(const struct fields *obj, struct tg_log_error *err)
     return 0;
 }
 
-/* Finds the first string (or key) holding invalid UTF-8 and names its path. */
-static int find_bad_utf8(const cJSON *item, struct strbuf *path)
-{
-    if (item->string && !tg_utf8_valid(item->string, strlen(item->string)))
-        return 1;
-    if (cJSON_IsString(item) && !tg_utf8_valid(item->valuestring, strlen(item->valuestring)))
-        return 1;
-    int index = 0;
-    const cJSON *child;
-    cJSON_ArrayForEach(child, item) {
-        size_t mark = path->len;
-        if (cJSON_IsArray(item))
-            strbuf_printf(path, "[%d]", index);
-        else if (child->string && tg_utf8_valid(child->string, strlen(child->string)))
-            strbuf_printf(path, "%s%s", mark ? "." : "", child->string);
-        else
-            strbuf_printf(path, "%s(key)", mark ? "." : "");
-        if (find_bad_utf8(child, path))
-            return 1;
-        path->len = mark;
-        path->data[mark] = '\0';
-        index++;
-    }
-    return 0;
-}
-
 static int check_utf8(const cJSON *obj, const char *raw, size_t raw_len, struct tg_log_error *err)
 {
     if (raw && tg_utf8_valid(raw, raw_len))
         return 0;
     struct strbuf path = STRBUF_INIT;
     strbuf_puts(&path, "");
-    int bad = find_bad_utf8(obj, &path);
+    int bad = tg_json_find_bad_utf8(obj, &path);
     if (bad)
         fail(err, path.data ? path.data : "", "invalid UTF-8");
     else if (raw)
@@ -511,64 +480,10 @@ static int check_utf8(const cJSON *obj, const char *raw, size_t raw_len, struct 
     return bad || raw ? -1 : 0;
 }
 
-static int compare_keys(const void *a, const void *b)
-{
-    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-    return strcmp(x->string, y->string);
-}
-
-/* Canonical JSON: object keys sorted, no spaces, so the same log hashes the
- * same whichever order its fields arrived in. */
-static void write_canonical(const cJSON *item, struct strbuf *out)
-{
-    if (cJSON_IsObject(item)) {
-        size_t n = (size_t)cJSON_GetArraySize(item), i = 0;
-        const cJSON **children = malloc((n ? n : 1) * sizeof *children);
-        if (!children) {
-            out->failed = 1;
-            return;
-        }
-        const cJSON *child;
-        cJSON_ArrayForEach(child, item) children[i++] = child;
-        qsort(children, n, sizeof *children, compare_keys);
-        strbuf_putc(out, '{');
-        for (i = 0; i < n; i++) {
-            if (i)
-                strbuf_putc(out, ',');
-            strbuf_json_string(out, children[i]->string);
-            strbuf_putc(out, ':');
-            write_canonical(children[i], out);
-        }
-        strbuf_putc(out, '}');
-        free(children);
-    } else if (cJSON_IsArray(item)) {
-        strbuf_putc(out, '[');
-        const cJSON *child;
-        int first = 1;
-        cJSON_ArrayForEach(child, item) {
-            if (!first)
-                strbuf_putc(out, ',');
-            first = 0;
-            write_canonical(child, out);
-        }
-        strbuf_putc(out, ']');
-    } else if (cJSON_IsString(item)) {
-        strbuf_json_string(out, item->valuestring);
-    } else if (cJSON_IsNumber(item)) {
-        strbuf_printf(out, "%.17g", item->valuedouble);
-    } else if (cJSON_IsTrue(item)) {
-        strbuf_puts(out, "true");
-    } else if (cJSON_IsFalse(item)) {
-        strbuf_puts(out, "false");
-    } else {
-        strbuf_puts(out, "null");
-    }
-}
-
 static int derive_id(const cJSON *obj, struct tg_log *log, struct tg_log_error *err)
 {
     struct strbuf canon = STRBUF_INIT;
-    write_canonical(obj, &canon);
+    tg_json_write_canonical(obj, &canon);
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int digest_len = 0;
     int ok = !canon.failed && EVP_Digest(canon.data, canon.len, digest, &digest_len, EVP_sha256(), NULL);

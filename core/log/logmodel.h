@@ -12,6 +12,9 @@
 
 #include "base/money.h"
 
+/* The longest name (model, developer, key, provider) a log may carry, in bytes. */
+#define TG_LOG_NAME_MAX 1024
+
 enum tg_cost_kind {
     TG_COST_GATEWAY = 0,   /* the gateway's own figure */
     TG_COST_ESTIMATED = 1, /* priced by tollgate from the pricing table */

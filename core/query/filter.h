@@ -13,10 +13,11 @@
 #include <stdint.h>
 
 #include "base/money.h"
+#include "log/logmodel.h"
 
-/* Room for the longest name a log may carry (1024 bytes, see logmodel.c's
- * MAX_NAME_LEN) and its terminating NUL: a name is never cut. */
-#define TG_FILTER_NAME_MAX 1025
+/* Room for the longest name a log may carry and its terminating NUL: a name
+ * is never cut. */
+#define TG_FILTER_NAME_MAX (TG_LOG_NAME_MAX + 1)
 
 struct tg_request_filter {
     char developer[TG_FILTER_NAME_MAX];
