@@ -25,6 +25,7 @@
 #include "query/search.h"
 #include "query/spend.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
 #define MAX_LOGS 4096
 /* Messages shorter than TG_BODY_MIN_PIECE stay in the skeleton: test messages are made longer. */
@@ -33,8 +34,7 @@
              " that run to several sentences, and a system prompt of a few kilobytes at the top."
 
 struct fixture {
-    char dir[64], path[128];
-    struct tg_store *store;
+    struct store_fixture db;
     char *logs[MAX_LOGS]; /* every log stored, as its exact text */
     int nlogs;
 };
@@ -42,13 +42,8 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/tg-body-XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
-    char err[256];
-    if (tg_store_open(f->path, 0, &f->store, err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
+    if (!f || store_fixture_open(&f->db, "body") != 0) {
+        free(f);
         return -1;
     }
     *state = f;
@@ -58,14 +53,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    tg_store_close(f->store);
-    char p[192];
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
+    store_fixture_close(&f->db);
     for (int i = 0; i < f->nlogs; i++)
         free(f->logs[i]);
     free(f);
@@ -154,7 +142,7 @@ static int store_corpus(struct fixture *f, char **ids)
     char err[256];
     int stored = 0;
     bool inserted;
-    assert_int_equal(tg_store_begin(f->store, err, sizeof err), 0);
+    assert_int_equal(tg_store_begin(f->db.store, err, sizeof err), 0);
     for (int i = 0; i < f->nlogs; i++) {
         struct tg_log log;
         struct tg_log_error lerr;
@@ -163,14 +151,14 @@ static int store_corpus(struct fixture *f, char **ids)
         if (tg_log_parse_text(f->logs[i], strlen(f->logs[i]), &opt, &log, &lerr) != 0)
             continue; /* the corpus holds bad logs on purpose */
         tg_pricing_price_log(NULL, &log);
-        assert_int_equal(tg_store_add(f->store, &log, &inserted, err, sizeof err), 0);
+        assert_int_equal(tg_store_add(f->db.store, &log, &inserted, err, sizeof err), 0);
         if (inserted) {
             ids[i] = strdup(log.log_id);
             stored++;
         }
         tg_log_free(&log);
     }
-    assert_int_equal(tg_store_commit(f->store, err, sizeof err), 0);
+    assert_int_equal(tg_store_commit(f->db.store, err, sizeof err), 0);
     return stored;
 }
 
@@ -182,7 +170,7 @@ static void assert_round_trips(struct fixture *f, char **ids)
             continue;
         char *raw;
         size_t len;
-        assert_int_equal(tg_store_raw_log(f->store, ids[i], &raw, &len, err, sizeof err), 0);
+        assert_int_equal(tg_store_raw_log(f->db.store, ids[i], &raw, &len, err, sizeof err), 0);
         assert_int_equal(len, strlen(f->logs[i]));
         assert_memory_equal(raw, f->logs[i], len);
         free(raw);
@@ -204,9 +192,9 @@ static void test_every_log_of_the_corpus_round_trips(void **state)
     assert_true(stored > 1900);
     assert_round_trips(f, ids);
     /* conversations are shared: far fewer messages than pieces */
-    assert_true(query_int(f->store, "SELECT count(*) FROM messages") > 100);
-    assert_true(query_int(f->store, "SELECT sum(length(msg_refs)) FROM request_bodies") > 0);
-    int64_t message_bytes = query_int(f->store, "SELECT sum(raw_len) FROM messages");
+    assert_true(query_int(f->db.store, "SELECT count(*) FROM messages") > 100);
+    assert_true(query_int(f->db.store, "SELECT sum(length(msg_refs)) FROM request_bodies") > 0);
+    int64_t message_bytes = query_int(f->db.store, "SELECT sum(raw_len) FROM messages");
     int64_t piece_bytes = 0;
     for (int i = 0; i < f->nlogs; i++) {
         size_t off[TG_BODY_MAX_PIECES], len[TG_BODY_MAX_PIECES];
@@ -321,10 +309,10 @@ static void test_message_window_keeps_what_is_used(void **state)
 static void write_version_4_db(struct fixture *f, char **texts, int n)
 {
     char err[256];
-    tg_store_close(f->store);
-    f->store = NULL;
+    tg_store_close(f->db.store);
+    f->db.store = NULL;
     struct tg_store *old;
-    assert_int_equal(tg_store_open_at_version(f->path, 4, &old, err, sizeof err), 0);
+    assert_int_equal(tg_store_open_at_version(f->db.path, 4, &old, err, sizeof err), 0);
     sqlite3 *db = tg_store_sqlite(old);
     struct tg_body_codec *codec = tg_body_codec_new();
     assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
@@ -373,9 +361,9 @@ static void test_migrates_whole_bodies_in_place(void **state)
                                     .large_messages = 1};
     assert_int_equal(tg_demo_generate(&large, keep_demo, f, err, sizeof err), 0);
     write_version_4_db(f, f->logs, f->nlogs);
-    assert_int_equal(tg_store_open(f->path, 0, &f->store, err, sizeof err), 0);
-    assert_int_equal(tg_store_schema_version(f->store), TG_STORE_SCHEMA_VERSION);
-    assert_int_equal(tg_prune_whole_bodies(f->store), 300);
+    assert_int_equal(tg_store_open(f->db.path, 0, &f->db.store, err, sizeof err), 0);
+    assert_int_equal(tg_store_schema_version(f->db.store), TG_STORE_SCHEMA_VERSION);
+    assert_int_equal(tg_prune_whole_bodies(f->db.store), 300);
     char **ids = calloc((size_t)f->nlogs, sizeof *ids);
     for (int i = 0; i < f->nlogs; i++) {
         struct tg_log log;
@@ -386,18 +374,18 @@ static void test_migrates_whole_bodies_in_place(void **state)
         tg_log_free(&log);
     }
     assert_round_trips(f, ids); /* readable before the conversion */
-    int64_t before = query_int(f->store, "SELECT sum(length(raw_zstd)) FROM request_bodies");
+    int64_t before = query_int(f->db.store, "SELECT sum(length(raw_zstd)) FROM request_bodies");
     int64_t converted;
-    assert_int_equal(tg_prune_migrate_bodies(f->store, NULL, NULL, &converted, err, sizeof err), 0);
+    assert_int_equal(tg_prune_migrate_bodies(f->db.store, NULL, NULL, &converted, err, sizeof err), 0);
     assert_int_equal(converted, 300);
-    assert_int_equal(tg_prune_whole_bodies(f->store), 0);
+    assert_int_equal(tg_prune_whole_bodies(f->db.store), 0);
     assert_round_trips(f, ids);
-    int64_t after = query_int(f->store, "SELECT sum(length(raw_zstd)) FROM request_bodies") +
-                    query_int(f->store, "SELECT sum(length(zstd)) FROM messages");
+    int64_t after = query_int(f->db.store, "SELECT sum(length(raw_zstd)) FROM request_bodies") +
+                    query_int(f->db.store, "SELECT sum(length(zstd)) FROM messages");
     if (after * 2 >= before)
         fail_msg("converted bodies take %lld bytes, whole ones took %lld", (long long)after, (long long)before);
     /* a second run finds nothing to do */
-    assert_int_equal(tg_prune_migrate_bodies(f->store, NULL, NULL, &converted, err, sizeof err), 0);
+    assert_int_equal(tg_prune_migrate_bodies(f->db.store, NULL, NULL, &converted, err, sizeof err), 0);
     assert_int_equal(converted, 0);
     free_ids(ids, f->nlogs);
     free(ids);
@@ -423,29 +411,29 @@ static void test_prune_keeps_rows_spend_and_what_is_still_used(void **state)
     assert_int_equal(tg_demo_generate(&large, keep_demo, f, err, sizeof err), 0);
     char **ids = calloc((size_t)f->nlogs, sizeof *ids);
     assert_int_equal(store_corpus(f, ids), 600);
-    tg_nanos spend = total_spend(f->store);
-    int64_t messages = query_int(f->store, "SELECT count(*) FROM messages");
+    tg_nanos spend = total_spend(f->db.store);
+    int64_t messages = query_int(f->db.store, "SELECT count(*) FROM messages");
     int64_t cut = 1795000000000 - 5 * 86400000LL;
-    int64_t old_rows = query_int(f->store, "SELECT count(*) FROM requests WHERE ts_ms < 1795000000000 - 5 * 86400000");
+    int64_t old_rows = query_int(f->db.store, "SELECT count(*) FROM requests WHERE ts_ms < 1795000000000 - 5 * 86400000");
     assert_true(old_rows > 100 && old_rows < 500);
 
     struct tg_prune_options o = {.bodies_before_ms = cut, .dry_run = true};
     struct tg_prune_counts counts;
-    assert_int_equal(tg_prune_run(f->store, &o, NULL, NULL, &counts, err, sizeof err), 0);
+    assert_int_equal(tg_prune_run(f->db.store, &o, NULL, NULL, &counts, err, sizeof err), 0);
     assert_int_equal(counts.bodies, old_rows);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM request_bodies"), 600); /* dry run */
+    assert_int_equal(query_int(f->db.store, "SELECT count(*) FROM request_bodies"), 600); /* dry run */
 
     o.dry_run = false;
-    assert_int_equal(tg_prune_run(f->store, &o, NULL, NULL, &counts, err, sizeof err), 0);
+    assert_int_equal(tg_prune_run(f->db.store, &o, NULL, NULL, &counts, err, sizeof err), 0);
     assert_int_equal(counts.bodies, old_rows);
     assert_true(counts.messages > 0 && counts.messages < messages);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests"), 600);
-    assert_int_equal(total_spend(f->store), spend);
+    assert_int_equal(query_int(f->db.store, "SELECT count(*) FROM requests"), 600);
+    assert_int_equal(total_spend(f->db.store), spend);
     /* every body left still rebuilds exactly; pruned ones say so */
     for (int i = 0; i < f->nlogs; i++) {
         char *raw;
         size_t len;
-        int rc = tg_store_raw_log(f->store, ids[i], &raw, &len, err, sizeof err);
+        int rc = tg_store_raw_log(f->db.store, ids[i], &raw, &len, err, sizeof err);
         assert_true(rc == 0 || rc == 2);
         if (rc == 0) {
             assert_memory_equal(raw, f->logs[i], len);
@@ -454,9 +442,9 @@ static void test_prune_keeps_rows_spend_and_what_is_still_used(void **state)
             assert_string_equal(err, "body pruned");
         }
     }
-    int64_t row = query_int(f->store, "SELECT min(id) FROM requests");
+    int64_t row = query_int(f->db.store, "SELECT min(id) FROM requests");
     struct tg_detail d;
-    assert_int_equal(tg_browse_detail(f->store, row, &d, err, sizeof err), 0);
+    assert_int_equal(tg_browse_detail(f->db.store, row, &d, err, sizeof err), 0);
     bool said = false;
     for (size_t i = 0; i < d.count; i++)
         said = said || strstr(d.lines[i], "body pruned") != NULL;
@@ -465,10 +453,10 @@ static void test_prune_keeps_rows_spend_and_what_is_still_used(void **state)
 
     /* whole requests: rows go, spend of whole hours stays in the rollups */
     struct tg_prune_options whole = {.requests_before_ms = cut};
-    assert_int_equal(tg_prune_run(f->store, &whole, NULL, NULL, &counts, err, sizeof err), 0);
+    assert_int_equal(tg_prune_run(f->db.store, &whole, NULL, NULL, &counts, err, sizeof err), 0);
     assert_int_equal(counts.requests, old_rows);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests"), 600 - old_rows);
-    assert_int_equal(query_int(f->store, "SELECT sum(cost_nanos) FROM rollup_hourly"), spend);
+    assert_int_equal(query_int(f->db.store, "SELECT count(*) FROM requests"), 600 - old_rows);
+    assert_int_equal(query_int(f->db.store, "SELECT sum(cost_nanos) FROM rollup_hourly"), spend);
     free_ids(ids, f->nlogs);
     free(ids);
 }
@@ -485,15 +473,15 @@ static void test_other_writer_forgets_pruned_messages(void **state)
     char **ids = calloc((size_t)f->nlogs, sizeof *ids);
     assert_int_equal(store_corpus(f, ids), 200);
     struct tg_store *other;
-    assert_int_equal(tg_store_open(f->path, 0, &other, err, sizeof err), 0);
+    assert_int_equal(tg_store_open(f->db.path, 0, &other, err, sizeof err), 0);
     assert_int_equal(tg_store_begin(other, err, sizeof err), 0); /* fills its window */
     tg_store_rollback(other);
     assert_int_equal(tg_store_begin(other, err, sizeof err), 0);
     tg_store_rollback(other);
     struct tg_prune_options o = {.bodies_before_ms = 1795000000000 + 1};
     struct tg_prune_counts counts;
-    assert_int_equal(tg_prune_run(f->store, &o, NULL, NULL, &counts, err, sizeof err), 0);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM messages"), 0);
+    assert_int_equal(tg_prune_run(f->db.store, &o, NULL, NULL, &counts, err, sizeof err), 0);
+    assert_int_equal(query_int(f->db.store, "SELECT count(*) FROM messages"), 0);
     /* the same conversation again, through the other writer, with new ids */
     char *again = strdup(f->logs[f->nlogs - 1]);
     char *id = strstr(again, "\"unique_id\":\"");
@@ -510,7 +498,7 @@ static void test_other_writer_forgets_pruned_messages(void **state)
     assert_int_equal(tg_store_commit(other, err, sizeof err), 0);
     char *raw;
     size_t len;
-    assert_int_equal(tg_store_raw_log(f->store, log.log_id, &raw, &len, err, sizeof err), 0);
+    assert_int_equal(tg_store_raw_log(f->db.store, log.log_id, &raw, &len, err, sizeof err), 0);
     assert_memory_equal(raw, again, len);
     free(raw);
     tg_log_free(&log);
@@ -555,23 +543,23 @@ static void test_search_indexes_each_message_once_and_prune_forgets_it(void **st
     char *ids[2];
     assert_int_equal(store_corpus(f, ids), 2);
     char err[256];
-    assert_int_equal(tg_search_index_more(f->store, 100, err, sizeof err), 2);
-    assert_int_equal(match_count(f->store, "zebraquartz"), 1);  /* turn 1 only, not resent turn 2 */
-    assert_int_equal(match_count(f->store, "alphaomega"), 1);
-    assert_int_equal(match_count(f->store, "newtonwalrus"), 1);
+    assert_int_equal(tg_search_index_more(f->db.store, 100, err, sizeof err), 2);
+    assert_int_equal(match_count(f->db.store, "zebraquartz"), 1);  /* turn 1 only, not resent turn 2 */
+    assert_int_equal(match_count(f->db.store, "alphaomega"), 1);
+    assert_int_equal(match_count(f->db.store, "newtonwalrus"), 1);
     struct tg_prune_options o = {.bodies_before_ms = 1793000000000}; /* 2026-10-26: turn 1 goes */
     struct tg_prune_counts counts;
-    assert_int_equal(tg_prune_run(f->store, &o, NULL, NULL, &counts, err, sizeof err), 0);
+    assert_int_equal(tg_prune_run(f->db.store, &o, NULL, NULL, &counts, err, sizeof err), 0);
     assert_int_equal(counts.bodies, 1);
     assert_int_equal(counts.messages, 0); /* turn 2 still uses all of them */
-    assert_int_equal(match_count(f->store, "zebraquartz"), 0);
-    assert_int_equal(match_count(f->store, "newtonwalrus"), 1);
-    assert_int_equal(sqlite3_exec(tg_store_sqlite(f->store),
+    assert_int_equal(match_count(f->db.store, "zebraquartz"), 0);
+    assert_int_equal(match_count(f->db.store, "newtonwalrus"), 1);
+    assert_int_equal(sqlite3_exec(tg_store_sqlite(f->db.store),
                                   "INSERT INTO request_text(request_text) VALUES('integrity-check')", NULL, NULL, NULL),
                      SQLITE_OK);
     char *raw;
     size_t len;
-    assert_int_equal(tg_store_raw_log(f->store, "turn-2", &raw, &len, err, sizeof err), 0);
+    assert_int_equal(tg_store_raw_log(f->db.store, "turn-2", &raw, &len, err, sizeof err), 0);
     assert_memory_equal(raw, b, len);
     free(raw);
     free_ids(ids, 2);
@@ -591,7 +579,7 @@ static void test_store_compresses_what_a_thread_thought_it_had_sent(void **state
     struct tg_msgcache *sent = tg_msgcache_new(1024);
     size_t skipped = 0;
     for (int round = 0; round < 2; round++) {
-        assert_int_equal(tg_store_begin(f->store, err, sizeof err), 0);
+        assert_int_equal(tg_store_begin(f->db.store, err, sizeof err), 0);
         for (int i = 0; i < f->nlogs; i++) {
             struct tg_log log;
             struct tg_log_error lerr;
@@ -602,13 +590,13 @@ static void test_store_compresses_what_a_thread_thought_it_had_sent(void **state
             for (size_t k = 0; k < log.body->count; k++)
                 skipped += log.body->pieces[k].z == NULL;
             bool inserted;
-            assert_int_equal(tg_store_add(f->store, &log, &inserted, err, sizeof err), 0);
+            assert_int_equal(tg_store_add(f->db.store, &log, &inserted, err, sizeof err), 0);
             tg_log_free(&log);
         }
         if (round == 0)
-            tg_store_rollback(f->store); /* the first time, nothing is kept */
+            tg_store_rollback(f->db.store); /* the first time, nothing is kept */
         else
-            assert_int_equal(tg_store_commit(f->store, err, sizeof err), 0);
+            assert_int_equal(tg_store_commit(f->db.store, err, sizeof err), 0);
     }
     assert_true(skipped > 100);
     for (int i = 0; i < f->nlogs; i++) {
@@ -618,7 +606,7 @@ static void test_store_compresses_what_a_thread_thought_it_had_sent(void **state
         assert_int_equal(tg_log_parse_text(f->logs[i], strlen(f->logs[i]), &opt, &log, &lerr), 0);
         char *raw;
         size_t len;
-        assert_int_equal(tg_store_raw_log(f->store, log.log_id, &raw, &len, err, sizeof err), 0);
+        assert_int_equal(tg_store_raw_log(f->db.store, log.log_id, &raw, &len, err, sizeof err), 0);
         assert_int_equal(len, strlen(f->logs[i]));
         assert_memory_equal(raw, f->logs[i], len);
         free(raw);

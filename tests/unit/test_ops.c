@@ -16,23 +16,13 @@
 #include "ops/prune.h"
 #include "ops/sync.h"
 #include "store/store.h"
-
-struct fixture {
-    char dir[64];
-    char path[128];
-    struct tg_store *store;
-};
+#include "store_fixture.h"
 
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/tg-ops-XXXXXX");
-    if (!f || !mkdtemp(f->dir))
-        return -1;
-    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
-    char err[256];
-    if (tg_store_open(f->path, 0, &f->store, err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
+    struct store_fixture *f = calloc(1, sizeof *f);
+    if (!f || store_fixture_open(f, "ops") != 0) {
+        free(f);
         return -1;
     }
     *state = f;
@@ -41,15 +31,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    tg_store_close(f->store);
-    char p[160];
-    unlink(f->path);
-    snprintf(p, sizeof p, "%s-wal", f->path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", f->path);
-    unlink(p);
-    rmdir(f->dir);
+    struct store_fixture *f = *state;
+    store_fixture_close(f);
     free(f);
     return 0;
 }
@@ -132,7 +115,7 @@ static struct fake new_fake(void)
 
 static void test_keys_refresh_records_the_gateway_list_or_says_it_failed(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct fake f = new_fake();
     char err[512];
     f.fail_keys = true;
@@ -204,7 +187,7 @@ static struct tg_sync_options sync_options(const char *source, atomic_int *cance
 
 static void test_sync_once_stores_and_reports_the_failure(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct fake f = new_fake();
     f.pages_per_round = 2;
     f.fail_rounds = true;
@@ -225,7 +208,7 @@ static void test_sync_once_stores_and_reports_the_failure(void **state)
 
 static void test_following_goes_on_after_a_failure_until_cancelled(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct fake f = new_fake();
     f.fail_rounds = true;
     atomic_int cancel = 0;
@@ -243,7 +226,7 @@ static void test_following_goes_on_after_a_failure_until_cancelled(void **state)
 
 static void test_following_stops_when_the_gateway_refuses_the_key(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct fake f = new_fake();
     f.fail_rounds = true;
     f.refuse = true;
@@ -258,7 +241,7 @@ static void test_following_stops_when_the_gateway_refuses_the_key(void **state)
 
 static void test_a_cancelled_round_is_not_a_failure(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct fake f = new_fake();
     atomic_int cancel = 1; /* set before it starts, as a signal would */
     struct tg_sync_options o = sync_options("respan test", &cancel);
@@ -272,7 +255,7 @@ static void test_a_cancelled_round_is_not_a_failure(void **state)
 
 static void test_db_size_and_vacuum(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct fake f = new_fake();
     f.pages_per_round = 40;
     f.logs_per_page = 50;

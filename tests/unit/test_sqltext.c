@@ -17,6 +17,7 @@
 #include "query/search.h"
 #include "store/store.h"
 #include "base/timeutil.h"
+#include "store_fixture.h"
 
 
 static const char *const LOGS[] = {
@@ -31,21 +32,14 @@ static const char *const LOGS[] = {
     "\"prompt_messages\":[{\"role\":\"user\",\"content\":\"more words\"}]}",
 };
 
-struct fixture {
-    char dir[64], path[128];
-    struct tg_store *store;
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/tg-sqltext-XXXXXX");
-    if (!mkdtemp(f->dir))
+    struct store_fixture *f = calloc(1, sizeof *f);
+    if (!f || store_fixture_open(f, "sqltext") != 0) {
+        free(f);
         return -1;
-    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
+    }
     char err[256];
-    if (tg_store_open(f->path, 0, &f->store, err, sizeof err) != 0)
-        return -1;
     assert_int_equal(tg_store_begin(f->store, err, sizeof err), 0);
     for (size_t i = 0; i < sizeof LOGS / sizeof LOGS[0]; i++) {
         struct tg_log log;
@@ -66,15 +60,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    tg_store_close(f->store);
-    char p[160];
-    const char *const suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
+    struct store_fixture *f = *state;
+    store_fixture_close(f);
     free(f);
     return 0;
 }
@@ -93,7 +80,7 @@ static int found(struct tg_store *store, char *field, const char *value, struct 
 
 static void test_filters_are_plain_text(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct tg_request_filter fl;
     tg_filter_clear(&fl);
     assert_int_equal(found(f->store, fl.model, "%", &fl), 0);

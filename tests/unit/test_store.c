@@ -18,36 +18,15 @@
 #include "base/latency.h"
 #include "store/store.h"
 #include "base/timeutil.h"
+#include "store_fixture.h"
 
 #define BASE_MS 1793491200000LL /* 2026-11-01T00:00:00Z */
 
-struct fixture {
-    char dir[64];
-    char path[128];
-    struct tg_store *store;
-};
-
-static void remove_db(const struct fixture *f)
-{
-    char p[160];
-    unlink(f->path);
-    snprintf(p, sizeof p, "%s-wal", f->path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", f->path);
-    unlink(p);
-    rmdir(f->dir);
-}
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/tg-store-XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
-    char err[256];
-    if (tg_store_open(f->path, 0, &f->store, err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
+    struct store_fixture *f = calloc(1, sizeof *f);
+    if (!f || store_fixture_open(f, "store") != 0) {
+        free(f);
         return -1;
     }
     *state = f;
@@ -56,20 +35,19 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    tg_store_close(f->store);
-    remove_db(f);
+    struct store_fixture *f = *state;
+    store_fixture_close(f);
     free(f);
     return 0;
 }
 
 /* Drops the fixture's db and opens a new one migrated only up to `version`,
  * for tests of the migrations after it. */
-static struct tg_store *reopen_empty_at_version(struct fixture *f, int version)
+static struct tg_store *reopen_empty_at_version(struct store_fixture *f, int version)
 {
     tg_store_close(f->store);
     f->store = NULL;
-    remove_db(f);
+    store_fixture_remove(f);
     mkdir(f->dir, 0700);
     char err[256];
     struct tg_store *old;
@@ -114,7 +92,7 @@ static int64_t query_int(struct tg_store *store, const char *sql)
 
 static void test_new_db_is_private_and_current(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct stat st;
     assert_int_equal(stat(f->path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
@@ -129,7 +107,7 @@ static void test_new_db_is_private_and_current(void **state)
 
 static void test_idempotent_on_log_id(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     char json[1024], err[256];
     bool inserted;
     make_log(json, sizeof json, 1, BASE_MS, "alice", "k1", "m1", 0.25, 1200, 200);
@@ -150,7 +128,7 @@ static void test_idempotent_on_log_id(void **state)
 
 static void test_rollback_keeps_nothing(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     char json[1024], err[256];
     bool inserted;
     assert_int_equal(tg_store_begin(f->store, err, sizeof err), 0);
@@ -175,7 +153,7 @@ static void test_rollback_keeps_nothing(void **state)
 
 static void test_raw_log_round_trip(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     const char *json = "{\"unique_id\":\"rt\",\"timestamp\":\"2026-11-01T10:00:00Z\",  \"odd\" : [1.50, \"é\\u00e9\"],"
                        "\"prompt_messages\":[{\"role\":\"user\",\"content\":\"x\"}]}";
     char err[256];
@@ -217,7 +195,7 @@ static void fill_random(struct tg_store *store, int n, unsigned seed)
 
 static void test_rollups_equal_raw_sums(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     fill_random(f->store, 3000, 7);
     int64_t mismatches = query_int(
         f->store,
@@ -253,7 +231,7 @@ static const struct tg_spend_row *find_row(const struct tg_spend_report *r, cons
 /* A window with ragged edges mixes rollups and raw rows; it must equal a plain scan. */
 static void test_spend_window_matches_raw_scan(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     fill_random(f->store, 3000, 11);
     struct tg_spend_filter filter = {BASE_MS + 5 * TG_HOUR_MS + 1234567, BASE_MS + 50 * TG_HOUR_MS + 777, NULL, NULL, NULL};
     struct tg_spend_report report;
@@ -289,7 +267,7 @@ static void test_spend_window_matches_raw_scan(void **state)
 
 static void test_spend_filters_and_time_groups(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     fill_random(f->store, 2000, 3);
     struct tg_spend_filter all = {TG_SPEND_OPEN, TG_SPEND_OPEN, NULL, NULL, NULL};
     struct tg_spend_filter bob = {TG_SPEND_OPEN, TG_SPEND_OPEN, "bob", NULL, "gpt-5.5"};
@@ -319,7 +297,7 @@ static void test_spend_filters_and_time_groups(void **state)
  * every body, before and after it, reads back exactly. */
 static void test_store_trains_a_dictionary_and_bodies_round_trip(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     char json[1024], err[256];
     bool inserted;
     for (int batch = 0; batch < 5; batch++) {
@@ -347,7 +325,7 @@ static void test_store_trains_a_dictionary_and_bodies_round_trip(void **state)
 
 static void test_migrates_from_version_1(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     char err[256];
     struct tg_store *old = reopen_empty_at_version(f, 1);
     assert_int_equal(tg_store_schema_version(old), 1);
@@ -407,7 +385,7 @@ static void index_now(struct tg_store *store)
  * repeats of either kind are refused, and raw logs are found by id. */
 static void test_log_ids_in_the_index_and_past_it(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     assert_int_equal(add_range(f->store, 1, 10), 10);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM log_ids"), 0); /* all in the tail */
     index_now(f->store);
@@ -437,7 +415,7 @@ static void test_log_ids_in_the_index_and_past_it(void **state)
  * ids, whether still past the watermark or moved into the index by the other. */
 static void test_two_writers_see_each_others_log_ids(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     char err[256];
     struct tg_store *other;
     assert_int_equal(tg_store_open(f->path, 0, &other, err, sizeof err), 0);
@@ -477,7 +455,7 @@ static void test_two_writers_see_each_others_log_ids(void **state)
 /* A rolled-back batch takes its ids with it: the same logs store again. */
 static void test_rolled_back_log_ids_are_forgotten(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     char json[1024], err[256];
     bool inserted;
     assert_int_equal(add_range(f->store, 1, 2), 2);
@@ -497,7 +475,7 @@ static void test_rolled_back_log_ids_are_forgotten(void **state)
  * forgets them. New requests never take an id at or below the watermark. */
 static void test_pruned_requests_leave_with_their_log_ids(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     char err[256];
     struct tg_store *other;
     assert_int_equal(tg_store_open(f->path, 0, &other, err, sizeof err), 0);
@@ -522,7 +500,7 @@ static void test_pruned_requests_leave_with_their_log_ids(void **state)
  * and its ids are all indexed. */
 static void test_migrates_log_ids_out_of_requests(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     char err[256];
     struct tg_store *old = reopen_empty_at_version(f, 6);
     assert_int_equal(sqlite3_exec(tg_store_sqlite(old),
@@ -556,7 +534,7 @@ static int64_t indexed_ids(struct tg_store *store)
  * small ones here), and not one id before. */
 static void test_the_tail_merges_itself_when_big_enough(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     tg_store_set_id_merge_bounds(f->store, 4, 12);
     assert_int_equal(add_range(f->store, 1, 3), 3);
     assert_int_equal(indexed_ids(f->store), 0); /* 3: under the lower bound */
@@ -602,7 +580,7 @@ static int count_batch_reads(unsigned type, void *ctx, void *p, void *x)
  * first add of a batch does, once. */
 static void test_a_batch_without_logs_reads_no_message_window(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     char err[256], json[1024];
     bool inserted;
     assert_int_equal(add_range(f->store, 1, 3), 3);
@@ -634,7 +612,7 @@ static void test_a_batch_without_logs_reads_no_message_window(void **state)
  * thread_identifier make one thread of every log that has none. */
 static void test_empty_texts_are_stored_as_absent(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     char err[256];
     bool inserted;
     assert_int_equal(tg_store_begin(f->store, err, sizeof err), 0);
@@ -655,7 +633,7 @@ static void test_empty_texts_are_stored_as_absent(void **state)
  * in the index, for a collector or a bulk import. */
 static void test_a_hash_collision_is_not_a_duplicate(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     assert_int_equal(add_range(f->store, 1, 3), 3);
     index_now(f->store);
     sqlite3 *db = tg_store_sqlite(f->store);
@@ -682,7 +660,7 @@ static void test_a_hash_collision_is_not_a_duplicate(void **state)
 
 static void test_refuses_newer_schema(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     sqlite3_exec(tg_store_sqlite(f->store), "PRAGMA user_version=99", NULL, NULL, NULL);
     tg_store_close(f->store);
     f->store = NULL;
@@ -703,7 +681,7 @@ static void test_read_only_needs_existing_db(void **state)
 
 static void test_daily_rollups_are_built_from_hourly_ones(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     char err[256];
     struct tg_store *old = reopen_empty_at_version(f, 5);
     /* three hours of two days, as schema 5 kept them */
