@@ -1,5 +1,6 @@
 # tollgate: one binary, build/tollgate. `make test` runs everything under
-# AddressSanitizer and UBSan; `make demo` opens it on a synthetic history.
+# AddressSanitizer and UBSan, and the threaded tests again under
+# ThreadSanitizer (`make tsan`); `make demo` opens it on a synthetic history.
 
 CC       ?= gcc
 PREFIX   ?= /usr/local
@@ -7,7 +8,7 @@ DESTDIR  ?=
 PKGS     := sqlite3 libcjson libzstd libcrypto libmicrohttpd libcurl ncursesw
 DEB_PKGS := build-essential pkg-config libsqlite3-dev libcjson-dev libzstd-dev libssl-dev \
             libcurl4-openssl-dev libmicrohttpd-dev libncurses-dev libcmocka-dev sqlite3 python3 tmux bsdutils openssl \
-            clang libclang-rt-14-dev
+            clang libclang-rt-14-dev libtsan2
 
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0-dev)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -17,6 +18,7 @@ ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Icore -Itui \
              -DTOLLGATE_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lcjson -lzstd -lcrypto -lmicrohttpd -lcurl -lncursesw) -lm -lpthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+TSAN     := -fsanitize=thread -fno-omit-frame-pointer
 
 CORE_SRC := $(wildcard core/*/*.c)
 TUI_SRC  := $(wildcard tui/*.c tui/*/*.c)
@@ -27,8 +29,13 @@ OBJ      := $(CORE_SRC:%.c=build/obj/%.o) $(TUI_SRC:%.c=build/obj/%.o) build/obj
 SAN_CORE := $(CORE_SRC:%.c=build/asan/%.o) build/asan/core/log/pricing_builtin.o
 SAN_OBJ  := $(SAN_CORE) $(TUI_SRC:%.c=build/asan/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
+TSAN_CORE := $(CORE_SRC:%.c=build/tsan/%.o) build/tsan/core/log/pricing_builtin.o
+TSAN_OBJ := $(TSAN_CORE) $(TUI_SRC:%.c=build/tsan/%.o)
+# the unit tests whose code runs threads: the parsing threads of import, the
+# connection sweeper, the JSON arena shared between threads
+TSAN_UNIT := build/tsan/tests/test_ingest build/tsan/tests/test_conntrack build/tsan/tests/test_jsonarena
 
-.PHONY: all test unit demo bench fuzz fuzz-build fuzz-smoke install uninstall clean deps
+.PHONY: all test unit tsan demo bench fuzz fuzz-build fuzz-smoke install uninstall clean deps
 
 all: build/tollgate
 
@@ -61,7 +68,27 @@ build/asan/tests/%: tests/unit/%.c $(SAN_CORE)
 
 unit: $(UNIT_BIN)
 
-test: build/asan/tollgate $(UNIT_BIN)
+# ThreadSanitizer build: tests/run.sh runs the threaded tests against it (the
+# collector and its writer, the checkpointer, import, the screens' indexer and
+# revoke job).
+build/tsan/tollgate: $(TSAN_OBJ)
+	$(CC) $(ALL_CFLAGS) $(TSAN) -o $@ $(TSAN_OBJ) $(LDLIBS)
+
+build/tsan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(TSAN) -O1 -MMD -MP -c $< -o $@
+
+build/tsan/core/log/pricing_builtin.o: core/log/pricing_builtin.S assets/pricing.json
+	@mkdir -p $(dir $@)
+	$(CC) -c $< -o $@
+
+build/tsan/tests/%: tests/unit/%.c $(TSAN_CORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(TSAN) -O1 -o $@ $< $(TSAN_CORE) $(LDLIBS) -lcmocka
+
+tsan: build/tsan/tollgate $(TSAN_UNIT)
+
+test: build/asan/tollgate $(UNIT_BIN) build/tsan/tollgate $(TSAN_UNIT)
 	@bash tests/run.sh
 
 # Opens the screens on a synthetic month of team traffic (the spend report
@@ -162,4 +189,4 @@ deps:
 	echo "deps: installing$$missing"; \
 	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing
 
--include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(FUZZ_CORE:.o=.d)
+-include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(TSAN_OBJ:.o=.d) $(FUZZ_CORE:.o=.d)

@@ -1,6 +1,7 @@
 """What the Python suites share: the sanitised binary, sanitizer checks, and a
 runner that gives each test a fresh directory and ends with
-"NAME: N passed, N failed" for tests/run.sh."""
+"NAME: N passed, N failed" for tests/run.sh. TOLLGATE_BIN picks another binary
+(tests/run.sh runs some tests against build/tsan/tollgate)."""
 import os
 import shutil
 import sys
@@ -9,7 +10,7 @@ import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("TOLLGATE_BIN", os.path.join(ROOT, "build/asan/tollgate"))
-SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer", "WARNING: ThreadSanitizer")
 
 
 def expect(cond, msg):
@@ -25,12 +26,18 @@ def check_sanitizers(text, what="the program"):
 
 def run_suite(name, namespace, argv):
     """Runs every test_* function in namespace (a module's globals()), each with
-    a new temporary directory; argv filters by substring."""
+    a new temporary directory; argv filters by substring, and --shard=K/N runs
+    only every Nth of those, from the Kth (tests/run.sh runs a long suite as
+    N jobs side by side)."""
+    shard = next((a for a in argv if a.startswith("--shard=")), None)
+    argv = [a for a in argv if a != shard]
     tests = [(n, f) for n, f in sorted(namespace.items()) if n.startswith("test_") and callable(f)]
+    tests = [(n, f) for n, f in tests if not argv or any(a in n for a in argv)]
+    if shard:
+        k, n = (int(x) for x in shard[len("--shard="):].split("/"))
+        tests = tests[k - 1::n]
     passed = failed = 0
     for test_name, fn in tests:
-        if argv and not any(a in test_name for a in argv):
-            continue
         d = tempfile.mkdtemp(prefix=f"tg-{name}-")
         try:
             fn(d)

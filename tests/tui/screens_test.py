@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -226,10 +227,26 @@ def test_custom_window_sort_and_chart(t):
     t.wait_for(" 30d |")
 
 
+def search_index_complete(db):
+    """The screens' indexer has stored its position at the newest request. The
+    status line alone cannot tell: it is blank until the indexer's first report."""
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            position = con.execute("SELECT position FROM sync_state WHERE source = 'search index'").fetchone()
+            newest = con.execute("SELECT max(id) FROM requests").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.OperationalError:
+        return False  # busy, or the indexer is still creating its table
+    return position is not None and int(position[0]) >= newest
+
+
 @tui_test()
 def test_full_text_search(t):
     t.keys("5")
     t.wait_for("LATNCY")
+    t.wait_until(lambda sc: search_index_complete(t.db), "indexed everything", timeout=60)
     t.wait_until(lambda sc: "search " not in sc.splitlines()[-1], "finished indexing", timeout=60)
     t.keys("/", '"山田 🚀"', "Enter")
     s = t.wait_for('30d | /"山田 🚀" |')
