@@ -132,7 +132,7 @@ start python_job tests/collector_test.py --shard=1/2
 start python_job tests/collector_test.py --shard=2/2
 start python_job tests/gateway_faults_test.py --shard=1/2
 start python_job tests/gateway_faults_test.py --shard=2/2
-start tsan_job python_job tests/tui/screens_test.py revoke_from_the_keys_screen full_text_search
+start tsan_job python_job tests/tui/screens_test.py revoke_from_the_keys_screen full_text_search quit_waits_for_a_revocation
 start tsan_job python_job tests/collector_test.py totals_with_retries checkpointer graceful_shutdown
 start tsan_job python_job tests/cli_test.py thousands_separators
 for t in build/tsan/tests/test_*; do
