@@ -162,3 +162,13 @@ int cli_common_options_only(int argc, char **argv, struct cli_common *common, co
     }
     return -1;
 }
+
+int cli_common_options_then_open(int argc, char **argv, struct cli_common *common, const char *usage,
+                                 struct tg_store **store)
+{
+    int parsed = cli_common_options_only(argc, argv, common, usage);
+    if (parsed >= 0)
+        return parsed;
+    int rc = cli_open_store(common, 0, store);
+    return rc != 0 ? rc : -1;
+}

@@ -42,6 +42,11 @@ struct command_entry {
  * usage on stderr for anything else). */
 int cli_common_options_only(int argc, char **argv, struct cli_common *common, const char *usage);
 
+/* The same, then opens the db read-write. Returns -1 with *store open to go
+ * on, else the exit status. */
+int cli_common_options_then_open(int argc, char **argv, struct cli_common *common, const char *usage,
+                                 struct tg_store **store);
+
 /* Handles 'D' and 'P'; returns 1 when it did. */
 int cli_common_option(struct cli_common *common, int opt, const char *arg);
 

@@ -50,4 +50,23 @@ static inline void store_fixture_close(struct store_fixture *f)
     store_fixture_remove(f);
 }
 
+/* cmocka's setup and teardown for a test whose whole state is its store. */
+static inline int store_fixture_setup(void **state)
+{
+    struct store_fixture *f = calloc(1, sizeof *f);
+    if (!f || store_fixture_open(f, "unit") != 0) {
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static inline int store_fixture_teardown(void **state)
+{
+    store_fixture_close(*state);
+    free(*state);
+    return 0;
+}
+
 #endif

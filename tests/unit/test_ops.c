@@ -18,25 +18,6 @@
 #include "store/store.h"
 #include "store_fixture.h"
 
-static int setup(void **state)
-{
-    struct store_fixture *f = calloc(1, sizeof *f);
-    if (!f || store_fixture_open(f, "ops") != 0) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct store_fixture *f = *state;
-    store_fixture_close(f);
-    free(f);
-    return 0;
-}
-
 /* The fake gateway: each call to list_logs is one page of logs, or a failure
  * once the pages run out; list_keys lists two keys or fails. */
 struct fake {
@@ -282,14 +263,18 @@ static void test_db_size_and_vacuum(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_keys_refresh_records_the_gateway_list_or_says_it_failed, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_keys_refresh_records_the_gateway_list_or_says_it_failed,
+                                        store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test(test_key_status_flags_keys_the_gateway_stopped_listing),
-        cmocka_unit_test_setup_teardown(test_sync_once_stores_and_reports_the_failure, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_following_goes_on_after_a_failure_until_cancelled, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_following_stops_when_the_gateway_refuses_the_key, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_cancelled_round_is_not_a_failure, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_db_size_and_vacuum, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sync_once_stores_and_reports_the_failure, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_following_goes_on_after_a_failure_until_cancelled, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_following_stops_when_the_gateway_refuses_the_key, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_a_cancelled_round_is_not_a_failure, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_db_size_and_vacuum, store_fixture_setup, store_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

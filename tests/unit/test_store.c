@@ -22,25 +22,6 @@
 
 #define BASE_MS 1793491200000LL /* 2026-11-01T00:00:00Z */
 
-static int setup(void **state)
-{
-    struct store_fixture *f = calloc(1, sizeof *f);
-    if (!f || store_fixture_open(f, "store") != 0) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct store_fixture *f = *state;
-    store_fixture_close(f);
-    free(f);
-    return 0;
-}
-
 /* Drops the fixture's db and opens a new one migrated only up to `version`,
  * for tests of the migrations after it. */
 static struct tg_store *reopen_empty_at_version(struct store_fixture *f, int version)
@@ -705,26 +686,26 @@ static void test_daily_rollups_are_built_from_hourly_ones(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_new_db_is_private_and_current, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_idempotent_on_log_id, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rollback_keeps_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_raw_log_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rollups_equal_raw_sums, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_spend_window_matches_raw_scan, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_spend_filters_and_time_groups, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_trains_a_dictionary_and_bodies_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_migrates_from_version_1, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_daily_rollups_are_built_from_hourly_ones, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_refuses_newer_schema, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_log_ids_in_the_index_and_past_it, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_two_writers_see_each_others_log_ids, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rolled_back_log_ids_are_forgotten, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pruned_requests_leave_with_their_log_ids, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_migrates_log_ids_out_of_requests, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_hash_collision_is_not_a_duplicate, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_the_tail_merges_itself_when_big_enough, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_batch_without_logs_reads_no_message_window, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_empty_texts_are_stored_as_absent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_db_is_private_and_current, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_idempotent_on_log_id, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_keeps_nothing, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_raw_log_round_trip, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_rollups_equal_raw_sums, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_spend_window_matches_raw_scan, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_spend_filters_and_time_groups, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_store_trains_a_dictionary_and_bodies_round_trip, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_migrates_from_version_1, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_daily_rollups_are_built_from_hourly_ones, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_refuses_newer_schema, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_log_ids_in_the_index_and_past_it, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_two_writers_see_each_others_log_ids, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_rolled_back_log_ids_are_forgotten, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_pruned_requests_leave_with_their_log_ids, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_migrates_log_ids_out_of_requests, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_a_hash_collision_is_not_a_duplicate, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_the_tail_merges_itself_when_big_enough, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_a_batch_without_logs_reads_no_message_window, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_empty_texts_are_stored_as_absent, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test(test_read_only_needs_existing_db),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);

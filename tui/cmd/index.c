@@ -23,12 +23,9 @@ static double seconds(void)
 
 static int cmd_index(int argc, char **argv, struct cli_common *common)
 {
-    int parsed = cli_common_options_only(argc, argv, common, cmd_index_usage);
-    if (parsed >= 0)
-        return parsed;
     struct tg_store *store;
-    int rc = cli_open_store(common, 0, &store);
-    if (rc != 0)
+    int rc = cli_common_options_then_open(argc, argv, common, cmd_index_usage, &store);
+    if (rc >= 0)
         return rc;
     char err[512];
     long done = 0;

@@ -16,12 +16,9 @@ static const char cmd_migrate_usage[] =
 
 static int cmd_migrate(int argc, char **argv, struct cli_common *common)
 {
-    int parsed = cli_common_options_only(argc, argv, common, cmd_migrate_usage);
-    if (parsed >= 0)
-        return parsed;
     struct tg_store *store;
-    int rc = cli_open_store(common, 0, &store);
-    if (rc != 0)
+    int rc = cli_common_options_then_open(argc, argv, common, cmd_migrate_usage, &store);
+    if (rc >= 0)
         return rc;
     struct cli_progress progress = {.tty = isatty(STDERR_FILENO)};
     int64_t converted = 0;
