@@ -364,11 +364,16 @@ def revoke_env(d):
     return fake, tui_env, keys_test.ADMIN
 
 
-def select_key(t, name):
-    t.keys("3")
-    t.wait_for("[3 Keys]")
+def select_row(t, screen, tab, name):
+    """Switches to a table screen and filters it down to name."""
+    t.keys(screen)
+    t.wait_for(tab)
     t.keys("/", "C-u", name, "Enter")
     t.wait_for(" | /" + name)
+
+
+def select_key(t, name):
+    select_row(t, "3", "[3 Keys]", name)
 
 
 def test_revoke_from_the_keys_screen(d):
@@ -453,10 +458,7 @@ def third_key_env(d, **extra_env):
 
 
 def select_developer(t, name):
-    t.keys("2")
-    t.wait_for("[2 Developers]")
-    t.keys("/", "C-u", name, "Enter")
-    t.wait_for(" | /" + name)
+    select_row(t, "2", "[2 Developers]", name)
 
 
 def test_revoke_from_developers_takes_every_key(d):
