@@ -118,5 +118,10 @@ def test_only_the_store_sees_its_insides(d):
     expect(not offenders, "private store headers included outside core/store:\n" + "\n".join(offenders))
 
 
+def test_every_header_opens_with_what_the_module_is_for(d):
+    bare = [rel for top in ("core", "tui") for rel, text in sources(top, (".h",)) if not text.lstrip().startswith("/*")]
+    expect(not bare, f"headers without an opening comment: {bare}")
+
+
 if __name__ == "__main__":
     main("layers", globals())
