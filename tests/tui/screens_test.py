@@ -345,6 +345,11 @@ def revoke_env(d):
     """A db with logs and the fake gateway's keys merged in, and the env for the TUI."""
     import keys_test
     fake = keys_test.Fake(d, [])
+    return fake, stop_on_failure(fake, lambda: revoke_setup(d, fake)), keys_test.ADMIN
+
+
+def revoke_setup(d, fake):
+    import keys_test
     fake.control(api_key=keys_test.ADMIN)
     fake._post("/_keys", keys_test.GATEWAY_KEYS)
     db = os.path.join(d, "t.db")
@@ -361,7 +366,21 @@ def revoke_env(d):
                                    "TOLLGATE_HTTP_TIMEOUT_MS", "XDG_CONFIG_HOME", "HOME", "USER")
                if k in env}
     tui_env["USER"] = "lead"
-    return fake, tui_env, keys_test.ADMIN
+    return tui_env
+
+
+def stop_on_failure(fake, build):
+    """build(), stopping the fake gateway if it raises: a test's own finally
+    is not reached when its setup fails, and the gateway would outlive it."""
+    try:
+        return build()
+    except BaseException:
+        fake.stop()
+        raise
+
+
+def tui_or_stop(d, env, fake):
+    return stop_on_failure(fake, lambda: Tui(d, env=env))
 
 
 def select_row(t, screen, tab, name):
@@ -378,7 +397,7 @@ def select_key(t, name):
 
 def test_revoke_from_the_keys_screen(d):
     fake, env, admin = revoke_env(d)
-    t = Tui(d, env=env)
+    t = tui_or_stop(d, env, fake)
     try:
         select_key(t, "alice-ci")
         t.keys("R")
@@ -444,6 +463,11 @@ def third_key_env(d, **extra_env):
     import keys_test
     fake, env, admin = revoke_env(d)
     env.update(extra_env)
+    return fake, env, stop_on_failure(fake, lambda: add_third_key(d, fake, env))
+
+
+def add_third_key(d, fake, env):
+    import keys_test
     spare = {"id": "1a1a1a1a-0000-4000-8000-000000000005", "name": "alice-spare", "prefix": "Pf5xYz5a",
              "owner": "alice@example.com", "created": "2026-10-01T09:00:00Z", "last_used": None}
     fake._post("/_keys", keys_test.GATEWAY_KEYS + [spare])
@@ -454,7 +478,7 @@ def third_key_env(d, **extra_env):
     subprocess.run([BIN, "--db", db, "import", "-"], input=(json.dumps(log) + "\n").encode(), env=cli_env,
                    check=True, capture_output=True)
     subprocess.run([BIN, "--db", db, "keys"], env=cli_env, check=True, capture_output=True)
-    return fake, env, cli_env
+    return cli_env
 
 
 def select_developer(t, name):
@@ -464,7 +488,7 @@ def select_developer(t, name):
 def test_revoke_from_developers_takes_every_key(d):
     # R on a developer revokes all their keys: it was capped at two
     fake, env, cli_env = third_key_env(d)
-    t = Tui(d, env=env)
+    t = tui_or_stop(d, env, fake)
     try:
         select_developer(t, "alice")
         t.keys("R")
@@ -488,7 +512,7 @@ def test_quit_waits_for_a_revocation_left_running(d):
     # Esc stops waiting, not the revocation; q waits for it, so its audit row is written
     fake, env, _ = third_key_env(d, TOLLGATE_HTTP_TIMEOUT_MS="10000")
     fake.control(script=[{"delay": 2.0}])
-    t = Tui(d, env=env)
+    t = tui_or_stop(d, env, fake)
     try:
         select_key(t, "alice-ci")
         t.keys("R")
