@@ -307,11 +307,13 @@ def test_detail_next_thread_export(t):
     t.wait_for("LATNCY")
     t.keys("Enter")
     s1 = t.wait_for("PROMPT")
-    body = lambda sc: sc.splitlines()[:-1]  # noqa: E731 - the status bar shows indexing progress
+    # which request is shown: its id line (the rest may still be painting when captured)
+    shown = lambda sc: [l for l in sc.splitlines() if l.startswith("id ")]  # noqa: E731
+    expect(shown(s1), s1)
     t.keys("n")
-    t.wait_until(lambda sc: body(sc) != body(s1) and "PROMPT" in sc, "moved to the next request")
+    t.wait_until(lambda sc: shown(sc) and shown(sc) != shown(s1), "moved to the next request")
     t.keys("p")
-    t.wait_until(lambda sc: body(sc) == body(s1), "came back to the first request")
+    t.wait_until(lambda sc: shown(sc) == shown(s1), "came back to the first request")
     thread = [l.split()[1] for l in s1.splitlines() if l.startswith("thread ")]
     t.keys("e")
     s = t.wait_for("exported to tollgate-")
