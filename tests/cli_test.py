@@ -80,6 +80,7 @@ HELP_COMMANDS = [
     ("migrate", "Convert bodies stored whole by an older tollgate"),
     ("collect", "Run the HTTP collector the gateway pushes logs to"),
     ("demo", "Write a synthetic team history into the db"),
+    ("status", "Do logs still flow? The newest log per source, and its age"),
 ]
 
 

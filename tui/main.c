@@ -15,6 +15,7 @@
 #include "cmd/offboard.h"
 #include "cmd/prune.h"
 #include "cmd/report.h"
+#include "cmd/status.h"
 #include "cmd/sync.h"
 #include "cmd/ui.h"
 
@@ -27,6 +28,7 @@ static const struct command_entry *const commands[] = {
     &cmd_ui_entry,       &cmd_import_entry, &cmd_report_entry,  &cmd_sync_entry,
     &cmd_keys_entry,     &cmd_offboard_entry, &cmd_audit_entry, &cmd_index_entry,
     &cmd_prune_entry,    &cmd_migrate_entry, &cmd_collect_entry, &cmd_demo_entry,
+    &cmd_status_entry,
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

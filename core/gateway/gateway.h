@@ -38,6 +38,7 @@ struct tg_gateway_key {
     char name[256];
     char shown[64];    /* prefix or masked value, for display */
     char owner[256];   /* who it belongs to, when the gateway says */
+    char team[256];    /* the team it belongs to (LiteLLM: team_alias, else team_id), or "" */
     int64_t created_ms, last_used_ms; /* -1 when unknown */
     int revoked;       /* revoked, blocked or expired */
 };

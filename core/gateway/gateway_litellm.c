@@ -1,4 +1,5 @@
-/* LiteLLM proxy: GET /key/list, POST /key/block (reversible), POST /key/delete. */
+/* LiteLLM proxy: GET /key/list, POST /key/block (reversible), POST /key/delete,
+ * GET /spend/logs/v2 (the SpendLogs table, paged). */
 #include "gateway/gateway_litellm.h"
 
 #include <stdio.h>
@@ -11,6 +12,9 @@
 static const char LIST_PATH[] = "key/list?return_full_object=true&size=100&page=%d";
 static const char BLOCK_PATH[] = "key/block";
 static const char DELETE_PATH[] = "key/delete";
+/* Paged, oldest first; dates are "YYYY-MM-DD HH:MM:SS" in UTC, both ends inclusive. */
+static const char SPEND_LOGS_PATH[] =
+    "spend/logs/v2?start_date=%s&end_date=%s&page=%d&page_size=%d&sort_by=startTime&sort_order=asc";
 
 static void url_for(const struct tg_gateway *gw, const char *path, char *out, size_t len)
 {
@@ -47,7 +51,14 @@ void tg_litellm_read_key(const cJSON *obj, struct tg_gateway_key *k)
     if (!*k->name)
         tg_json_copy_text(k->name, sizeof k->name, cJSON_GetObjectItemCaseSensitive(obj, "key_name"));
     tg_json_copy_text(k->shown, sizeof k->shown, cJSON_GetObjectItemCaseSensitive(obj, "key_name")); /* "sk-...abcd" */
+    /* the owner as LiteLLM's logs name the developer by default (litellm_log.h):
+     * user_id, else the user's e-mail */
     tg_json_copy_text(k->owner, sizeof k->owner, cJSON_GetObjectItemCaseSensitive(obj, "user_id"));
+    if (!*k->owner)
+        tg_json_copy_text(k->owner, sizeof k->owner, cJSON_GetObjectItemCaseSensitive(obj, "user_email"));
+    tg_json_copy_text(k->team, sizeof k->team, cJSON_GetObjectItemCaseSensitive(obj, "team_alias"));
+    if (!*k->team)
+        tg_json_copy_text(k->team, sizeof k->team, cJSON_GetObjectItemCaseSensitive(obj, "team_id"));
     k->created_ms = tg_json_time_ms(obj, "created_at");
     k->last_used_ms = tg_json_time_ms(obj, "last_active");
     int64_t expires = tg_json_time_ms(obj, "expires");
@@ -126,17 +137,56 @@ static int litellm_revoke_key(struct tg_gateway *gw, const char *key_id, int als
     return rc;
 }
 
-static int no_log_list(struct tg_gateway *gw, const char *start_iso, const char *end_iso, int page, int page_size,
-                       struct tg_log_page *out, struct tg_gateway_error *err)
+/* "2026-11-01T10:00:00.250Z" as the proxy's "2026-11-01%2010:00:00". */
+static void proxy_date(const char *iso, char *out, size_t len)
 {
-    (void)gw, (void)start_iso, (void)end_iso, (void)page, (void)page_size, (void)out;
-    snprintf(err->message, sizeof err->message, "sync from a LiteLLM proxy is not supported: push its logs to `tollgate collect`");
-    return -1;
+    snprintf(out, len, "%.10s%%20%.8s", iso, strlen(iso) >= 19 ? iso + 11 : "00:00:00");
+}
+
+int tg_litellm_read_log_page(const cJSON *doc, int page, struct tg_log_page *out, struct tg_gateway_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->total = -1;
+    const cJSON *rows = cJSON_IsArray(doc) ? doc : cJSON_GetObjectItemCaseSensitive(doc, "data");
+    if (!cJSON_IsArray(rows)) {
+        snprintf(err->message, sizeof err->message, "the proxy's spend logs have no \"data\" array");
+        return -1;
+    }
+    const cJSON *total = cJSON_GetObjectItemCaseSensitive(doc, "total");
+    const cJSON *pages = cJSON_GetObjectItemCaseSensitive(doc, "total_pages");
+    if (cJSON_IsNumber(total) && total->valuedouble >= 0 && total->valuedouble < 1e15)
+        out->total = (long)total->valuedouble;
+    /* compared as doubles: casting a huge number to int is undefined */
+    out->more = cJSON_IsNumber(pages) && (double)page < pages->valuedouble;
+    out->logs = cJSON_Duplicate(rows, 1);
+    if (!out->logs) {
+        snprintf(err->message, sizeof err->message, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static int litellm_list_logs(struct tg_gateway *gw, const char *start_iso, const char *end_iso, int page,
+                             int page_size, struct tg_log_page *out, struct tg_gateway_error *err)
+{
+    memset(out, 0, sizeof *out);
+    memset(err, 0, sizeof *err);
+    char start[40], end[40], path[256], url[2048];
+    proxy_date(start_iso, start, sizeof start);
+    proxy_date(end_iso, end, sizeof end);
+    snprintf(path, sizeof path, SPEND_LOGS_PATH, start, end, page, page_size);
+    url_for(gw, path, url, sizeof url);
+    cJSON *doc = tg_gateway_json_call(gw, "GET", url, NULL, failure, err);
+    if (!doc)
+        return -1;
+    int rc = tg_litellm_read_log_page(doc, page, out, err);
+    cJSON_Delete(doc);
+    return rc;
 }
 
 static const struct tg_gateway_ops litellm_ops = {
     .name = "litellm",
-    .list_logs = no_log_list,
+    .list_logs = litellm_list_logs,
     .list_keys = litellm_list_keys,
     .revoke_key = litellm_revoke_key,
 };

@@ -30,6 +30,7 @@
     X(ROUTE_CREATE, "create")    \
     X(ROUTE_TRACES, "traces")    \
     X(ROUTE_LOGS, "logs")        \
+    X(ROUTE_LITELLM, "litellm")  \
     X(ROUTE_HEALTH, "healthz")   \
     X(ROUTE_METRICS, "metrics")
 
@@ -47,6 +48,7 @@ static const struct {
     {"/api/request-logs/create", ROUTE_CREATE},
     {"/api/integrations/v1/traces/ingest", ROUTE_TRACES},
     {"/v1/logs", ROUTE_LOGS},
+    {"/litellm/logs", ROUTE_LITELLM},
     {"/healthz", ROUTE_HEALTH},
     {"/metrics", ROUTE_METRICS},
 };
@@ -243,7 +245,10 @@ static bool authorized(struct tg_collector *c, struct MHD_Connection *conn)
 /* The endpoints that take a body; the others never reach parsing. */
 static enum tg_ingest_endpoint endpoint_of(enum route route)
 {
-    return route == ROUTE_CREATE ? TG_ENDPOINT_CREATE : route == ROUTE_TRACES ? TG_ENDPOINT_TRACES : TG_ENDPOINT_LOGS;
+    return route == ROUTE_CREATE    ? TG_ENDPOINT_CREATE
+           : route == ROUTE_TRACES  ? TG_ENDPOINT_TRACES
+           : route == ROUTE_LITELLM ? TG_ENDPOINT_LITELLM
+                                    : TG_ENDPOINT_LOGS;
 }
 
 static void write_metrics(struct tg_collector *c, struct strbuf *sb)
@@ -334,7 +339,8 @@ static enum MHD_Result admit(struct tg_collector *c, struct MHD_Connection *conn
     const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (tg_ingest_body_format(endpoint_of(r->route), type) == TG_FORMAT_UNSUPPORTED)
         return send_error(c, conn, r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, REASON_MEDIA_TYPE,
-                          r->route == ROUTE_LOGS ? "send Content-Type: application/json or application/x-ndjson"
+                          r->route == ROUTE_LOGS || r->route == ROUTE_LITELLM
+                              ? "send Content-Type: application/json or application/x-ndjson"
                                                  : "send Content-Type: application/json",
                           -1, NULL);
     const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -359,7 +365,8 @@ static int parse_body(struct tg_collector *c, struct MHD_Connection *conn, struc
                                          .sent = tc ? tc->sent : NULL,
                                          .dict_id = tc ? tc->dict_id : 0,
                                          .now_ms = tg_now_ms(),
-                                         .redact = c->opt.redact};
+                                         .redact = c->opt.redact,
+                                         .litellm_developer = c->opt.litellm_developer};
     enum tg_ingest_format format = tg_ingest_body_format(endpoint_of(r->route), type);
     return tg_ingest_body_parse(r->body.data ? r->body.data : "", r->body.len, format, &opt, &r->batch, fail);
 }

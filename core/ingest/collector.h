@@ -4,6 +4,8 @@
  *   POST /api/request-logs/create/          one log            -> 201 {"id":...}
  *   POST /api/integrations/v1/traces/ingest a JSON array        -> 200 {"stored":N,"duplicates":N}
  *   POST /v1/logs                           array or JSON Lines -> 200 {"stored":N,"duplicates":N}
+ *   POST /litellm/logs                      LiteLLM's generic API logger (json_array, ndjson, single)
+ *                                                               -> 200 {"stored":N,"duplicates":N}
  *   GET  /healthz, GET /metrics (Prometheus text)
  *
  * A batch is stored whole or not at all; a bad log answers 400 with
@@ -14,6 +16,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "log/litellm_log.h"
 #include "log/pricing.h"
 #include "base/secrets.h"
 #include "ingest/writer.h"
@@ -29,6 +32,7 @@ struct tg_collector_options {
     const char *db_path;            /* for the size metric */
     FILE *access_log;               /* one line per request; NULL for none */
     bool redact;                    /* mask secrets in logs before storing (redact.h) */
+    enum tg_litellm_developer litellm_developer; /* /litellm/logs: which field names the developer */
 };
 
 struct tg_collector;

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <cjson/cJSON.h>
+
 #include "base/jsonsplit.h"
 
 /* The media type without parameters, compared case-insensitively. */
@@ -22,6 +24,9 @@ static bool is_ndjson(const char *content_type)
 
 enum tg_ingest_format tg_ingest_body_format(enum tg_ingest_endpoint endpoint, const char *content_type)
 {
+    if (endpoint == TG_ENDPOINT_LITELLM)
+        return media_type_is(content_type, "application/json") || is_ndjson(content_type) ? TG_FORMAT_LITELLM
+                                                                                          : TG_FORMAT_UNSUPPORTED;
     if (endpoint == TG_ENDPOINT_LOGS && is_ndjson(content_type))
         return TG_FORMAT_LINES;
     if (!media_type_is(content_type, "application/json"))
@@ -55,6 +60,7 @@ struct parse_ctx {
     const struct tg_ingest_body_options *opt;
     struct tg_ingest_batch *b;
     struct tg_ingest_failure *fail;
+    bool litellm; /* logs in LiteLLM's shape */
 };
 
 static int add_log(struct parse_ctx *p, const char *text, size_t len, long index)
@@ -68,7 +74,9 @@ static int add_log(struct parse_ctx *p, const char *text, size_t len, long index
     }
     struct tg_log_parse_options opt = {.default_ts_ms = p->opt->now_ms, .redact = p->opt->redact};
     struct tg_log_error error;
-    if (tg_log_parse_text(text, len, &opt, slot, &error) != 0) {
+    int rc = p->litellm ? tg_litellm_parse_text(text, len, p->opt->litellm_developer, &opt, slot, &error)
+                        : tg_log_parse_text(text, len, &opt, slot, &error);
+    if (rc != 0) {
         fail->status = 400;
         fail->invalid_json = error.kind == TG_LOG_ERROR_INVALID_JSON;
         snprintf(fail->message, sizeof fail->message, "%s", error.message);
@@ -125,6 +133,25 @@ static int parse_array(struct parse_ctx *p, const char *text, size_t len)
     return -1;
 }
 
+/* One object alone (log_format single, perhaps pretty-printed): one log; a
+ * body of several lines that is not one value: JSON Lines (ndjson). */
+static int parse_litellm(struct parse_ctx *p, const char *text, size_t len)
+{
+    p->litellm = true;
+    size_t i = 0;
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+        i++;
+    if (i < len && text[i] == '[')
+        return parse_array(p, text, len);
+    const char *end = NULL;
+    cJSON *one = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    bool single = one != NULL;
+    for (const char *q = end; single && q < text + len; q++)
+        single = *q == ' ' || *q == '\t' || *q == '\r' || *q == '\n';
+    cJSON_Delete(one);
+    return single ? add_log(p, text, len, 0) : parse_lines(p, text, len);
+}
+
 int tg_ingest_body_parse(const char *text, size_t len, enum tg_ingest_format format,
                          const struct tg_ingest_body_options *options, struct tg_ingest_batch *batch,
                          struct tg_ingest_failure *fail)
@@ -133,7 +160,7 @@ int tg_ingest_body_parse(const char *text, size_t len, enum tg_ingest_format for
     fail->index = -1;
     fail->invalid_json = true;
     fail->status = 400;
-    struct parse_ctx p = {options, batch, fail};
+    struct parse_ctx p = {options, batch, fail, false};
     size_t lead = 0;
     while (lead < len && (text[lead] == ' ' || text[lead] == '\t' || text[lead] == '\r' || text[lead] == '\n'))
         lead++;
@@ -148,6 +175,8 @@ int tg_ingest_body_parse(const char *text, size_t len, enum tg_ingest_format for
         return add_log(&p, text, len, 0);
     case TG_FORMAT_ARRAY:
         return parse_array(&p, text, len);
+    case TG_FORMAT_LITELLM:
+        return parse_litellm(&p, text, len);
     case TG_FORMAT_UNSUPPORTED:
         break;
     }

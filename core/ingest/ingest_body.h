@@ -11,16 +11,22 @@
 #include <stdint.h>
 
 #include "log/body.h"
+#include "log/litellm_log.h"
 #include "log/logmodel.h"
 #include "log/pricing.h"
 
-enum tg_ingest_endpoint { TG_ENDPOINT_CREATE, TG_ENDPOINT_TRACES, TG_ENDPOINT_LOGS };
+enum tg_ingest_endpoint { TG_ENDPOINT_CREATE, TG_ENDPOINT_TRACES, TG_ENDPOINT_LOGS, TG_ENDPOINT_LITELLM };
 
 enum tg_ingest_format {
     TG_FORMAT_UNSUPPORTED, /* the Content-Type does not fit the endpoint: 415 */
     TG_FORMAT_ONE_LOG,
     TG_FORMAT_ARRAY,
     TG_FORMAT_LINES,
+    /* LiteLLM's generic API logger, which sends Content-Type application/json
+     * whatever its log_format: a JSON array (json_array), JSON Lines (ndjson)
+     * or one object (single), told apart by the body; each log in LiteLLM's
+     * shape (litellm_log.h). */
+    TG_FORMAT_LITELLM,
 };
 
 /* How a body sent with this Content-Type (NULL when absent) is read. */
@@ -48,6 +54,7 @@ struct tg_ingest_body_options {
     int64_t dict_id;                  /* the dictionary codec uses */
     int64_t now_ms;                   /* the timestamp of a log that has none */
     bool redact;                      /* mask secrets before anything is kept (redact.h) */
+    enum tg_litellm_developer litellm_developer; /* TG_FORMAT_LITELLM: who is the developer */
 };
 
 /* Parses text (len bytes, not NUL-terminated) in format into batch. Returns 0,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/timeutil.h"
+#include "store/activity.h"
 #include "store/bodies.h"
 #include "store/dimensions.h"
 #include "store/logids.h"
@@ -61,6 +62,7 @@ int store_ready_for_logs(struct tg_store *store, char *err, size_t errlen)
 static void forget_batch(struct tg_store *store)
 {
     store_rollups_forget(store);
+    store_activity_forget(store);
     store->in_batch = false;
     store->ready_for_logs = false;
 }
@@ -121,6 +123,7 @@ int tg_store_add(struct tg_store *store, const struct tg_log *log, bool *inserte
     }
     if (!store->ready_for_logs && store_ready_for_logs(store, err, errlen) != 0)
         return -1;
+    store_activity_saw(store, log->ts_ms);
     int known = store_known_log_id(store, log->log_id, err, errlen);
     if (known != 0)
         return known < 0 ? -1 : 0;
@@ -144,6 +147,7 @@ int tg_store_commit(struct tg_store *store, char *err, size_t errlen)
     /* a batch that never read the log ids has none to save or merge */
     bool merged = false;
     if (store_rollups_flush(store, err, errlen) != 0 || store_bodies_before_commit(store, err, errlen) != 0 ||
+        store_activity_before_commit(store, err, errlen) != 0 ||
         (store->ready_for_logs && store_log_ids_before_commit(store, &merged, err, errlen) != 0)) {
         tg_store_rollback(store);
         return -1;

@@ -116,6 +116,25 @@ int tg_store_set_sync_position(struct tg_store *store, const char *source, const
  * the message ids it remembers (read in each batch that adds logs). */
 #define TG_STORE_PRUNE_MARK "messages pruned"
 
+/* Where a store's batches come from, for `tollgate status`: each batch it
+ * commits records, in the same transaction, its newest log (never later than
+ * now) and the commit's time. Unset (the default): nothing is recorded. */
+#define TG_ACTIVITY_COLLECTOR "collector"
+#define TG_ACTIVITY_IMPORT "import"
+#define TG_ACTIVITY_SYNC_RESPAN "sync respan"
+#define TG_ACTIVITY_SYNC_LITELLM "sync litellm"
+void tg_store_set_activity_source(struct tg_store *store, const char *source);
+
+struct tg_store_activity {
+    char source[48];
+    int64_t newest_log_ms;   /* -1 when its batches held no log */
+    int64_t last_success_ms; /* its last commit */
+};
+
+/* Every source recorded, by name, up to max. 0, or -1 with err. */
+int tg_store_activities(struct tg_store *store, struct tg_store_activity *out, size_t max, size_t *count, char *err,
+                        size_t errlen);
+
 /* Number of stored requests; -1 on error. */
 int64_t tg_store_request_count(struct tg_store *store);
 

@@ -9,6 +9,7 @@
  *   rollups.c      per-batch hourly and daily deltas
  *   bodies.c       bodies, messages, dictionaries, and reading bodies back
  *   syncstate.c    sync positions and the store's own marks in sync_state
+ *   activity.c     each source's newest log and last commit, for `status`
  *   store.c        a batch: begin, add, commit, rollback
  * Each sub-struct of struct tg_store below belongs to one file; only that
  * file touches its fields. Nothing outside core/store includes this header
@@ -91,6 +92,12 @@ struct store_log_ids {
     int64_t merge_min, merge_max; /* IDS_MERGE_MIN/MAX, or a test's (tg_store_set_id_merge_bounds) */
 };
 
+/* activity.c */
+struct store_activity {
+    char source[48];   /* "" : batches are not recorded */
+    int64_t newest_ms; /* the newest log of the open batch, -1 none */
+};
+
 struct store_checkpointer;
 
 struct tg_store {
@@ -104,6 +111,7 @@ struct tg_store {
     struct store_rollups rollups;
     struct store_bodies bodies;
     struct store_log_ids ids;
+    struct store_activity activity;
 };
 
 /* Runs constant SQL; on failure formats err ("what: message") and returns -1. */

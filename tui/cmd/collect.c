@@ -16,12 +16,14 @@
 static const char cmd_collect_usage[] =
     "usage: tollgate collect [--listen HOST:PORT] [--token-file FILE] [--max-body SIZE]\n"
     "                        [--client-timeout SECONDS] [--max-connections N]\n"
-    "                        [--quiet] [--redact] [--db PATH] [--pricing FILE]\n"
+    "                        [--quiet] [--redact] [--litellm-developer FIELD]\n"
+    "                        [--db PATH] [--pricing FILE]\n"
     "\n"
     "Runs the collector: an HTTP server that stores the request logs posted to it.\n"
     "  POST /api/request-logs/create/           one log (the gateway's log-create shape)\n"
     "  POST /api/integrations/v1/traces/ingest  a JSON array of logs\n"
     "  POST /v1/logs                            a JSON array, or JSON Lines (application/x-ndjson)\n"
+    "  POST /litellm/logs                       a LiteLLM proxy's generic_api logger (any log_format)\n"
     "  GET  /healthz, GET /metrics              liveness, Prometheus metrics\n"
     "A reply is sent only after the logs are committed; a batch is stored whole or not\n"
     "at all; logs already stored count as duplicates.\n"
@@ -38,6 +40,8 @@ static const char cmd_collect_usage[] =
     "--quiet       no access log on stderr\n"
     "--redact      mask secrets found in logs (API keys, AWS keys, GitHub tokens, private\n"
     "              keys, Bearer and Authorization values) before they are stored\n"
+    "--litellm-developer FIELD  who a LiteLLM log's developer is: user (the key's user_id,\n"
+    "              else its e-mail, else the end user; default), email, end_user or team\n"
     "SIGTERM or SIGINT: finish the requests in flight, then exit 0.\n";
 
 struct collect_args {
@@ -49,6 +53,7 @@ struct collect_args {
     unsigned max_connections;
     bool quiet;
     bool redact;
+    enum tg_litellm_developer litellm_developer;
 };
 
 static int parse_listen(const char *text, struct collect_args *args)
@@ -113,6 +118,7 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct c
         {"max-connections", required_argument, NULL, 'C'},
         {"quiet", no_argument, NULL, 'q'},
         {"redact", no_argument, NULL, 'r'},
+        {"litellm-developer", required_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -140,6 +146,10 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct c
             break;
         case 'q': args->quiet = true; break;
         case 'r': args->redact = true; break;
+        case 'L':
+            if (tg_litellm_developer_parse(optarg, &args->litellm_developer) != 0)
+                return cli_error(common, "--litellm-developer: '%s' is not user, email, end_user or team", optarg);
+            break;
         default: fputs(cmd_collect_usage, stderr); return EXIT_FAILED;
         }
     }
@@ -175,6 +185,7 @@ static int serve(struct cli_common *common, const struct collect_args *args, con
     if (rc != 0)
         return rc;
     char err[512];
+    tg_store_set_activity_source(store, TG_ACTIVITY_COLLECTOR);
     struct tg_writer *writer;
     if (tg_writer_start(store, &writer, err, sizeof err) != 0) {
         tg_store_close(store);
@@ -189,7 +200,8 @@ static int serve(struct cli_common *common, const struct collect_args *args, con
                                        .pricing = pricing,
                                        .db_path = db_path,
                                        .access_log = args->quiet ? NULL : stderr,
-                                       .redact = args->redact};
+                                       .redact = args->redact,
+                                       .litellm_developer = args->litellm_developer};
     struct tg_collector *collector;
     if (tg_collector_start(&opt, writer, &collector, err, sizeof err) != 0) {
         tg_store_close(tg_writer_stop(writer));

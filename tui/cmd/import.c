@@ -96,6 +96,7 @@ static int run_import(char **files, int nfiles, struct import_run *run, bool str
         tg_pricing_free(pricing);
         return rc;
     }
+    tg_store_set_activity_source(store, TG_ACTIVITY_IMPORT);
     struct tg_ingest_options options = {.strict = strict, .redact = redact};
     struct tg_ingest *ingest = tg_ingest_new(store, pricing, &options, on_reject, run);
     rc = ingest ? 0 : cli_error(common, "out of memory");

@@ -10,24 +10,31 @@
 
 #include "base/sanitize.h"
 #include "ops/sync.h"
+#include "ops/sync_litellm.h"
 #include "base/timeutil.h"
 
 static const char cmd_sync_usage[] =
-    "usage: tollgate sync [--since T] [--follow SECONDS] [--page-size N] [--cacert FILE]\n"
-    "                     [--redact] [--db PATH] [--pricing FILE]\n"
+    "usage: tollgate sync [--gateway respan|litellm] [--since T] [--follow SECONDS]\n"
+    "                     [--page-size N] [--cacert FILE] [--redact]\n"
+    "                     [--litellm-developer FIELD] [--db PATH] [--pricing FILE]\n"
     "\n"
-    "Pulls request logs from the gateway's log-list API (Respan / Keywords AI) into\n"
-    "the db, page by page. Each page commits with the position it reached, so an\n"
+    "Pulls request logs from the gateway's log-list API (Respan / Keywords AI, or a\n"
+    "LiteLLM proxy's /spend/logs/v2) into the db, page by page. Each page commits with the position it reached, so an\n"
     "interrupted sync resumes where it stopped; logs already stored (pushed to the\n"
     "collector or imported) count as duplicates. The next run starts 10 minutes\n"
     "before the position, so logs the gateway records late are not missed.\n"
     "\n"
     "RESPAN_API_KEY      the API key (never printed whole)\n"
     "RESPAN_BASE_URL     default https://api.respan.ai/api/\n"
+    "--gateway NAME      respan (default, or the config file's gateway) or litellm, with\n"
+    "                    LITELLM_BASE_URL and LITELLM_MASTER_KEY\n"
     "--since T           start here instead (24h, 7d, 2026-11-01, ...); the first\n"
     "                    sync starts 30 days back\n"
     "--follow SECONDS    keep polling every SECONDS until SIGINT / SIGTERM\n"
-    "--page-size N       logs per page (default and most: 50)\n"
+    "--page-size N       logs per page (default 50; most 50 on Respan, 100 on LiteLLM)\n"
+    "--litellm-developer FIELD  who a LiteLLM log's developer is: user (the key's\n"
+    "                    user_id, else its e-mail, else the end user; default), email,\n"
+    "                    end_user or team (as for `collect`, so both agree)\n"
     "--cacert FILE       CA bundle for a gateway behind a private CA\n"
     "--redact            mask secrets found in the logs (API keys, AWS keys, GitHub\n"
     "                    tokens, private keys, Bearer / Authorization values) before storing\n"
@@ -81,6 +88,8 @@ struct sync_args {
     int page_size;
     const char *cacert;
     bool redact;
+    const char *gateway;
+    enum tg_litellm_developer developer;
 };
 
 static int parse_args(int argc, char **argv, struct cli_common *common, struct sync_args *a)
@@ -92,6 +101,8 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct s
         {"page-size", required_argument, NULL, 'n'},
         {"cacert", required_argument, NULL, 'c'},
         {"redact", no_argument, NULL, 'r'},
+        {"gateway", required_argument, NULL, 'g'},
+        {"litellm-developer", required_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -110,13 +121,22 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct s
             break;
         case 'n': {
             long n = cli_parse_count(optarg);
-            if (n < 1 || n > 50)
-                return cli_error(common, "--page-size must be 1 to 50, not '%s'", optarg);
+            if (n < 1 || n > 100)
+                return cli_error(common, "--page-size must be 1 to 50 (100 on LiteLLM), not '%s'", optarg);
             a->page_size = (int)n;
             break;
         }
         case 'c': a->cacert = optarg; break;
         case 'r': a->redact = true; break;
+        case 'g':
+            if (strcmp(optarg, "respan") != 0 && strcmp(optarg, "litellm") != 0)
+                return cli_error(common, "--gateway must be respan or litellm, not '%s'", optarg);
+            a->gateway = optarg;
+            break;
+        case 'L':
+            if (tg_litellm_developer_parse(optarg, &a->developer) != 0)
+                return cli_error(common, "--litellm-developer: '%s' is not user, email, end_user or team", optarg);
+            break;
         default: fputs(cmd_sync_usage, stderr); return EXIT_FAILED;
         }
     }
@@ -145,13 +165,26 @@ static void on_round(void *ctx, const struct tg_sync_stats *round, const struct 
 static int run(struct cli_common *common, const struct sync_args *a, struct tg_gateway *gw, struct tg_store *store,
                struct tg_pricing *pricing)
 {
+    bool litellm = strcmp(gw->ops->name, "litellm") == 0;
     char source[600];
-    tg_sync_source(gw, source, sizeof source);
+    if (litellm)
+        tg_sync_litellm_source(gw, source, sizeof source);
+    else
+        tg_sync_source(gw, source, sizeof source);
+    tg_store_set_activity_source(store, litellm ? TG_ACTIVITY_SYNC_LITELLM : TG_ACTIVITY_SYNC_RESPAN);
     struct round_printer printer = {common, {isatty(STDERR_FILENO), tg_now_ms()}};
     struct tg_sync_options opt = {source,   a->since_ms, a->page_size, TG_SYNC_OVERLAP_MS, &stop_requested, on_page,
                                   on_reject, &printer.progress, a->redact};
     struct tg_sync_stats total = {0};
-    int rc = tg_sync_follow(store, pricing, gw, &opt, a->follow_s, on_round, &printer, &total);
+    int rc;
+    if (litellm) {
+        struct tg_litellm_sync_options lo = {.sync = opt, .developer = a->developer};
+        rc = tg_sync_litellm_follow(store, pricing, gw, &lo, a->follow_s, on_round, &printer, &total);
+    } else {
+        if (a->page_size > 50)
+            return cli_error(common, "--page-size must be 1 to 50 on Respan");
+        rc = tg_sync_follow(store, pricing, gw, &opt, a->follow_s, on_round, &printer, &total);
+    }
     printf("sync: %ld pages, %ld logs: %ld new, %ld duplicates, %ld rejected; position %s\n", total.pages,
            total.received, total.stored, total.duplicates, total.rejected,
            total.position[0] ? total.position : "(none)");
@@ -164,7 +197,7 @@ static int cmd_sync(int argc, char **argv, struct cli_common *common)
     int rc = parse_args(argc, argv, common, &a);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
-    struct cli_gateway_options gopt = {"respan", a.cacert, &stop_requested, on_retry};
+    struct cli_gateway_options gopt = {a.gateway, a.cacert, &stop_requested, on_retry};
     struct cli_gateway gateway;
     if ((rc = cli_open_gateway(common, &gopt, &gateway)) != 0)
         return rc;
