@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Secrets and the terminal, through the real binary: the admin key goes only
+to https or to a loopback host (the URL parsed, not prefix-matched); --redact
+masks the secrets people paste, also when written with JSON escapes; CSV
+cells cannot be spreadsheet formulas; bidi controls, zero-width characters and
+line separators are shown as escapes, never sent to the terminal raw."""
+import csv
+import io
+import json
+import os
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from harness import BIN, check_sanitizers, expect, main
+from sync_test import KEY as FAKE_KEY, Fake, make_logs
+
+ADMIN = "admin-key-SECRET-0123456789abcdef"
+NOW = "2026-11-24T12:00:00Z"
+
+
+def run(d, *args, stdin=None, **extra):
+    env = dict(os.environ, HOME=d, XDG_CONFIG_HOME=os.path.join(d, "cfg"), TOLLGATE_NOW=NOW, USER="lead",
+               TOLLGATE_RETRY_BASE_MS="10", TOLLGATE_HTTP_TIMEOUT_MS="2000", RESPAN_API_KEY=ADMIN,
+               LITELLM_MASTER_KEY=ADMIN)
+    for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy", "NO_PROXY",
+              "no_proxy"):
+        env.pop(k, None)
+    env.update({k: v for k, v in extra.items() if v is not None})
+    p = subprocess.run([BIN, "--db", os.path.join(d, "s.db"), *args], capture_output=True, input=stdin, env=env,
+                       timeout=120)
+    err = p.stderr.decode(errors="replace")
+    check_sanitizers(err, " ".join(args))
+    return p.returncode, p.stdout.decode(errors="replace"), err
+
+
+# ---- 14: the admin key only to https or to loopback ---------------------------
+
+class Recorder:
+    """An HTTP proxy on 127.0.0.1 that records what reaches it and answers 502.
+    The hostile URLs are tried with http_proxy / https_proxy pointing here, so a
+    key that would have gone to evil.example is caught on loopback, and no test
+    resolves or reaches a real host."""
+
+    def __init__(self):
+        calls = self.calls = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def handle_one_request(self):
+                try:
+                    super().handle_one_request()
+                except OSError:
+                    pass
+
+            def answer(self):
+                calls.append((self.command, self.path, self.headers.get("Authorization")))
+                self.send_response(502)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_POST = do_PATCH = do_CONNECT = answer
+
+            def log_message(self, *a):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+HOSTILE_URLS = [
+    "http://127.0.0.1.evil.example/api/",     # starts like loopback, is a name under evil.example
+    "http://localhost:pw@evil.example/api/",  # "localhost" is the user name
+    "http://127.evil.example/api/",
+    "http://localhost.evil.example/api/",     # LiteLLM's check was "http://localhost" as a prefix
+    "http://127.0.0.1@evil.example/api/",
+    "https://user:pw@gateway.example/api/",   # https, but with a password in it
+]
+
+
+def test_admin_key_only_to_loopback_by_host_not_prefix(d):
+    log = {"unique_id": "k1", "timestamp": "2026-11-24T09:00:00Z", "model": "gpt-5.5", "customer_identifier": "bob",
+           "organization_key_id": "kid-1", "organization_key_name": "some-key", "cost": 0.01}
+    rc, out, err = run(d, "import", "-", stdin=(json.dumps(log) + "\n").encode())
+    expect(rc == 0, err)
+    rec = Recorder()
+    proxy = dict(http_proxy=rec.url, https_proxy=rec.url, HTTPS_PROXY=rec.url)
+    try:
+        for url in HOSTILE_URLS:
+            for gateway, var in (("respan", "RESPAN_BASE_URL"), ("litellm", "LITELLM_BASE_URL")):
+                rc, out, err = run(d, "keys", "revoke", "some-key", "--gateway", gateway, "--yes",
+                                   **{var: url}, **proxy)
+                expect(rec.calls == [], f"{gateway} {url}: the admin key was sent: {rec.calls}")
+                expect(rc == 2, f"{gateway} {url}: exit {rc}\n{out}{err}")
+                expect("refusing to send" in err, f"{gateway} {url}: {err}")
+                expect(":pw@" not in err, f"the password echoed: {err}")
+                expect(ADMIN not in out + err, err)
+    finally:
+        rec.close()
+
+
+def test_loopback_and_https_still_accepted(d):
+    fake = Fake(d, make_logs(3))
+    try:
+        port = fake.base.rsplit(":", 1)[1]
+        for base in (f"http://127.0.0.1:{port}", f"http://localhost:{port}", f"http://127.1:{port}",
+                     f"http://LOCALHOST:{port}"):
+            rc, out, err = run(d, "sync", RESPAN_BASE_URL=base + "/api/", RESPAN_API_KEY=FAKE_KEY)
+            expect(rc == 0, f"{base}: exit {rc}\n{out}{err}")
+        # [::1] and https pass the check (nothing listens there: a connection error, not a refusal)
+        for base in ("http://[::1]:9/api/", "https://127.0.0.1:9/api/"):
+            rc, out, err = run(d, "sync", RESPAN_BASE_URL=base)
+            expect(rc == 2 and "refusing" not in err, f"{base}: {err}")
+        rc, out, err = run(d, "sync", RESPAN_BASE_URL="http://gateway.example.com/api/")
+        expect(rc == 2 and "use https://" in err, err)
+    finally:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main("secrets", globals())
