@@ -27,7 +27,8 @@ def run(d, *args, stdin=None, **extra):
               "no_proxy"):
         env.pop(k, None)
     env.update({k: v for k, v in extra.items() if v is not None})
-    p = subprocess.run([BIN, "--db", os.path.join(d, "s.db"), *args], capture_output=True, input=stdin, env=env,
+    db = extra.pop("db", "s.db")
+    p = subprocess.run([BIN, "--db", os.path.join(d, db), *args], capture_output=True, input=stdin, env=env,
                        timeout=120)
     err = p.stderr.decode(errors="replace")
     check_sanitizers(err, " ".join(args))
@@ -119,6 +120,57 @@ def test_loopback_and_https_still_accepted(d):
         expect(rc == 2 and "use https://" in err, err)
     finally:
         fake.stop()
+
+
+# ---- 15: --redact masks the secrets people paste, decoded -------------------
+
+# (as written in the log's JSON, the part that must not be stored)
+PASTED = [
+    ("stripe sk_live_51HbSTRIPEsecretVALUE0001", "51HbSTRIPEsecretVALUE0001"),
+    ("restricted rk_live_51HbRESTRICTEDvalue0002", "51HbRESTRICTEDvalue0002"),
+    ("slack xoxb-2048-4096-SLACKsecretValue", "SLACKsecretValue"),
+    ("maps AIzaSyGOOGLEsecret-1234567890abcdefghij", "SyGOOGLEsecret"),
+    ("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJKV1RzdWJqZWN0In0.JWTsignatureVALUE42", "JWTsignatureVALUE42"),
+    ("DATABASE_URL=postgres://app:PGpasswordVALUE@db.internal:5432/app", "PGpasswordVALUE"),
+    ("PASSWORD=ASSIGNEDpasswordVALUE", "ASSIGNEDpasswordVALUE"),
+    ("gitlab glpat-GITLABsecretVALUE0123456", "GITLABsecretVALUE0123456"),
+    ("hf hf_HUGGINGFACEsecretVALUEabcdefghijklmn", "HUGGINGFACEsecretVALUEabcdefghijklmn"),
+    ("npm npm_NPMsecretVALUEabcdefghijklmnopqrstuvw", "NPMsecretVALUEabcdefghijklmnopqrstuvw"),
+    # a JSON escape in the middle of the key: the decoded text is an sk-proj- key
+    ("escaped sk\\u002dproj-ESCAPEDsecretVALUE0123", "ESCAPEDsecretVALUE0123"),
+]
+
+
+def searchable(d, db, word):
+    """How many stored requests hold word (the full-text index over the stored bodies)."""
+    rc, _, err = run(d, "index", db=db)
+    expect(rc == 0, err)
+    import sqlite3
+    con = sqlite3.connect(os.path.join(d, db))
+    try:
+        return con.execute("SELECT count(*) FROM request_text WHERE request_text MATCH ?",
+                           ('"' + word + '"',)).fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_redact_masks_pasted_secrets_and_escaped_keys(d):
+    content = "\\n".join(text for text, _ in PASTED)
+    line = ('{"unique_id": "pasted-1", "timestamp": "2026-11-24T09:00:00Z", "model": "gpt-5.5", '
+            '"customer_identifier": "alice", "cost": 0.01, "prompt_messages": [{"role": "user", "content": "'
+            + content + '"}]}\n')
+    json.loads(line)
+    path = os.path.join(d, "pasted.jsonl")
+    with open(path, "w") as f:
+        f.write(line)
+    rc, out, err = run(d, "import", "--redact", path, db="red.db")
+    expect(rc == 0 and "imported 1" in out, out + err)
+    rc, out, err = run(d, "import", path, db="plain.db")
+    expect(rc == 0 and "imported 1" in out, out + err)
+    for _, secret in PASTED:
+        expect(searchable(d, "plain.db", secret) == 1, f"{secret}: not findable even without --redact")
+        expect(searchable(d, "red.db", secret) == 0, f"{secret} was stored despite --redact")
+    expect(searchable(d, "red.db", "sk-proj-[REDACTED]") == 1, "the escaped key is not shown as masked")
 
 
 if __name__ == "__main__":
