@@ -215,5 +215,36 @@ def test_csv_never_emits_a_formula(d):
     expect(report[1][1].isdigit() and re.fullmatch(r"\d+\.\d+", report[1][8]), report[1])  # numbers stay numbers
 
 
+# ---- 17: bidi controls, zero-width characters and line separators ------------
+
+INVISIBLE = {"\u202e": "\\u202e", "\u202a": "\\u202a", "\u2066": "\\u2066", "\u2069": "\\u2069",
+             "\u200e": "\\u200e", "\u200f": "\\u200f", "\u061c": "\\u061c", "\u200b": "\\u200b",
+             "\u200d": "\\u200d", "\u2060": "\\u2060", "\ufeff": "\\ufeff", "\u2028": "\\u2028",
+             "\u2029": "\\u2029", "\U000e0041": "\\U000e0041"}
+
+
+def test_bidi_and_zero_width_are_shown_as_escapes(d):
+    # "alice" + RLO + "txt.exe": shown raw, a terminal draws it as "aliceexe.txt"
+    names = ["alice\u202etxt.exe", "bo\u200bb", "car\u2028ol", "da" + "".join(INVISIBLE) + "ve"]
+    logs = [{"unique_id": f"i{i}", "timestamp": "2026-11-24T09:00:00Z", "model": "gpt\u200d-5.5",
+             "customer_identifier": n, "organization_key_name": n + "-key", "cost": 0.01}
+            for i, n in enumerate(names)]
+    rc, out, err = run(d, "import", "-", stdin="".join(json.dumps(l) + "\n" for l in logs).encode())
+    expect(rc == 0, err)
+    for args in (["report"], ["report", "--by", "key"], ["report", "--by", "model"],
+                 ["report", "--format", "csv"], ["keys", "--offline"], ["keys", "--offline", "--format", "csv"]):
+        rc, out, err = run(d, *args, COLUMNS="200")
+        expect(rc == 0, err)
+        for ch, esc in INVISIBLE.items():
+            expect(ch not in out + err, f"{args}: raw U+{ord(ch):04X} in the output:\n{out}")
+        if args == ["report"]:
+            expect("alice\\u202etxt.exe" in out and "bo\\u200bb" in out and "car\\u2028ol" in out, out)
+            # the columns line up: every row as wide as the header
+            lines = [l for l in out.splitlines()[2:] if l.strip() and not l.startswith("-")]
+            expect(len({len(l) for l in lines}) == 1, "\n".join(lines))
+        if args == ["report", "--format", "csv"]:  # the whole name: the table cuts it
+            expect(all(esc in out for esc in INVISIBLE.values()), out)
+
+
 if __name__ == "__main__":
     main("secrets", globals())
