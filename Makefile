@@ -111,7 +111,11 @@ build/bench/storebench: bench/storebench.c $(CORE_SRC:%.c=build/obj/%.o) build/o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
-bench: build/tollgate build/bench/baseline build/bench/loadgen build/bench/storebench
+build/bench/redactbench: bench/redactbench.c $(CORE_SRC:%.c=build/obj/%.o) build/obj/core/log/pricing_builtin.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: build/tollgate build/bench/baseline build/bench/loadgen build/bench/storebench build/bench/redactbench
 	bash bench/run.sh
 	bash bench/collector.sh
 

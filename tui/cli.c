@@ -2,6 +2,8 @@
 
 #include <getopt.h>
 
+#include <ctype.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,17 +120,50 @@ void cli_show_progress(void *ctx, const char *what, int64_t done, int64_t total)
         fprintf(stderr, "\r\033[K%s: %lld", what, (long long)done);
 }
 
+/* -?DIGITS(.DIGITS)? */
+static bool plain_number(const char *s)
+{
+    const char *p = s + (*s == '-');
+    if (!isdigit((unsigned char)*p))
+        return false;
+    while (isdigit((unsigned char)*p))
+        p++;
+    if (*p == '.') {
+        if (!isdigit((unsigned char)*++p))
+            return false;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    return *p == '\0';
+}
+
+/* A cell a spreadsheet would run as a formula (OWASP, "CSV injection"):
+ * =HYPERLINK(...), =cmd|' /C calc'!A0, @SUM(1+1), +1+1, -1+1, or a tab or
+ * carriage return first. A plain number such as "-1.00" runs nothing and is
+ * left a number, so a column of changes stays numeric. */
+static bool formula_like(const char *s)
+{
+    return *s && strchr("=+-@\t\r", *s) && !plain_number(s);
+}
+
 void cli_csv_field(const char *s)
 {
-    char *clean = tg_sanitize_dup(s ? s : "");
+    if (!s)
+        s = "";
+    char *clean = tg_sanitize_dup(s);
     if (!clean)
         return;
+    bool neutralise = formula_like(s) || formula_like(clean);
     if (!strpbrk(clean, ",\"")) {
+        if (neutralise)
+            putchar('\'');
         fputs(clean, stdout);
         free(clean);
         return;
     }
     putchar('"');
+    if (neutralise)
+        putchar('\'');
     for (const char *p = clean; *p; p++) {
         if (*p == '"')
             putchar('"');

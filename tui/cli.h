@@ -84,7 +84,11 @@ struct cli_progress {
 void cli_show_progress(void *ctx, const char *what, int64_t done, int64_t total);
 
 /* One CSV field on stdout: s (NULL as empty) with control characters escaped
- * (base/sanitize.h), quoted as RFC 4180 says when it holds a comma or a quote. */
+ * (base/sanitize.h), quoted as RFC 4180 says when it holds a comma or a quote,
+ * and a single quote put before a cell that a spreadsheet would run as a
+ * formula (one starting with = + - @, a tab or a carriage return; a plain
+ * number such as -1.00 stays a number). Every cell of text that came from a
+ * log or a gateway goes through here. */
 void cli_csv_field(const char *s);
 
 /* $USER, for the audit log. */

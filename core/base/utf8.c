@@ -3,12 +3,17 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Length of the sequence starting at s, or 0 when it is malformed. */
-static size_t sequence_length(const unsigned char *s, size_t left)
+uint32_t tg_utf8_decode(const char *str, size_t left, size_t *len)
 {
+    const unsigned char *s = (const unsigned char *)str;
+    *len = 0;
+    if (left == 0)
+        return 0;
     unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
+    if (c < 0x80) {
+        *len = 1;
+        return c;
+    }
     size_t n;
     uint32_t min, cp;
     if ((c & 0xE0) == 0xC0) { n = 2; min = 0x80; cp = c & 0x1F; }
@@ -24,7 +29,15 @@ static size_t sequence_length(const unsigned char *s, size_t left)
     }
     if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
         return 0;
-    return n;
+    *len = n;
+    return cp;
+}
+
+bool tg_utf8_invisible(uint32_t cp)
+{
+    return cp == 0x061C || cp == 0x180E || (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202E) ||
+           (cp >= 0x2060 && cp <= 0x206F) || cp == 0xFEFF || (cp >= 0xFFF9 && cp <= 0xFFFB) ||
+           (cp >= 0xE0000 && cp <= 0xE007F);
 }
 
 /* Whether the 8 bytes at p are all ASCII: logs are mostly ASCII, and this
@@ -49,7 +62,8 @@ bool tg_utf8_valid(const char *s, size_t len)
             i++;
             continue;
         }
-        size_t n = sequence_length(p + i, len - i);
+        size_t n;
+        tg_utf8_decode(s + i, len - i, &n);
         if (n == 0)
             return false;
         i += n;

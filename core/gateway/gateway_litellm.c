@@ -201,12 +201,8 @@ int tg_gateway_litellm(struct tg_gateway *gw, const struct tg_gateway_config *co
         snprintf(err, errlen, "no master key: set LITELLM_MASTER_KEY");
         return -1;
     }
-    if (strncmp(config->base_url, "https://", 8) != 0 && strncmp(config->base_url, "http://127.", 11) != 0 &&
-        strncmp(config->base_url, "http://localhost", 16) != 0) {
-        snprintf(err, errlen, "refusing to send the master key to %s: use https:// (plain http only to loopback)",
-                 config->base_url);
+    if (tg_http_check_gateway_url(config->base_url, "the master key", err, errlen) != 0)
         return -1;
-    }
     gw->ops = &litellm_ops;
     gw->config = *config;
     return 0;

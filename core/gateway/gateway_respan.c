@@ -14,16 +14,6 @@
 static const char LIST_LOGS_PATH[] = "request-logs/list/";
 static const char KEYS_PATH[] = "temporary-keys/";
 
-static int loopback_http(const char *url)
-{
-    static const char *const ok[] = {"http://127.", "http://localhost:", "http://localhost/", "http://[::1]"};
-    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
-        if (strncmp(url, ok[i], strlen(ok[i])) == 0)
-            return 1;
-    }
-    return 0;
-}
-
 static void join_url(const char *base, const char *path, char *out, size_t len)
 {
     size_t n = strlen(base);
@@ -283,11 +273,8 @@ int tg_gateway_respan(struct tg_gateway *gw, const struct tg_gateway_config *con
         snprintf(err, errlen, "no API key: set RESPAN_API_KEY");
         return -1;
     }
-    if (strncmp(config->base_url, "https://", 8) != 0 && !loopback_http(config->base_url)) {
-        snprintf(err, errlen, "refusing to send the API key to %s: use https:// (plain http only to loopback)",
-                 config->base_url);
+    if (tg_http_check_gateway_url(config->base_url, "the API key", err, errlen) != 0)
         return -1;
-    }
     gw->ops = &respan_ops;
     gw->config = *config;
     return 0;

@@ -1,6 +1,9 @@
 #include "gateway/http.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +20,84 @@
 int tg_http_global_init(void)
 {
     return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+/* A host as libcurl gives it: "127.0.0.1" (numeric forms such as "127.1"
+ * already written out), "[::1]", a name. */
+static bool loopback_host(const char *host)
+{
+    if (strcasecmp(host, "localhost") == 0)
+        return true;
+    struct in_addr v4;
+    if (inet_pton(AF_INET, host, &v4) == 1)
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    size_t n = strlen(host);
+    if (n < 3 || host[0] != '[' || host[n - 1] != ']')
+        return false;
+    char bare[64];
+    snprintf(bare, sizeof bare, "%.*s", (int)(n - 2), host + 1);
+    struct in6_addr v6;
+    return inet_pton(AF_INET6, bare, &v6) == 1 && memcmp(&v6, &in6addr_loopback, sizeof v6) == 0;
+}
+
+/* Whether the URL names a user or password (an empty one too: "http://:@h"). */
+static bool has_userinfo(CURLU *u)
+{
+    static const CURLUPart parts[] = {CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_OPTIONS};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        char *part = NULL;
+        CURLUcode rc = curl_url_get(u, parts[i], &part, 0);
+        curl_free(part);
+        if (rc == CURLUE_OK)
+            return true;
+    }
+    return false;
+}
+
+static int check_parsed_url(CURLU *u, const char *url, const char *secret, char *err, size_t errlen)
+{
+    char *scheme = NULL, *host = NULL;
+    int rc = -1;
+    if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        snprintf(err, errlen, "refusing to send %s: the gateway URL names no host", secret);
+    } else if (has_userinfo(u)) {
+        snprintf(err, errlen, "refusing to send %s to a gateway URL with a user name or password in it (host %.200s): "
+                 "give the gateway's address only", secret, host);
+    } else if (strcasecmp(scheme, "https") == 0 || (strcasecmp(scheme, "http") == 0 && loopback_host(host))) {
+        rc = 0;
+    } else {
+        snprintf(err, errlen, "refusing to send %s to %.300s: use https:// (plain http only to loopback: 127.0.0.0/8, "
+                 "[::1] or localhost)", secret, url);
+    }
+    curl_free(scheme);
+    curl_free(host);
+    return rc;
+}
+
+int tg_http_check_gateway_url(const char *url, const char *secret, char *err, size_t errlen)
+{
+    if (!url || !*url) {
+        snprintf(err, errlen, "refusing to send %s: no gateway URL", secret);
+        return -1;
+    }
+    CURLU *u = curl_url();
+    if (!u) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc;
+    CURLUcode parsed = curl_url_set(u, CURLUPART_URL, url, 0);
+    if (parsed != CURLUE_OK) {
+        /* not repeated: a URL curl cannot read may still hold a password */
+        snprintf(err, errlen, "refusing to send %s: the gateway URL is not a valid http(s) URL (%s)", secret,
+                 curl_url_strerror(parsed));
+        rc = -1;
+    } else {
+        rc = check_parsed_url(u, url, secret, err, errlen);
+    }
+    curl_url_cleanup(u);
+    return rc;
 }
 
 static long env_long(const char *name, long fallback)

@@ -53,6 +53,15 @@ void tg_http_response_free(struct tg_http_response *response);
  * read once per process. */
 void tg_http_defaults(struct tg_http_options *options);
 
+/* Whether a gateway secret (what names it in messages, e.g. "the API key")
+ * may be sent to url. The URL is parsed as libcurl will parse it for the call,
+ * and its host compared: https to any host; plain http only to loopback
+ * (127.0.0.0/8, ::1, localhost); never a URL with a user name or password, which
+ * a reader takes for the host ("http://localhost:pw@evil.example/" goes to
+ * evil.example). Returns 0, or -1 with why in err (the URL is not repeated
+ * when it may hold a password). */
+int tg_http_check_gateway_url(const char *url, const char *secret, char *err, size_t errlen);
+
 /* Process-wide libcurl set-up; call once before any thread makes calls. */
 int tg_http_global_init(void);
 

@@ -1,9 +1,13 @@
 /* Opt-in masking of secrets that people paste into prompts (and models echo
  * in responses) before a log is stored: API keys (sk-, sk-ant-, sk-proj-),
- * AWS access key ids and labelled secret keys, GitHub tokens, private-key PEM
- * blocks, Bearer tokens and Authorization header values. Works on the log's
- * JSON text: every mask is plain ASCII without quotes or backslashes, so the
- * JSON stays valid. */
+ * Stripe (sk_live_, rk_live_, whsec_), Slack (xox?-), Google (AIza), GitHub,
+ * GitLab (glpat-), Hugging Face (hf_) and npm (npm_) tokens, AWS access key
+ * ids, JWTs, private-key PEM blocks, Bearer tokens, the password in a URL
+ * (postgres://user:PASSWORD@host), and the value of anything named as a
+ * secret (PASSWORD=..., "client_secret": "...", Authorization: Basic ...).
+ * A log's JSON strings are matched decoded, so an escape (sk\u002dproj-...)
+ * hides nothing; a string holding a secret is written back whole, masked, and
+ * every other byte of the log is kept as it came. */
 #ifndef TG_REDACT_H
 #define TG_REDACT_H
 
@@ -11,7 +15,8 @@
 
 #include "log/logmodel.h"
 
-/* Masks secrets in text[0, len). Returns how many were masked; when any were,
+/* Masks secrets in the plain text text[0, len) (an error message; not JSON:
+ * escapes are not decoded). Returns how many were masked; when any were,
  * *out is the new text (malloc'd, NUL-terminated) and *out_len its length,
  * else *out is NULL. -1 when out of memory. */
 int tg_redact(const char *text, size_t len, char **out, size_t *out_len);

@@ -2,10 +2,12 @@
 #include "screens/detail.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <ncurses.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "query/browse.h"
@@ -54,7 +56,38 @@ static void draw(struct ui *ui)
         draw_padded(FIRST_ROW + i, 0, dt.lines.lines[dt.top + i], COLS);
 }
 
-/* Writes the stored log, byte for byte, to ./tollgate-ID.json (mode 0600). */
+/* A new file for an export, never one that is there already: a symlink
+ * planted under the name is not followed (O_EXCL, O_NOFOLLOW) and an earlier
+ * export is not overwritten; tollgate-ID.json, else tollgate-ID-2.json, ... */
+static int create_export_file(const char *stem, char *path, size_t len)
+{
+    for (int i = 1; i < 100; i++) {
+        if (i == 1)
+            snprintf(path, len, "tollgate-%s.json", stem);
+        else
+            snprintf(path, len, "tollgate-%s-%d.json", stem, i);
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    return -1;
+}
+
+static bool write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        data += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* Writes the stored log, byte for byte, to a new ./tollgate-ID.json (mode 0600). */
 static void export_request(struct ui *ui)
 {
     const struct tg_request_row *row = requests_selected();
@@ -72,13 +105,19 @@ static void export_request(struct ui *ui)
     for (const char *p = log_id; *p && n < EXPORT_NAME_MAX; p++) /* a file name from the id: safe characters only */
         name[n++] = (isalnum((unsigned char)*p) || *p == '-' || *p == '_') ? *p : '_';
     name[n] = '\0';
-    char path[256];
-    snprintf(path, sizeof path, "tollgate-%s.json", name);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    bool ok = fd >= 0 && write(fd, raw, len) == (ssize_t)len;
-    if (fd >= 0)
-        close(fd);
-    ui_status(ui, ok ? "exported to %s" : "could not write %s", path);
+    char path[256], dir[1024];
+    if (!getcwd(dir, sizeof dir))
+        snprintf(dir, sizeof dir, ".");
+    int fd = create_export_file(name, path, sizeof path);
+    if (fd < 0) {
+        ui_status(ui, "could not create %s in %s: %s", path, dir, strerror(errno));
+    } else if (!write_all(fd, raw, len) || close(fd) != 0) {
+        int e = errno;
+        unlink(path); /* nothing half-written */
+        ui_status(ui, "could not write %s in %s: %s", path, dir, strerror(e));
+    } else {
+        ui_status(ui, "exported to %s (in %s)", path, dir);
+    }
     free(raw);
     free(log_id);
 }
@@ -134,7 +173,7 @@ static const struct binding keys[] = {
     {{KEY_MOUSE}, "scroll", key_wheel},
     {{'n', 'p'}, "the next / previous request", key_next},
     {{'t'}, "the whole thread of this request", key_thread},
-    {{'e'}, "export the request as JSON to ./tollgate-ID.json", key_export},
+    {{'e'}, "export the request as JSON to a new ./tollgate-ID.json", key_export},
     {{'?'}, "this help", key_help},
     {{0}, NULL, NULL},
 };
