@@ -9,6 +9,7 @@
  *   rollups.c      per-batch hourly and daily deltas
  *   bodies.c       bodies, messages, dictionaries, and reading bodies back
  *   syncstate.c    sync positions and the store's own marks in sync_state
+ *   keyuse.c       when keys were revoked and their use since (public side only)
  *   store.c        a batch: begin, add, commit, rollback
  * Each sub-struct of struct tg_store below belongs to one file; only that
  * file touches its fields. Nothing outside core/store includes this header

@@ -71,7 +71,7 @@ static void offboard(struct tg_store *store, struct tg_gateway *gw, const struct
 {
     struct tg_offboard_plan plan;
     char err[512];
-    if (tg_offboard_plan(store, job->developer, tg_now_ms(), &plan, err, sizeof err) != 0) {
+    if (tg_offboard_plan(store, job->developer, tg_now_ms(), NULL, &plan, err, sizeof err) != 0) {
         snprintf(out->message, sizeof out->message, "%s", err);
         out->failed = 1;
         return;
