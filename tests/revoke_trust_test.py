@@ -266,4 +266,4 @@ def test_use_after_revocation_is_flagged_and_not_an_error(env):
 
 
 if __name__ == "__main__":
-    main("revoke_trust", globals())
+    main("revoking", globals())

@@ -28,6 +28,7 @@ struct tg_log_page {
 struct tg_gateway_error {
     long status;    /* HTTP status, 0 when no answer */
     int refused;    /* 401 / 403: the key is wrong; retrying will not help */
+    int not_sent;   /* the call never reached the gateway (its certificate was refused) */
     char message[512];
 };
 

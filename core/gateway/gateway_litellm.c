@@ -90,8 +90,10 @@ static int post_once(struct tg_gateway *gw, const char *path, const char *body, 
     struct tg_http_response resp;
     int rc = tg_http_call(&once, "POST", url, gw->config.api_key, body, false, &resp, err->message,
                           sizeof err->message);
-    if (rc == -2)
+    if (rc == -2) {
+        err->not_sent = 1;
         return -1; /* a refused certificate: the message says what to fix */
+    }
     if (rc != 0) {
         size_t n = strlen(err->message);
         snprintf(err->message + n, sizeof err->message - n, ": the proxy did not answer; try again");

@@ -256,8 +256,10 @@ static int key_call(struct tg_gateway *gw, const char *method, const char *key_i
     bool expect_json = body != NULL;
     int rc = tg_http_call(&gw->config.http, method, url, gw->config.api_key, body, expect_json, &resp,
                           err->message, sizeof err->message);
-    if (rc == -2)
+    if (rc == -2) {
+        err->not_sent = 1;
         return -1; /* a refused certificate: the message says what to fix */
+    }
     if (rc != 0) {
         size_t n = strlen(err->message);
         const char *advice = resp.failure == TG_HTTP_NOT_JSON

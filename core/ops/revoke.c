@@ -103,7 +103,7 @@ int tg_revoke_key(struct tg_store *store, struct tg_gateway *gateway, const stru
     struct tg_gateway_error gerr;
     out->write_ok = gateway->ops->revoke_key(gateway, key->key_id, also_delete, &gerr) == 0;
     out->status = gerr.status;
-    out->write_refused = !out->write_ok && gerr.refused;
+    out->write_refused = !out->write_ok && (gerr.refused || gerr.not_sent);
     read_back(gateway, key->key_id, out);
     out->ok = out->readback == TG_READBACK_CUT_OFF || out->readback == TG_READBACK_GONE;
     snprintf(detail, sizeof detail, "%s, HTTP %ld, read back: %s", gateway->ops->name, gerr.status, out->shows);

@@ -24,7 +24,8 @@ struct tg_revoke_result {
     bool ok;           /* verified: the read-back shows the key cut off or gone */
     long status;       /* the gateway's HTTP status for the write, 0 when it did not answer */
     bool write_ok;     /* the write itself was answered 2xx without a failure in its body */
-    bool write_refused; /* the gateway refused the admin key (401 / 403): nothing was changed */
+    bool write_refused; /* the admin key was refused (401 / 403), or the call never reached the
+                         * gateway (its certificate refused): nothing was changed */
     enum tg_revoke_readback readback;
     char shows[160];   /* what the read-back showed, in words ("active", "expired ...", "gone", the failure) */
     char message[700]; /* what happened, for the user (never a whole key) */
