@@ -76,7 +76,7 @@ class Env:
         e = dict(os.environ, HOME=self.dir, XDG_CONFIG_HOME=os.path.join(self.dir, "cfg"), USER="lead",
                  TOLLGATE_NOW=NOW, RESPAN_BASE_URL=self.fake.base + "/api/", RESPAN_API_KEY=ADMIN,
                  LITELLM_BASE_URL=self.fake.base, LITELLM_MASTER_KEY=ADMIN, TOLLGATE_RETRY_BASE_MS="10",
-                 TOLLGATE_HTTP_TIMEOUT_MS="400")
+                 TOLLGATE_HTTP_TIMEOUT_MS="1000")
         e.update(extra)
         return e
 
@@ -136,7 +136,7 @@ LIES = [  # (mode, exit status, words on stderr/stdout, audit result starts with
 def check_lies(env, gateway, key_words):
     for i, (mode, code, words, result, status) in enumerate(LIES):
         key = ["alice-laptop", "bob-laptop", "dave-laptop", "team-shared"][i]
-        env.fake.control(lie=mode, lie_delay=1.0)
+        env.fake.control(lie=mode, lie_delay=1.8)
         rc, out, err = env.run("keys", "revoke", key, "--yes", "--gateway", gateway)
         expect(rc == code, f"{gateway} {mode}: exit {rc}\n{out}{err}")
         expect(words in out + err, f"{gateway} {mode}: {out}{err}")
