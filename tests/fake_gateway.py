@@ -6,13 +6,22 @@ oldest first, filtered by start_time / end_time and paged by page / page_size,
 and the key APIs of both adapters over one set of keys:
   Respan:  GET /api/temporary-keys/ (two a page, following "next"),
            PATCH /api/temporary-keys/{id}/ (expiry_date), DELETE /api/temporary-keys/{id}/
-  LiteLLM: GET /key/list, POST /key/block {"key"}, POST /key/delete {"keys"}
+  LiteLLM: GET /key/list, GET /key/info?key=ID (404 when it has none),
+           POST /key/block {"key"}, POST /key/delete {"keys"}
 Fails on demand (every API call takes the next scripted step) and records every call:
 
   POST /_control  {"script": [{"status": 429, "retry_after": "1"}, {"status": 500},
                               {"malformed": true}, {"drop": true}, {"delay": 2.0},
                               {"body": {...}}],                # a 200 with this JSON instead
-                   "api_key": "expected key"}          # each list call takes the next step
+                   "api_key": "expected key",          # each list call takes the next step
+                   "lie": MODE, "lie_delay": 2.0}      # how every key write lies, until changed
+     Lying key writes (Respan PATCH / DELETE of a key, LiteLLM /key/block, /key/delete),
+     for the revoke tests; reads stay honest, so reading the key back tells the truth:
+       "success_false"        200 {"success": false, "error": "permission denied"}, nothing changed
+       "stays_active"         200 with the usual answer, nothing changed
+       "timeout_after_write"  the change is made, the answer comes after lie_delay s (too late)
+       "timeout_no_write"     nothing changed, the answer comes after lie_delay s
+       null                   honest again
   POST /_logs     one log or an array: appended to the served logs
   POST /_keys     [{"id", "name", "prefix", "owner", "created", "last_used"}, ...]: the keys
   GET  /_keys     the keys, with "revoked" / "deleted" as the calls left them
@@ -28,6 +37,7 @@ import ssl
 import sys
 import threading
 import time
+import urllib.parse
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -58,6 +68,8 @@ class State:
         self.script = []
         self.calls = []
         self.keys = []
+        self.lie = None
+        self.lie_delay = 2.0
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -67,7 +79,7 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):  # quiet
         pass
 
-    def reply(self, status, doc=None, raw=None, headers=None):
+    def send_reply(self, status, doc=None, raw=None, headers=None):
         body = raw if raw is not None else json.dumps(doc).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -104,6 +116,9 @@ class Handler(BaseHTTPRequestHandler):
                 self.state.script = list(doc.get("script", []))
                 if "api_key" in doc:
                     self.state.api_key = doc["api_key"]
+                if "lie" in doc:
+                    self.state.lie = doc["lie"]
+                    self.state.lie_delay = float(doc.get("lie_delay", 2.0))
             return self.reply(200, {"ok": True})
         if self.path == "/_logs":
             doc = json.loads(body)
@@ -140,6 +155,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, raw=b'{"results": [ {"unique_id": "trunc')
         path = self.path.split("?")[0]
         query = dict(p.split("=", 1) for p in self.path.split("?", 1)[1].split("&")) if "?" in self.path else {}
+        if self.is_key_write(path) and self.lie_about_write():
+            return
+        if self.command == "GET" and path == "/key/info":
+            return self.litellm_key_info(urllib.parse.unquote(query.get("key", "")))
         if self.command == "POST" and path == LIST_PATH:
             return self.list_logs(json.loads(body or b"{}"))
         if self.command == "GET" and path == KEYS_PATH:
@@ -151,6 +170,44 @@ class Handler(BaseHTTPRequestHandler):
         if self.command == "POST" and path in ("/key/block", "/key/delete"):
             return self.litellm_change(path, json.loads(body or b"{}"))
         self.reply(404, {"detail": "Not found."})
+
+    def is_key_write(self, path):
+        respan = self.command in ("PATCH", "DELETE") and path.startswith(KEYS_PATH) and path != KEYS_PATH
+        return respan or (self.command == "POST" and path in ("/key/block", "/key/delete"))
+
+    def lie_about_write(self):
+        """True when the lie answered the call (or left it unanswered)."""
+        with self.state.lock:
+            lie, delay = self.state.lie, self.state.lie_delay
+        if lie == "success_false":
+            self.reply(200, {"success": False, "error": "permission denied"})
+        elif lie == "stays_active":
+            self.reply(200, {"success": True, "detail": "ok"})
+        elif lie == "timeout_no_write":
+            time.sleep(delay)
+            self.close_connection = True
+        elif lie == "timeout_after_write":
+            self.write_late = delay
+            return False
+        else:
+            return False
+        return True
+
+    def reply(self, status, doc=None, raw=None, headers=None):
+        delay = getattr(self, "write_late", 0)
+        if delay:
+            self.write_late = 0
+            time.sleep(delay)  # the change is made; the answer comes too late
+        self.send_reply(status, doc, raw, headers)
+
+    def litellm_key_info(self, key_id):
+        with self.state.lock:
+            key = next((k for k in self.live_keys() if k["id"] == key_id), None)
+        if key is None:
+            return self.reply(404, {"error": {"message": "Key not found in database", "code": "404"}})
+        self.reply(200, {"key": key_id, "info": {"key_alias": key["name"], "key_name": "sk-..." + key_id[-4:],
+                                                 "user_id": key.get("owner"), "expires": key.get("expiry_date"),
+                                                 "blocked": key["blocked"] or key["revoked"]}})
 
     def live_keys(self):
         return [k for k in self.state.keys if not k["deleted"]]

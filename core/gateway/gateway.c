@@ -1,5 +1,6 @@
 #include "gateway/gateway.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@ struct tg_gateway_key *tg_key_list_add(struct tg_key_list *list)
     list->items = items;
     struct tg_gateway_key *k = &items[list->count++];
     memset(k, 0, sizeof *k);
-    k->created_ms = k->last_used_ms = -1;
+    k->created_ms = k->last_used_ms = k->revoked_ms = -1;
     return k;
 }
 
@@ -80,4 +81,36 @@ int tg_gateway_read_keys(const cJSON *doc, const char *field, void (*read)(const
         read(item, k);
     }
     return 0;
+}
+
+/* The words of an "error" field: a string, or an object's "message". */
+static const char *error_words(const cJSON *error)
+{
+    if (cJSON_IsString(error))
+        return error->valuestring;
+    const cJSON *message = cJSON_GetObjectItemCaseSensitive(error, "message");
+    return cJSON_IsString(message) ? message->valuestring : NULL;
+}
+
+int tg_gateway_answer_refuses(const char *body, size_t len, long status, struct tg_gateway_error *err)
+{
+    if (!body || !len)
+        return 0;
+    cJSON *doc = cJSON_ParseWithLength(body, len);
+    if (!cJSON_IsObject(doc)) {
+        cJSON_Delete(doc);
+        return 0;
+    }
+    const cJSON *success = cJSON_GetObjectItemCaseSensitive(doc, "success");
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(doc, "error");
+    const char *words = error_words(error);
+    bool has_error = (words && *words) || (cJSON_IsObject(error) && error->child);
+    int refuses = cJSON_IsFalse(success) || (has_error && !cJSON_IsTrue(success));
+    if (refuses) {
+        err->status = status;
+        snprintf(err->message, sizeof err->message, "the gateway answered HTTP %ld but said it failed: %.200s",
+                 status, words && *words ? words : "no reason given");
+    }
+    cJSON_Delete(doc);
+    return refuses;
 }

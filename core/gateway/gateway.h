@@ -28,6 +28,7 @@ struct tg_log_page {
 struct tg_gateway_error {
     long status;    /* HTTP status, 0 when no answer */
     int refused;    /* 401 / 403: the key is wrong; retrying will not help */
+    int not_sent;   /* the call never reached the gateway (its certificate was refused) */
     char message[512];
 };
 
@@ -41,6 +42,8 @@ struct tg_gateway_key {
     char team[256];    /* the team it belongs to (LiteLLM: team_alias, else team_id), or "" */
     int64_t created_ms, last_used_ms; /* -1 when unknown */
     int revoked;       /* revoked, blocked or expired */
+    int64_t revoked_ms; /* since when, when the gateway says (an expiry in the past), else -1 */
+    char state[96];    /* what the gateway shows, in words: "expired 2026-11-24T10:30:00Z", "blocked", "active" */
 };
 
 struct tg_key_list {
@@ -63,9 +66,18 @@ struct tg_gateway_ops {
                      struct tg_log_page *out, struct tg_gateway_error *err);
     /* Every key, all pages. */
     int (*list_keys)(struct tg_gateway *gw, struct tg_key_list *out, struct tg_gateway_error *err);
-    /* Cuts the key off now; also_delete removes it too. */
+    /* Cuts the key off now; also_delete removes it too. A 2xx whose body says
+     * it failed ({"success": false}, an "error") is a failure. Says nothing of
+     * whether the key is cut off: read_key does. */
     int (*revoke_key)(struct tg_gateway *gw, const char *key_id, int also_delete, struct tg_gateway_error *err);
+    /* The key as the gateway shows it now: 0 with *out filled (out->revoked,
+     * out->state), TG_GATEWAY_KEY_GONE when the gateway no longer has it, -1
+     * when it could not be asked (err says why). */
+    int (*read_key)(struct tg_gateway *gw, const char *key_id, struct tg_gateway_key *out,
+                    struct tg_gateway_error *err);
 };
+
+enum { TG_GATEWAY_KEY_GONE = 1 };
 
 struct tg_gateway {
     const struct tg_gateway_ops *ops;
@@ -82,6 +94,11 @@ typedef void (*tg_gateway_describe_fn)(const struct tg_gateway *gw, long status,
  * (described by `describe`), or the answer is not JSON. */
 struct cJSON *tg_gateway_json_call(const struct tg_gateway *gw, const char *method, const char *url,
                                    const char *body, tg_gateway_describe_fn describe, struct tg_gateway_error *err);
+
+/* A 2xx answer that says it failed: {"success": false} or a non-empty
+ * "error" (a string, or an object with a "message"). Returns 1 and describes
+ * it in err (status kept), 0 when the body claims no failure. */
+int tg_gateway_answer_refuses(const char *body, size_t len, long status, struct tg_gateway_error *err);
 
 /* Appends a key for each element of doc[field], filled by `read`. -1 with
  * err when the field is not an array (or memory runs out). */

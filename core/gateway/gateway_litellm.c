@@ -2,6 +2,7 @@
  * GET /spend/logs/v2 (the SpendLogs table, paged). */
 #include "gateway/gateway_litellm.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,8 +101,10 @@ static int post_once(struct tg_gateway *gw, const char *path, const char *body, 
     struct tg_http_response resp;
     int rc = tg_http_call(&once, "POST", url, gw->config.api_key, body, false, &resp, err->message,
                           sizeof err->message);
-    if (rc == -2)
+    if (rc == -2) {
+        err->not_sent = 1;
         return -1; /* a refused certificate: the message says what to fix */
+    }
     if (rc != 0) {
         size_t n = strlen(err->message);
         snprintf(err->message + n, sizeof err->message - n, ": the proxy did not answer; try again");
@@ -110,6 +113,8 @@ static int post_once(struct tg_gateway *gw, const char *path, const char *body, 
     int ok = resp.status >= 200 && resp.status < 300;
     if (!ok)
         failure(gw, resp.status, resp.body, err);
+    else if (tg_gateway_answer_refuses(resp.body, resp.len, resp.status, err))
+        ok = 0;
     err->status = resp.status;
     tg_http_response_free(&resp);
     return ok ? 0 : -1;
@@ -184,11 +189,78 @@ static int litellm_list_logs(struct tg_gateway *gw, const char *start_iso, const
     return rc;
 }
 
+/* A key id (a token hash, or "sk-...") as a query parameter. */
+static void query_escape(const char *in, char *out, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)in; *p && n + 4 < len; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+            *p == '_' || *p == '.' || *p == '~') {
+            out[n++] = (char)*p;
+        } else {
+            out[n++] = '%';
+            out[n++] = hex[*p >> 4];
+            out[n++] = hex[*p & 15];
+        }
+    }
+    out[n] = '\0';
+}
+
+/* /key/info's "info": blocked, or expired, is cut off. */
+static void read_key_info(const cJSON *info, const char *key_id, struct tg_gateway_key *k)
+{
+    memset(k, 0, sizeof *k);
+    k->created_ms = k->last_used_ms = k->revoked_ms = -1;
+    snprintf(k->id, sizeof k->id, "%s", key_id);
+    tg_json_copy_text(k->name, sizeof k->name, cJSON_GetObjectItemCaseSensitive(info, "key_alias"));
+    int64_t expires = tg_json_time_ms(info, "expires");
+    char when[40] = "";
+    if (expires >= 0)
+        tg_time_format_iso(expires, when, sizeof when);
+    bool blocked = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(info, "blocked"));
+    bool expired = expires >= 0 && expires <= tg_now_ms();
+    k->revoked = blocked || expired;
+    k->revoked_ms = expired ? expires : -1;
+    if (blocked)
+        snprintf(k->state, sizeof k->state, "blocked");
+    else if (expired)
+        snprintf(k->state, sizeof k->state, "expired %s", when);
+    else if (expires >= 0)
+        snprintf(k->state, sizeof k->state, "active (expires %s)", when);
+    else
+        snprintf(k->state, sizeof k->state, "active");
+}
+
+/* GET /key/info?key=...: a key the proxy does not have is 404. */
+static int litellm_read_key(struct tg_gateway *gw, const char *key_id, struct tg_gateway_key *out,
+                            struct tg_gateway_error *err)
+{
+    memset(err, 0, sizeof *err);
+    char escaped[3 * sizeof out->id + 1], path[sizeof escaped + 32], url[2048];
+    query_escape(key_id, escaped, sizeof escaped);
+    snprintf(path, sizeof path, "key/info?key=%s", escaped);
+    url_for(gw, path, url, sizeof url);
+    cJSON *doc = tg_gateway_json_call(gw, "GET", url, NULL, failure, err);
+    if (!doc)
+        return err->status == 404 ? TG_GATEWAY_KEY_GONE : -1;
+    const cJSON *info = cJSON_GetObjectItemCaseSensitive(doc, "info");
+    if (!cJSON_IsObject(info)) {
+        snprintf(err->message, sizeof err->message, "the proxy's /key/info answer has no \"info\" object");
+        cJSON_Delete(doc);
+        return -1;
+    }
+    read_key_info(info, key_id, out);
+    cJSON_Delete(doc);
+    return 0;
+}
+
 static const struct tg_gateway_ops litellm_ops = {
     .name = "litellm",
     .list_logs = litellm_list_logs,
     .list_keys = litellm_list_keys,
     .revoke_key = litellm_revoke_key,
+    .read_key = litellm_read_key,
 };
 
 int tg_gateway_litellm(struct tg_gateway *gw, const struct tg_gateway_config *config, char *err, size_t errlen)

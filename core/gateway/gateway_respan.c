@@ -117,6 +117,25 @@ static size_t origin_length(const char *url)
     return (size_t)(p - url);
 }
 
+/* In words, what a key's fields say of it: the first reason it is cut off,
+ * else "active" (with its expiry, when it has one). */
+static void describe_key_state(struct tg_gateway_key *k, bool flagged, int64_t expiry, const char *status)
+{
+    char when[40] = "";
+    if (expiry >= 0)
+        tg_time_format_iso(expiry, when, sizeof when);
+    if (expiry >= 0 && expiry <= tg_now_ms())
+        snprintf(k->state, sizeof k->state, "expired %s", when);
+    else if (flagged)
+        snprintf(k->state, sizeof k->state, "revoked");
+    else if (status && strcmp(status, "active") != 0)
+        snprintf(k->state, sizeof k->state, "%.40s", status);
+    else if (expiry >= 0)
+        snprintf(k->state, sizeof k->state, "active (expires %s)", when);
+    else
+        snprintf(k->state, sizeof k->state, "active");
+}
+
 void tg_respan_read_key(const cJSON *obj, struct tg_gateway_key *k)
 {
     tg_json_copy_text(k->id, sizeof k->id, cJSON_GetObjectItemCaseSensitive(obj, "id"));
@@ -131,9 +150,12 @@ void tg_respan_read_key(const cJSON *obj, struct tg_gateway_key *k)
     k->last_used_ms = tg_json_time_ms(obj, "last_used");
     int64_t expiry = tg_json_time_ms(obj, "expiry_date");
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(obj, "status");
-    k->revoked = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "revoked")) ||
-                 (expiry >= 0 && expiry <= tg_now_ms()) ||
-                 (cJSON_IsString(status) && strcmp(status->valuestring, "active") != 0);
+    bool flagged = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "revoked"));
+    bool expired = expiry >= 0 && expiry <= tg_now_ms();
+    bool inactive = cJSON_IsString(status) && strcmp(status->valuestring, "active") != 0;
+    k->revoked = flagged || expired || inactive;
+    k->revoked_ms = expired ? expiry : -1;
+    describe_key_state(k, flagged, expiry, cJSON_IsString(status) ? status->valuestring : NULL);
 }
 
 int tg_respan_next_page(const cJSON *doc, const char *base_url, char *url, size_t len, struct tg_gateway_error *err)
@@ -224,8 +246,10 @@ static int key_call(struct tg_gateway *gw, const char *method, const char *key_i
     bool expect_json = body != NULL;
     int rc = tg_http_call(&gw->config.http, method, url, gw->config.api_key, body, expect_json, &resp,
                           err->message, sizeof err->message);
-    if (rc == -2)
+    if (rc == -2) {
+        err->not_sent = 1;
         return -1; /* a refused certificate: the message says what to fix */
+    }
     if (rc != 0) {
         size_t n = strlen(err->message);
         const char *advice = resp.failure == TG_HTTP_NOT_JSON
@@ -237,6 +261,8 @@ static int key_call(struct tg_gateway *gw, const char *method, const char *key_i
     int ok = resp.status >= 200 && resp.status < 300;
     if (!ok)
         describe_key_failure(gw, resp.status, resp.body, key_id, err);
+    else if (tg_gateway_answer_refuses(resp.body, resp.len, resp.status, err))
+        ok = 0;
     err->status = resp.status;
     tg_http_response_free(&resp);
     return ok ? 0 : -1;
@@ -260,11 +286,33 @@ static int respan_revoke_key(struct tg_gateway *gw, const char *key_id, int also
     return also_delete ? key_call(gw, "DELETE", key_id, NULL, err) : 0;
 }
 
+/* No call reads one key (none is documented), so the list is read and the
+ * key found in it: a key the whole list leaves out is gone. */
+static int respan_read_key(struct tg_gateway *gw, const char *key_id, struct tg_gateway_key *out,
+                           struct tg_gateway_error *err)
+{
+    struct tg_key_list list = {0};
+    if (respan_list_keys(gw, &list, err) != 0) {
+        tg_key_list_free(&list);
+        return -1;
+    }
+    int rc = TG_GATEWAY_KEY_GONE;
+    for (size_t i = 0; i < list.count && rc != 0; i++) {
+        if (strcmp(list.items[i].id, key_id) == 0) {
+            *out = list.items[i];
+            rc = 0;
+        }
+    }
+    tg_key_list_free(&list);
+    return rc;
+}
+
 static const struct tg_gateway_ops respan_ops = {
     .name = "respan",
     .list_logs = respan_list_logs,
     .list_keys = respan_list_keys,
     .revoke_key = respan_revoke_key,
+    .read_key = respan_read_key,
 };
 
 int tg_gateway_respan(struct tg_gateway *gw, const struct tg_gateway_config *config, char *err, size_t errlen)

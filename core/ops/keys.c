@@ -28,9 +28,13 @@ static int run(sqlite3_stmt *st, struct tg_store *store, const char *what, char 
     return 0;
 }
 
+/* A key the gateway shows revoked keeps the time it was first known to be
+ * (tollgate's own revocation, else the expiry the gateway gives, else now);
+ * one it shows active again has none. */
 #define UPDATE_KEY                                                                                     \
     "UPDATE keys SET key_id = ?1, name = coalesce(?2, name), shown = ?3, owner_hint = ?4, created_ms = ?5," \
-    " gateway_last_used_ms = ?6, gateway_seen_ms = ?7, status = ?8 WHERE "
+    " gateway_last_used_ms = ?6, gateway_seen_ms = ?7, status = ?8,"                                      \
+    " revoked_ms = CASE WHEN ?8 = 'revoked' THEN coalesce(revoked_ms, ?9) END WHERE "
 static const char update_by_id[] = UPDATE_KEY "ident = ?1 OR key_id = ?1";
 /* a key that logs knew only by name */
 static const char update_by_name[] = UPDATE_KEY "id = (SELECT id FROM keys WHERE key_id IS NULL AND name = ?2 LIMIT 1)";
@@ -51,6 +55,7 @@ static int update_key(struct tg_store *store, const char *sql, const struct tg_g
     tg_sql_bind_ms(st, 6, k->last_used_ms);
     sqlite3_bind_int64(st, 7, now);
     sqlite3_bind_text(st, 8, k->revoked ? "revoked" : "active", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 9, k->revoked_ms >= 0 && k->revoked_ms <= now ? k->revoked_ms : now);
     if (run(st, store, "updating a key", err, errlen) != 0)
         return -1;
     return sqlite3_changes(db);
@@ -117,8 +122,14 @@ static int64_t last_listing(struct tg_store *store)
 
 /* Columns shared by list and find. Spend and use come from the hourly rollups;
  * the exact last use from the requests of the last hour the key was used in. */
+/* The owner: the developer who first used the key, else the developer the
+ * gateway's owner names (by id, or by e-mail: gateways give owners as
+ * e-mails, logs as customer_identifier), else the gateway's owner as given. */
+#define OWNER_EXPR                                                                                           \
+    "coalesce(d.ident, (SELECT o.ident FROM developers o WHERE o.ident = k.owner_hint),"                   \
+    " (SELECT min(o.ident) FROM developers o WHERE o.email = k.owner_hint COLLATE NOCASE), k.owner_hint)"
 #define KEY_COLUMNS                                                                                          \
-    "SELECT k.id, k.key_id, k.name, k.shown, coalesce(d.ident, k.owner_hint), k.status, k.created_ms,"      \
+    "SELECT k.id, k.key_id, k.name, k.shown, " OWNER_EXPR ", k.status, k.created_ms,"                      \
     " (SELECT max(r.ts_ms) FROM requests r WHERE r.key_id = k.id AND r.ts_ms >= 3600000 *"                  \
     "   (SELECT max(hour) FROM rollup_hourly WHERE key_id = k.id)),"                                         \
     " k.gateway_last_used_ms,"                                                                               \
@@ -163,7 +174,37 @@ static int collect_rows(struct tg_store *store, sqlite3_stmt *st, int64_t now_ms
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return tg_store_fail(store, "listing keys", err, errlen);
+    for (size_t i = 0; i < out->count; i++) {
+        struct tg_key_row *k = &out->rows[i];
+        if (tg_keys_after_revocation(store, k->row_id, &k->after_revocation, err, errlen) != 0)
+            return -1;
+    }
     return 0;
+}
+
+int tg_keys_after_revocation(struct tg_store *store, int64_t key_row, struct tg_store_after_revocation *out, char *err,
+                             size_t errlen)
+{
+    return tg_store_key_after_revocation(store, key_row, out, err, errlen);
+}
+
+void tg_key_after_revocation_text(const struct tg_key_row *key, int64_t now_ms, char *buf, size_t len)
+{
+    const struct tg_store_after_revocation *a = &key->after_revocation;
+    char iso[40], when[24];
+    tg_time_format_iso(a->last_ms, iso, sizeof iso);
+    if (a->last_ms / TG_DAY_MS == now_ms / TG_DAY_MS)
+        snprintf(when, sizeof when, "%.5s", iso + 11);
+    else
+        snprintf(when, sizeof when, "%.10s %.5s", iso, iso + 11);
+    snprintf(buf, len, "%lld attempt%s after revocation, last %s", (long long)a->attempts, a->attempts == 1 ? "" : "s",
+             when);
+    size_t used = strlen(buf);
+    int64_t answered = a->attempts - a->failed;
+    if (answered > 0)
+        snprintf(buf + used, len - used, " (%lld answered: the key still works?)", (long long)answered);
+    else if (a->refused > 0)
+        snprintf(buf + used, len - used, " (%lld refused)", (long long)a->refused);
 }
 
 int tg_keys_list(struct tg_store *store, int64_t now_ms, const char *developer, struct tg_key_rows *out, char *err,
@@ -172,7 +213,7 @@ int tg_keys_list(struct tg_store *store, int64_t now_ms, const char *developer, 
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(tg_store_sqlite(store),
-                           KEY_COLUMNS " WHERE ?3 IS NULL OR d.ident = ?3 ORDER BY 11 DESC, 10 DESC, k.name", -1,
+                           KEY_COLUMNS " WHERE ?3 IS NULL OR " OWNER_EXPR " = ?3 ORDER BY 11 DESC, 10 DESC, k.name", -1,
                            &st, NULL) != SQLITE_OK)
         return tg_store_fail(store, "listing keys", err, errlen);
     if (developer)

@@ -24,6 +24,7 @@ struct tg_key_row {
     bool in_logs;    /* seen in logs */
     bool at_gateway; /* listed by the gateway the last time it was asked */
     bool gateway_known; /* the gateway was ever asked, so at_gateway means something */
+    struct tg_store_after_revocation after_revocation; /* revoked_ms -1 when not revoked */
 };
 
 struct tg_key_rows {
@@ -53,6 +54,17 @@ int tg_keys_list(struct tg_store *store, int64_t now_ms, const char *developer, 
  * there is none, 2 when the name fits several (err names them), -1 on error. */
 int tg_keys_find(struct tg_store *store, const char *name_or_id, int64_t now_ms, struct tg_key_rows *out, char *err,
                  size_t errlen);
+
+/* Use after revocation of one key (its row_id): requests later than its
+ * revocation, how many the gateway refused (401 / 403), how many failed, the
+ * latest. For `keys`, `audit`, the Keys screen and `tollgate check`. */
+int tg_keys_after_revocation(struct tg_store *store, int64_t key_row, struct tg_store_after_revocation *out, char *err,
+                             size_t errlen);
+
+/* "10 attempts after revocation, last 21:40" (the date too when not today,
+ * UTC), with "(N answered: the key still works?)" when any succeeded. Only
+ * for a key with after_revocation.attempts > 0. */
+void tg_key_after_revocation_text(const struct tg_key_row *key, int64_t now_ms, char *buf, size_t len);
 
 int tg_keys_set_status(struct tg_store *store, int64_t row_id, const char *status, char *err, size_t errlen);
 

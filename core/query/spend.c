@@ -6,6 +6,7 @@
 
 #include "base/hashmap.h"
 #include "base/timeutil.h"
+#include "query/refused.h"
 #include "store/sqlbind.h"
 
 #define END_OF_TIME_MS 4102444800000LL /* 2100-01-01, hour aligned */
@@ -303,6 +304,8 @@ int tg_spend_query(struct tg_store *store, enum tg_spend_by by, const struct tg_
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     if (rc == 0)
         rc = finish(&q, limit, out, err, errlen);
+    if (rc == 0)
+        rc = tg_spend_take_out_refused(store, by, filter, out, err, errlen);
     hashmap_free(q.groups, free_row);
     if (rc != 0)
         tg_spend_report_free(out);

@@ -127,6 +127,15 @@ static const char *const migrations[] = {
     "INSERT INTO sync_state(source, position, updated_ms)"
     "  SELECT '" IDS_MARK "', coalesce(max(id), 0), 0 FROM requests;"
     "PRAGMA user_version=7;",
+    /* 8: when each key was revoked, so requests made on it later stand out
+     * (use after revocation), and a partial index over refused requests
+     * (401 / 403) by key and time: small, since few requests are refused,
+     * and it finds a revoked key's refused attempts without a scan. */
+    "ALTER TABLE keys ADD COLUMN revoked_ms INTEGER;"
+    "UPDATE keys SET revoked_ms = (SELECT max(a.ts_ms) FROM audit a WHERE a.result LIKE 'ok%'"
+    "  AND a.target LIKE '%(' || keys.key_id || ')') WHERE status = 'revoked' AND key_id IS NOT NULL;"
+    "CREATE INDEX requests_refused ON requests(key_id, ts_ms) WHERE status_code IN (401, 403);"
+    "PRAGMA user_version=8;",
 };
 
 int tg_store_schema_version(struct tg_store *store)

@@ -18,7 +18,7 @@
 
 #include "log/logmodel.h"
 
-#define TG_STORE_SCHEMA_VERSION 7
+#define TG_STORE_SCHEMA_VERSION 8
 
 enum tg_store_flags {
     TG_STORE_READ_ONLY = 1, /* never create or migrate; fail when the db is missing */
@@ -137,6 +137,47 @@ int tg_store_activities(struct tg_store *store, struct tg_store_activity *out, s
 
 /* Number of stored requests; -1 on error. */
 int64_t tg_store_request_count(struct tg_store *store);
+
+/* Use after revocation (keyuse.c). Records when a key (its keys row) was
+ * revoked; -1 clears it (the gateway shows the key active again). */
+int tg_store_set_key_revoked(struct tg_store *store, int64_t key_row, int64_t revoked_ms, char *err, size_t errlen);
+
+struct tg_store_after_revocation {
+    int64_t revoked_ms; /* -1 when the key is not revoked (then the rest is 0) */
+    int64_t attempts;   /* requests on the key later than its revocation */
+    int64_t failed;     /* of those, errors of any kind (refused ones included) */
+    int64_t refused;    /* of those, refused by the gateway: HTTP 401 / 403 */
+    int64_t last_ms;    /* the latest of them, -1 when none */
+};
+
+/* What was asked of a revoked key after its revocation. 0, or -1 with err. */
+int tg_store_key_after_revocation(struct tg_store *store, int64_t key_row, struct tg_store_after_revocation *out,
+                                  char *err, size_t errlen);
+
+/* A developer, for offboarding: matched by id (customer_identifier), else
+ * e-mail (any case), else display name. 0 and *out, 1 when none matches, 2
+ * when several do (err names them), -1 on error. */
+struct tg_store_developer {
+    int64_t id; /* developers row; 0 for none */
+    char ident[256], name[256], email[256];
+};
+int tg_store_find_developer(struct tg_store *store, const char *who, struct tg_store_developer *out, char *err,
+                            size_t errlen);
+
+/* The keys rows of every key the developer used (ever, from the rollups),
+ * first used, or that the gateway says they own (its owner given as their id,
+ * their e-mail, or `who`). *rows is malloc'd. 0, or -1 with err. */
+int tg_store_developer_keys(struct tg_store *store, const struct tg_store_developer *dev, const char *who,
+                            int64_t **rows, size_t *count, char *err, size_t errlen);
+
+/* Every developer who used a key, the latest first, with their last use. */
+struct tg_store_key_user {
+    int64_t developer_id;
+    char developer[256];
+    int64_t last_ms;
+};
+int tg_store_key_users(struct tg_store *store, int64_t key_row, struct tg_store_key_user **users, size_t *count,
+                       char *err, size_t errlen);
 
 /* The SQLite handle, for core/ query modules only (tui/ never sees SQL). */
 sqlite3 *tg_store_sqlite(struct tg_store *store);

@@ -10,6 +10,7 @@
  *   bodies.c       bodies, messages, dictionaries, and reading bodies back
  *   syncstate.c    sync positions and the store's own marks in sync_state
  *   activity.c     each source's newest log and last commit, for `status`
+ *   keyuse.c       when keys were revoked and their use since (public side only)
  *   store.c        a batch: begin, add, commit, rollback
  * Each sub-struct of struct tg_store below belongs to one file; only that
  * file touches its fields. Nothing outside core/store includes this header

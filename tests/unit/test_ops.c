@@ -85,7 +85,7 @@ static int fake_revoke(struct tg_gateway *gw, const char *key_id, int also_delet
     return 0;
 }
 
-static const struct tg_gateway_ops fake_ops = {"fake", fake_list_logs, fake_list_keys, fake_revoke};
+static const struct tg_gateway_ops fake_ops = {"fake", fake_list_logs, fake_list_keys, fake_revoke, NULL};
 
 static struct fake new_fake(void)
 {

@@ -14,7 +14,9 @@ static const char cmd_audit_usage[] =
     "usage: tollgate audit [--format table|csv|json] [--limit N] [--db PATH]\n"
     "\n"
     "The audit log, newest first: who revoked (or tried to revoke) which key, when,\n"
-    "why, and what the gateway answered.\n";
+    "why, what the gateway answered and what reading the key back showed; then the\n"
+    "revoked keys tried since their revocation (attempts, refused, the latest):\n"
+    "\"after_revocation\" in JSON.\n";
 
 static void json_field(struct strbuf *sb, const char *name, const char *value, bool comma)
 {
@@ -23,6 +25,59 @@ static void json_field(struct strbuf *sb, const char *name, const char *value, b
         strbuf_json_string(sb, value);
     else
         strbuf_puts(sb, "null");
+}
+
+/* Revoked keys that were tried since: the keys with attempts, newest first. */
+static size_t used_after_revocation(struct tg_store *store, struct tg_key_rows *keys)
+{
+    char err[256];
+    if (tg_keys_list(store, tg_now_ms(), NULL, keys, err, sizeof err) != 0) {
+        memset(keys, 0, sizeof *keys);
+        return 0;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < keys->count; i++)
+        n += keys->rows[i].after_revocation.attempts > 0;
+    return n;
+}
+
+static void json_after_revocation(struct strbuf *sb, const struct tg_key_rows *keys)
+{
+    strbuf_puts(sb, ",\"after_revocation\":[");
+    bool first = true;
+    for (size_t i = 0; i < keys->count; i++) {
+        const struct tg_key_row *k = &keys->rows[i];
+        const struct tg_store_after_revocation *a = &k->after_revocation;
+        if (a->attempts <= 0)
+            continue;
+        char revoked[40], last[40];
+        tg_time_format_iso(a->revoked_ms, revoked, sizeof revoked);
+        tg_time_format_iso(a->last_ms, last, sizeof last);
+        strbuf_puts(sb, first ? "{" : ",{");
+        first = false;
+        json_field(sb, "key", tg_key_label(k), false);
+        json_field(sb, "id", k->key_id, true);
+        json_field(sb, "revoked_at", revoked, true);
+        strbuf_printf(sb, ",\"attempts\":%lld,\"refused\":%lld,\"failed\":%lld", (long long)a->attempts,
+                      (long long)a->refused, (long long)a->failed);
+        json_field(sb, "last", last, true);
+        strbuf_putc(sb, '}');
+    }
+    strbuf_putc(sb, ']');
+}
+
+static void print_after_revocation(const struct tg_key_rows *keys)
+{
+    printf("\nUsed after revocation:\n");
+    for (size_t i = 0; i < keys->count; i++) {
+        const struct tg_key_row *k = &keys->rows[i];
+        if (k->after_revocation.attempts <= 0)
+            continue;
+        char name[128], text[200];
+        tg_sanitize(tg_key_label(k), name, sizeof name);
+        tg_key_after_revocation_text(k, tg_now_ms(), text, sizeof text);
+        printf("  %s: %s\n", name, text);
+    }
 }
 
 static int cmd_audit(int argc, char **argv, struct cli_common *common)
@@ -63,6 +118,8 @@ static int cmd_audit(int argc, char **argv, struct cli_common *common)
         tg_store_close(store);
         return cli_error(common, "%s", err);
     }
+    struct tg_key_rows keys;
+    size_t tried = used_after_revocation(store, &keys);
     if (strcmp(format, "json") == 0) {
         struct strbuf sb = STRBUF_INIT;
         strbuf_puts(&sb, "{\"events\":[");
@@ -80,7 +137,9 @@ static int cmd_audit(int argc, char **argv, struct cli_common *common)
             json_field(&sb, "detail", e->detail, true);
             strbuf_putc(&sb, '}');
         }
-        strbuf_puts(&sb, "]}\n");
+        strbuf_putc(&sb, ']');
+        json_after_revocation(&sb, &keys);
+        strbuf_puts(&sb, "}\n");
         fputs(sb.data, stdout);
         strbuf_free(&sb);
     } else if (strcmp(format, "csv") == 0) {
@@ -112,7 +171,10 @@ static int cmd_audit(int argc, char **argv, struct cli_common *common)
             printf("%.19sZ  %-10s %-13s %s\n    %s%s%s\n", when, actor, action, target, result, *reason ? "; reason: " : "",
                    reason);
         }
+        if (tried)
+            print_after_revocation(&keys);
     }
+    tg_key_rows_free(&keys);
     tg_audit_events_free(&events);
     tg_store_close(store);
     return 0;

@@ -56,6 +56,24 @@ static void when(int64_t ms, int64_t now, char *buf, size_t len)
     }
 }
 
+/* Revoked keys still being tried: "bob-laptop: 10 attempts after revocation, last 21:40". */
+static void print_use_after_revocation(const struct tg_key_rows *rows, int64_t now)
+{
+    bool header = false;
+    for (size_t i = 0; i < rows->count; i++) {
+        const struct tg_key_row *k = &rows->rows[i];
+        if (k->after_revocation.attempts <= 0)
+            continue;
+        char name[96], text[200];
+        tg_sanitize(tg_key_label(k), name, sizeof name);
+        tg_key_after_revocation_text(k, now, text, sizeof text);
+        if (!header)
+            printf("\nUsed after revocation (refused requests are not counted as errors):\n");
+        header = true;
+        printf("  %s: %s\n", name, text);
+    }
+}
+
 static void print_table(const struct tg_key_rows *rows, int64_t now)
 {
     printf("%-22s %-11s %-12s %-9s %8s %11s  %s\n", "KEY", "PREFIX", "OWNER", "LAST USE", "REQ 30D", "SPEND 30D",
@@ -69,14 +87,41 @@ static void print_table(const struct tg_key_rows *rows, int64_t now)
         when(k->last_used_ms, now, last, sizeof last);
         tg_format_count(k->requests_30d, reqs, sizeof reqs);
         tg_nanos_format_human(k->spend_30d, spend, sizeof spend);
-        printf("%-22s %-11s %-12s %-9s %8s %11s  %s\n", name, shown, owner, last, reqs, spend, tg_key_status(k));
+        printf("%-22s %-11s %-12s %-9s %8s %11s  %s%s\n", name, shown, owner, last, reqs, spend, tg_key_status(k),
+               k->after_revocation.attempts > 0 ? ", used since" : "");
     }
+    print_use_after_revocation(rows, now);
     size_t missing = 0;
     for (size_t i = 0; i < rows->count; i++)
         missing += tg_key_missing_at_gateway(&rows->rows[i]);
     if (missing)
         printf("\n%zu key%s seen in logs %s not listed by the gateway: deleted there, or another gateway's.\n",
                missing, missing == 1 ? "" : "s", missing == 1 ? "is" : "are");
+}
+
+static void json_time(struct strbuf *sb, const char *name, int64_t ms)
+{
+    char iso[40];
+    if (ms < 0) {
+        strbuf_printf(sb, ",\"%s\":null", name);
+        return;
+    }
+    tg_time_format_iso(ms, iso, sizeof iso);
+    strbuf_printf(sb, ",\"%s\":\"%s\"", name, iso);
+}
+
+/* "revoked_at" and, for a revoked key, "after_revocation": its use since. */
+static void json_after_revocation(struct strbuf *sb, const struct tg_store_after_revocation *a)
+{
+    json_time(sb, "revoked_at", a->revoked_ms);
+    if (a->revoked_ms < 0) {
+        strbuf_puts(sb, ",\"after_revocation\":null");
+        return;
+    }
+    strbuf_printf(sb, ",\"after_revocation\":{\"attempts\":%lld,\"refused\":%lld,\"failed\":%lld",
+                  (long long)a->attempts, (long long)a->refused, (long long)a->failed);
+    json_time(sb, "last", a->last_ms);
+    strbuf_putc(sb, '}');
 }
 
 static void json_key(struct strbuf *sb, const struct tg_key_row *k)
@@ -97,14 +142,17 @@ static void json_key(struct strbuf *sb, const struct tg_key_row *k)
         tg_time_format_iso(k->last_used_ms, last, sizeof last);
     strbuf_printf(sb, ",\"created\":%s%s%s,\"last_used\":%s%s%s", *created ? "\"" : "", *created ? created : "null",
                   *created ? "\"" : "", *last ? "\"" : "", *last ? last : "null", *last ? "\"" : "");
-    strbuf_printf(sb, ",\"requests_30d\":%lld,\"spend_30d\":%s,\"status\":\"%s\",\"in_logs\":%s,\"at_gateway\":%s}",
+    strbuf_printf(sb, ",\"requests_30d\":%lld,\"spend_30d\":%s,\"status\":\"%s\",\"in_logs\":%s,\"at_gateway\":%s",
                   (long long)k->requests_30d, spend, k->status, k->in_logs ? "true" : "false",
                   !k->gateway_known ? "null" : k->at_gateway ? "true" : "false");
+    json_after_revocation(sb, &k->after_revocation);
+    strbuf_putc(sb, '}');
 }
 
 static void print_csv(const struct tg_key_rows *rows)
 {
-    printf("name,id,prefix,owner,created,last_used,requests_30d,spend_30d,status,in_logs,at_gateway\n");
+    printf("name,id,prefix,owner,created,last_used,requests_30d,spend_30d,status,in_logs,at_gateway,revoked_at,"
+           "attempts_after_revocation,refused_after_revocation,last_attempt_after_revocation\n");
     for (size_t i = 0; i < rows->count; i++) {
         const struct tg_key_row *k = &rows->rows[i];
         char created[40] = "", last[40] = "", spend[40];
@@ -117,8 +165,15 @@ static void print_csv(const struct tg_key_rows *rows)
         cli_csv_field(k->key_id); putchar(',');
         cli_csv_field(k->shown); putchar(',');
         cli_csv_field(k->owner);
-        printf(",%s,%s,%lld,%s,%s,%s,%s\n", created, last, (long long)k->requests_30d, spend, tg_key_status(k),
+        printf(",%s,%s,%lld,%s,%s,%s,%s", created, last, (long long)k->requests_30d, spend, tg_key_status(k),
                k->in_logs ? "yes" : "no", !k->gateway_known ? "" : k->at_gateway ? "yes" : "no");
+        const struct tg_store_after_revocation *a = &k->after_revocation;
+        char revoked[40] = "", attempt[40] = "";
+        if (a->revoked_ms >= 0)
+            tg_time_format_iso(a->revoked_ms, revoked, sizeof revoked);
+        if (a->last_ms >= 0)
+            tg_time_format_iso(a->last_ms, attempt, sizeof attempt);
+        printf(",%s,%lld,%lld,%s\n", revoked, (long long)a->attempts, (long long)a->refused, attempt);
     }
 }
 
@@ -292,10 +347,11 @@ static int revoke_one(struct cli_common *common, const char *which, const char *
             int r = tg_revoke_key(store, &gateway.gw, k, cli_actor(), reason, also_delete, &result);
             char msg[800];
             tg_sanitize(result.message, msg, sizeof msg);
+            bool unchanged = result.readback == TG_READBACK_ACTIVE || result.write_refused;
             if (r == 0)
                 printf("%s\n", msg);
             else
-                rc = cli_error(common, "%s; the key is unchanged", msg);
+                rc = cli_error(common, "%s%s", msg, unchanged ? "; the key is unchanged" : "");
         }
         cli_close_gateway(&gateway);
     }

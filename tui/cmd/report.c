@@ -47,11 +47,11 @@ static void json_row(struct strbuf *out, const struct tg_spend_row *row, bool wi
     strbuf_printf(out,
                   "\"requests\":%lld,\"errors\":%lld,\"prompt_tokens\":%lld,\"completion_tokens\":%lld,"
                   "\"total_tokens\":%lld,\"cache_read_tokens\":%lld,\"cache_creation_tokens\":%lld,"
-                  "\"cost\":%s,\"cost_estimated\":%s,\"unpriced_requests\":%lld,",
+                  "\"cost\":%s,\"cost_estimated\":%s,\"unpriced_requests\":%lld,\"refused_revoked_key\":%lld,",
                   (long long)row->requests, (long long)row->errors, (long long)row->prompt_tokens,
                   (long long)row->completion_tokens, (long long)row->total_tokens,
                   (long long)row->cache_read_tokens, (long long)row->cache_creation_tokens, cost,
-                  estimated, (long long)row->unpriced);
+                  estimated, (long long)row->unpriced, (long long)row->refused_revoked);
     int64_t p50 = tg_latency_quantile_ms(&row->latency, 0.50);
     int64_t p95 = tg_latency_quantile_ms(&row->latency, 0.95);
     if (p50 < 0)
@@ -272,6 +272,13 @@ static void print_notes(const struct tg_spend_report *report)
         tg_nanos_format_human(report->total.cost_estimated, est, sizeof est);
         printf("\nEST. is the part of COST priced by tollgate from its pricing table (%s):\n"
                "those logs came without the gateway's cost.\n", est);
+    }
+    if (report->total.refused_revoked) {
+        char n[32];
+        tg_format_count(report->total.refused_revoked, n, sizeof n);
+        printf("\nrefused: revoked key: %s request%s on keys already revoked, refused by the gateway:\n"
+               "not counted in REQUESTS or ERRORS (see `tollgate keys`).\n",
+               n, report->total.refused_revoked == 1 ? "" : "s");
     }
     if (report->total.unpriced) {
         char n[32];

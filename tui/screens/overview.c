@@ -184,6 +184,8 @@ static void draw_totals(const struct tg_spend_row *t)
     printw(")  requests %s  tokens %s", reqs, tokens);
     mvprintw(TOTALS_ROW + 1, 0, "errors %.1f%%  cache hits %.0f%% of prompt  latency p50 %s p95 %s", error_rate, cache,
              p50, p95);
+    if (t->refused_revoked) /* not in the error rate: see query/refused.h */
+        printw("  refused: revoked key %lld", (long long)t->refused_revoked);
 }
 
 static void draw(struct ui *ui)

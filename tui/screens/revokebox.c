@@ -71,7 +71,7 @@ static void offboard(struct tg_store *store, struct tg_gateway *gw, const struct
 {
     struct tg_offboard_plan plan;
     char err[512];
-    if (tg_offboard_plan(store, job->developer, tg_now_ms(), &plan, err, sizeof err) != 0) {
+    if (tg_offboard_plan(store, job->developer, tg_now_ms(), NULL, &plan, err, sizeof err) != 0) {
         snprintf(out->message, sizeof out->message, "%s", err);
         out->failed = 1;
         return;
@@ -89,6 +89,11 @@ static void offboard(struct tg_store *store, struct tg_gateway *gw, const struct
     } else {
         snprintf(out->message, sizeof out->message, "%zu revoked, %zu failed (see tollgate audit)", plan.revoked,
                  plan.failed);
+    }
+    if (plan.shared_held) { /* revoking those cuts others off: the lead decides, with `tollgate offboard` */
+        size_t n = strlen(out->message);
+        snprintf(out->message + n, sizeof out->message - n, "; %zu shared key%s left active (tollgate offboard)",
+                 plan.shared_held, plan.shared_held == 1 ? "" : "s");
     }
     tg_offboard_plan_free(&plan);
 }

@@ -58,7 +58,10 @@ static void key_name_cell(const struct tg_spend_row *r, char *buf, size_t len)
 {
     tg_sanitize(r->name, buf, len);
     const struct tg_key_row *key = key_named(r->name);
-    if (key && strcmp(key->status, "revoked") == 0)
+    if (key && key->after_revocation.attempts > 0)
+        snprintf(buf + strlen(buf), len - strlen(buf), " (revoked, %lld tried since)",
+                 (long long)key->after_revocation.attempts);
+    else if (key && strcmp(key->status, "revoked") == 0)
         snprintf(buf + strlen(buf), len - strlen(buf), " (revoked)");
 }
 
