@@ -80,6 +80,7 @@ HELP_COMMANDS = [
     ("migrate", "Convert bodies stored whole by an older tollgate"),
     ("collect", "Run the HTTP collector the gateway pushes logs to"),
     ("demo", "Write a synthetic team history into the db"),
+    ("completion", "Print the bash or zsh completion script"),
 ]
 
 
@@ -89,7 +90,7 @@ def test_help_lists_the_command_table_and_each_command_its_usage(env):
     rc, out, _ = env.run("--help", db=False)
     listed = [line for line in out.splitlines() if line.startswith("  ") and not line.startswith("   ")]
     expect(listed == [f"  {name:<10} {summary}" for name, summary in HELP_COMMANDS], out)
-    expect(out.startswith("usage: tollgate [--db PATH] [--pricing FILE] COMMAND [ARGS]\n"), out)
+    expect(out.startswith("usage: tollgate [--db PATH] [--pricing FILE] [--utc] COMMAND [ARGS]\n"), out)
     for name, _ in HELP_COMMANDS:
         rc, own, err = env.run(name, "--help", db=False)
         expect(rc == 0 and re.match(rf"usage: tollgate \[?{name}\b", own), (name, own, err))

@@ -25,18 +25,19 @@ static void json_field(struct strbuf *sb, const char *name, const char *value, b
         strbuf_puts(sb, "null");
 }
 
+static const struct option audit_options[] = {
+    CLI_COMMON_OPTIONS,
+    {"format", required_argument, NULL, 'f'},
+    {"limit", required_argument, NULL, 'l'},
+    {NULL, 0, NULL, 0},
+};
+
 static int cmd_audit(int argc, char **argv, struct cli_common *common)
 {
-    static const struct option options[] = {
-        CLI_COMMON_OPTIONS,
-        {"format", required_argument, NULL, 'f'},
-        {"limit", required_argument, NULL, 'l'},
-        {NULL, 0, NULL, 0},
-    };
     const char *format = "table";
     long limit = 0;
     int opt;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "h", audit_options, NULL)) != -1) {
         if (cli_common_option(common, opt, optarg))
             continue;
         switch (opt) {
@@ -119,4 +120,5 @@ static int cmd_audit(int argc, char **argv, struct cli_common *common)
 }
 
 const struct command_entry cmd_audit_entry = {"audit", cmd_audit, cmd_audit_usage,
-                                              "Who revoked which key, when, and the result"};
+                                              "Who revoked which key, when, and the result",
+                                              {audit_options}};

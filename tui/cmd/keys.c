@@ -144,20 +144,21 @@ static int refresh_from_gateway(struct cli_common *common, const char *gateway_n
     return rc != 0;
 }
 
+static const struct option keys_list_options[] = {
+    CLI_COMMON_OPTIONS,
+    {"format", required_argument, NULL, 'f'},
+    {"gateway", required_argument, NULL, 'g'},
+    {"offline", no_argument, NULL, 'o'},
+    {NULL, 0, NULL, 0},
+};
+
 static int list_keys(int argc, char **argv, struct cli_common *common)
 {
-    static const struct option options[] = {
-        CLI_COMMON_OPTIONS,
-        {"format", required_argument, NULL, 'f'},
-        {"gateway", required_argument, NULL, 'g'},
-        {"offline", no_argument, NULL, 'o'},
-        {NULL, 0, NULL, 0},
-    };
     enum format format = FORMAT_TABLE;
     const char *gateway = NULL;
     bool offline = false;
     int opt;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "h", keys_list_options, NULL)) != -1) {
         if (cli_common_option(common, opt, optarg))
             continue;
         switch (opt) {
@@ -304,21 +305,22 @@ static int revoke_one(struct cli_common *common, const char *which, const char *
     return rc;
 }
 
+static const struct option keys_revoke_options[] = {
+    CLI_COMMON_OPTIONS,
+    {"reason", required_argument, NULL, 'r'},
+    {"yes", no_argument, NULL, 'y'},
+    {"delete", no_argument, NULL, 'd'},
+    {"gateway", required_argument, NULL, 'g'},
+    {NULL, 0, NULL, 0},
+};
+
 static int revoke_key(int argc, char **argv, struct cli_common *common)
 {
-    static const struct option options[] = {
-        CLI_COMMON_OPTIONS,
-        {"reason", required_argument, NULL, 'r'},
-        {"yes", no_argument, NULL, 'y'},
-        {"delete", no_argument, NULL, 'd'},
-        {"gateway", required_argument, NULL, 'g'},
-        {NULL, 0, NULL, 0},
-    };
     const char *gateway = NULL, *reason = NULL;
     bool yes = false, also_delete = false;
     int opt;
     argc--, argv++; /* from "revoke" on, as if it were the command */
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "h", keys_revoke_options, NULL)) != -1) {
         if (cli_common_option(common, opt, optarg))
             continue;
         switch (opt) {
@@ -343,4 +345,5 @@ static int cmd_keys(int argc, char **argv, struct cli_common *common)
 }
 
 const struct command_entry cmd_keys_entry = {"keys", cmd_keys, cmd_keys_usage,
-                                             "List gateway keys with spend; revoke one"};
+                                             "List gateway keys with spend; revoke one",
+                                             {keys_list_options, keys_revoke_options}};

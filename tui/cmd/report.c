@@ -290,22 +290,23 @@ static int parse_time_option(struct cli_common *common, const char *name, const 
     return 0;
 }
 
+static const struct option report_options[] = {
+    CLI_COMMON_OPTIONS,
+    {"by", required_argument, NULL, 'b'},
+    {"since", required_argument, NULL, 's'},
+    {"until", required_argument, NULL, 'u'},
+    {"developer", required_argument, NULL, 'd'},
+    {"key", required_argument, NULL, 'k'},
+    {"model", required_argument, NULL, 'm'},
+    {"limit", required_argument, NULL, 'l'},
+    {"format", required_argument, NULL, 'f'},
+    {NULL, 0, NULL, 0},
+};
+
 static int parse_args(int argc, char **argv, struct cli_common *common, struct report_args *args)
 {
-    static const struct option options[] = {
-        CLI_COMMON_OPTIONS,
-        {"by", required_argument, NULL, 'b'},
-        {"since", required_argument, NULL, 's'},
-        {"until", required_argument, NULL, 'u'},
-        {"developer", required_argument, NULL, 'd'},
-        {"key", required_argument, NULL, 'k'},
-        {"model", required_argument, NULL, 'm'},
-        {"limit", required_argument, NULL, 'l'},
-        {"format", required_argument, NULL, 'f'},
-        {NULL, 0, NULL, 0},
-    };
     int opt;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "h", report_options, NULL)) != -1) {
         if (cli_common_option(common, opt, optarg))
             continue;
         switch (opt) {
@@ -371,4 +372,5 @@ static int cmd_report(int argc, char **argv, struct cli_common *common)
 }
 
 const struct command_entry cmd_report_entry = {"report", cmd_report, cmd_report_usage,
-                                               "Spend by developer, key, model, day or hour"};
+                                               "Spend by developer, key, model, day or hour",
+                                               {report_options}};
