@@ -194,8 +194,8 @@ static int run_command(const struct command_entry *cmd, int argc, char **argv, s
 }
 
 /* Options may come before the command (`tollgate --db X report`,
- * `tollgate --limit 3 report`): they are moved after it, so the command
- * parses them as its own, and then checked like the rest. */
+ * `tollgate --limit 3 report`): they are moved after its arguments, so the
+ * command parses them as its own, and then checked like the rest. */
 int main(int argc, char **argv)
 {
     /* before any thread exists: the hooks are process-wide */
@@ -229,16 +229,19 @@ int main(int argc, char **argv)
         if (!(cmd = find_command(name)))
             return unknown_command(name);
     }
-    /* argv with the command first, then the options given before it, then the rest */
+    /* argv as if the options given before the command came after its own
+     * words (so `keys revoke` still sees its subcommand first), before any "--" */
     char **moved = malloc(((size_t)argc + 1) * sizeof *moved);
     if (!moved)
         return EXIT_FAILED;
-    int n = 0;
+    int n = 0, rest = first + 1;
     moved[n++] = (char *)cmd->name;
+    while (rest < argc && strcmp(argv[rest], "--") != 0)
+        moved[n++] = argv[rest++];
     for (int i = 1; i < first; i++)
         moved[n++] = argv[i];
-    for (int i = first + 1; i < argc; i++)
-        moved[n++] = argv[i];
+    while (rest < argc)
+        moved[n++] = argv[rest++];
     moved[n] = NULL;
     int rc = run_command(cmd, n, moved, &common);
     free(moved);
