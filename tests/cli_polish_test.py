@@ -315,4 +315,4 @@ def run(fn):
 
 
 if __name__ == "__main__":
-    main("cli_polish", {n: run(f) for n, f in dict(globals()).items() if n.startswith("test_") and callable(f)})
+    main("clipolish", {n: run(f) for n, f in dict(globals()).items() if n.startswith("test_") and callable(f)})
