@@ -37,7 +37,23 @@ TSAN_UNIT := build/tsan/tests/test_ingest build/tsan/tests/test_conntrack build/
 
 .PHONY: all test unit tsan demo bench fuzz fuzz-build fuzz-smoke install uninstall clean deps
 
-all: build/tollgate
+# The man page and the shell completion, written by the binary from its own
+# command table (the one --help prints), so they never drift from it.
+DOCS     := build/share/tollgate.1 build/share/tollgate.bash build/share/_tollgate
+
+all: build/tollgate $(DOCS)
+
+build/share/tollgate.1: build/tollgate
+	@mkdir -p $(dir $@)
+	build/tollgate --help-man > $@.tmp && mv $@.tmp $@
+
+build/share/tollgate.bash: build/tollgate
+	@mkdir -p $(dir $@)
+	build/tollgate completion bash > $@.tmp && mv $@.tmp $@
+
+build/share/_tollgate: build/tollgate
+	@mkdir -p $(dir $@)
+	build/tollgate completion zsh > $@.tmp && mv $@.tmp $@
 
 build/tollgate: $(OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $(OBJ) $(LDLIBS)
@@ -170,14 +186,19 @@ fuzz: $(FUZZ:%=build/fuzz/%)
 fuzz-smoke: $(FUZZ_BIN)
 	@bash tests/fuzz/smoke.sh
 
-install: build/tollgate
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/tollgate
+install: build/tollgate $(DOCS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/tollgate $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 	install -m 0755 build/tollgate $(DESTDIR)$(PREFIX)/bin/tollgate
+	install -m 0644 build/share/tollgate.1 $(DESTDIR)$(PREFIX)/share/man/man1/tollgate.1
+	install -m 0644 build/share/tollgate.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/tollgate
+	install -m 0644 build/share/_tollgate $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tollgate
 	install -m 0644 assets/pricing.json $(DESTDIR)$(PREFIX)/share/tollgate/pricing.json
 	install -m 0644 assets/tollgate-collect.service $(DESTDIR)$(PREFIX)/share/tollgate/tollgate-collect.service
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/tollgate
+	rm -f $(DESTDIR)$(PREFIX)/bin/tollgate $(DESTDIR)$(PREFIX)/share/man/man1/tollgate.1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/tollgate $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tollgate
 	rm -rf $(DESTDIR)$(PREFIX)/share/tollgate
 
 clean:

@@ -140,6 +140,8 @@ def test_filters_and_names_are_plain_text_not_sql(d):
 
     def report(*args):
         rc, out, err = env.run("report", "--format", "json", *args)
+        if rc == 1 and b"in the db" in err:  # a name that matches nothing is an error naming it
+            return 0
         expect(rc == 0, err)
         return json.loads(out)["total"]["requests"]
     expect(report("--developer", "x' OR '1'='1") == 1, "injected developer filter")

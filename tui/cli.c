@@ -14,12 +14,16 @@
 #include "base/paths.h"
 #include "base/sanitize.h"
 
+const struct option cli_common_only_options[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+
 int cli_common_option(struct cli_common *common, int opt, const char *arg)
 {
     if (opt == 'D')
         common->db_path = arg;
     else if (opt == 'P')
         common->pricing_path = arg;
+    else if (opt == 'U')
+        common->utc = true;
     else
         return 0;
     return 1;
@@ -82,6 +86,18 @@ int cli_terminal_width(void)
     const char *columns = getenv("COLUMNS");
     int n = columns ? atoi(columns) : 0;
     return n >= 40 ? n : 80;
+}
+
+int cli_table_width(void)
+{
+    struct winsize ws;
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    const char *columns = getenv("COLUMNS");
+    int n = columns ? atoi(columns) : 0;
+    if (n > 0)
+        return n < 40 ? 40 : n;
+    return isatty(STDOUT_FILENO) ? 80 : 0;
 }
 
 long cli_parse_count(const char *text)
@@ -183,9 +199,8 @@ const char *cli_actor(void)
 
 int cli_common_options_only(int argc, char **argv, struct cli_common *common, const char *usage)
 {
-    static const struct option options[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
     int opt;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "h", cli_common_only_options, NULL)) != -1) {
         if (cli_common_option(common, opt, optarg))
             continue;
         fputs(usage, opt == 'h' ? stdout : stderr);

@@ -3,6 +3,7 @@
 #ifndef TG_CLI_H
 #define TG_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdatomic.h>
@@ -19,23 +20,33 @@ struct cli_common {
     const char *db_path;      /* --db, else TOLLGATE_DB, else the XDG default */
     const char *pricing_path; /* --pricing: overrides entries of the built-in table */
     const char *prog;         /* "tollgate import", for messages */
+    bool utc;                 /* --utc: days, weeks and months of --since / --until in UTC, not local time */
 };
 
 /* One command, as tui/cmd/X.c exports it (cmd_X_entry) and the table in
- * main.c lists it: the name typed, what runs, the --help text and the line
- * `tollgate --help` shows for it. */
+ * main.c lists it: the name typed, what runs, the --help text, the line
+ * `tollgate --help` shows for it, and the getopt_long tables it parses (one
+ * per subcommand; NULL after the last). main.c checks options against them
+ * ("did you mean"), and the man page and shell completion list them. */
+#define CLI_OPTION_SETS 2
 struct command_entry {
     const char *name;
     int (*run)(int argc, char **argv, struct cli_common *common);
     const char *usage;
     const char *summary;
+    const struct option *options[CLI_OPTION_SETS];
 };
 
-/* Long options every command accepts, to put in its getopt_long table. */
+/* Long options every command accepts, to put in its getopt_long table; they
+ * may also come before the command (`tollgate --db X report`). */
 #define CLI_COMMON_OPTIONS                                   \
     {"db", required_argument, NULL, 'D'},                   \
     {"pricing", required_argument, NULL, 'P'},              \
+    {"utc", no_argument, NULL, 'U'},                        \
     {"help", no_argument, NULL, 'h'}
+
+/* The table of a command whose only options are the common ones. */
+extern const struct option cli_common_only_options[];
 
 /* For commands whose only options are the common ones: parses them. Returns
  * -1 to go on, else the exit status (0 after --help, EXIT_FAILED with the
@@ -47,7 +58,7 @@ int cli_common_options_only(int argc, char **argv, struct cli_common *common, co
 int cli_common_options_then_open(int argc, char **argv, struct cli_common *common, const char *usage,
                                  struct tg_store **store);
 
-/* Handles 'D' and 'P'; returns 1 when it did. */
+/* Handles 'D', 'P' and 'U'; returns 1 when it did. */
 int cli_common_option(struct cli_common *common, int opt, const char *arg);
 
 /* Prints "tollgate CMD: message" on stderr; returns EXIT_FAILED. */
@@ -96,6 +107,10 @@ const char *cli_actor(void);
 
 /* Columns of the terminal on stdout, COLUMNS, else 80. */
 int cli_terminal_width(void);
+
+/* How wide a table on stdout may be: the terminal's width, COLUMNS when set,
+ * else 0 = no limit (piped output keeps every column and whole names). */
+int cli_table_width(void);
 
 /* Parses a positive count such as --limit; -1 when it is not one. */
 long cli_parse_count(const char *text);

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/utf8.h"
+
 void tg_format_count(int64_t v, char *buf, size_t len)
 {
     char digits[32], out[48];
@@ -40,4 +42,24 @@ void tg_format_ms(int64_t ms, char *buf, size_t len)
         snprintf(buf, len, "%lldms", (long long)ms);
     else
         snprintf(buf, len, "%.1fs", (double)ms / 1000.0);
+}
+
+const char *tg_format_cell(const char *text, int width, enum tg_align align, char *buf, size_t len)
+{
+    if (len == 0)
+        return buf;
+    int cols = tg_utf8_width(text);
+    size_t keep = strlen(text);
+    const char *mark = "";
+    if (width > 0 && cols > width) { /* cut, with room for the mark */
+        keep = tg_utf8_fit(text, width - 1, &cols);
+        mark = "\u2026";
+        cols++;
+    }
+    int pad = width > cols ? width - cols : 0;
+    if (align == TG_ALIGN_LEFT)
+        snprintf(buf, len, "%.*s%s%*s", (int)keep, text, mark, pad, "");
+    else
+        snprintf(buf, len, "%*s%.*s%s", pad, "", (int)keep, text, mark);
+    return buf;
 }

@@ -9,6 +9,7 @@
 #include "base/sanitize.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
+#include "base/utf8.h"
 
 static const char cmd_audit_usage[] =
     "usage: tollgate audit [--format table|csv|json] [--limit N] [--db PATH]\n"
@@ -79,19 +80,36 @@ static void print_after_revocation(const struct tg_key_rows *keys)
         printf("  %s: %s\n", name, text);
     }
 }
+/* Two lines an event, whole (never cut: piped output keeps everything), the
+ * columns padded by display width. */
+static void print_event(const struct tg_audit_event *e)
+{
+    char when[40];
+    char *fields[5] = {tg_sanitize_dup(e->actor), tg_sanitize_dup(e->action), tg_sanitize_dup(e->target),
+                       tg_sanitize_dup(e->result), tg_sanitize_dup(e->reason ? e->reason : "")};
+    tg_time_format_iso(e->ts_ms, when, sizeof when);
+    if (fields[0] && fields[1] && fields[2] && fields[3] && fields[4]) {
+        int actor_pad = 10 - tg_utf8_width(fields[0]), action_pad = 13 - tg_utf8_width(fields[1]);
+        printf("%.19sZ  %s%*s %s%*s %s\n    %s%s%s\n", when, fields[0], actor_pad > 0 ? actor_pad : 0, "", fields[1],
+               action_pad > 0 ? action_pad : 0, "", fields[2], fields[3], *fields[4] ? "; reason: " : "", fields[4]);
+    }
+    for (size_t f = 0; f < 5; f++)
+        free(fields[f]);
+}
+
+static const struct option audit_options[] = {
+    CLI_COMMON_OPTIONS,
+    {"format", required_argument, NULL, 'f'},
+    {"limit", required_argument, NULL, 'l'},
+    {NULL, 0, NULL, 0},
+};
 
 static int cmd_audit(int argc, char **argv, struct cli_common *common)
 {
-    static const struct option options[] = {
-        CLI_COMMON_OPTIONS,
-        {"format", required_argument, NULL, 'f'},
-        {"limit", required_argument, NULL, 'l'},
-        {NULL, 0, NULL, 0},
-    };
     const char *format = "table";
     long limit = 0;
     int opt;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "h", audit_options, NULL)) != -1) {
         if (cli_common_option(common, opt, optarg))
             continue;
         switch (opt) {
@@ -159,18 +177,8 @@ static int cmd_audit(int argc, char **argv, struct cli_common *common)
     } else {
         if (events.count == 0)
             printf("The audit log is empty.\n");
-        for (size_t i = 0; i < events.count; i++) {
-            const struct tg_audit_event *e = &events.items[i];
-            char when[40], actor[64], action[32], target[200], result[300], reason[200];
-            tg_time_format_iso(e->ts_ms, when, sizeof when);
-            tg_sanitize(e->actor, actor, sizeof actor);
-            tg_sanitize(e->action, action, sizeof action);
-            tg_sanitize(e->target, target, sizeof target);
-            tg_sanitize(e->result, result, sizeof result);
-            tg_sanitize(e->reason ? e->reason : "", reason, sizeof reason);
-            printf("%.19sZ  %-10s %-13s %s\n    %s%s%s\n", when, actor, action, target, result, *reason ? "; reason: " : "",
-                   reason);
-        }
+        for (size_t i = 0; i < events.count; i++)
+            print_event(&events.items[i]);
         if (tried)
             print_after_revocation(&keys);
     }
@@ -181,4 +189,5 @@ static int cmd_audit(int argc, char **argv, struct cli_common *common)
 }
 
 const struct command_entry cmd_audit_entry = {"audit", cmd_audit, cmd_audit_usage,
-                                              "Who revoked which key, when, and the result"};
+                                              "Who revoked which key, when, and the result",
+                                              {audit_options}};

@@ -107,22 +107,23 @@ static int parse_count(const char *text, unsigned max, unsigned *out)
     return 0;
 }
 
+static const struct option collect_options[] = {
+    CLI_COMMON_OPTIONS,
+    {"listen", required_argument, NULL, 'l'},
+    {"token-file", required_argument, NULL, 't'},
+    {"max-body", required_argument, NULL, 'm'},
+    {"client-timeout", required_argument, NULL, 'T'},
+    {"max-connections", required_argument, NULL, 'C'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"redact", no_argument, NULL, 'r'},
+    {"litellm-developer", required_argument, NULL, 'L'},
+    {NULL, 0, NULL, 0},
+};
+
 static int parse_args(int argc, char **argv, struct cli_common *common, struct collect_args *args)
 {
-    static const struct option options[] = {
-        CLI_COMMON_OPTIONS,
-        {"listen", required_argument, NULL, 'l'},
-        {"token-file", required_argument, NULL, 't'},
-        {"max-body", required_argument, NULL, 'm'},
-        {"client-timeout", required_argument, NULL, 'T'},
-        {"max-connections", required_argument, NULL, 'C'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"redact", no_argument, NULL, 'r'},
-        {"litellm-developer", required_argument, NULL, 'L'},
-        {NULL, 0, NULL, 0},
-    };
     int opt;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "h", collect_options, NULL)) != -1) {
         if (cli_common_option(common, opt, optarg))
             continue;
         switch (opt) {
@@ -251,4 +252,5 @@ static int cmd_collect(int argc, char **argv, struct cli_common *common)
 }
 
 const struct command_entry cmd_collect_entry = {"collect", cmd_collect, cmd_collect_usage,
-                                                "Run the HTTP collector the gateway pushes logs to"};
+                                                "Run the HTTP collector the gateway pushes logs to",
+                                                {collect_options}};

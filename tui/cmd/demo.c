@@ -114,23 +114,24 @@ static int parse_long(struct cli_common *common, const char *name, const char *t
     return 0;
 }
 
+static const struct option demo_options[] = {
+    CLI_COMMON_OPTIONS,
+    {"requests", required_argument, NULL, 'n'},
+    {"days", required_argument, NULL, 'd'},
+    {"seed", required_argument, NULL, 's'},
+    {"context", required_argument, NULL, 'c'},
+    {"large-messages", no_argument, NULL, 'L'},
+    {"output", required_argument, NULL, 'o'},
+    {"append", no_argument, NULL, 'a'},
+    {NULL, 0, NULL, 0},
+};
+
 static int cmd_demo(int argc, char **argv, struct cli_common *common)
 {
-    static const struct option options[] = {
-        CLI_COMMON_OPTIONS,
-        {"requests", required_argument, NULL, 'n'},
-        {"days", required_argument, NULL, 'd'},
-        {"seed", required_argument, NULL, 's'},
-        {"context", required_argument, NULL, 'c'},
-        {"large-messages", no_argument, NULL, 'L'},
-        {"output", required_argument, NULL, 'o'},
-        {"append", no_argument, NULL, 'a'},
-        {NULL, 0, NULL, 0},
-    };
     struct demo_args args = {.demo = {.requests = 20000, .seed = 1, .days = 30}};
     long v;
     int opt;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "h", demo_options, NULL)) != -1) {
         if (cli_common_option(common, opt, optarg))
             continue;
         switch (opt) {
@@ -154,4 +155,5 @@ static int cmd_demo(int argc, char **argv, struct cli_common *common)
 }
 
 const struct command_entry cmd_demo_entry = {"demo", cmd_demo, cmd_demo_usage,
-                                             "Write a synthetic team history into the db"};
+                                             "Write a synthetic team history into the db",
+                                             {demo_options}};

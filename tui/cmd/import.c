@@ -117,19 +117,20 @@ static int run_import(char **files, int nfiles, struct import_run *run, bool str
     return rc;
 }
 
+static const struct option import_options[] = {
+    CLI_COMMON_OPTIONS,
+    {"strict", no_argument, NULL, 's'},
+    {"redact", no_argument, NULL, 'r'},
+    {"format", required_argument, NULL, 'f'},
+    {NULL, 0, NULL, 0},
+};
+
 static int cmd_import(int argc, char **argv, struct cli_common *common)
 {
-    static const struct option options[] = {
-        CLI_COMMON_OPTIONS,
-        {"strict", no_argument, NULL, 's'},
-        {"redact", no_argument, NULL, 'r'},
-        {"format", required_argument, NULL, 'f'},
-        {NULL, 0, NULL, 0},
-    };
     struct import_run run = {.errors = STRBUF_INIT};
     bool strict = false, redact = false;
     int opt;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "h", import_options, NULL)) != -1) {
         if (cli_common_option(common, opt, optarg))
             continue;
         switch (opt) {
@@ -155,4 +156,5 @@ static int cmd_import(int argc, char **argv, struct cli_common *common)
 }
 
 const struct command_entry cmd_import_entry = {"import", cmd_import, cmd_import_usage,
-                                               "Store request logs from JSON Lines / JSON files"};
+                                               "Store request logs from JSON Lines / JSON files",
+                                               {import_options}};

@@ -13,6 +13,7 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "base/format.h"
+#include "base/utf8.h"
 
 static const char cmd_keys_usage[] =
     "usage: tollgate keys [list] [--format table|csv|json] [--gateway respan|litellm] [--offline]\n"
@@ -74,22 +75,95 @@ static void print_use_after_revocation(const struct tg_key_rows *rows, int64_t n
     }
 }
 
+enum { KCOL_KEY, KCOL_PREFIX, KCOL_OWNER, KCOL_LAST, KCOL_REQ, KCOL_SPEND, KCOL_STATUS, KCOLS };
+static const char *const key_titles[KCOLS] = {"KEY", "PREFIX", "OWNER", "LAST USE", "REQ 30D", "SPEND 30D", "STATUS"};
+/* the widths the table always had: it only grows past them */
+static const int key_min_width[KCOLS] = {22, 11, 12, 9, 8, 11, 0};
+
+/* The cells of one key, sanitised (a row of NULLs for the header). */
+static void key_cells(const struct tg_key_row *k, int64_t now, char *cells[KCOLS])
+{
+    char last[32], reqs[32], spend[48];
+    if (!k) {
+        for (int c = 0; c < KCOLS; c++)
+            cells[c] = strdup(key_titles[c]);
+        return;
+    }
+    when(k->last_used_ms, now, last, sizeof last);
+    tg_format_count(k->requests_30d, reqs, sizeof reqs);
+    tg_nanos_format_human(k->spend_30d, spend, sizeof spend);
+    cells[KCOL_KEY] = tg_sanitize_dup(tg_key_label(k));
+    cells[KCOL_PREFIX] = tg_sanitize_dup(k->shown ? k->shown : "-");
+    cells[KCOL_OWNER] = tg_sanitize_dup(k->owner ? k->owner : "-");
+    cells[KCOL_LAST] = strdup(last);
+    cells[KCOL_REQ] = strdup(reqs);
+    cells[KCOL_SPEND] = strdup(spend);
+    char status[64];
+    snprintf(status, sizeof status, "%s%s", tg_key_status(k), k->after_revocation.attempts > 0 ? ", used since" : "");
+    cells[KCOL_STATUS] = strdup(status);
+}
+
+/* Columns as wide as their widest cell, by display width; on a terminal too
+ * narrow for them, KEY then OWNER give way down to their old widths. */
+static void key_widths(char *(*cells)[KCOLS], size_t n, int *width)
+{
+    for (int c = 0; c < KCOLS; c++) {
+        width[c] = key_min_width[c];
+        for (size_t i = 0; i < n; i++) {
+            int w = cells[i][c] ? tg_utf8_width(cells[i][c]) : 0;
+            width[c] = w > width[c] ? w : width[c];
+        }
+    }
+    int room = cli_table_width();
+    if (room == 0)
+        return;
+    int total = KCOLS; /* the gaps */
+    for (int c = 0; c < KCOLS; c++)
+        total += width[c];
+    const int give[] = {KCOL_KEY, KCOL_OWNER};
+    for (size_t g = 0; g < 2 && total > room; g++) {
+        int c = give[g], spare = width[c] - key_min_width[c];
+        int cut = total - room < spare ? total - room : spare;
+        width[c] -= cut;
+        total -= cut;
+    }
+}
+
+static void print_key_line(char *const cells[KCOLS], const int *width)
+{
+    for (int c = 0; c < KCOLS; c++) {
+        bool right = c == KCOL_REQ || c == KCOL_SPEND;
+        const char *text = cells[c] ? cells[c] : "";
+        size_t len = strlen(text) + (size_t)width[c] + 8;
+        char *cell = malloc(len);
+        if (!cell)
+            return;
+        /* the last column is not padded: no trailing spaces */
+        tg_format_cell(text, c == KCOLS - 1 ? 0 : width[c], right ? TG_ALIGN_RIGHT : TG_ALIGN_LEFT, cell, len);
+        printf("%s%s", c == 0 ? "" : c == KCOL_STATUS ? "  " : " ", cell);
+        free(cell);
+    }
+    putchar('\n');
+}
+
 static void print_table(const struct tg_key_rows *rows, int64_t now)
 {
-    printf("%-22s %-11s %-12s %-9s %8s %11s  %s\n", "KEY", "PREFIX", "OWNER", "LAST USE", "REQ 30D", "SPEND 30D",
-           "STATUS");
-    for (size_t i = 0; i < rows->count; i++) {
-        const struct tg_key_row *k = &rows->rows[i];
-        char name[96], shown[64], owner[96], last[32], reqs[32], spend[48];
-        tg_sanitize(tg_key_label(k), name, 23);
-        tg_sanitize(k->shown ? k->shown : "-", shown, sizeof shown);
-        tg_sanitize(k->owner ? k->owner : "-", owner, 13);
-        when(k->last_used_ms, now, last, sizeof last);
-        tg_format_count(k->requests_30d, reqs, sizeof reqs);
-        tg_nanos_format_human(k->spend_30d, spend, sizeof spend);
-        printf("%-22s %-11s %-12s %-9s %8s %11s  %s%s\n", name, shown, owner, last, reqs, spend, tg_key_status(k),
-               k->after_revocation.attempts > 0 ? ", used since" : "");
+    size_t n = rows->count + 1;
+    char *(*cells)[KCOLS] = calloc(n, sizeof *cells);
+    if (!cells)
+        return;
+    key_cells(NULL, now, cells[0]);
+    for (size_t i = 0; i < rows->count; i++)
+        key_cells(&rows->rows[i], now, cells[i + 1]);
+    int width[KCOLS];
+    key_widths(cells, n, width);
+    for (size_t i = 0; i < n; i++)
+        print_key_line(cells[i], width);
+    for (size_t i = 0; i < n; i++) {
+        for (int c = 0; c < KCOLS; c++)
+            free(cells[i][c]);
     }
+    free(cells);
     print_use_after_revocation(rows, now);
     size_t missing = 0;
     for (size_t i = 0; i < rows->count; i++)
@@ -199,20 +273,21 @@ static int refresh_from_gateway(struct cli_common *common, const char *gateway_n
     return rc != 0;
 }
 
+static const struct option keys_list_options[] = {
+    CLI_COMMON_OPTIONS,
+    {"format", required_argument, NULL, 'f'},
+    {"gateway", required_argument, NULL, 'g'},
+    {"offline", no_argument, NULL, 'o'},
+    {NULL, 0, NULL, 0},
+};
+
 static int list_keys(int argc, char **argv, struct cli_common *common)
 {
-    static const struct option options[] = {
-        CLI_COMMON_OPTIONS,
-        {"format", required_argument, NULL, 'f'},
-        {"gateway", required_argument, NULL, 'g'},
-        {"offline", no_argument, NULL, 'o'},
-        {NULL, 0, NULL, 0},
-    };
     enum format format = FORMAT_TABLE;
     const char *gateway = NULL;
     bool offline = false;
     int opt;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "h", keys_list_options, NULL)) != -1) {
         if (cli_common_option(common, opt, optarg))
             continue;
         switch (opt) {
@@ -360,21 +435,22 @@ static int revoke_one(struct cli_common *common, const char *which, const char *
     return rc;
 }
 
+static const struct option keys_revoke_options[] = {
+    CLI_COMMON_OPTIONS,
+    {"reason", required_argument, NULL, 'r'},
+    {"yes", no_argument, NULL, 'y'},
+    {"delete", no_argument, NULL, 'd'},
+    {"gateway", required_argument, NULL, 'g'},
+    {NULL, 0, NULL, 0},
+};
+
 static int revoke_key(int argc, char **argv, struct cli_common *common)
 {
-    static const struct option options[] = {
-        CLI_COMMON_OPTIONS,
-        {"reason", required_argument, NULL, 'r'},
-        {"yes", no_argument, NULL, 'y'},
-        {"delete", no_argument, NULL, 'd'},
-        {"gateway", required_argument, NULL, 'g'},
-        {NULL, 0, NULL, 0},
-    };
     const char *gateway = NULL, *reason = NULL;
     bool yes = false, also_delete = false;
     int opt;
     argc--, argv++; /* from "revoke" on, as if it were the command */
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "h", keys_revoke_options, NULL)) != -1) {
         if (cli_common_option(common, opt, optarg))
             continue;
         switch (opt) {
@@ -399,4 +475,5 @@ static int cmd_keys(int argc, char **argv, struct cli_common *common)
 }
 
 const struct command_entry cmd_keys_entry = {"keys", cmd_keys, cmd_keys_usage,
-                                             "List gateway keys with spend; revoke one"};
+                                             "List gateway keys with spend; revoke one",
+                                             {keys_list_options, keys_revoke_options}};

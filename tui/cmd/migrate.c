@@ -44,4 +44,5 @@ static int cmd_migrate(int argc, char **argv, struct cli_common *common)
 }
 
 const struct command_entry cmd_migrate_entry = {"migrate", cmd_migrate, cmd_migrate_usage,
-                                                "Convert bodies stored whole by an older tollgate"};
+                                                "Convert bodies stored whole by an older tollgate",
+                                                {cli_common_only_options}};

@@ -164,22 +164,23 @@ static int offboard(struct cli_common *common, const struct offboard_args *a)
     return failed ? EXIT_FAILED : 0;
 }
 
+static const struct option offboard_options[] = {
+    CLI_COMMON_OPTIONS,
+    {"apply", no_argument, NULL, 'a'},
+    {"reason", required_argument, NULL, 'r'},
+    {"delete", no_argument, NULL, 'd'},
+    {"gateway", required_argument, NULL, 'g'},
+    {"include-shared", no_argument, NULL, 's'},
+    {"key", required_argument, NULL, 'k'},
+    {NULL, 0, NULL, 0},
+};
+
 static int cmd_offboard(int argc, char **argv, struct cli_common *common)
 {
-    static const struct option options[] = {
-        CLI_COMMON_OPTIONS,
-        {"apply", no_argument, NULL, 'a'},
-        {"reason", required_argument, NULL, 'r'},
-        {"delete", no_argument, NULL, 'd'},
-        {"gateway", required_argument, NULL, 'g'},
-        {"include-shared", no_argument, NULL, 's'},
-        {"key", required_argument, NULL, 'k'},
-        {NULL, 0, NULL, 0},
-    };
     static const char *confirmed[MAX_CONFIRMED];
     struct offboard_args a = {.reason = "offboarding", .options = {.confirmed = confirmed}};
     int opt;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "h", offboard_options, NULL)) != -1) {
         if (cli_common_option(common, opt, optarg))
             continue;
         switch (opt) {
@@ -204,4 +205,5 @@ static int cmd_offboard(int argc, char **argv, struct cli_common *common)
 }
 
 const struct command_entry cmd_offboard_entry = {"offboard", cmd_offboard, cmd_offboard_usage,
-                                                 "Revoke every key of a developer who leaves"};
+                                                 "Revoke every key of a developer who leaves",
+                                                 {offboard_options}};

@@ -47,18 +47,19 @@ static void print_counts(const struct tg_prune_counts *c, bool dry_run)
                messages);
 }
 
+static const struct option prune_options[] = {CLI_COMMON_OPTIONS,
+                                              {"bodies-older-than", required_argument, NULL, 'b'},
+                                              {"older-than", required_argument, NULL, 'o'},
+                                              {"dry-run", no_argument, NULL, 'n'},
+                                              {"vacuum", no_argument, NULL, 'V'},
+                                              {NULL, 0, NULL, 0}};
+
 static int cmd_prune(int argc, char **argv, struct cli_common *common)
 {
-    static const struct option options[] = {CLI_COMMON_OPTIONS,
-                                            {"bodies-older-than", required_argument, NULL, 'b'},
-                                            {"older-than", required_argument, NULL, 'o'},
-                                            {"dry-run", no_argument, NULL, 'n'},
-                                            {"vacuum", no_argument, NULL, 'V'},
-                                            {NULL, 0, NULL, 0}};
     struct tg_prune_options o = {0};
     bool do_vacuum = false;
     int opt;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "h", prune_options, NULL)) != -1) {
         if (cli_common_option(common, opt, optarg))
             continue;
         switch (opt) {
@@ -106,4 +107,5 @@ static int cmd_prune(int argc, char **argv, struct cli_common *common)
 }
 
 const struct command_entry cmd_prune_entry = {"prune", cmd_prune, cmd_prune_usage,
-                                              "Drop bodies or requests past a retention age"};
+                                              "Drop bodies or requests past a retention age",
+                                              {prune_options}};

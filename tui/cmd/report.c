@@ -1,6 +1,7 @@
 #include "cmd/report.h"
 
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,9 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "base/format.h"
+#include "base/utf8.h"
+#include "query/names.h"
+#include "query/window.h"
 
 static const char cmd_report_usage[] =
     "usage: tollgate report [--by developer|key|model|day|hour] [--since T] [--until T]\n"
@@ -18,8 +22,12 @@ static const char cmd_report_usage[] =
     "\n"
     "Spend over a time window: requests, errors, tokens (prompt, completion, cache\n"
     "read), cost, the part of the cost tollgate estimated, p50 / p95 latency.\n"
-    "T is a duration back from now (90m, 24h, 7d, 2w), a date (2026-11-01) or a time\n"
-    "(2026-11-01T10:00:00Z); --until is exclusive. Days and hours are UTC.\n"
+    "T is a duration back from now (90m, 24h, 7d, 2w), a date (2026-11-01), a time\n"
+    "(2026-11-01T10:00, Z or +02:00 for a zone), or today, yesterday, week, last-week,\n"
+    "month, last-month; dates and periods are local time unless --utc. A period as\n"
+    "--since alone is the whole period; --until is exclusive. --by day and hour are UTC.\n"
+    "With --since, spend, requests and error rate are compared with the period before.\n"
+    "--developer, --key and --model must name one the db has seen (exit 1 if not).\n"
     "Rows: --by developer (customer_identifier), key (name, else id), model, day, hour;\n"
     "spend first, or oldest first for day and hour. --limit keeps the first N rows;\n"
     "the total always covers every row.\n";
@@ -29,6 +37,9 @@ enum format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON };
 struct report_args {
     enum tg_spend_by by;
     struct tg_spend_filter filter;
+    struct tg_window window;
+    const char *since, *until; /* as typed */
+    int64_t now_ms;            /* one "now" for the window and the one before it */
     long limit;
     enum format format;
 };
@@ -72,7 +83,11 @@ static void json_time(struct strbuf *out, const char *key, int64_t ms)
     strbuf_json_string(out, iso);
 }
 
-static void print_json(const struct report_args *args, const struct tg_spend_report *report)
+struct previous;
+static void json_previous(struct strbuf *out, const struct previous *prev);
+
+static void print_json(const struct report_args *args, const struct tg_spend_report *report,
+                       const struct previous *prev)
 {
     struct strbuf out = STRBUF_INIT;
     strbuf_printf(&out, "{\"by\":\"%s\",", tg_spend_by_name(args->by));
@@ -87,6 +102,7 @@ static void print_json(const struct report_args *args, const struct tg_spend_rep
     }
     strbuf_puts(&out, "],\"total\":");
     json_row(&out, &report->total, false);
+    json_previous(&out, prev);
     strbuf_puts(&out, "}\n");
     fputs(out.data, stdout);
     strbuf_free(&out);
@@ -118,12 +134,18 @@ enum { COL_NAME, COL_REQ, COL_ERR, COL_IN, COL_OUT, COL_CACHE, COL_COST, COL_EST
 static const char *const col_titles[NCOLS] = {"", "REQUESTS", "ERRORS", "IN", "OUT", "CACHE", "COST", "EST.", "P50", "P95"};
 
 struct table_line {
+    char *name; /* sanitised, whole: cut only to fit a terminal */
     char cell[NCOLS][48];
 };
 
-static void fill_line(struct table_line *line, const struct tg_spend_row *r)
+static const char *cell_text(const struct table_line *line, int c)
 {
-    tg_sanitize(r->name, line->cell[COL_NAME], sizeof line->cell[COL_NAME]);
+    return c == COL_NAME ? (line->name ? line->name : "") : line->cell[c];
+}
+
+static void fill_line(struct table_line *line, const struct tg_spend_row *r, const char *name)
+{
+    line->name = tg_sanitize_dup(name);
     tg_format_count(r->requests, line->cell[COL_REQ], 48);
     tg_format_count(r->errors, line->cell[COL_ERR], 48);
     tg_format_tokens(r->prompt_tokens, line->cell[COL_IN], 48);
@@ -138,37 +160,14 @@ static void fill_line(struct table_line *line, const struct tg_spend_row *r)
     tg_format_ms(tg_latency_quantile_ms(&r->latency, 0.95), line->cell[COL_P95], 48);
 }
 
-/* Display width of UTF-8 text, counting code points (names are mostly Latin). */
-static int text_width(const char *s)
+static void print_cell(const char *s, int width, bool left)
 {
-    int w = 0;
-    for (; *s; s++)
-        w += ((unsigned char)*s & 0xC0) != 0x80;
-    return w;
-}
-
-static void print_cell(const char *s, int width, bool left, int max_bytes_width)
-{
-    int w = text_width(s);
-    if (left && w > max_bytes_width) { /* cut at a code point boundary and mark it */
-        int seen = 0;
-        const char *p = s;
-        while (*p && seen < max_bytes_width - 1) {
-            p++;
-            while (((unsigned char)*p & 0xC0) == 0x80)
-                p++;
-            seen++;
-        }
-        fwrite(s, 1, (size_t)(p - s), stdout);
-        fputs("~", stdout);
-        w = max_bytes_width;
-    } else if (left) {
-        fputs(s, stdout);
-    }
-    for (int i = w; i < width; i++)
-        putchar(' ');
-    if (!left)
-        fputs(s, stdout);
+    size_t len = strlen(s ? s : "") + (size_t)(width > 0 ? width : 0) + 8;
+    char *cell = malloc(len);
+    if (!cell)
+        return;
+    fputs(tg_format_cell(s ? s : "", width, left ? TG_ALIGN_LEFT : TG_ALIGN_RIGHT, cell, len), stdout);
+    free(cell);
 }
 
 /* Names must stay readable: when the terminal is narrow, columns go in this
@@ -178,12 +177,14 @@ static const int drop_order[] = {COL_P50, COL_CACHE, COL_OUT, COL_IN, COL_P95};
 
 static int fit_columns(const int *width, bool *shown)
 {
-    int room = cli_terminal_width();
+    int room = cli_table_width();
     int used = 0;
     for (int c = 1; c < NCOLS; c++) {
         shown[c] = true;
         used += width[c] + 2;
     }
+    if (room == 0) /* not a terminal: every column, whole names */
+        return width[COL_NAME];
     int want = width[COL_NAME] < MIN_NAME_WIDTH ? width[COL_NAME] : MIN_NAME_WIDTH;
     for (size_t i = 0; i < sizeof drop_order / sizeof drop_order[0] && room - used < want; i++) {
         shown[drop_order[i]] = false;
@@ -202,14 +203,13 @@ static void print_table(const struct report_args *args, const struct tg_spend_re
     if (!lines)
         return;
     for (size_t i = 0; i < report->count; i++)
-        fill_line(&lines[i], &report->rows[i]);
-    fill_line(&lines[n - 1], &report->total);
-    snprintf(lines[n - 1].cell[COL_NAME], 48, "TOTAL");
+        fill_line(&lines[i], &report->rows[i], report->rows[i].name);
+    fill_line(&lines[n - 1], &report->total, "TOTAL");
     int width[NCOLS] = {0};
     for (int c = 0; c < NCOLS; c++) {
-        width[c] = text_width(col_titles[c]);
+        width[c] = tg_utf8_width(col_titles[c]);
         for (size_t i = 0; i < n; i++) {
-            int w = text_width(lines[i].cell[c]);
+            int w = tg_utf8_width(cell_text(&lines[i], c));
             if (w > width[c])
                 width[c] = w;
         }
@@ -219,12 +219,12 @@ static void print_table(const struct report_args *args, const struct tg_spend_re
         width[COL_NAME] = (int)strlen(by);
     bool shown[NCOLS];
     int name_width = fit_columns(width, shown);
-    print_cell(by, name_width, true, name_width);
+    print_cell(by, name_width, true);
     for (int c = 1; c < NCOLS; c++) {
         if (!shown[c])
             continue;
         fputs("  ", stdout);
-        print_cell(col_titles[c], width[c], false, width[c]);
+        print_cell(col_titles[c], width[c], false);
     }
     putchar('\n');
     for (size_t i = 0; i < n; i++) {
@@ -236,15 +236,17 @@ static void print_table(const struct report_args *args, const struct tg_spend_re
                 putchar('-');
             putchar('\n');
         }
-        print_cell(lines[i].cell[COL_NAME], name_width, true, name_width);
+        print_cell(lines[i].name, name_width, true);
         for (int c = 1; c < NCOLS; c++) {
             if (!shown[c])
                 continue;
             fputs("  ", stdout);
-            print_cell(lines[i].cell[c], width[c], false, width[c]);
+            print_cell(lines[i].cell[c], width[c], false);
         }
         putchar('\n');
     }
+    for (size_t i = 0; i < n; i++)
+        free(lines[i].name);
     free(lines);
 }
 
@@ -252,13 +254,59 @@ static void print_window(const struct report_args *args, const struct tg_spend_r
 {
     char since[40] = "the first log", until[40] = "now";
     if (args->filter.since_ms != TG_SPEND_OPEN)
-        tg_time_format_iso(args->filter.since_ms, since, sizeof since);
+        tg_window_format_time(args->filter.since_ms, args->window.utc, since, sizeof since);
     if (args->filter.until_ms != TG_SPEND_OPEN)
-        tg_time_format_iso(args->filter.until_ms, until, sizeof until);
+        tg_window_format_time(args->filter.until_ms, args->window.utc, until, sizeof until);
     printf("Spend by %s, %s to %s", tg_spend_by_name(args->by), since, until);
     if (report->count < report->total_groups)
         printf(" (top %zu of %zu)", report->count, report->total_groups);
     printf("\n\n");
+}
+
+/* The window before this one, to compare with; prev->total.requests < 0 when
+ * there is none (all time has nothing before it). */
+struct previous {
+    struct tg_window window;
+    char label[64];
+    struct tg_spend_row total;
+    bool shown;
+};
+
+/* " (+12% vs previous 7 days: $76.07)", or " (none in previous 7 days)". */
+static void print_change(double now, double before, const char *before_text, const struct previous *prev)
+{
+    if (before == 0) {
+        printf(" (none in %s)\n", prev->label);
+        return;
+    }
+    double percent = round((now - before) * 100.0 / before);
+    printf(" (%+.0f%% vs %s: %s)\n", percent == 0 ? 0.0 : percent, prev->label, before_text); /* never "-0%" */
+}
+
+static double error_rate(const struct tg_spend_row *r)
+{
+    return r->requests ? (double)r->errors * 100.0 / (double)r->requests : 0;
+}
+
+/* spend, requests and error rate, each beside the previous period's figure and the change. */
+static void print_summary(const struct tg_spend_report *report, const struct previous *prev)
+{
+    const struct tg_spend_row *now = &report->total, *before = &prev->total;
+    char text[48], before_text[48];
+    tg_nanos_format_human(now->cost, text, sizeof text);
+    tg_nanos_format_human(before->cost, before_text, sizeof before_text);
+    printf("spend %s", text);
+    print_change((double)now->cost, (double)before->cost, before_text, prev);
+    tg_format_count(now->requests, text, sizeof text);
+    tg_format_count(before->requests, before_text, sizeof before_text);
+    printf("requests %s", text);
+    print_change((double)now->requests, (double)before->requests, before_text, prev);
+    double rate = error_rate(now), rate_before = error_rate(before);
+    printf("error rate %.1f%%", rate);
+    if (before->requests == 0)
+        printf(" (no requests in %s)\n\n", prev->label);
+    else
+        printf(" (%+.1f points vs %s: %.1f%%)\n\n", rate - rate_before, prev->label, rate_before);
 }
 
 static void print_notes(const struct tg_spend_report *report)
@@ -289,30 +337,23 @@ static void print_notes(const struct tg_spend_report *report)
     }
 }
 
-static int parse_time_option(struct cli_common *common, const char *name, const char *text, int64_t *ms)
-{
-    if (tg_time_parse_arg(text, tg_now_ms(), ms) != 0)
-        return cli_error(common, "--%s: '%s' is not a time (try 24h, 7d, 2026-11-01 or 2026-11-01T10:00:00Z)",
-                         name, text);
-    return 0;
-}
+static const struct option report_options[] = {
+    CLI_COMMON_OPTIONS,
+    {"by", required_argument, NULL, 'b'},
+    {"since", required_argument, NULL, 's'},
+    {"until", required_argument, NULL, 'u'},
+    {"developer", required_argument, NULL, 'd'},
+    {"key", required_argument, NULL, 'k'},
+    {"model", required_argument, NULL, 'm'},
+    {"limit", required_argument, NULL, 'l'},
+    {"format", required_argument, NULL, 'f'},
+    {NULL, 0, NULL, 0},
+};
 
 static int parse_args(int argc, char **argv, struct cli_common *common, struct report_args *args)
 {
-    static const struct option options[] = {
-        CLI_COMMON_OPTIONS,
-        {"by", required_argument, NULL, 'b'},
-        {"since", required_argument, NULL, 's'},
-        {"until", required_argument, NULL, 'u'},
-        {"developer", required_argument, NULL, 'd'},
-        {"key", required_argument, NULL, 'k'},
-        {"model", required_argument, NULL, 'm'},
-        {"limit", required_argument, NULL, 'l'},
-        {"format", required_argument, NULL, 'f'},
-        {NULL, 0, NULL, 0},
-    };
     int opt;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "h", report_options, NULL)) != -1) {
         if (cli_common_option(common, opt, optarg))
             continue;
         switch (opt) {
@@ -321,8 +362,8 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct r
             if (tg_spend_by_parse(optarg, &args->by) != 0)
                 return cli_error(common, "--by must be developer, key, model, day or hour, not '%s'", optarg);
             break;
-        case 's': if (parse_time_option(common, "since", optarg, &args->filter.since_ms)) return EXIT_FAILED; break;
-        case 'u': if (parse_time_option(common, "until", optarg, &args->filter.until_ms)) return EXIT_FAILED; break;
+        case 's': args->since = optarg; break;
+        case 'u': args->until = optarg; break;
         case 'd': args->filter.developer = optarg; break;
         case 'k': args->filter.key = optarg; break;
         case 'm': args->filter.model = optarg; break;
@@ -341,10 +382,89 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct r
     }
     if (optind < argc)
         return cli_error(common, "unexpected argument '%s'", argv[optind]);
-    if (args->filter.since_ms != TG_SPEND_OPEN && args->filter.until_ms != TG_SPEND_OPEN &&
-        args->filter.since_ms >= args->filter.until_ms)
-        return cli_error(common, "--since must be before --until");
+    char err[512];
+    args->now_ms = tg_now_ms();
+    if (tg_window_parse(args->since, args->until, args->now_ms, common->utc, &args->window, err, sizeof err) != 0)
+        return cli_error(common, "%s", err);
+    args->filter.since_ms = args->window.since_ms;
+    args->filter.until_ms = args->window.until_ms;
     return 0;
+}
+
+/* A filter naming a developer, key or model the db has never seen is a typo
+ * far more often than a question: say so, with the closest names. */
+static int check_filter_names(struct cli_common *common, struct tg_store *store, const struct tg_spend_filter *f)
+{
+    const struct {
+        enum tg_name_kind kind;
+        const char *name;
+    } asked[] = {{TG_NAME_DEVELOPER, f->developer}, {TG_NAME_KEY, f->key}, {TG_NAME_MODEL, f->model}};
+    for (size_t i = 0; i < sizeof asked / sizeof asked[0]; i++) {
+        if (!asked[i].name)
+            continue;
+        struct tg_name_check check;
+        char err[512];
+        if (tg_names_check(store, asked[i].kind, asked[i].name, &check, err, sizeof err) != 0)
+            return cli_error(common, "%s", err);
+        if (check.known)
+            continue;
+        const char *kind = tg_name_kind_label(asked[i].kind);
+        char typed[256], closest[800] = "";
+        tg_sanitize(asked[i].name, typed, sizeof typed);
+        for (size_t k = 0; k < check.count; k++) {
+            char one[200];
+            tg_sanitize(check.closest[k], one, sizeof one);
+            size_t used = strlen(closest);
+            snprintf(closest + used, sizeof closest - used, "%s'%s'",
+                     k == 0 ? "" : k + 1 == check.count ? " or " : ", ", one);
+        }
+        if (check.count)
+            cli_error(common, "--%s: no %s '%s' in the db; did you mean %s?", kind, kind, typed, closest);
+        else
+            cli_error(common, "--%s: no %s '%s' in the db, nor one close to it (%lld known: `tollgate report --by %s`)",
+                      kind, kind, typed, (long long)check.known_total, kind);
+        tg_name_check_free(&check);
+        return EXIT_REJECTED;
+    }
+    return 0;
+}
+
+/* The totals of the window before, when there is one. */
+static int query_previous(struct tg_store *store, const struct report_args *args, struct previous *prev, char *err,
+                          size_t errlen)
+{
+    prev->shown = false;
+    if (tg_window_previous(&args->window, args->now_ms, &prev->window, prev->label, sizeof prev->label) != 0)
+        return 0;
+    struct tg_spend_filter filter = args->filter;
+    filter.since_ms = prev->window.since_ms;
+    filter.until_ms = prev->window.until_ms;
+    struct tg_spend_report before;
+    if (tg_spend_query(store, args->by, &filter, 1, &before, err, errlen) != 0)
+        return -1;
+    prev->total = before.total;
+    prev->total.name = NULL;
+    tg_spend_report_free(&before);
+    prev->shown = true;
+    return 0;
+}
+
+static void json_previous(struct strbuf *out, const struct previous *prev)
+{
+    strbuf_puts(out, ",\"previous\":");
+    if (!prev->shown) {
+        strbuf_puts(out, "null");
+        return;
+    }
+    strbuf_putc(out, '{');
+    json_time(out, "since", prev->window.since_ms);
+    strbuf_putc(out, ',');
+    json_time(out, "until", prev->window.until_ms);
+    strbuf_puts(out, ",\"label\":");
+    strbuf_json_string(out, prev->label);
+    strbuf_puts(out, ",\"total\":");
+    json_row(out, &prev->total, false);
+    strbuf_putc(out, '}');
 }
 
 static int cmd_report(int argc, char **argv, struct cli_common *common)
@@ -356,19 +476,31 @@ static int cmd_report(int argc, char **argv, struct cli_common *common)
     struct tg_store *store;
     if ((rc = cli_open_store(common, TG_STORE_READ_ONLY, &store)) != 0)
         return rc;
+    if ((rc = check_filter_names(common, store, &args.filter)) != 0) {
+        tg_store_close(store);
+        return rc;
+    }
     struct tg_spend_report report;
+    struct previous prev;
     char err[512];
     if (tg_spend_query(store, args.by, &args.filter, (size_t)(args.limit > 0 ? args.limit : 0), &report, err,
                        sizeof err) != 0) {
         tg_store_close(store);
         return cli_error(common, "%s", err);
     }
+    if (args.format != FORMAT_CSV && query_previous(store, &args, &prev, err, sizeof err) != 0) {
+        tg_spend_report_free(&report);
+        tg_store_close(store);
+        return cli_error(common, "%s", err);
+    }
     if (args.format == FORMAT_JSON) {
-        print_json(&args, &report);
+        print_json(&args, &report, &prev);
     } else if (args.format == FORMAT_CSV) {
         print_csv(&report);
     } else {
         print_window(&args, &report);
+        if (prev.shown)
+            print_summary(&report, &prev);
         print_table(&args, &report);
         print_notes(&report);
     }
@@ -378,4 +510,5 @@ static int cmd_report(int argc, char **argv, struct cli_common *common)
 }
 
 const struct command_entry cmd_report_entry = {"report", cmd_report, cmd_report_usage,
-                                               "Spend by developer, key, model, day or hour"};
+                                               "Spend by developer, key, model, day or hour",
+                                               {report_options}};

@@ -92,18 +92,19 @@ static void print_json(const struct tg_store_activity *a, size_t n, int64_t newe
     strbuf_free(&sb);
 }
 
+static const struct option status_options[] = {
+    CLI_COMMON_OPTIONS,
+    {"stale", required_argument, NULL, 's'},
+    {"format", required_argument, NULL, 'f'},
+    {NULL, 0, NULL, 0},
+};
+
 static int cmd_status(int argc, char **argv, struct cli_common *common)
 {
-    static const struct option options[] = {
-        CLI_COMMON_OPTIONS,
-        {"stale", required_argument, NULL, 's'},
-        {"format", required_argument, NULL, 'f'},
-        {NULL, 0, NULL, 0},
-    };
     int64_t now = tg_now_ms(), stale_ms = TG_HOUR_MS;
     bool json = false;
     int opt;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "h", status_options, NULL)) != -1) {
         if (cli_common_option(common, opt, optarg))
             continue;
         int64_t at;
@@ -158,4 +159,5 @@ static int cmd_status(int argc, char **argv, struct cli_common *common)
 }
 
 const struct command_entry cmd_status_entry = {"status", cmd_status, cmd_status_usage,
-                                               "Do logs still flow? The newest log per source, and its age"};
+                                               "Do logs still flow? The newest log per source, and its age",
+                                               {status_options}};

@@ -92,21 +92,22 @@ struct sync_args {
     enum tg_litellm_developer developer;
 };
 
+static const struct option sync_options[] = {
+    CLI_COMMON_OPTIONS,
+    {"since", required_argument, NULL, 's'},
+    {"follow", required_argument, NULL, 'f'},
+    {"page-size", required_argument, NULL, 'n'},
+    {"cacert", required_argument, NULL, 'c'},
+    {"redact", no_argument, NULL, 'r'},
+    {"gateway", required_argument, NULL, 'g'},
+    {"litellm-developer", required_argument, NULL, 'L'},
+    {NULL, 0, NULL, 0},
+};
+
 static int parse_args(int argc, char **argv, struct cli_common *common, struct sync_args *a)
 {
-    static const struct option options[] = {
-        CLI_COMMON_OPTIONS,
-        {"since", required_argument, NULL, 's'},
-        {"follow", required_argument, NULL, 'f'},
-        {"page-size", required_argument, NULL, 'n'},
-        {"cacert", required_argument, NULL, 'c'},
-        {"redact", no_argument, NULL, 'r'},
-        {"gateway", required_argument, NULL, 'g'},
-        {"litellm-developer", required_argument, NULL, 'L'},
-        {NULL, 0, NULL, 0},
-    };
     int opt;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "h", sync_options, NULL)) != -1) {
         if (cli_common_option(common, opt, optarg))
             continue;
         switch (opt) {
@@ -219,4 +220,5 @@ static int cmd_sync(int argc, char **argv, struct cli_common *common)
 }
 
 const struct command_entry cmd_sync_entry = {"sync", cmd_sync, cmd_sync_usage,
-                                             "Pull logs from the gateway's log API, resumably"};
+                                             "Pull logs from the gateway's log API, resumably",
+                                             {sync_options}};

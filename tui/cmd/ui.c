@@ -43,4 +43,5 @@ static int cmd_ui(int argc, char **argv, struct cli_common *common)
 }
 
 const struct command_entry cmd_ui_entry = {"ui", cmd_ui, cmd_ui_usage,
-                                           "The screens (also with no command)"};
+                                           "The screens (also with no command)",
+                                           {cli_common_only_options}};
