@@ -49,9 +49,19 @@ void detail_free(void)
     dt.pricing = NULL;
 }
 
+/* The document's first row (the request's id) stays pinned under the
+ * header, so a reader deep in a long prompt knows which request it is. */
+#define PINNED_ROWS 1
+
 static int height(void)
 {
-    return LINES - 2 > 1 ? LINES - 2 : 1; /* the header, the status bar */
+    return LINES - 2 - PINNED_ROWS > 1 ? LINES - 2 - PINNED_ROWS : 1; /* the header, the pin, the status bar */
+}
+
+/* The first row that scrolls. */
+static size_t first_row(void)
+{
+    return tg_doc_row_count(dt.doc) > PINNED_ROWS ? PINNED_ROWS : 0;
 }
 
 static int text_cols(void)
@@ -209,7 +219,8 @@ static void draw_row(const struct ui *ui, int y, size_t row)
     int indent;
     const char *text = tg_doc_row_text(dt.doc, row, &len, &indent);
     bool header = r->line == TG_DOC_NO_LINE;
-    int x = MARKER_COLS + indent;
+    bool top_level_text = !header && tg_doc_section_level(dt.doc, r->section) == 0;
+    int x = (top_level_text ? 0 : MARKER_COLS) + indent;
     if (header && r->start == 0)
         mvaddstr(y, indent, tg_doc_folded(dt.doc, r->section) ? "▸ " : "▾ ");
     if (header)
@@ -239,12 +250,16 @@ static void keep_in_bounds(void)
     size_t rows = tg_doc_row_count(dt.doc), page = (size_t)height();
     if (dt.cursor >= rows)
         dt.cursor = rows ? rows - 1 : 0;
+    if (dt.cursor < first_row())
+        dt.cursor = first_row();
+    if (dt.top < first_row())
+        dt.top = first_row();
     if (dt.cursor < dt.top)
         dt.top = dt.cursor;
     if (dt.cursor >= dt.top + page)
         dt.top = dt.cursor - page + 1;
     if (dt.top + page > rows)
-        dt.top = rows > page ? rows - page : 0;
+        dt.top = rows > page + first_row() ? rows - page : first_row();
 }
 
 static void draw(struct ui *ui)
@@ -254,14 +269,20 @@ static void draw(struct ui *ui)
     if (dt.laid_out_cols != COLS)
         relayout();
     keep_in_bounds();
+    if (first_row()) {
+        attron(A_BOLD);
+        draw_row(ui, FIRST_ROW, 0);
+        attroff(A_BOLD);
+    }
     for (int i = 0; i < height(); i++) {
         size_t row = dt.top + (size_t)i;
+        int y = FIRST_ROW + PINNED_ROWS + i;
         if (row >= tg_doc_row_count(dt.doc))
             break;
         if (row == dt.cursor)
             attron(A_REVERSE);
-        draw_padded(FIRST_ROW + i, 0, "", COLS);
-        draw_row(ui, FIRST_ROW + i, row);
+        draw_padded(y, 0, "", COLS);
+        draw_row(ui, y, row);
         attroff(A_REVERSE);
     }
 }
