@@ -259,6 +259,8 @@ static size_t wrap_end(const char *text, size_t len, size_t from, int cols)
     int used = 0;
     while (i < len) {
         int w = char_width(s + i, &n);
+        if (used + w > cols && i > from && s[i] == ' ')
+            return i + 1; /* a space past the edge ends the row unseen */
         if (used + w > cols && i > from)
             return after_space > from ? after_space : i;
         used += w;
