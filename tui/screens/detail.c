@@ -212,7 +212,7 @@ static int hit_attr(const struct ui *ui)
 }
 
 /* A row's text in pieces, the hits highlighted; sideways scroll applies to lines only. */
-static void draw_row(const struct ui *ui, int y, size_t row)
+static void draw_row(const struct ui *ui, int y, size_t row, bool pinned)
 {
     const struct tg_doc_row *r = tg_doc_row_at(dt.doc, row);
     size_t len;
@@ -225,7 +225,7 @@ static void draw_row(const struct ui *ui, int y, size_t row)
         mvaddstr(y, indent, tg_doc_folded(dt.doc, r->section) ? "▸ " : "▾ ");
     if (header)
         attron(A_BOLD);
-    int skip = header ? 0 : dt.hscroll;
+    int skip = header || pinned ? 0 : dt.hscroll;
     size_t from[MAX_HITS_PER_ROW], to[MAX_HITS_PER_ROW];
     size_t nhits = tg_doc_row_hits(dt.doc, row, from, to, MAX_HITS_PER_ROW), at = 0;
     for (size_t h = 0; h <= nhits && x < COLS; h++) {
@@ -271,7 +271,7 @@ static void draw(struct ui *ui)
     keep_in_bounds();
     if (first_row()) {
         attron(A_BOLD);
-        draw_row(ui, FIRST_ROW, 0);
+        draw_row(ui, FIRST_ROW, 0, true);
         attroff(A_BOLD);
     }
     for (int i = 0; i < height(); i++) {
@@ -282,7 +282,7 @@ static void draw(struct ui *ui)
         if (row == dt.cursor)
             attron(A_REVERSE);
         draw_padded(y, 0, "", COLS);
-        draw_row(ui, y, row);
+        draw_row(ui, y, row, false);
         attroff(A_REVERSE);
     }
 }
