@@ -88,7 +88,7 @@ def agent_log(turn):
 
 
 class Tui:
-    def __init__(self, d, width=80, height=24, env=None):
+    def __init__(self, d, width=80, height=24, env=None, record=None):
         self.dir = d
         self.db = os.path.join(d, "t.db")
         self.sock = f"tgd-{os.getpid()}-{time.monotonic_ns()}"
@@ -96,8 +96,10 @@ class Tui:
             prepare(self.db)
         envs = " ".join(f"{k}={v}" for k, v in {"TOLLGATE_NOW": NOW, "LANG": "C.UTF-8", "TERM": "xterm-256color",
                                                   "TMPDIR": d, **(env or {})}.items())
-        self.tmux("new-session", "-d", "-c", d, "-x", str(width), "-y", str(height),
-                  f"env {envs} {BIN} --db {self.db}")
+        cmd = f"env {envs} {BIN} --db {self.db}"
+        if record:  # every byte written to the terminal, into a file
+            cmd = f"script -q -e -c '{cmd}' {record}"
+        self.tmux("new-session", "-d", "-c", d, "-x", str(width), "-y", str(height), cmd)
         self.wait_for("help")
 
     def tmux(self, *args):
@@ -293,6 +295,28 @@ def test_copy_writes_a_0600_file_without_osc52(t):
     expect(stat.S_IMODE(os.stat(whole).st_mode) == 0o600, oct(os.stat(whole).st_mode))
     text = open(whole, encoding="utf-8").read()
     expect("TOOLDESC-Commit" in text and "You are Claude Code" in text, text[:300])
+
+
+def test_copy_through_osc52_only_on_the_key_and_base64(d):
+    import base64
+    import re
+    raw = os.path.join(d, "raw.out")
+    t = Tui(d, width=100, height=30, record=raw)
+    try:
+        t.open_agent_request()
+        t.keys("y")
+        t.wait_for("to the clipboard (OSC 52")
+    finally:
+        t.keys("Escape")
+        t.keys("q")
+        time.sleep(0.3)
+        t.tmux("kill-server")
+    out = open(raw, "rb").read()
+    found = re.findall(rb"\x1b\]52;c;([A-Za-z0-9+/=]*)\x07", out)
+    expect(len(found) == 1, f"{len(found)} OSC 52 sequences")
+    text = base64.b64decode(found[0]).decode()
+    expect("now fix the failing test NEEDLE-42" in text and "\x1b" not in text, text[:300])
+    expect(not any(f for f in os.listdir(d) if f.startswith("tollgate-copy-")), os.listdir(d))
 
 
 @tui_test(width=80, height=24)
