@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "query/browse.h"
+#include "query/document.h"
 #include "query/spend.h"
 #include "store/store.h"
 #include "base/timeutil.h"
@@ -59,8 +60,9 @@ static void bench_detail(struct tg_store *store, int samples)
         if (tg_browse_raw(store, id, &raw, &len, &log_id, err, sizeof err) != 0)
             continue;
         double t1 = now_ms();
-        struct tg_detail d;
-        if (tg_browse_detail(store, id, &d, err, sizeof err) != 0) {
+        struct tg_doc *d;
+        size_t focus;
+        if (tg_browse_document(store, id, NULL, &d, &focus, err, sizeof err) != 0) {
             free(raw);
             free(log_id);
             continue;
@@ -70,14 +72,15 @@ static void bench_detail(struct tg_store *store, int samples)
         detail_ms[n] = t2 - t1;
         bytes += len;
         n++;
-        tg_detail_free(&d);
+        tg_doc_layout(d, 120, true);
+        tg_doc_free(d);
         free(raw);
         free(log_id);
     }
     if (n > 0) {
         printf("random requests: %d, %.0f bytes of raw log on average\n", n, (double)bytes / n);
         print_stats("raw log rebuilt (exact bytes)", raw_ms, n);
-        print_stats("detail screen built (rebuild, parse, lines)", detail_ms, n);
+        print_stats("detail screen built (rebuild, parse, document, layout)", detail_ms, n);
     }
     free(raw_ms);
     free(detail_ms);

@@ -2,7 +2,8 @@
 """Screen speed on a large db: first paint, the time each key takes to change
 the screen, and resident memory, measured by driving the real binary in tmux
 (so the figures include tmux's own delay of a few ms).
-Usage: bench/ui_bench.py DB   (make the db with bench/run.sh first)"""
+Usage: bench/ui_bench.py DB   (make the db with bench/run.sh first)
+       bench/ui_bench.py DB --detail   only the detail of a 120 KB agent log (imported into DB)"""
 import os
 import statistics
 import subprocess
@@ -21,14 +22,14 @@ def screen():
     return tmux("capture-pane", "-p", "-e").stdout  # with attributes: a moved highlight counts
 
 
-def wait(pred, timeout=30):
+def wait(pred, timeout=30, what=""):
     start = time.perf_counter()
     while time.perf_counter() - start < timeout:
         s = screen()
         if pred(s):
             return time.perf_counter() - start, s
         time.sleep(0.001)
-    raise SystemExit("timed out:\n" + screen())
+    raise SystemExit(f"timed out {what}:\n" + screen())
 
 
 def rss_kb():
@@ -44,8 +45,53 @@ def rss_kb():
     return best
 
 
+def press(keys, times):
+    for k in keys:
+        before = screen()
+        tmux("send-keys", k)
+        try:
+            dt, _ = wait(lambda s: s != before, timeout=5)
+        except SystemExit:
+            dt = None  # the key changed nothing on screen (e.g. Home at the top)
+        if dt is not None:
+            times.setdefault(k, []).append(dt * 1000)
+
+
+def detail_bench(db):
+    """A Claude-Code-shaped log of about 120 KB (tests/tui/detail_test.py builds
+    it): opening its detail, scrolling, folding, wrapping and searching it."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "tui"))
+    from detail_test import agent_log  # noqa: E402
+    import json
+    lines = "".join(json.dumps(agent_log(t)) + "\n" for t in (1, 2)).encode()
+    subprocess.run([BIN, "--db", db, "import", "-"], input=lines, capture_output=True)
+    tmux("new-session", "-d", "-x", "120", "-y", "40", f"env LANG=C.UTF-8 TERM=xterm-256color TOLLGATE_NOW=2026-11-24T10:00:00Z {BIN} --db {db}")
+    wait(lambda s: "TOP DEVELOPERS" in s, what="the overview")
+    tmux("send-keys", "5")
+    wait(lambda s: "LATNCY" in s, what="requests")
+    tmux("send-keys", "/", "thread:thread-agent", "Enter")
+    wait(lambda s: "/thread:thread-agent |" in s, what="the filter")
+    times = {}
+    for _ in range(5):
+        press(["Enter"], times)  # open: read, decompress, parse, lay out, draw
+        wait(lambda s: "now fix the failing test" in s, what="the detail")
+        press(["g"] + ["Down"] * 20 + ["NPage"] * 10 + ["z", "z", "W", "Right", "W", "G", "g"], times)
+        tmux("send-keys", "/", "NEEDLE-42", "Enter")
+        wait(lambda s: "hit 1 of" in s, what="the search")
+        press(["N", "Escape"], times)
+        wait(lambda s: "LATNCY" in s, what="back")
+    tmux("send-keys", "q")
+    tmux("kill-server")
+    print(f"detail of a {len(json.dumps(agent_log(2))) / 1000:.0f} KB agent log (120x40, tmux delay included):")
+    for k, ts in times.items():
+        print(f"  {k:8s} median {statistics.median(ts):6.1f} ms  max {max(ts):6.1f} ms  ({len(ts)})")
+
+
 def main():
     db = sys.argv[1]
+    if "--detail" in sys.argv[2:]:
+        detail_bench(db)
+        return
     subprocess.run([BIN, "--db", db, "import", "/dev/null"], capture_output=True)  # migrate to the current schema
     paints = []
     for _ in range(5):

@@ -5,12 +5,17 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/evp.h>
 
-#include "log/logmodel.h"
-#include "query/search.h"
+#include "base/jsonsplit.h"
 #include "base/sanitize.h"
-#include "base/strbuf.h"
 #include "base/timeutil.h"
+#include "log/body.h"
+#include "log/logmodel.h"
+#include "log/pricing.h"
+#include "query/document.h"
+#include "query/requestdoc.h"
+#include "query/search.h"
 
 #define ROW_COLUMNS                                                                                        \
     "SELECT r.id, r.ts_ms, r.log_id, coalesce(d.ident, '-'), coalesce(k.name, k.key_id, '-'),"               \
@@ -170,126 +175,24 @@ int64_t tg_browse_newest_ms(struct tg_store *store)
     return single_int(store, "SELECT max(ts_ms) FROM requests");
 }
 
-static void add_line(struct tg_detail *d, const char *text)
-{
-    char **lines = realloc(d->lines, (d->count + 1) * sizeof *lines);
-    if (!lines)
-        return;
-    d->lines = lines;
-    d->lines[d->count] = tg_sanitize_dup(text);
-    if (d->lines[d->count])
-        d->count++;
-}
 
-/* Multi-line text: one detail line per line, each sanitised on its own. */
-static void add_text(struct tg_detail *d, const char *prefix, const char *text)
-{
-    const char *p = text;
-    while (*p || p == text) {
-        const char *nl = strchr(p, '\n');
-        size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        char *line = malloc(strlen(prefix) + n + 1);
-        if (!line)
-            return;
-        sprintf(line, "%s%.*s", prefix, (int)n, p);
-        add_line(d, line);
-        free(line);
-        if (!nl)
-            break;
-        p = nl + 1;
-    }
-}
+/* ---- one request as a document ---- */
 
-static void add_field(struct tg_detail *d, const char *label, const cJSON *obj, const char *name)
-{
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-    if (!item || cJSON_IsNull(item))
-        return;
-    char *value = cJSON_IsString(item) ? strdup(item->valuestring) : cJSON_PrintUnformatted(item);
-    if (!value)
-        return;
-    char line[256];
-    snprintf(line, sizeof line, "%-14s ", label);
-    add_text(d, line, value);
-    free(value);
-}
+#define PREVIOUS_WITHIN_MS (3 * TG_HOUR_MS) /* how far back the previous turn is looked for */
 
-static void add_message(struct tg_detail *d, const cJSON *msg)
-{
-    const cJSON *role = cJSON_GetObjectItemCaseSensitive(msg, "role");
-    char head[96];
-    snprintf(head, sizeof head, "── %s ──", cJSON_IsString(role) ? role->valuestring : "message");
-    add_line(d, head);
-    const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
-    if (cJSON_IsString(content)) {
-        add_text(d, "  ", content->valuestring);
-    } else if (content && !cJSON_IsNull(content)) {
-        char *pretty = cJSON_Print(content);
-        if (pretty)
-            add_text(d, "  ", pretty);
-        free(pretty);
-    }
-    const cJSON *calls = cJSON_GetObjectItemCaseSensitive(msg, "tool_calls");
-    if (calls && !cJSON_IsNull(calls)) {
-        add_line(d, "  tool calls:");
-        char *pretty = cJSON_Print(calls);
-        if (pretty)
-            add_text(d, "    ", pretty);
-        free(pretty);
-    }
-}
+struct request_facts_row {
+    int64_t ts_ms, developer_id;
+    char thread[TG_FILTER_NAME_MAX], model[TG_FILTER_NAME_MAX];
+    struct tg_request_facts facts;
+};
 
-static void add_cost(struct tg_detail *out, tg_nanos cost, int kind)
-{
-    char money[48], line[128];
-    tg_nanos_format_plain(cost, money, sizeof money);
-    snprintf(line, sizeof line, "%-14s $%s%s", "cost", money,
-             kind == 1 ? " (estimated by tollgate)" : kind == 2 ? " (unpriced: model not in the table)" : "");
-    add_line(out, line);
-}
-
-/* A request whose body `tollgate prune` dropped: what its row still knows. */
-static int pruned_detail(struct tg_store *store, int64_t row_id, tg_nanos cost, int kind, struct tg_detail *out,
-                         char *err, size_t errlen)
+static int read_row(struct tg_store *store, int64_t row_id, struct request_facts_row *r, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(tg_store_sqlite(store),
-                           "SELECT r.log_id, r.ts_ms, d.ident, coalesce(k.name, k.key_id), m.name, r.prompt_tokens,"
-                           " r.completion_tokens, r.status_code, r.thread_id FROM requests r"
-                           " LEFT JOIN developers d ON d.id = r.developer_id LEFT JOIN keys k ON k.id = r.key_id"
-                           " LEFT JOIN models m ON m.id = r.model_id WHERE r.id = ?1",
-                           -1, &st, NULL) != SQLITE_OK)
-        return tg_store_fail(store, "reading a request", err, errlen);
-    sqlite3_bind_int64(st, 1, row_id);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        static const char *const labels[] = {"id", NULL, "developer", "key", "model", "prompt tok",
-                                             "completion tok", "status", "thread"};
-        char line[512], when[40];
-        for (int i = 0; i < 9; i++) {
-            if (sqlite3_column_type(st, i) == SQLITE_NULL)
-                continue;
-            if (i == 1) {
-                tg_time_format_iso(sqlite3_column_int64(st, i), when, sizeof when);
-                snprintf(line, sizeof line, "%-14s %s", "time", when);
-            } else {
-                snprintf(line, sizeof line, "%-14s %s", labels[i], (const char *)sqlite3_column_text(st, i));
-            }
-            add_line(out, line);
-        }
-    }
-    sqlite3_finalize(st);
-    add_cost(out, cost, kind);
-    add_line(out, "");
-    add_line(out, "body pruned: `tollgate prune` dropped this request's prompt and response;");
-    add_line(out, "its row, cost and tokens are kept.");
-    return 0;
-}
-
-int tg_browse_detail(struct tg_store *store, int64_t row_id, struct tg_detail *out, char *err, size_t errlen)
-{
-    memset(out, 0, sizeof *out);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(tg_store_sqlite(store), "SELECT log_id, cost_nanos, cost_kind FROM requests WHERE id = ?1",
+                           "SELECT r.ts_ms, coalesce(r.developer_id, -1), r.thread_id, m.name, r.prompt_tokens,"
+                           " r.completion_tokens, r.cache_read_tokens, r.cache_creation_tokens, r.cost_nanos,"
+                           " r.cost_kind FROM requests r LEFT JOIN models m ON m.id = r.model_id WHERE r.id = ?1",
                            -1, &st, NULL) != SQLITE_OK)
         return tg_store_fail(store, "reading a request", err, errlen);
     sqlite3_bind_int64(st, 1, row_id);
@@ -298,58 +201,164 @@ int tg_browse_detail(struct tg_store *store, int64_t row_id, struct tg_detail *o
         snprintf(err, errlen, "no such request");
         return -1;
     }
-    char *log_id = strdup((const char *)sqlite3_column_text(st, 0));
-    tg_nanos cost = sqlite3_column_int64(st, 1);
-    int kind = sqlite3_column_int(st, 2);
+    memset(r, 0, sizeof *r);
+    r->ts_ms = sqlite3_column_int64(st, 0);
+    r->developer_id = sqlite3_column_int64(st, 1);
+    if (sqlite3_column_text(st, 2))
+        snprintf(r->thread, sizeof r->thread, "%s", (const char *)sqlite3_column_text(st, 2));
+    if (sqlite3_column_text(st, 3))
+        snprintf(r->model, sizeof r->model, "%s", (const char *)sqlite3_column_text(st, 3));
+    r->facts.tokens = (struct tg_token_counts){sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5),
+                                               sqlite3_column_int64(st, 6), sqlite3_column_int64(st, 7)};
+    r->facts.cost = sqlite3_column_int64(st, 8);
+    r->facts.cost_kind = sqlite3_column_int(st, 9);
     sqlite3_finalize(st);
+    return 0;
+}
+
+/* The request just before this one in its thread (else from its developer),
+ * a few hours back at most; 0 when there is none. */
+static int64_t previous_request(struct tg_store *store, int64_t row_id, const struct request_facts_row *r)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(tg_store_sqlite(store),
+                           "SELECT id FROM requests WHERE ts_ms >= ?1 AND ts_ms <= ?2 AND (ts_ms < ?2 OR id < ?3)"
+                           " AND id <> ?3 AND CASE WHEN ?4 IS NULL THEN developer_id = ?5 ELSE thread_id = ?4 END"
+                           " ORDER BY ts_ms DESC, id DESC LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_int64(st, 1, r->ts_ms - PREVIOUS_WITHIN_MS);
+    sqlite3_bind_int64(st, 2, r->ts_ms);
+    sqlite3_bind_int64(st, 3, row_id);
+    if (r->thread[0])
+        sqlite3_bind_text(st, 4, r->thread, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 5, r->developer_id);
+    int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return id;
+}
+
+struct sharing {
+    unsigned char (*previous)[TG_DIGEST_LEN];
+    long nprevious;
+    bool *same;
+    size_t nsame, cap;
+};
+
+static int each_prompt_message(void *ctx, const char *text, size_t len, long index)
+{
+    struct sharing *s = ctx;
+    if (index < 0 || (size_t)index >= s->cap)
+        return 1;
+    s->nsame = (size_t)index + 1;
+    s->same[index] = false;
+    if (len < TG_BODY_MIN_PIECE || text[0] != '{') /* kept in the skeleton: not shared by digest */
+        return 0;
+    unsigned char digest[TG_DIGEST_LEN];
+    unsigned int n = 0;
+    EVP_Digest(text, len, digest, &n, EVP_sha256(), NULL);
+    for (long i = 0; i < s->nprevious && !s->same[index]; i++)
+        s->same[index] = memcmp(s->previous[i], digest, TG_DIGEST_LEN) == 0;
+    return 0;
+}
+
+static int each_member(void *ctx, const char *key, size_t key_len, const char *value, size_t value_len)
+{
+    size_t at;
+    if (key_len == strlen("prompt_messages") && memcmp(key, "prompt_messages", key_len) == 0)
+        tg_json_split_array(value, value_len, each_prompt_message, ctx, &at);
+    return 0;
+}
+
+/* Which prompt messages the previous request sent byte for byte: the store
+ * keeps each shared message once under its digest, so this compares digests
+ * and decompresses nothing of the previous request. */
+static void mark_shared(struct tg_store *store, int64_t row_id, const struct request_facts_row *r, const char *raw,
+                        size_t len, struct sharing *s)
+{
+    int64_t previous = previous_request(store, row_id, r);
+    if (!previous)
+        return;
+    s->previous = malloc(TG_BODY_MAX_PIECES * sizeof *s->previous);
+    s->same = calloc(TG_BODY_MAX_PIECES, sizeof *s->same);
+    if (!s->previous || !s->same)
+        return;
+    s->cap = TG_BODY_MAX_PIECES;
+    s->nprevious = tg_store_message_digests(store, previous, s->previous, TG_BODY_MAX_PIECES);
+    size_t at;
+    if (s->nprevious > 0)
+        tg_json_split_object(raw, len, each_member, s, &at);
+}
+
+/* A request whose body `tollgate prune` dropped: what its row still knows. */
+static struct tg_doc *pruned_document(struct tg_store *store, int64_t row_id, struct tg_request_facts *facts)
+{
+    cJSON *log = cJSON_CreateObject();
+    sqlite3_stmt *st;
+    if (log &&
+        sqlite3_prepare_v2(tg_store_sqlite(store),
+                           "SELECT r.log_id, r.ts_ms, d.ident, coalesce(k.name, k.key_id), m.name, r.status_code,"
+                           " r.thread_id FROM requests r LEFT JOIN developers d ON d.id = r.developer_id"
+                           " LEFT JOIN keys k ON k.id = r.key_id LEFT JOIN models m ON m.id = r.model_id"
+                           " WHERE r.id = ?1",
+                           -1, &st, NULL) == SQLITE_OK) {
+        static const char *const names[] = {"unique_id", "timestamp", "customer_identifier", "organization_key_name",
+                                            "model", "status_code", "thread_identifier"};
+        sqlite3_bind_int64(st, 1, row_id);
+        bool found = sqlite3_step(st) == SQLITE_ROW;
+        for (int i = 0; found && i < 7; i++) {
+            char when[40];
+            if (sqlite3_column_type(st, i) == SQLITE_NULL)
+                continue;
+            if (i == 1)
+                tg_time_format_iso(sqlite3_column_int64(st, i), when, sizeof when);
+            cJSON_AddStringToObject(log, names[i], i == 1 ? when : (const char *)sqlite3_column_text(st, i));
+        }
+        sqlite3_finalize(st);
+    }
+    size_t focus;
+    facts->pruned = true;
+    struct tg_doc *doc = log ? tg_request_document(log, facts, &focus) : NULL;
+    cJSON_Delete(log);
+    return doc;
+}
+
+int tg_browse_document(struct tg_store *store, int64_t row_id, const struct tg_pricing *pricing, struct tg_doc **out,
+                       size_t *focus, char *err, size_t errlen)
+{
+    *out = NULL;
+    *focus = 0;
+    struct request_facts_row r;
+    if (read_row(store, row_id, &r, err, errlen) != 0)
+        return -1;
+    r.facts.table = pricing && r.model[0] ? tg_pricing_lookup(pricing, r.model) : NULL;
+    r.facts.table_model = r.model;
     char *raw = NULL;
     size_t len;
-    int rc = log_id ? tg_store_raw_request(store, row_id, &raw, &len, err, errlen) : -1;
-    free(log_id);
-    if (rc == 2)
-        return pruned_detail(store, row_id, cost, kind, out, err, errlen);
+    int rc = tg_store_raw_request(store, row_id, &raw, &len, err, errlen);
+    if (rc == 2) {
+        *out = pruned_document(store, row_id, &r.facts);
+        return *out ? 0 : -1;
+    }
     if (rc != 0) {
         if (rc == 1)
             snprintf(err, errlen, "no such request");
         return -1;
     }
-    cJSON *obj = cJSON_ParseWithLength(raw, len);
+    struct sharing shared = {0};
+    mark_shared(store, row_id, &r, raw, len, &shared);
+    r.facts.same = shared.same;
+    r.facts.nsame = shared.nsame;
+    cJSON *log = cJSON_ParseWithLength(raw, len);
     free(raw);
-    if (!obj) {
-        snprintf(err, errlen, "the stored log does not parse");
+    if (log)
+        *out = tg_request_document(log, &r.facts, focus);
+    cJSON_Delete(log);
+    free(shared.previous);
+    free(shared.same);
+    if (!*out) {
+        snprintf(err, errlen, log ? "out of memory" : "the stored log does not parse");
         return -1;
     }
-    static const char *const fields[][2] = {
-        {"id", "unique_id"}, {"time", "timestamp"}, {"started", "start_time"}, {"developer", "customer_identifier"},
-        {"name", "customer_name"}, {"key", "organization_key_name"}, {"key id", "organization_key_id"},
-        {"model", "model"}, {"provider", "provider_id"}, {"prompt tok", "prompt_tokens"},
-        {"completion tok", "completion_tokens"}, {"cache read", "prompt_cache_hit_tokens"},
-        {"cache write", "prompt_cache_creation_tokens"}, {"usage", "usage"}, {"latency s", "latency"},
-        {"ttft s", "ttft"}, {"status", "status_code"}, {"error", "error_message"}, {"thread", "thread_identifier"},
-        {"trace", "trace_unique_id"}, {"metadata", "metadata"},
-    };
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-        add_field(out, fields[i][0], obj, fields[i][1]);
-    add_cost(out, cost, kind);
-    cJSON *prompt, *completion;
-    tg_log_messages(obj, &prompt, &completion);
-    add_line(out, "");
-    add_line(out, "PROMPT");
-    const cJSON *msg;
-    cJSON_ArrayForEach(msg, prompt) add_message(out, msg);
-    add_line(out, "");
-    add_line(out, "RESPONSE");
-    cJSON_ArrayForEach(msg, completion) add_message(out, msg);
-    cJSON_Delete(prompt);
-    cJSON_Delete(completion);
-    cJSON_Delete(obj);
     return 0;
-}
-
-void tg_detail_free(struct tg_detail *d)
-{
-    for (size_t i = 0; i < d->count; i++)
-        free(d->lines[i]);
-    free(d->lines);
-    memset(d, 0, sizeof *d);
 }

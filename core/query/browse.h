@@ -1,6 +1,7 @@
 /* The request list the TUI pages through: newest first, a page at a time by
  * keyset (time, row id), so any history is shown with constant memory; and
- * one request's detail as lines of text, every string from the log sanitised. */
+ * one request's detail as a document (see requestdoc.h), every string from
+ * the log sanitised. */
 #ifndef TG_BROWSE_H
 #define TG_BROWSE_H
 
@@ -48,14 +49,15 @@ int64_t tg_browse_data_version(struct tg_store *store);
 /* The newest log's time, or -1 when the db is empty. */
 int64_t tg_browse_newest_ms(struct tg_store *store);
 
-struct tg_detail {
-    char **lines; /* sanitised, no control characters */
-    size_t count;
-};
+struct tg_doc;
+struct tg_pricing;
 
-/* The request with this row id as text: its fields, then every prompt message
- * labelled by role (tool calls and JSON pretty-printed), then the response. */
-int tg_browse_detail(struct tg_store *store, int64_t row_id, struct tg_detail *out, char *err, size_t errlen);
-void tg_detail_free(struct tg_detail *detail);
+/* The request with this row id as a document (requestdoc.h): its fields, its
+ * cost split with the price (from `pricing` when the gateway gave none; may be
+ * NULL), the prompt and the response, each message marked when the previous
+ * request of its thread (or developer) sent it too. A request whose body was
+ * pruned shows what its row keeps. *focus: the section to start at. */
+int tg_browse_document(struct tg_store *store, int64_t row_id, const struct tg_pricing *pricing, struct tg_doc **out,
+                       size_t *focus, char *err, size_t errlen);
 
 #endif

@@ -465,3 +465,33 @@ int tg_store_body_of(struct tg_store *store, int64_t request_id, bool only_new, 
     return 0;
 }
 
+
+long tg_store_message_digests(struct tg_store *store, int64_t request_id, unsigned char (*digests)[TG_DIGEST_LEN],
+                              size_t max)
+{
+    sqlite3_stmt *refs_st, *digest_st;
+    if (sqlite3_prepare_v2(store->db, "SELECT msg_refs FROM request_bodies WHERE request_id = ?1", -1, &refs_st,
+                           NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(refs_st, 1, request_id);
+    size_t at[TG_BODY_MAX_PIECES];
+    int64_t ids[TG_BODY_MAX_PIECES];
+    long count = 0;
+    if (sqlite3_step(refs_st) == SQLITE_ROW && sqlite3_column_type(refs_st, 0) != SQLITE_NULL)
+        count = tg_body_refs_decode(sqlite3_column_blob(refs_st, 0), (size_t)sqlite3_column_bytes(refs_st, 0), at,
+                                    ids, TG_BODY_MAX_PIECES);
+    sqlite3_finalize(refs_st);
+    if (count <= 0)
+        return count;
+    if (sqlite3_prepare_v2(store->db, "SELECT digest FROM messages WHERE id = ?1", -1, &digest_st, NULL) != SQLITE_OK)
+        return -1;
+    long n = 0;
+    for (long i = 0; i < count && (size_t)n < max; i++) {
+        sqlite3_bind_int64(digest_st, 1, ids[i]);
+        if (sqlite3_step(digest_st) == SQLITE_ROW && sqlite3_column_bytes(digest_st, 0) == TG_DIGEST_LEN)
+            memcpy(digests[n++], sqlite3_column_blob(digest_st, 0), TG_DIGEST_LEN);
+        sqlite3_reset(digest_st);
+    }
+    sqlite3_finalize(digest_st);
+    return n;
+}

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "log/logmodel.h"
+#include "log/msgcache.h"
 
 #define TG_STORE_SCHEMA_VERSION 8
 
@@ -84,6 +85,13 @@ int tg_store_raw_request(struct tg_store *store, int64_t request_id, char **raw,
  * resent on every turn is indexed once, where each message first appeared. */
 int tg_store_body_of(struct tg_store *store, int64_t request_id, bool only_new, char **raw, size_t *len, char *err,
                      size_t errlen);
+
+/* The digests (SHA-256 of the exact bytes) of the messages a request's body
+ * shares with others (see body.h), in order, up to max. Returns how many: 0
+ * for a body stored whole, pruned or missing; -1 on error. Cheap: nothing is
+ * decompressed. */
+long tg_store_message_digests(struct tg_store *store, int64_t request_id, unsigned char (*digests)[TG_DIGEST_LEN],
+                              size_t max);
 
 /* In an open batch: stores a request's body again in the current layout
  * (skeleton and shared messages), replacing what was there. For migrating

@@ -271,6 +271,7 @@ static void start_terminal(struct ui *ui)
         use_default_colors();
         init_pair(COLOUR_HEADER, COLOR_CYAN, -1);
         init_pair(COLOUR_ERROR, COLOR_RED, -1); /* failed requests; 8 colours suffice */
+        init_pair(COLOUR_HIT, COLOR_BLACK, COLOR_YELLOW); /* search hits in a request's detail */
     }
 }
 

@@ -39,6 +39,11 @@ static struct {
     int return_to;  /* the screen a drill-down came from, or -1 */
 } rq = {.return_to = -1, .filter = {.status = -1, .cost_above = -1, .cost_below = -1}};
 
+const char *requests_search_text(void)
+{
+    return rq.filter.text_ignored ? "" : rq.filter.text;
+}
+
 static void load_page(struct ui *ui, int64_t before_ts, int64_t before_id)
 {
     char err[256];

@@ -20,6 +20,10 @@ void requests_show_thread(struct ui *ui, const char *thread);
 /* The request under the cursor, or NULL. */
 const struct tg_request_row *requests_selected(void);
 
+/* The free text the list is searched for ("" when none): the detail shows
+ * its first hit. */
+const char *requests_search_text(void);
+
 /* Moves the cursor, fetching neighbouring rows past either end of the page. */
 void requests_step(struct ui *ui, int delta);
 
