@@ -51,6 +51,7 @@ class State:
         self.script = []
         self.repeat = False
         self.calls = []
+        self.ignore_block = False  # answer /key/block 200 and leave the key working (a lying proxy)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -106,7 +107,8 @@ class Handler(BaseHTTPRequestHandler):
             key = next((k for k in st.keys if k["token"] == (body or {}).get("key")), None)
             if not key:
                 return self.send(404, {"error": "no key"})
-            key["blocked"] = url.path == "/key/block"
+            if not (st.ignore_block and url.path == "/key/block"):
+                key["blocked"] = url.path == "/key/block"
             return self.send(200, key)
         if url.path == "/key/delete":
             tokens = set((body or {}).get("keys") or [])
@@ -153,6 +155,7 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 st.script = list(doc.get("script", []))
                 st.repeat = bool(doc.get("repeat"))
+                st.ignore_block = bool(doc.get("ignore_block"))
             return self.send(200, {})
         if self.path == "/_spend_logs":
             doc = self.body()

@@ -259,7 +259,11 @@ def test_offboard_dry_run_then_apply_with_one_failure(env):
     rc, out, err = env.run("offboard", "alice")
     expect(rc == 0 and "Would revoke alice's keys" in out and out.count("would be revoked") == 2, out + err)
     expect(not env.calls("PATCH"), "the dry run called the gateway")
-    env.fake.control(script=[{"status": 404}])
+    # offboard lists the gateway's keys first (as many pages as `keys` reads), then revokes
+    before = len(env.calls())
+    env.keys(offline=False)
+    listing = len(env.calls()) - before
+    env.fake.control(script=[{}] * listing + [{"status": 404}])
     rc, out, err = env.run("offboard", "alice", "--apply", "--reason", "last day")
     expect(rc == 2 and "1 revoked, 1 failed" in out, out + err)
     expect("no key with id" in out, out)

@@ -117,6 +117,10 @@ class Env:
                                      headers={"Content-Type": "application/json"})
         urllib.request.urlopen(req, timeout=10).read()
 
+    def proxy_keys(self):
+        import urllib.request
+        return {k["token"]: k for k in json.loads(urllib.request.urlopen(self.proxy + "/_keys", timeout=10).read())}
+
     def proxy_calls(self):
         import urllib.request
         return json.loads(urllib.request.urlopen(self.proxy + "/_calls", timeout=10).read())
@@ -363,6 +367,42 @@ def test_keys_from_litellm_carry_owner_alias_and_offboard_finds_them(env):
     expect(keys["dave-unused"]["owner"] == "dave@example.com", keys)  # never used: the proxy's e-mail
     rc, out, err = env.run("offboard", "carol@example.com", "--gateway", "litellm")
     expect(rc == 0 and "carol-laptop" in out, out + err)
+
+
+@with_env
+def test_offboard_blocks_a_litellm_users_keys_and_reads_them_back(env):
+    """Issue 17: offboarding a LiteLLM user blocks every key the proxy says
+    they own, used or not, and only reports it done once /key/info shows the
+    key blocked; a proxy that answers 200 but leaves the key working is a
+    failure (exit 2), not a revocation."""
+    env.start_proxy()
+    env.proxy_post("/_keys", [
+        {"token": "hash-c", "key_alias": "carol-laptop", "key_name": "sk-...cccc", "user_id": None,
+         "user_email": "carol@example.com", "blocked": None},
+        {"token": "hash-c2", "key_alias": "carol-unused", "key_name": "sk-...c2c2", "user_id": None,
+         "user_email": "carol@example.com", "blocked": None},
+        {"token": "hash-a", "key_alias": "alice-laptop", "key_name": "sk-...aaaa", "user_id": "alice",
+         "blocked": None}])
+    collector = env.start_collector()
+    rc, out = env.post(PAYLOADS[:3], "json_array")
+    expect(rc == 0, out)
+    env.stop_collector(collector)
+    rc, out, err = env.run("offboard", "carol@example.com", "--gateway", "litellm", "--apply", "--reason", "left")
+    expect(rc == 0, out + err)
+    keys = env.proxy_keys()
+    expect(keys["hash-c"]["blocked"] and keys["hash-c2"]["blocked"], keys)
+    expect(not keys["hash-a"]["blocked"], keys)
+    expect(any(c["path"] == "/key/info" for c in env.proxy_calls()), "no read-back of the blocked keys")
+    rc, out, err = env.run("audit", "--format", "json")
+    expect(rc == 0, err)
+    results = [e["result"] for e in json.loads(out)["events"] if "carol" in e["target"]]
+    expect(len(results) == 2 and all(r.startswith("ok") for r in results), out)
+
+    env.proxy_post("/_control", {"ignore_block": True})
+    rc, out, err = env.run("offboard", "alice", "--gateway", "litellm", "--apply", "--reason", "left")
+    expect(rc == 2, f"a block the proxy did not carry out passed as done (rc {rc}): {out}{err}")
+    expect(not env.proxy_keys()["hash-a"]["blocked"], "the stand-in blocked the key after all")
+    expect("not revoked" in (out + err).lower(), out + err)
 
 
 if __name__ == "__main__":

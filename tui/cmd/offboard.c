@@ -111,17 +111,45 @@ struct offboard_args {
     struct tg_offboard_options options;
 };
 
+/* A gateway that cannot list its keys does not stop the offboarding: the
+ * keys the db knows are still revoked, and the lead is told the list may be
+ * short. */
+static void refresh_keys(struct cli_common *common, struct tg_store *store, struct cli_gateway *gateway)
+{
+    char err[512], msg[600];
+    if (tg_keys_refresh(store, &gateway->gw, tg_now_ms(), err, sizeof err) == 0)
+        return;
+    tg_sanitize(err, msg, sizeof msg);
+    fprintf(stderr, "%s: %s: the gateway's own list of keys is missing, showing the keys the db knows\n",
+            common->prog, msg);
+}
+
 static int offboard(struct cli_common *common, const struct offboard_args *a)
 {
     struct tg_store *store;
     int rc = cli_open_store(common, 0, &store);
     if (rc != 0)
         return rc;
+    /* the gateway's own list first: a key it says they own counts even if
+     * never used, or if `tollgate keys` was not run since it was made */
+    struct cli_gateway gateway;
+    struct cli_gateway_options gopt = {a->gateway, NULL, NULL, NULL};
+    bool have_gateway = false;
+    if (a->apply || a->gateway) {
+        if ((rc = cli_open_gateway(common, &gopt, &gateway)) != 0) {
+            tg_store_close(store);
+            return rc;
+        }
+        have_gateway = true;
+        refresh_keys(common, store, &gateway);
+    }
     struct tg_offboard_plan plan;
     char err[512], who[200];
     tg_sanitize(a->developer, who, sizeof who);
     if (tg_offboard_plan(store, a->developer, tg_now_ms(), &a->options, &plan, err, sizeof err) != 0) {
         tg_store_close(store);
+        if (have_gateway)
+            cli_close_gateway(&gateway);
         char clean[600];
         tg_sanitize(err, clean, sizeof clean);
         return cli_error(common, "%s", clean);
@@ -129,14 +157,9 @@ static int offboard(struct cli_common *common, const struct offboard_args *a)
     if (plan.count == 0) {
         tg_offboard_plan_free(&plan);
         tg_store_close(store);
+        if (have_gateway)
+            cli_close_gateway(&gateway);
         return cli_error(common, "no keys known for developer '%s' (see `tollgate keys`)", who);
-    }
-    struct cli_gateway gateway;
-    struct cli_gateway_options gopt = {a->gateway, NULL, NULL, NULL};
-    if (a->apply && plan.to_revoke && (rc = cli_open_gateway(common, &gopt, &gateway)) != 0) {
-        tg_offboard_plan_free(&plan);
-        tg_store_close(store);
-        return rc;
     }
     print_who(&plan, a->apply);
     if (a->apply) {
@@ -148,8 +171,6 @@ static int offboard(struct cli_common *common, const struct offboard_args *a)
                 print_step(NULL, &plan.steps[i]);
         printf("%zu revoked, %zu failed%s\n", plan.revoked, plan.failed,
                plan.failed ? ": run it again to retry the failed ones" : "");
-        if (called)
-            cli_close_gateway(&gateway);
     } else {
         for (size_t i = 0; i < plan.count; i++)
             print_step(NULL, &plan.steps[i]);
@@ -161,6 +182,8 @@ static int offboard(struct cli_common *common, const struct offboard_args *a)
     size_t failed = plan.failed;
     tg_offboard_plan_free(&plan);
     tg_store_close(store);
+    if (have_gateway)
+        cli_close_gateway(&gateway);
     return failed ? EXIT_FAILED : 0;
 }
 
