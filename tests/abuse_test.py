@@ -7,6 +7,7 @@ import json
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import threading
 import time
@@ -302,6 +303,67 @@ def test_max_inflight_flag(d):
                           (["--max-per-address", "x"], b"--max-per-address wants a number")]:
         p = subprocess.run([BIN, "--db", os.path.join(d, "x.db"), "collect", *args], capture_output=True, timeout=30)
         expect(p.returncode == 2 and message in p.stderr, (args, p.returncode, p.stderr))
+
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p))]
+
+
+def posts_beside_import(d, c, path, label):
+    """Single-log posts on a keep-alive connection, one every 20 ms, for as
+    long as `tollgate import path` runs; their statuses and latencies."""
+    imp = subprocess.Popen([BIN, "--db", c.db, "import", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    conn = http.client.HTTPConnection("127.0.0.1", c.port, timeout=30)
+    statuses, latencies, i = [], [], 0
+    started = time.monotonic()
+    while imp.poll() is None:
+        t0 = time.monotonic()
+        conn.request("POST", "/api/request-logs/create/", body=dumps(log(f"{label}-{i}")),
+                     headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        resp.read()
+        statuses.append(resp.status)
+        latencies.append(time.monotonic() - t0)
+        i += 1
+        time.sleep(0.02)
+    out, err = imp.communicate()
+    conn.close()
+    return imp.returncode, out.decode(), err.decode(), statuses, latencies, time.monotonic() - started
+
+
+def test_import_beside_a_collector_commits_in_slices(d):
+    """An import of 20,000 logs while the collector takes a post every 20 ms.
+    Was: the import held the write lock for its whole batch, and the posts
+    waited for it (seconds; 503 after 10 s). Now it commits a slice at a
+    time and the posts go in between: none refused, p99 under a second.
+    Importing the file again stores nothing new."""
+    path = os.path.join(d, "demo.jsonl")
+    p = subprocess.run([BIN, "--db", os.path.join(d, "gen.db"), "demo", "--requests", "20000", "--context", "8",
+                        "--output", path], capture_output=True, timeout=120)
+    expect(p.returncode == 0, p.stderr)
+    c = Collector(d, "--quiet")
+    try:
+        for round_, label in enumerate(("first", "again")):
+            rc, out, err, statuses, latencies, took = posts_beside_import(d, c, path, label)
+            check_sanitizers(err, "import")
+            expect(rc == 0, (rc, err))
+            want = "imported 20000, duplicates 0" if round_ == 0 else "imported 0, duplicates 20000"
+            expect(want in out, out)
+            p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
+            print(f"    {label}: import {took:.1f} s, {len(statuses)} posts beside it, "
+                  f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms")
+            expect(len(statuses) >= 10, f"the import ran too briefly to measure: {len(statuses)} posts")
+            expect(set(statuses) == {201}, sorted(set(statuses)))
+            expect(p99 < 1.0, f"p99 {p99:.2f} s")
+    finally:
+        expect(c.stop() == 0, "exit status")
+    con = sqlite3.connect(c.db)
+    try:
+        n = con.execute("SELECT count(*) FROM requests").fetchone()[0]
+    finally:
+        con.close()
+    expect(n == 20000 + sum(1 for _ in stored_ids(c.db) if _.startswith(("log-first", "log-again"))), n)
 
 
 def test_two_commands_on_a_new_db_do_not_race(d):

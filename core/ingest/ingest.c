@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "log/body.h"
 #include "base/jsonarena.h"
@@ -19,6 +21,7 @@
 #define CHUNK_ITEMS 128 /* lines handed from the parsing thread at a time */
 #define QUEUE_CHUNKS 64 /* chunks in flight: bounds memory whatever the input size */
 #define PENDING_DICT_ID (-1)          /* trained by the parsing thread, not saved yet */
+#define INPUT_WAIT_MS 20              /* beside another writer: input this late, the batch commits */
 
 struct tg_ingest {
     struct tg_store *store;
@@ -27,6 +30,7 @@ struct tg_ingest {
     tg_ingest_reject_fn on_reject;
     void *ctx;
     bool in_batch;
+    int64_t batch_started_ms;     /* monotonic */
     size_t pending;               /* logs in the open batch */
     struct tg_ingest_counts done; /* committed */
     struct tg_ingest_counts open; /* in the open batch */
@@ -84,6 +88,13 @@ static void reject(struct tg_ingest *ingest, long where, const struct tg_log_err
         ingest->on_reject(ingest->ctx, where, error);
 }
 
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int ensure_batch(struct tg_ingest *ingest, char *err, size_t errlen)
 {
     if (ingest->in_batch)
@@ -91,7 +102,17 @@ static int ensure_batch(struct tg_ingest *ingest, char *err, size_t errlen)
     if (tg_store_begin(ingest->store, err, errlen) != 0)
         return -1;
     ingest->in_batch = true;
+    ingest->batch_started_ms = monotonic_ms();
     return 0;
+}
+
+/* Beside another writer (a running collector), a batch ends once it has held
+ * the write lock for a slice, and the others' commits go in before the next
+ * one (see tg_store_shares_writes). Checked every 64 logs. */
+static bool slice_over(struct tg_ingest *ingest)
+{
+    return ingest->pending % 16 == 0 && monotonic_ms() - ingest->batch_started_ms >= TG_STORE_SLICE_MS &&
+           tg_store_shares_writes(ingest->store);
 }
 
 static int store_log(struct tg_ingest *ingest, struct tg_log *log, char *err, size_t errlen)
@@ -114,6 +135,11 @@ static int store_log(struct tg_ingest *ingest, struct tg_log *log, char *err, si
     ingest->pending++;
     if (!ingest->options.strict && ingest->pending >= ingest->options.batch_size)
         return commit(ingest, err, errlen);
+    if (!ingest->options.strict && slice_over(ingest)) {
+        int rc = commit(ingest, err, errlen);
+        usleep(TG_STORE_YIELD_MS * 1000);
+        return rc;
+    }
     return 0;
 }
 
@@ -483,10 +509,27 @@ static void *parse_worker(void *arg)
 }
 
 /* The writer's side: hands back the chunk it has written and takes the next
- * one in order, or NULL when all are done. */
-static struct chunk *next_chunk(struct pipeline *p, struct chunk *written)
+ * one in order, or NULL when all are done. With wait_ms >= 0, waits that
+ * long at most, then sets *timed_out and returns what it still holds: NULL,
+ * or `written` when it could not even take the lock (a parser holds it while
+ * it trains the dictionary), to be handed back by the next call. */
+static struct chunk *next_chunk(struct pipeline *p, struct chunk *written, int wait_ms, bool *timed_out)
 {
-    pthread_mutex_lock(&p->mu);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += wait_ms / 1000;
+    until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    *timed_out = false;
+    if (wait_ms < 0) {
+        pthread_mutex_lock(&p->mu);
+    } else if (pthread_mutex_timedlock(&p->mu, &until) != 0) {
+        *timed_out = true;
+        return written;
+    }
     if (written) {
         written->next_spent = p->spent[written->parser];
         p->spent[written->parser] = written;
@@ -496,7 +539,12 @@ static struct chunk *next_chunk(struct pipeline *p, struct chunk *written)
         c = p->window[p->next_write % QUEUE_CHUNKS];
         if (c || (p->workers_running == 0 && p->next_write >= p->next_read))
             break;
-        pthread_cond_wait(&p->changed, &p->mu);
+        if (wait_ms < 0) {
+            pthread_cond_wait(&p->changed, &p->mu);
+        } else if (pthread_cond_timedwait(&p->changed, &p->mu, &until) != 0) {
+            *timed_out = true;
+            break;
+        }
     }
     if (c) {
         p->window[p->next_write % QUEUE_CHUNKS] = NULL;
@@ -583,8 +631,19 @@ static int ingest_lines_threaded(struct tg_ingest *ingest, FILE *in, long lineno
     }
     pthread_mutex_unlock(&p.mu);
     struct chunk *c = NULL;
-    while (rc == 0 && (c = next_chunk(&p, c)) != NULL)
+    while (rc == 0) {
+        /* beside another writer, the write lock is not held while the
+         * parsers catch up (training the body dictionary takes a second) */
+        bool may_yield = ingest->in_batch && !ingest->options.strict, timed_out;
+        c = next_chunk(&p, c, may_yield ? INPUT_WAIT_MS : -1, &timed_out);
+        if (timed_out && tg_store_shares_writes(ingest->store))
+            rc = commit(ingest, err, errlen);
+        if (timed_out)
+            continue;
+        if (!c)
+            break;
         rc = consume_chunk(ingest, c, &trained_id, err, errlen);
+    }
     free_chunk(c); /* the one a store error stopped at */
     stop_workers(&p, threads, started);
     if (rc == 0 && p.read_error) {
