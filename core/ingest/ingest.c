@@ -107,8 +107,7 @@ static int ensure_batch(struct tg_ingest *ingest, char *err, size_t errlen)
 }
 
 /* Beside another writer (a running collector), a batch ends once it has held
- * the write lock for a slice, and the others' commits go in before the next
- * one (see tg_store_shares_writes). Checked every 64 logs. */
+ * the write lock for a slice (see tg_store_shares_writes); every 16 logs. */
 static bool slice_over(struct tg_ingest *ingest)
 {
     return ingest->pending % 16 == 0 && monotonic_ms() - ingest->batch_started_ms >= TG_STORE_SLICE_MS &&
@@ -135,12 +134,11 @@ static int store_log(struct tg_ingest *ingest, struct tg_log *log, char *err, si
     ingest->pending++;
     if (!ingest->options.strict && ingest->pending >= ingest->options.batch_size)
         return commit(ingest, err, errlen);
-    if (!ingest->options.strict && slice_over(ingest)) {
-        int rc = commit(ingest, err, errlen);
-        usleep(TG_STORE_YIELD_MS * 1000);
-        return rc;
-    }
-    return 0;
+    if (ingest->options.strict || !slice_over(ingest))
+        return 0;
+    int rc = commit(ingest, err, errlen);
+    usleep(TG_STORE_YIELD_MS * 1000);
+    return rc;
 }
 
 static struct tg_log_parse_options parse_options(const struct tg_ingest *ingest)
@@ -509,27 +507,20 @@ static void *parse_worker(void *arg)
 }
 
 /* The writer's side: hands back the chunk it has written and takes the next
- * one in order, or NULL when all are done. With wait_ms >= 0, waits that
- * long at most, then sets *timed_out and returns what it still holds: NULL,
- * or `written` when it could not even take the lock (a parser holds it while
- * it trains the dictionary), to be handed back by the next call. */
+ * one in order, or NULL when all are done. With wait_ms >= 0, at most that
+ * long, then *timed_out and what it still holds: NULL, or `written` when it
+ * could not take the lock (a parser training the dictionary holds it). */
 static struct chunk *next_chunk(struct pipeline *p, struct chunk *written, int wait_ms, bool *timed_out)
 {
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += wait_ms / 1000;
-    until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    int64_t ns = until.tv_nsec + (int64_t)(wait_ms > 0 ? wait_ms : 0) * 1000000;
+    until.tv_sec += (time_t)(ns / 1000000000), until.tv_nsec = (long)(ns % 1000000000);
     *timed_out = false;
-    if (wait_ms < 0) {
+    if (wait_ms < 0)
         pthread_mutex_lock(&p->mu);
-    } else if (pthread_mutex_timedlock(&p->mu, &until) != 0) {
-        *timed_out = true;
+    else if ((*timed_out = pthread_mutex_timedlock(&p->mu, &until) != 0))
         return written;
-    }
     if (written) {
         written->next_spent = p->spent[written->parser];
         p->spent[written->parser] = written;
@@ -539,12 +530,10 @@ static struct chunk *next_chunk(struct pipeline *p, struct chunk *written, int w
         c = p->window[p->next_write % QUEUE_CHUNKS];
         if (c || (p->workers_running == 0 && p->next_write >= p->next_read))
             break;
-        if (wait_ms < 0) {
+        if (wait_ms < 0)
             pthread_cond_wait(&p->changed, &p->mu);
-        } else if (pthread_cond_timedwait(&p->changed, &p->mu, &until) != 0) {
-            *timed_out = true;
+        else if ((*timed_out = pthread_cond_timedwait(&p->changed, &p->mu, &until) != 0))
             break;
-        }
     }
     if (c) {
         p->window[p->next_write % QUEUE_CHUNKS] = NULL;
@@ -636,13 +625,12 @@ static int ingest_lines_threaded(struct tg_ingest *ingest, FILE *in, long lineno
          * parsers catch up (training the body dictionary takes a second) */
         bool may_yield = ingest->in_batch && !ingest->options.strict, timed_out;
         c = next_chunk(&p, c, may_yield ? INPUT_WAIT_MS : -1, &timed_out);
-        if (timed_out && tg_store_shares_writes(ingest->store))
-            rc = commit(ingest, err, errlen);
         if (timed_out)
-            continue;
-        if (!c)
+            rc = tg_store_shares_writes(ingest->store) ? commit(ingest, err, errlen) : 0;
+        else if (!c)
             break;
-        rc = consume_chunk(ingest, c, &trained_id, err, errlen);
+        else
+            rc = consume_chunk(ingest, c, &trained_id, err, errlen);
     }
     free_chunk(c); /* the one a store error stopped at */
     stop_workers(&p, threads, started);

@@ -161,9 +161,10 @@ static int migrate_one(struct tg_store *store, int target, char *err, size_t err
         sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
         return version < 0 || version > known ? -1 : 0;
     }
-    if (sqlite3_exec(store->db, migrations[version], NULL, NULL, NULL) != SQLITE_OK) {
+    int v = version + 1;
+    if (sqlite3_exec(store->db, migrations[v - 1], NULL, NULL, NULL) != SQLITE_OK) {
         char what[64];
-        snprintf(what, sizeof what, "migrating the schema to version %d", version + 1);
+        snprintf(what, sizeof what, "migrating the schema to version %d", v);
         tg_store_fail(store, what, err, errlen);
         sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
