@@ -33,7 +33,7 @@ TSAN_CORE := $(CORE_SRC:%.c=build/tsan/%.o) build/tsan/core/log/pricing_builtin.
 TSAN_OBJ := $(TSAN_CORE) $(TUI_SRC:%.c=build/tsan/%.o)
 # the unit tests whose code runs threads: the parsing threads of import, the
 # connection sweeper, the JSON arena shared between threads
-TSAN_UNIT := build/tsan/tests/test_ingest build/tsan/tests/test_conntrack build/tsan/tests/test_jsonarena
+TSAN_UNIT := build/tsan/tests/test_ingest build/tsan/tests/test_conntrack build/tsan/tests/test_jsonarena build/tsan/tests/test_abuse_limits
 
 .PHONY: all test unit tsan demo bench fuzz fuzz-build fuzz-smoke install uninstall clean deps
 

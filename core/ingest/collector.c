@@ -1,3 +1,10 @@
+/* The collector's HTTP side (see collector.h). Long on purpose: the
+ * libmicrohttpd callbacks (accept, connection events, the request handler,
+ * completion) share one request state machine (receiving, committing,
+ * committed) and its accounting (metrics, connection deadlines, the body
+ * budget); split across files, struct request and its phases would become a
+ * public interface of their own. The pieces with no HTTP in them live
+ * elsewhere: conntrack.c, budget.c, ingest_body.c, writer.c. */
 #include "ingest/collector.h"
 
 #include <arpa/inet.h>
@@ -17,6 +24,7 @@
 
 #include "base/jsonarena.h"
 #include "log/body.h"
+#include "ingest/budget.h"
 #include "ingest/conntrack.h"
 #include "ingest/ingest_body.h"
 #include "log/logmodel.h"
@@ -62,7 +70,8 @@ static const struct {
     X(REASON_TOO_LARGE, "too_large")                    \
     X(REASON_INVALID_JSON, "invalid_json")              \
     X(REASON_INVALID_LOG, "invalid_log")                \
-    X(REASON_STORE, "store_error")
+    X(REASON_STORE, "store_error")                      \
+    X(REASON_BUSY, "memory_budget")
 
 enum reason { REASON_LIST(AS_ENUM) NREASONS };
 static const char *const reason_names[NREASONS] = {REASON_LIST(AS_NAME)};
@@ -89,6 +98,7 @@ struct tg_collector {
     int port;
     atomic_int in_flight;
     struct metrics metrics;
+    struct tg_budget bodies; /* bytes of request bodies held, under opt.max_inflight_bytes */
 };
 
 /* A request waits for its commit suspended, so no thread waits with it: the
@@ -102,6 +112,8 @@ struct request {
     int status;
     bool replied;
     bool too_large;   /* past the limit mid-upload: the rest is read and dropped */
+    bool over_budget; /* past the memory budget mid-upload: dropped the same way, then 503 */
+    size_t reserved;  /* of the collector's body_bytes */
     size_t discarded;
     size_t bytes;
     long logs;
@@ -194,6 +206,8 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, struct request *r,
         MHD_add_response_header(resp, "Allow", allow);
     if (status == MHD_HTTP_UNAUTHORIZED)
         MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
+    if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
+        MHD_add_response_header(resp, "Retry-After", "1");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
     r->status = status;
@@ -229,17 +243,67 @@ static enum MHD_Result send_error(struct tg_collector *c, struct MHD_Connection 
     return ret;
 }
 
-static bool authorized(struct tg_collector *c, struct MHD_Connection *conn)
+static bool has_tokens(const struct tg_tokens *tokens)
 {
-    if (!c->opt.tokens || c->opt.tokens->count == 0)
-        return true;
+    return tokens && tokens->count > 0;
+}
+
+/* The bearer token sent, or NULL. */
+static const char *bearer_token(struct MHD_Connection *conn)
+{
     const char *header = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     if (!header || strncasecmp(header, "Bearer ", 7) != 0)
-        return false;
+        return NULL;
     const char *token = header + 7;
     while (*token == ' ')
         token++;
-    return tg_tokens_match(c->opt.tokens, token);
+    return token;
+}
+
+static bool authorized(struct tg_collector *c, struct MHD_Connection *conn)
+{
+    if (!has_tokens(c->opt.tokens))
+        return true;
+    const char *token = bearer_token(conn);
+    return token && tg_tokens_match(c->opt.tokens, token);
+}
+
+/* /metrics: open only when no token of either kind is set; else an ingest
+ * token or a metrics token (a scraper need not hold one that can write). */
+static bool metrics_authorized(struct tg_collector *c, struct MHD_Connection *conn)
+{
+    if (!has_tokens(c->opt.tokens) && !has_tokens(c->opt.metrics_tokens))
+        return true;
+    const char *token = bearer_token(conn);
+    if (!token)
+        return false;
+    bool ingest = has_tokens(c->opt.tokens) && tg_tokens_match(c->opt.tokens, token);
+    bool metrics = has_tokens(c->opt.metrics_tokens) && tg_tokens_match(c->opt.metrics_tokens, token);
+    return ingest || metrics;
+}
+
+/* Takes n bytes of the body budget for r; false when they do not fit. */
+static bool reserve_body(struct tg_collector *c, struct request *r, size_t n)
+{
+    if (!tg_budget_take(&c->bodies, n))
+        return false;
+    r->reserved += n;
+    return true;
+}
+
+static void release_body(struct tg_collector *c, struct request *r)
+{
+    tg_budget_give(&c->bodies, r->reserved);
+    r->reserved = 0;
+}
+
+static enum MHD_Result send_busy(struct tg_collector *c, struct MHD_Connection *conn, struct request *r)
+{
+    char msg[160];
+    snprintf(msg, sizeof msg,
+             "request bodies in flight would pass the collector's limit of %zu bytes (--max-inflight): retry soon",
+             c->bodies.limit);
+    return send_error(c, conn, r, MHD_HTTP_SERVICE_UNAVAILABLE, REASON_BUSY, msg, -1, NULL);
 }
 
 /* The endpoints that take a body; the others never reach parsing. */
@@ -286,15 +350,10 @@ static void write_metrics(struct tg_collector *c, struct strbuf *sb)
                   (double)atomic_load(&m->duration_micros) / 1e6);
     strbuf_printf(sb, "tollgate_request_duration_seconds_count %llu\n",
                   (unsigned long long)atomic_load(&m->duration_count));
-    struct tg_conntrack_stats cs = tg_conntrack_stats(c->conns);
-    strbuf_printf(sb, "# HELP tollgate_connections_open Connections open now.\n# TYPE tollgate_connections_open gauge\n"
-                      "tollgate_connections_open %llu\n", cs.open);
-    strbuf_printf(sb, "# HELP tollgate_connections_refused_total Connections closed at once: --max-connections reached.\n"
-                      "# TYPE tollgate_connections_refused_total counter\ntollgate_connections_refused_total %llu\n",
-                  cs.refused);
-    strbuf_printf(sb, "# HELP tollgate_connections_timed_out_total Connections closed: no whole request within --client-timeout.\n"
-                      "# TYPE tollgate_connections_timed_out_total counter\ntollgate_connections_timed_out_total %llu\n",
-                  cs.timed_out);
+    tg_conntrack_write_metrics(c->conns, sb);
+    strbuf_printf(sb, "# HELP tollgate_body_bytes_held Bytes of request bodies received, parsed or being committed.\n"
+                      "# TYPE tollgate_body_bytes_held gauge\ntollgate_body_bytes_held %zu\n",
+                  tg_budget_held(&c->bodies));
     long long size = 0;
     char wal[4200];
     struct stat st;
@@ -307,10 +366,20 @@ static void write_metrics(struct tg_collector *c, struct strbuf *sb)
     strbuf_printf(sb, "tollgate_db_size_bytes %lld\n", size);
 }
 
+static struct tg_conn *tracked(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
 static enum MHD_Result serve_get(struct tg_collector *c, struct MHD_Connection *conn, struct request *r)
 {
     if (r->route == ROUTE_HEALTH)
         return send_json(conn, r, MHD_HTTP_OK, "{\"status\":\"ok\"}");
+    if (!metrics_authorized(c, conn))
+        return send_error(c, conn, r, MHD_HTTP_UNAUTHORIZED, REASON_UNAUTHORIZED,
+                          "missing or wrong token: send Authorization: Bearer TOKEN", -1, NULL);
+    tg_conntrack_trust(c->conns, tracked(conn));
     struct strbuf sb = STRBUF_INIT;
     write_metrics(c, &sb);
     enum MHD_Result ret = send_text(conn, r, MHD_HTTP_OK, "text/plain; version=0.0.4", sb.data ? sb.data : "", NULL);
@@ -336,6 +405,7 @@ static enum MHD_Result admit(struct tg_collector *c, struct MHD_Connection *conn
     if (!authorized(c, conn))
         return send_error(c, conn, r, MHD_HTTP_UNAUTHORIZED, REASON_UNAUTHORIZED,
                           "missing or wrong token: send Authorization: Bearer TOKEN", -1, NULL);
+    tg_conntrack_trust(c->conns, tracked(conn));
     const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (tg_ingest_body_format(endpoint_of(r->route), type) == TG_FORMAT_UNSUPPORTED)
         return send_error(c, conn, r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, REASON_MEDIA_TYPE,
@@ -349,7 +419,11 @@ static enum MHD_Result admit(struct tg_collector *c, struct MHD_Connection *conn
         snprintf(msg, sizeof msg, "body larger than the limit of %zu bytes", c->opt.max_body);
         return send_error(c, conn, r, MHD_HTTP_CONTENT_TOO_LARGE, REASON_TOO_LARGE, msg, -1, NULL);
     }
-    if (length)
+    /* over the budget: the body is read and dropped, then 503, since a client
+     * still sending would not see an answer given before (a broken pipe) */
+    if (length && !reserve_body(c, r, (size_t)strtoull(length, NULL, 10)))
+        r->over_budget = true;
+    else if (length)
         strbuf_reserve(&r->body, (size_t)strtoull(length, NULL, 10));
     *done = false;
     return MHD_YES;
@@ -407,12 +481,6 @@ static enum MHD_Result reply_written(struct tg_collector *c, struct MHD_Connecti
     return ret;
 }
 
-static struct tg_conn *tracked(struct MHD_Connection *conn)
-{
-    const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    return info ? info->socket_context : NULL;
-}
-
 /* Parses and checks the body, then hands the batch to the writer and suspends
  * the connection until it is committed. */
 static enum MHD_Result store_batch(struct tg_collector *c, struct MHD_Connection *conn, struct request *r)
@@ -459,6 +527,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         r->route = route_of(url);
         *req_cls = r;
         atomic_fetch_add(&c->in_flight, 1);
+        tg_conntrack_headers_in(c->conns, tracked(conn));
         bool done;
         enum MHD_Result ret = admit(c, conn, r, method, &done);
         return done ? ret : MHD_YES;
@@ -475,11 +544,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         /* A body without Content-Length can outgrow the limit midway. MHD takes a
          * reply only before the upload or after it, so the rest is read and
          * dropped, up to a bound, and the 413 goes out at the end. */
-        if (r->too_large || r->body.len + *upload_data_size > c->opt.max_body) {
+        if (!r->too_large && !r->over_budget && r->body.len + *upload_data_size > c->opt.max_body)
             r->too_large = true;
+        /* without Content-Length nothing was reserved ahead: take it as it comes */
+        if (!r->too_large && !r->over_budget && r->body.len + *upload_data_size > r->reserved &&
+            !reserve_body(c, r, r->body.len + *upload_data_size - r->reserved))
+            r->over_budget = true;
+        if (r->too_large || r->over_budget) {
             r->discarded += *upload_data_size;
             *upload_data_size = 0;
             strbuf_free(&r->body);
+            release_body(c, r);
             return r->discarded > 4 * c->opt.max_body + (64u << 20) ? MHD_NO : MHD_YES;
         }
         strbuf_append(&r->body, upload_data, *upload_data_size);
@@ -487,6 +562,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         *upload_data_size = 0;
         return r->body.failed ? MHD_NO : MHD_YES;
     }
+    if (r->over_budget)
+        return send_busy(c, conn, r);
     if (r->too_large) {
         char msg[96];
         snprintf(msg, sizeof msg, "body larger than the limit of %zu bytes", c->opt.max_body);
@@ -532,6 +609,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls, en
     tg_conntrack_rearm(c->conns, tracked(conn));
     strbuf_free(&r->body);
     tg_ingest_batch_free(&r->batch);
+    release_body(c, r);
     free(r);
     *req_cls = NULL;
     atomic_fetch_sub(&c->in_flight, 1);
@@ -539,9 +617,9 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls, en
 
 static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
-    (void)addr, (void)addrlen;
+    (void)addrlen;
     struct tg_collector *c = cls;
-    return tg_conntrack_admit(c->conns) ? MHD_YES : MHD_NO;
+    return tg_conntrack_admit_address(c->conns, addr) ? MHD_YES : MHD_NO;
 }
 
 static void connection_event(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -550,7 +628,9 @@ static void connection_event(void *cls, struct MHD_Connection *conn, void **sock
     struct tg_collector *c = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        *socket_context = info ? tg_conntrack_open(c->conns, info->connect_fd) : NULL;
+        const union MHD_ConnectionInfo *from = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        *socket_context =
+            info ? tg_conntrack_open_address(c->conns, info->connect_fd, from ? from->client_addr : NULL) : NULL;
     } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
         tg_conntrack_close(c->conns, *socket_context);
         *socket_context = NULL;
@@ -609,7 +689,17 @@ int tg_collector_start(const struct tg_collector_options *options, struct tg_wri
     }
     c->opt = *options;
     c->writer = writer;
-    if (tg_conntrack_new(options->client_timeout_s, options->max_connections, &c->conns, err, errlen) != 0) {
+    /* a quarter of the connections is kept for clients that sent a token */
+    struct tg_conntrack_limits limits = {.timeout_s = options->client_timeout_s,
+                                         .header_timeout_s = options->header_timeout_s,
+                                         .max_open = options->max_connections,
+                                         .max_pending_per_address = options->max_pending_per_address,
+                                         .reserved_for_trusted = options->max_connections / 4,
+                                         .evict_waiting = true};
+    if (!c->opt.header_timeout_s)
+        limits.header_timeout_s = options->client_timeout_s;
+    tg_budget_init(&c->bodies, options->max_inflight_bytes);
+    if (tg_conntrack_new_limits(&limits, &c->conns, err, errlen) != 0) {
         free(c);
         return -1;
     }

@@ -28,6 +28,10 @@ struct tg_collector_options {
     size_t max_body;                /* bytes; larger bodies get 413 */
     unsigned client_timeout_s;      /* a whole request within this, else the connection is closed */
     unsigned max_connections;       /* past this many open, new connections are closed at once */
+    unsigned header_timeout_s;      /* a connection without a token yet: its headers within this; 0: client_timeout_s */
+    unsigned max_pending_per_address; /* connections without a token yet from one address; 0: no limit */
+    size_t max_inflight_bytes;      /* request bodies held at once, all requests; past it 503; 0: no limit */
+    const struct tg_tokens *metrics_tokens; /* also accepted on /metrics; /metrics is open only without any token */
     const struct tg_pricing *pricing;
     const char *db_path;            /* for the size metric */
     FILE *access_log;               /* one line per request; NULL for none */

@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "log/body.h"
 #include "base/jsonarena.h"
@@ -19,6 +21,7 @@
 #define CHUNK_ITEMS 128 /* lines handed from the parsing thread at a time */
 #define QUEUE_CHUNKS 64 /* chunks in flight: bounds memory whatever the input size */
 #define PENDING_DICT_ID (-1)          /* trained by the parsing thread, not saved yet */
+#define INPUT_WAIT_MS 20              /* beside another writer: input this late, the batch commits */
 
 struct tg_ingest {
     struct tg_store *store;
@@ -27,6 +30,7 @@ struct tg_ingest {
     tg_ingest_reject_fn on_reject;
     void *ctx;
     bool in_batch;
+    int64_t batch_started_ms;     /* monotonic */
     size_t pending;               /* logs in the open batch */
     struct tg_ingest_counts done; /* committed */
     struct tg_ingest_counts open; /* in the open batch */
@@ -84,6 +88,13 @@ static void reject(struct tg_ingest *ingest, long where, const struct tg_log_err
         ingest->on_reject(ingest->ctx, where, error);
 }
 
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int ensure_batch(struct tg_ingest *ingest, char *err, size_t errlen)
 {
     if (ingest->in_batch)
@@ -91,7 +102,16 @@ static int ensure_batch(struct tg_ingest *ingest, char *err, size_t errlen)
     if (tg_store_begin(ingest->store, err, errlen) != 0)
         return -1;
     ingest->in_batch = true;
+    ingest->batch_started_ms = monotonic_ms();
     return 0;
+}
+
+/* Beside another writer (a running collector), a batch ends once it has held
+ * the write lock for a slice (see tg_store_shares_writes); every 16 logs. */
+static bool slice_over(struct tg_ingest *ingest)
+{
+    return ingest->pending % 16 == 0 && monotonic_ms() - ingest->batch_started_ms >= TG_STORE_SLICE_MS &&
+           tg_store_shares_writes(ingest->store);
 }
 
 static int store_log(struct tg_ingest *ingest, struct tg_log *log, char *err, size_t errlen)
@@ -114,7 +134,11 @@ static int store_log(struct tg_ingest *ingest, struct tg_log *log, char *err, si
     ingest->pending++;
     if (!ingest->options.strict && ingest->pending >= ingest->options.batch_size)
         return commit(ingest, err, errlen);
-    return 0;
+    if (ingest->options.strict || !slice_over(ingest))
+        return 0;
+    int rc = commit(ingest, err, errlen);
+    usleep(TG_STORE_YIELD_MS * 1000);
+    return rc;
 }
 
 static struct tg_log_parse_options parse_options(const struct tg_ingest *ingest)
@@ -483,10 +507,20 @@ static void *parse_worker(void *arg)
 }
 
 /* The writer's side: hands back the chunk it has written and takes the next
- * one in order, or NULL when all are done. */
-static struct chunk *next_chunk(struct pipeline *p, struct chunk *written)
+ * one in order, or NULL when all are done. With wait_ms >= 0, at most that
+ * long, then *timed_out and what it still holds: NULL, or `written` when it
+ * could not take the lock (a parser training the dictionary holds it). */
+static struct chunk *next_chunk(struct pipeline *p, struct chunk *written, int wait_ms, bool *timed_out)
 {
-    pthread_mutex_lock(&p->mu);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    int64_t ns = until.tv_nsec + (int64_t)(wait_ms > 0 ? wait_ms : 0) * 1000000;
+    until.tv_sec += (time_t)(ns / 1000000000), until.tv_nsec = (long)(ns % 1000000000);
+    *timed_out = false;
+    if (wait_ms < 0)
+        pthread_mutex_lock(&p->mu);
+    else if ((*timed_out = pthread_mutex_timedlock(&p->mu, &until) != 0))
+        return written;
     if (written) {
         written->next_spent = p->spent[written->parser];
         p->spent[written->parser] = written;
@@ -496,7 +530,10 @@ static struct chunk *next_chunk(struct pipeline *p, struct chunk *written)
         c = p->window[p->next_write % QUEUE_CHUNKS];
         if (c || (p->workers_running == 0 && p->next_write >= p->next_read))
             break;
-        pthread_cond_wait(&p->changed, &p->mu);
+        if (wait_ms < 0)
+            pthread_cond_wait(&p->changed, &p->mu);
+        else if ((*timed_out = pthread_cond_timedwait(&p->changed, &p->mu, &until) != 0))
+            break;
     }
     if (c) {
         p->window[p->next_write % QUEUE_CHUNKS] = NULL;
@@ -583,8 +620,18 @@ static int ingest_lines_threaded(struct tg_ingest *ingest, FILE *in, long lineno
     }
     pthread_mutex_unlock(&p.mu);
     struct chunk *c = NULL;
-    while (rc == 0 && (c = next_chunk(&p, c)) != NULL)
-        rc = consume_chunk(ingest, c, &trained_id, err, errlen);
+    while (rc == 0) {
+        /* beside another writer, the write lock is not held while the
+         * parsers catch up (training the body dictionary takes a second) */
+        bool may_yield = ingest->in_batch && !ingest->options.strict, timed_out;
+        c = next_chunk(&p, c, may_yield ? INPUT_WAIT_MS : -1, &timed_out);
+        if (timed_out)
+            rc = tg_store_shares_writes(ingest->store) ? commit(ingest, err, errlen) : 0;
+        else if (!c)
+            break;
+        else
+            rc = consume_chunk(ingest, c, &trained_id, err, errlen);
+    }
     free_chunk(c); /* the one a store error stopped at */
     stop_workers(&p, threads, started);
     if (rc == 0 && p.read_error) {

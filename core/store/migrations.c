@@ -150,6 +150,41 @@ int tg_store_schema_version(struct tg_store *store)
     return version;
 }
 
+/* Under the write lock: the version read outside it may be stale, since
+ * another process opening the same new db may be migrating it right now (two
+ * commands started together on a new db both ran migration 1, and one failed
+ * with "table developers already exists"). 1: applied one, 0: at target. */
+static int migrate_one(struct tg_store *store, int target, char *err, size_t errlen)
+{
+    int known = (int)(sizeof migrations / sizeof migrations[0]);
+    if (store_exec(store, "BEGIN IMMEDIATE", "starting a migration", err, errlen) != 0)
+        return -1;
+    int version = tg_store_schema_version(store);
+    if (version < 0 || version > known || version >= target) {
+        if (version < 0)
+            tg_store_fail(store, "reading the schema version", err, errlen);
+        else if (version > known)
+            snprintf(err, errlen,
+                     "the database has schema version %d, newer than this tollgate knows (%d): upgrade tollgate",
+                     version, known);
+        sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+        return version < 0 || version > known ? -1 : 0;
+    }
+    int v = version + 1;
+    if (sqlite3_exec(store->db, migrations[v - 1], NULL, NULL, NULL) != SQLITE_OK) {
+        char what[64];
+        snprintf(what, sizeof what, "migrating the schema to version %d", v);
+        tg_store_fail(store, what, err, errlen);
+        sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    if (store_exec(store, "COMMIT", "committing a migration", err, errlen) != 0) {
+        sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return 1;
+}
+
 int store_migrate(struct tg_store *store, int target, char *err, size_t errlen)
 {
     int known = (int)(sizeof migrations / sizeof migrations[0]);
@@ -161,18 +196,10 @@ int store_migrate(struct tg_store *store, int target, char *err, size_t errlen)
                  version, known);
         return -1;
     }
-    for (int v = version + 1; v <= target; v++) {
-        if (store_exec(store, "BEGIN IMMEDIATE", "starting a migration", err, errlen) != 0)
-            return -1;
-        if (sqlite3_exec(store->db, migrations[v - 1], NULL, NULL, NULL) != SQLITE_OK) {
-            char what[64];
-            snprintf(what, sizeof what, "migrating the schema to version %d", v);
-            tg_store_fail(store, what, err, errlen);
-            sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
-            return -1;
-        }
-        if (store_exec(store, "COMMIT", "committing a migration", err, errlen) != 0)
-            return -1;
-    }
-    return 0;
+    if (version >= target) /* the common case takes no write lock */
+        return 0;
+    int rc;
+    while ((rc = migrate_one(store, target, err, errlen)) == 1)
+        ;
+    return rc;
 }

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/bodies.h"
@@ -67,9 +69,34 @@ static int create_private_file(const char *path, char *err, size_t errlen)
     return 0;
 }
 
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for the write lock by polling every 2 ms, up to the busy timeout.
+ * SQLite's own handler sleeps up to 100 ms between tries, so a writer
+ * waiting for an import's slice slept through the pause after it and waited
+ * for the next slice too (see tg_store_shares_writes). */
+#define BUSY_POLL_US 2000
+
+static int poll_busy(void *arg, int count)
+{
+    static _Thread_local int64_t since;
+    int64_t timeout_ms = (int64_t)(intptr_t)arg, now = monotonic_ms();
+    if (count == 0)
+        since = now;
+    if (now - since >= timeout_ms)
+        return 0;
+    usleep(BUSY_POLL_US);
+    return 1;
+}
+
 static int configure(struct tg_store *store, bool read_only, int flags, char *err, size_t errlen)
 {
-    sqlite3_busy_timeout(store->db, tg_dbfault_busy_timeout_ms(10000));
+    sqlite3_busy_handler(store->db, poll_busy, (void *)(intptr_t)tg_dbfault_busy_timeout_ms(10000));
     if (sqlite3_create_function(store->db, "tg_id_hash", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                                 store_sql_id_hash, NULL, NULL) != SQLITE_OK ||
         store_rollups_register_functions(store->db) != 0)
@@ -120,6 +147,31 @@ static int check_ours(struct tg_store *store, const char *path, bool read_only, 
     return -1;
 }
 
+/* PATH-writers: a writer that is not an import holds a shared lock on its
+ * first byte while the store is open; an import only looks. Open file
+ * description locks, so each store (even two in one process) has its own,
+ * and a process that dies lets go of it. Without the file (a directory we
+ * may not write) imports just do not slice. */
+static void join_writers(struct tg_store *store, const char *path, int flags)
+{
+    char name[4200];
+    if (snprintf(name, sizeof name, "%s-writers", path) >= (int)sizeof name)
+        return;
+    store->writers_fd = open(name, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (store->writers_fd < 0 || (flags & TG_STORE_BULK))
+        return;
+    struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+    fcntl(store->writers_fd, F_OFD_SETLK, &fl);
+}
+
+bool tg_store_shares_writes(struct tg_store *store)
+{
+    if (store->writers_fd < 0)
+        return false;
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+    return fcntl(store->writers_fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+}
+
 static int open_store(const char *path, int flags, int target, struct tg_store **out, char *err,
                       size_t errlen)
 {
@@ -136,6 +188,7 @@ static int open_store(const char *path, int flags, int target, struct tg_store *
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    store->writers_fd = -1;
     int oflags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
     if (sqlite3_open_v2(path, &store->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot open %s: %s", path, sqlite3_errmsg(store->db));
@@ -181,6 +234,8 @@ static int open_store(const char *path, int flags, int target, struct tg_store *
         tg_store_close(store);
         return -1;
     }
+    if (!read_only)
+        join_writers(store, path, flags);
     *out = store;
     return 0;
 }
@@ -206,6 +261,8 @@ void tg_store_close(struct tg_store *store)
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(store->stmt[i]);
     sqlite3_close(store->db);
+    if (store->writers_fd >= 0)
+        close(store->writers_fd);
     store_dimensions_free(store);
     store_rollups_free(store);
     store_bodies_free(store);

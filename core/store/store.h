@@ -57,6 +57,18 @@ int tg_store_add(struct tg_store *store, const struct tg_log *log, bool *inserte
 int tg_store_commit(struct tg_store *store, char *err, size_t errlen);
 void tg_store_rollback(struct tg_store *store);
 
+/* For a long writer (an import) between logs: true when another process has
+ * the db open to write (the collector, `prune`, `index`, the screens'
+ * indexer). Such a writer should then commit in slices of about
+ * TG_STORE_SLICE_MS and pause TG_STORE_YIELD_MS after each, so the others'
+ * commits get the write lock in between (a 500,000-log batch held it for
+ * 25 s, and the collector's posts got 503). Writable stores opened without
+ * TG_STORE_BULK say they are there with a shared lock on the db's -writers
+ * file, released when they close (or die). */
+#define TG_STORE_SLICE_MS 100
+#define TG_STORE_YIELD_MS 10
+bool tg_store_shares_writes(struct tg_store *store);
+
 /* Log ids are found through an index kept up to a watermark plus the ids of
  * the newest requests held in memory (read back from the db in the first
  * batch of a writer that adds logs); commits merge those into the index when

@@ -108,6 +108,7 @@ struct tg_store {
     bool in_batch;
     bool ready_for_logs; /* the batch has read what adding logs needs: see store_ready_for_logs */
     struct store_checkpointer *checkpointer; /* checkpoint.c; NULL unless TG_STORE_BACKGROUND_CHECKPOINTS */
+    int writers_fd; /* open.c: the db's -writers file (see tg_store_shares_writes), or -1 */
     struct store_dimensions dimensions;
     struct store_rollups rollups;
     struct store_bodies bodies;

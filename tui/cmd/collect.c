@@ -16,6 +16,8 @@
 static const char cmd_collect_usage[] =
     "usage: tollgate collect [--listen HOST:PORT] [--token-file FILE] [--max-body SIZE]\n"
     "                        [--client-timeout SECONDS] [--max-connections N]\n"
+    "                        [--header-timeout SECONDS] [--max-per-address N]\n"
+    "                        [--max-inflight SIZE] [--metrics-token-file FILE]\n"
     "                        [--quiet] [--redact] [--litellm-developer FIELD]\n"
     "                        [--db PATH] [--pricing FILE]\n"
     "\n"
@@ -36,7 +38,14 @@ static const char cmd_collect_usage[] =
     "--client-timeout  seconds a client has to send a whole request, from connecting\n"
     "              or from its previous answer (default 30); then the connection is closed\n"
     "--max-connections  connections open at once (default 1000); past it new ones are\n"
-    "              closed at once\n"
+    "              closed at once. A quarter is kept for connections that sent a token\n"
+    "--header-timeout  seconds a connection that sent no token yet has to send its\n"
+    "              request's headers (default 5)\n"
+    "--max-per-address  connections from one address that sent no token yet (default 32)\n"
+    "--max-inflight  request bodies held at once, all clients together (default 64M;\n"
+    "              at least --max-body); past it the answer is 503 with Retry-After\n"
+    "--metrics-token-file  tokens that may read /metrics (and nothing else); with any\n"
+    "              token set, /metrics wants one (TOLLGATE_METRICS_TOKEN adds one)\n"
     "--quiet       no access log on stderr\n"
     "--redact      mask secrets found in logs (API keys, AWS keys, GitHub tokens, private\n"
     "              keys, Bearer and Authorization values) before they are stored\n"
@@ -51,6 +60,10 @@ struct collect_args {
     size_t max_body;
     unsigned client_timeout_s;
     unsigned max_connections;
+    unsigned header_timeout_s;
+    unsigned max_per_address;
+    size_t max_inflight;
+    const char *metrics_token_file;
     bool quiet;
     bool redact;
     enum tg_litellm_developer litellm_developer;
@@ -114,6 +127,10 @@ static const struct option collect_options[] = {
     {"max-body", required_argument, NULL, 'm'},
     {"client-timeout", required_argument, NULL, 'T'},
     {"max-connections", required_argument, NULL, 'C'},
+    {"header-timeout", required_argument, NULL, 'H'},
+    {"max-per-address", required_argument, NULL, 'A'},
+    {"max-inflight", required_argument, NULL, 'I'},
+    {"metrics-token-file", required_argument, NULL, 'M'},
     {"quiet", no_argument, NULL, 'q'},
     {"redact", no_argument, NULL, 'r'},
     {"litellm-developer", required_argument, NULL, 'L'},
@@ -145,6 +162,19 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct c
             if (parse_count(optarg, 1000000, &args->max_connections) != 0)
                 return cli_error(common, "--max-connections wants a number from 1 to 1000000, not '%s'", optarg);
             break;
+        case 'H':
+            if (parse_count(optarg, 86400, &args->header_timeout_s) != 0)
+                return cli_error(common, "--header-timeout wants seconds from 1 to 86400, not '%s'", optarg);
+            break;
+        case 'A':
+            if (parse_count(optarg, 1000000, &args->max_per_address) != 0)
+                return cli_error(common, "--max-per-address wants a number from 1 to 1000000, not '%s'", optarg);
+            break;
+        case 'I':
+            if (parse_size(optarg, &args->max_inflight) != 0)
+                return cli_error(common, "--max-inflight wants a size such as 256M, not '%s'", optarg);
+            break;
+        case 'M': args->metrics_token_file = optarg; break;
         case 'q': args->quiet = true; break;
         case 'r': args->redact = true; break;
         case 'L':
@@ -156,15 +186,19 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct c
     }
     if (optind < argc)
         return cli_error(common, "unexpected argument '%s'", argv[optind]);
+    if (args->max_inflight < args->max_body)
+        return cli_error(common, "--max-inflight (%zu bytes) must be at least --max-body (%zu bytes)",
+                         args->max_inflight, args->max_body);
     return 0;
 }
 
-static int load_tokens(struct cli_common *common, const struct collect_args *args, struct tg_tokens *tokens)
+/* Tokens from the file (when given) and the environment variable. */
+static int load_tokens(struct cli_common *common, const char *file, const char *env_name, struct tg_tokens *tokens)
 {
     char err[512];
-    if (args->token_file && tg_tokens_load_file(tokens, args->token_file, err, sizeof err) != 0)
+    if (file && tg_tokens_load_file(tokens, file, err, sizeof err) != 0)
         return cli_error(common, "%s", err);
-    const char *env = getenv("TOLLGATE_INGEST_TOKEN");
+    const char *env = getenv(env_name);
     if (env && *env && tg_tokens_add(tokens, env) != 0)
         return cli_error(common, "out of memory");
     return 0;
@@ -173,7 +207,7 @@ static int load_tokens(struct cli_common *common, const struct collect_args *arg
 /* Runs until SIGTERM or SIGINT; the signals are blocked in every thread and
  * taken here, so no handler ever runs in the middle of a request. */
 static int serve(struct cli_common *common, const struct collect_args *args, const struct tg_tokens *tokens,
-                 struct tg_pricing *pricing, const char *db_path)
+                 const struct tg_tokens *metrics_tokens, struct tg_pricing *pricing, const char *db_path)
 {
     sigset_t stop;
     sigemptyset(&stop);
@@ -198,6 +232,10 @@ static int serve(struct cli_common *common, const struct collect_args *args, con
                                        .max_body = args->max_body,
                                        .client_timeout_s = args->client_timeout_s,
                                        .max_connections = args->max_connections,
+                                       .header_timeout_s = args->header_timeout_s,
+                                       .max_pending_per_address = args->max_per_address,
+                                       .max_inflight_bytes = args->max_inflight,
+                                       .metrics_tokens = metrics_tokens,
                                        .pricing = pricing,
                                        .db_path = db_path,
                                        .access_log = args->quiet ? NULL : stderr,
@@ -228,8 +266,14 @@ static int serve(struct cli_common *common, const struct collect_args *args, con
 
 static int cmd_collect(int argc, char **argv, struct cli_common *common)
 {
-    struct collect_args args = {
-        .host = "127.0.0.1", .port = 8787, .max_body = 16u << 20, .client_timeout_s = 30, .max_connections = 1000};
+    struct collect_args args = {.host = "127.0.0.1",
+                                .port = 8787,
+                                .max_body = 16u << 20,
+                                .client_timeout_s = 30,
+                                .max_connections = 1000,
+                                .header_timeout_s = 5,
+                                .max_per_address = 32,
+                                .max_inflight = 64u << 20};
     int rc = parse_args(argc, argv, common, &args);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
@@ -239,15 +283,18 @@ static int cmd_collect(int argc, char **argv, struct cli_common *common)
             return cli_error(common, "%s", err);
         common->db_path = path;
     }
-    struct tg_tokens tokens = {0};
+    struct tg_tokens tokens = {0}, metrics_tokens = {0};
     struct tg_pricing *pricing = NULL;
-    rc = load_tokens(common, &args, &tokens);
+    rc = load_tokens(common, args.token_file, "TOLLGATE_INGEST_TOKEN", &tokens);
+    if (rc == 0)
+        rc = load_tokens(common, args.metrics_token_file, "TOLLGATE_METRICS_TOKEN", &metrics_tokens);
     if (rc == 0)
         rc = cli_load_pricing(common, &pricing);
     if (rc == 0)
-        rc = serve(common, &args, &tokens, pricing, common->db_path);
+        rc = serve(common, &args, &tokens, &metrics_tokens, pricing, common->db_path);
     tg_pricing_free(pricing);
     tg_tokens_free(&tokens);
+    tg_tokens_free(&metrics_tokens);
     return rc;
 }
 
