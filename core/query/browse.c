@@ -244,7 +244,10 @@ static void add_cost(struct tg_detail *out, tg_nanos cost, int kind)
     char money[48], line[128];
     tg_nanos_format_plain(cost, money, sizeof money);
     snprintf(line, sizeof line, "%-14s $%s%s", "cost", money,
-             kind == 1 ? " (estimated by tollgate)" : kind == 2 ? " (unpriced: model not in the table)" : "");
+             kind == 1   ? " (estimated by tollgate)"
+             : kind == 2 ? " (unpriced: model not in the table)"
+             : kind == 3 ? " (failed request, no cost given: not charged)"
+                         : "");
     add_line(out, line);
 }
 
