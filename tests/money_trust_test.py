@@ -27,12 +27,15 @@ def run(d, *args, env=None):
     return p.returncode, out, err
 
 
-def write_logs(path, n, prefix, dev=lambda i: "alice", hour="10"):
-    """n logs at the most a log may cost ($100,000), all in one hour, model and key."""
+def write_logs(path, n, prefix, dev=lambda i: "alice", day=lambda i: "01", key=None):
+    """n logs at the most a log may cost ($100,000), all at 10:00 and of one model."""
     with open(path, "w") as f:
         for i in range(n):
-            f.write(json.dumps({"unique_id": f"{prefix}-{i}", "timestamp": f"2026-11-01T{hour}:00:00Z",
-                                "model": "m", "customer_identifier": dev(i), "cost": 100000}) + "\n")
+            log = {"unique_id": f"{prefix}-{i}", "timestamp": f"2026-11-{day(i)}T10:00:00Z",
+                   "model": "m", "customer_identifier": dev(i), "cost": 100000}
+            if key:
+                log["organization_key_name"] = key
+            f.write(json.dumps(log) + "\n")
     return path
 
 
@@ -77,6 +80,16 @@ def test_sums_past_int64_across_batches_and_in_reports_are_errors(d):
     types = {t for (t,) in con.execute("SELECT DISTINCT typeof(cost_nanos) FROM rollup_hourly")}
     con.close()
     expect(types == {"integer"}, f"a rollup sum stored as {types}")
+
+
+def test_keys_spend_past_int64_is_an_error(d):
+    # one key over two days: each day's rollup fits, its 30-day spend (an SQL sum) does not
+    path = write_logs(os.path.join(d, "key.jsonl"), 93000, "key", day=lambda i: "01" if i % 2 else "02", key="k1")
+    rc, out, err = run(d, "import", path)
+    expect(rc == 0, err)
+    rc, out, err = run(d, "keys", "--offline")
+    expect(rc == 2 and f"a sum would pass {MOST}, the most tollgate can count" in err, (rc, out, err))
+    expect("-$" not in out, out)
 
 
 def test_estimate_is_capped_like_a_given_cost(d):

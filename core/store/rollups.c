@@ -34,7 +34,7 @@ struct rollup_delta {
     " latency_hist=tg_latency_merge(latency_hist, excluded.latency_hist)"
 
 /* What a rollup sum that does not fit says, in the store and in SQL. */
-#define ROLLUP_OVERFLOW_WHAT "the sum of one hour for one developer, key and model"
+#define ROLLUP_OVERFLOW_WHAT "the sum of one hour (or day) for one developer, key and model"
 
 /* tg_add(a, b): a + b on integers, or an error when it would not fit. */
 static void sql_add_checked(sqlite3_context *ctx, int argc, sqlite3_value **argv)
