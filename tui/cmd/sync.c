@@ -13,8 +13,8 @@
 #include "base/timeutil.h"
 
 static const char cmd_sync_usage[] =
-    "usage: tollgate sync [--since T] [--follow SECONDS] [--page-size N] [--cacert FILE]\n"
-    "                     [--redact] [--db PATH] [--pricing FILE]\n"
+    "usage: tollgate sync [--since T] [--follow SECONDS] [--page-size N] [--max-pages N]\n"
+    "                     [--cacert FILE] [--redact] [--db PATH] [--pricing FILE]\n"
     "\n"
     "Pulls request logs from the gateway's log-list API (Respan / Keywords AI) into\n"
     "the db, page by page. Each page commits with the position it reached, so an\n"
@@ -28,11 +28,16 @@ static const char cmd_sync_usage[] =
     "                    sync starts 30 days back\n"
     "--follow SECONDS    keep polling every SECONDS until SIGINT / SIGTERM\n"
     "--page-size N       logs per page (default and most: 50)\n"
+    "--max-pages N       pages one run may take (default 20000); past it the run stops\n"
+    "                    with an error and the next one continues. A gateway paging in\n"
+    "                    a loop (a page or a next link seen before in the run) stops it too\n"
     "--cacert FILE       CA bundle for a gateway behind a private CA\n"
     "--redact            mask secrets found in the logs (API keys, AWS keys, GitHub\n"
     "                    tokens, private keys, Bearer / Authorization values) before storing\n"
     "429, 5xx, timeouts and dropped connections are retried with backoff (honouring\n"
-    "Retry-After); 401 / 403 stop at once.\n"
+    "Retry-After); 401 / 403 stop at once. The position never passes the time the\n"
+    "run began; logs dated more than 5 minutes after it are stored, and named in a\n"
+    "warning.\n"
     "\n"
     "Exit status: 0 done, 1 some logs rejected, 2 failed.\n";
 
@@ -79,6 +84,7 @@ struct sync_args {
     int64_t since_ms;
     long follow_s;
     int page_size;
+    long max_pages;
     const char *cacert;
     bool redact;
 };
@@ -90,6 +96,7 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct s
         {"since", required_argument, NULL, 's'},
         {"follow", required_argument, NULL, 'f'},
         {"page-size", required_argument, NULL, 'n'},
+        {"max-pages", required_argument, NULL, 'm'},
         {"cacert", required_argument, NULL, 'c'},
         {"redact", no_argument, NULL, 'r'},
         {NULL, 0, NULL, 0},
@@ -115,6 +122,10 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct s
             a->page_size = (int)n;
             break;
         }
+        case 'm':
+            if ((a->max_pages = cli_parse_count(optarg)) < 1 || a->max_pages > 100000000)
+                return cli_error(common, "--max-pages must be 1 to 100000000, not '%s'", optarg);
+            break;
         case 'c': a->cacert = optarg; break;
         case 'r': a->redact = true; break;
         default: fputs(cmd_sync_usage, stderr); return EXIT_FAILED;
@@ -148,10 +159,25 @@ static int run(struct cli_common *common, const struct sync_args *a, struct tg_g
     char source[600];
     tg_sync_source(gw, source, sizeof source);
     struct round_printer printer = {common, {isatty(STDERR_FILENO), tg_now_ms()}};
-    struct tg_sync_options opt = {source,   a->since_ms, a->page_size, TG_SYNC_OVERLAP_MS, &stop_requested, on_page,
-                                  on_reject, &printer.progress, a->redact};
+    struct tg_sync_options opt = {source,   a->since_ms,       a->page_size, TG_SYNC_OVERLAP_MS, &stop_requested,
+                                  on_page,  on_reject,         &printer.progress, a->redact,    a->max_pages};
     struct tg_sync_stats total = {0};
     int rc = tg_sync_follow(store, pricing, gw, &opt, a->follow_s, on_round, &printer, &total);
+    if (total.discarded[0]) {
+        char shown[80];
+        tg_sanitize(total.discarded, shown, sizeof shown);
+        fprintf(stderr,
+                "sync: warning: the saved position %s was in the future: synced the last 30 days again instead\n",
+                shown);
+    }
+    if (total.future) {
+        char furthest[40];
+        tg_time_format_iso(total.furthest_ms, furthest, sizeof furthest);
+        fprintf(stderr,
+                "sync: warning: %ld log%s dated in the future (the furthest %s): stored as sent; the position"
+                " stays at the time the sync ran\n",
+                total.future, total.future == 1 ? "" : "s", furthest);
+    }
     printf("sync: %ld pages, %ld logs: %ld new, %ld duplicates, %ld rejected; position %s\n", total.pages,
            total.received, total.stored, total.duplicates, total.rejected,
            total.position[0] ? total.position : "(none)");
