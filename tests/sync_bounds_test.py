@@ -146,4 +146,4 @@ def test_a_position_already_in_the_future_is_brought_back(env):
 
 
 if __name__ == "__main__":
-    main("sync_bounds", globals())
+    main("syncbounds", globals())
