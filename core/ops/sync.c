@@ -132,9 +132,10 @@ static int seen_before(struct run *r, struct hashmap *seen, uint64_t key, int pa
     void *earlier = hashmap_get(seen, &key, sizeof key);
     if (earlier) {
         snprintf(r->gerr->message, sizeof r->gerr->message,
-                 "the gateway pages in a loop: %s page %d is the %s page %d; stopped (%ld pages stored, the next"
-                 " sync continues from %s)",
-                 what, page, what, (int)(intptr_t)earlier, r->stats->pages, r->stats->position);
+                 "the gateway pages in a loop: page %d %s page %d; stopped (%ld page%s stored, the next sync"
+                 " continues from %s)",
+                 page, what, (int)(intptr_t)earlier, r->stats->pages, r->stats->pages == 1 ? "" : "s",
+                 r->stats->position);
         return -1;
     }
     if (hashmap_put(seen, &key, sizeof key, (void *)(intptr_t)page) != 0) {
@@ -148,8 +149,8 @@ static int seen_before(struct run *r, struct hashmap *seen, uint64_t key, int pa
  * in circles, or past the pages one run may take. */
 static int may_go_on(struct run *r, int page, uint64_t fingerprint, uint64_t next_hash)
 {
-    if (seen_before(r, r->pages, fingerprint, page, "logs of") != 0 ||
-        seen_before(r, r->links, next_hash, page, "next link of"))
+    if (seen_before(r, r->pages, fingerprint, page, "has the same logs as") != 0 ||
+        seen_before(r, r->links, next_hash, page, "gives the same next link as") != 0)
         return -1;
     long max_pages = r->o->max_pages > 0 ? r->o->max_pages : TG_SYNC_MAX_PAGES;
     if (page >= max_pages) {
