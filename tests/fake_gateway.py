@@ -26,6 +26,11 @@ Fails on demand (every API call takes the next scripted step) and records every 
   POST /_keys     [{"id", "name", "prefix", "owner", "created", "last_used"}, ...]: the keys
   GET  /_keys     the keys, with "revoked" / "deleted" as the calls left them
   GET  /_calls    [{"method", "path", "headers", "body"}, ...] of the API calls
+  POST /_paging   {"mode": "loop" | "endless" | "stuck_next" | null, "ignore_range": bool}: a
+                  log list that never ends: the same page with a "next" link every time
+                  (loop), a new page of made-up logs every time (endless), or the real pages
+                  all giving one same "next" link and never none (stuck_next); ignore_range
+                  serves every log whatever start_time / end_time say (a log dated 2099 too)
 
 Usage: fake_gateway.py [--logs FILE] [--api-key KEY] [--tls-cert PEM --tls-key PEM];
 prints "port N" when ready. With a certificate it speaks only HTTPS (for the
@@ -119,6 +124,11 @@ class Handler(BaseHTTPRequestHandler):
                 if "lie" in doc:
                     self.state.lie = doc["lie"]
                     self.state.lie_delay = float(doc.get("lie_delay", 2.0))
+            return self.reply(200, {"ok": True})
+        if self.path == "/_paging":
+            doc = json.loads(body)
+            with self.state.lock:
+                self.state.paging = doc
             return self.reply(200, {"ok": True})
         if self.path == "/_logs":
             doc = json.loads(body)
@@ -264,7 +274,10 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, {"deleted_keys": ids} if path == "/key/delete" else {"token": ids[0], "blocked": True})
 
     def list_logs(self, req):
+        paging = getattr(self.state, "paging", None) or {}
         start, end = parse_time(req.get("start_time")), parse_time(req.get("end_time"))
+        if paging.get("ignore_range"):
+            start = end = None
         page, size = int(req.get("page", 1)), min(int(req.get("page_size", 50)), 50)
         with self.state.lock:
             logs = [l for l in self.state.logs
@@ -274,8 +287,17 @@ class Handler(BaseHTTPRequestHandler):
         chunk = logs[(page - 1) * size: page * size]
         more = page * size < len(logs)
         base = f"{self.server.scheme}://127.0.0.1:{self.server.server_port}{LIST_PATH}"
-        self.reply(200, {"results": chunk, "count": len(logs),
-                         "next": f"{base}?page={page + 1}" if more else None,
+        nxt = f"{base}?page={page + 1}" if more else None
+        mode = paging.get("mode")
+        if mode == "loop":  # page 1 again and again, always with a next link
+            chunk, nxt = logs[:size], f"{base}?page=2"
+        elif mode == "endless":  # made-up logs, a new page every time
+            chunk = [{"unique_id": f"endless-{page}-{i}", "timestamp": "2026-11-23T10:00:00Z", "model": "gpt-5.5",
+                      "customer_identifier": "eve", "cost": 0.001} for i in range(size)]
+            nxt = f"{base}?page={page + 1}"
+        elif mode == "stuck_next":  # the real pages, but one same next link on each, to no end
+            nxt = f"{base}?page=2"
+        self.reply(200, {"results": chunk, "count": len(logs), "next": nxt,
                          "previous": f"{base}?page={page - 1}" if page > 1 else None})
 
     def record(self, body):

@@ -405,5 +405,18 @@ def test_offboard_blocks_a_litellm_users_keys_and_reads_them_back(env):
     expect("not revoked" in (out + err).lower(), out + err)
 
 
+@with_env
+def test_max_pages_bounds_a_run_and_the_next_goes_on(env):
+    env.start_proxy()
+    env.proxy_post("/_spend_logs", ROWS)
+    rc, out, err = env.run("sync", "--gateway", "litellm", "--since", "2026-11-24", "--page-size", "7",
+                           "--max-pages", "2")
+    expect(rc == 2 and "stopped after 2 pages" in err, out + err)
+    expect("2 pages, 14 logs: 14 new" in out, out)
+    rc, out, err = env.run("sync", "--gateway", "litellm", "--page-size", "7")
+    expect(rc == 0, out + err)
+    expect(env.report()["total"]["requests"] == 30, out)
+
+
 if __name__ == "__main__":
     main("litellm", globals())

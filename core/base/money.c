@@ -12,6 +12,31 @@ int tg_nanos_from_dollars(double dollars, tg_nanos *out)
     return 0;
 }
 
+bool tg_add_checked(int64_t *sum, int64_t v)
+{
+    int64_t r;
+    if (__builtin_add_overflow(*sum, v, &r))
+        return false;
+    *sum = r;
+    return true;
+}
+
+bool tg_mul_checked(int64_t a, int64_t b, int64_t *out)
+{
+    int64_t r;
+    if (__builtin_mul_overflow(a, b, &r))
+        return false;
+    *out = r;
+    return true;
+}
+
+void tg_money_overflow_message(const char *what, char *err, size_t errlen)
+{
+    char most[48];
+    tg_nanos_format_human(TG_NANOS_MAX, most, sizeof most);
+    snprintf(err, errlen, "%s would pass %s, the most tollgate can count", what, most);
+}
+
 static int64_t round_div(int64_t v, int64_t d)
 {
     int64_t q = v / d, r = v % d;

@@ -22,6 +22,7 @@ struct tg_log_page {
     cJSON *logs;   /* an array the caller deletes */
     int more;      /* another page follows */
     long total;    /* what the gateway says matches, or -1 */
+    uint64_t next_hash; /* a hash of the page's "next" link, 0 when it has none: a link seen before is a loop */
 };
 
 /* What went wrong, for the user: whether it can pass, and the gateway's status. */

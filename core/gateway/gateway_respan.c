@@ -69,6 +69,15 @@ static char *list_request_body(const char *start_iso, const char *end_iso, int p
     return text;
 }
 
+/* FNV-1a, never 0: tells "next" links apart without keeping them. */
+static uint64_t link_hash(const char *text)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h ? h : 1;
+}
+
 int tg_respan_read_log_page(cJSON *doc, int page_size, struct tg_log_page *out, struct tg_gateway_error *err)
 {
     cJSON *results = cJSON_DetachItemFromObjectCaseSensitive(doc, "results");
@@ -85,6 +94,7 @@ int tg_respan_read_log_page(cJSON *doc, int page_size, struct tg_log_page *out, 
     out->total = countable ? (long)count->valuedouble : -1;
     /* "next" says it when present; otherwise a full page means there may be more */
     out->more = next ? (cJSON_IsString(next) && *next->valuestring) : cJSON_GetArraySize(results) >= page_size;
+    out->next_hash = cJSON_IsString(next) && *next->valuestring ? link_hash(next->valuestring) : 0;
     return 0;
 }
 

@@ -440,7 +440,10 @@ static int parse_body(struct tg_collector *c, struct MHD_Connection *conn, struc
                                          .dict_id = tc ? tc->dict_id : 0,
                                          .now_ms = tg_now_ms(),
                                          .redact = c->opt.redact,
-                                         .litellm_developer = c->opt.litellm_developer};
+                                         .litellm_developer = c->opt.litellm_developer,
+                                         .fresh_ids = true,
+                                         .idempotency_key =
+                                             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key")};
     enum tg_ingest_format format = tg_ingest_body_format(endpoint_of(r->route), type);
     return tg_ingest_body_parse(r->body.data ? r->body.data : "", r->body.len, format, &opt, &r->batch, fail);
 }

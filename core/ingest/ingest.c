@@ -143,7 +143,10 @@ static int store_log(struct tg_ingest *ingest, struct tg_log *log, char *err, si
 
 static struct tg_log_parse_options parse_options(const struct tg_ingest *ingest)
 {
-    struct tg_log_parse_options o = {ingest->options.default_ts_ms, ingest->options.redact};
+    /* files keep the content hash as the id of a log without one: importing a
+     * file again stores nothing new */
+    struct tg_log_parse_options o = {
+        .default_ts_ms = ingest->options.default_ts_ms, .redact = ingest->options.redact, .no_content_id = false};
     return o;
 }
 

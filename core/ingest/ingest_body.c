@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/jsonsplit.h"
+#include "ingest/requestid.h"
 
 /* The media type without parameters, compared case-insensitively. */
 static bool media_type_is(const char *header, const char *type)
@@ -72,7 +73,8 @@ static int add_log(struct parse_ctx *p, const char *text, size_t len, long index
         snprintf(fail->message, sizeof fail->message, "out of memory");
         return -1;
     }
-    struct tg_log_parse_options opt = {.default_ts_ms = p->opt->now_ms, .redact = p->opt->redact};
+    struct tg_log_parse_options opt = {
+        .default_ts_ms = p->opt->now_ms, .redact = p->opt->redact, .no_content_id = p->opt->fresh_ids};
     struct tg_log_error error;
     int rc = p->litellm ? tg_litellm_parse_text(text, len, p->opt->litellm_developer, &opt, slot, &error)
                         : tg_log_parse_text(text, len, &opt, slot, &error);
@@ -82,6 +84,12 @@ static int add_log(struct parse_ctx *p, const char *text, size_t len, long index
         snprintf(fail->message, sizeof fail->message, "%s", error.message);
         snprintf(fail->field, sizeof fail->field, "%s", error.field);
         fail->index = index;
+        return -1;
+    }
+    if (!slot->log_id && tg_request_id_assign(slot, p->opt->idempotency_key, index) != 0) {
+        tg_log_free(slot);
+        fail->status = 500;
+        snprintf(fail->message, sizeof fail->message, "out of memory naming the log");
         return -1;
     }
     tg_pricing_price_log(p->opt->pricing, slot);
@@ -164,6 +172,12 @@ int tg_ingest_body_parse(const char *text, size_t len, enum tg_ingest_format for
     size_t lead = 0;
     while (lead < len && (text[lead] == ' ' || text[lead] == '\t' || text[lead] == '\r' || text[lead] == '\n'))
         lead++;
+    if (options->fresh_ids && options->idempotency_key &&
+        tg_idempotency_key_check(options->idempotency_key, fail->message, sizeof fail->message) != 0) {
+        fail->invalid_json = false;
+        snprintf(fail->field, sizeof fail->field, "Idempotency-Key");
+        return -1;
+    }
     if (lead == len && format != TG_FORMAT_UNSUPPORTED) { /* a client bug, not an empty batch (that is []) */
         snprintf(fail->message, sizeof fail->message, "empty body");
         return -1;

@@ -55,6 +55,10 @@ struct tg_ingest_body_options {
     int64_t now_ms;                   /* the timestamp of a log that has none */
     bool redact;                      /* mask secrets before anything is kept (redact.h) */
     enum tg_litellm_developer litellm_developer; /* TG_FORMAT_LITELLM: who is the developer */
+    /* A log with no unique_id nor id is a new request each time (requestid.h):
+     * the collector's rule. Off: it is named by the hash of its content. */
+    bool fresh_ids;
+    const char *idempotency_key; /* with fresh_ids: the request's Idempotency-Key header, or NULL */
 };
 
 /* Parses text (len bytes, not NUL-terminated) in format into batch. Returns 0,

@@ -544,7 +544,7 @@ int tg_log_parse_object(const cJSON *obj, const char *raw, size_t raw_len,
         rc = parse_durations(&f, out, err);
     if (rc == 0)
         rc = check_shapes(&f, err);
-    if (rc == 0 && !out->log_id)
+    if (rc == 0 && !out->log_id && !(options && options->no_content_id))
         rc = derive_id(obj, out, err);
     if (rc == 0 && keep_raw(obj, raw, raw_len, out) != 0)
         rc = fail(err, "", "out of memory");

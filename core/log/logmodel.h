@@ -19,10 +19,11 @@ enum tg_cost_kind {
     TG_COST_GATEWAY = 0,   /* the gateway's own figure */
     TG_COST_ESTIMATED = 1, /* priced by tollgate from the pricing table */
     TG_COST_UNPRICED = 2,  /* no cost and no price known: counted as $0, flagged */
+    TG_COST_NOT_CHARGED = 3, /* a failed request with no cost given: $0, never estimated */
 };
 
 struct tg_log {
-    char *log_id;        /* unique_id, else id, else "sha256:" + hash of the canonical log */
+    char *log_id;        /* unique_id, else id, else "sha256:" + hash of the canonical log (see no_content_id) */
     int64_t ts_ms;       /* timestamp (request end), else start_time */
     int64_t start_ms;    /* start_time, or -1 */
     char *model, *provider;
@@ -69,6 +70,10 @@ struct tg_log_parse_options {
     int64_t default_ts_ms;
     /* Mask secrets in the kept text (see redact.h), after the id is taken. */
     bool redact;
+    /* Leave log_id NULL when the log has neither unique_id nor id, instead of
+     * the hash of its content: the caller names it (the collector, where each
+     * call is a new request; see ingest/requestid.h). */
+    bool no_content_id;
 };
 
 /* Parses JSON text holding one log object. raw is kept as given. Returns 0, or

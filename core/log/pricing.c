@@ -254,20 +254,40 @@ const struct tg_price *tg_pricing_lookup(const struct tg_pricing *p, const char 
     return NULL;
 }
 
-/* tokens x pico-dollars / 1000 = nano-dollars, rounded once at the end. */
+/* tokens x pico-dollars / 1000 = nano-dollars, rounded once at the end.
+ * Capped like a given cost (TG_MAX_REQUEST_NANOS): an estimate is never more
+ * than a log may say it cost, and the arithmetic is checked, so no count and
+ * price can make it wrap. */
 tg_nanos tg_price_cost(const struct tg_price *price, const struct tg_token_counts *tokens)
 {
-    int64_t cached = tokens->cache_read + tokens->cache_creation;
-    int64_t uncached = tokens->prompt > cached ? tokens->prompt - cached : 0;
-    int64_t pico = uncached * price->input_pico + tokens->cache_read * price->cache_read_pico +
-                   tokens->cache_creation * price->cache_creation_pico + tokens->completion * price->output_pico;
-    return (tg_nanos)((pico + 500) / 1000);
+    int64_t cached = 0, uncached = 0;
+    if (!tg_add_checked(&cached, tokens->cache_read) || !tg_add_checked(&cached, tokens->cache_creation))
+        return TG_MAX_REQUEST_NANOS;
+    if (tokens->prompt > cached)
+        uncached = tokens->prompt - cached;
+    const int64_t counts[] = {uncached, tokens->cache_read, tokens->cache_creation, tokens->completion};
+    const int64_t prices[] = {price->input_pico, price->cache_read_pico, price->cache_creation_pico,
+                              price->output_pico};
+    int64_t pico = 0, part;
+    for (int i = 0; i < 4; i++) {
+        if (!tg_mul_checked(counts[i], prices[i], &part) || !tg_add_checked(&pico, part))
+            return TG_MAX_REQUEST_NANOS;
+    }
+    tg_nanos nanos = pico / 1000 + (pico % 1000 >= 500);
+    return nanos > TG_MAX_REQUEST_NANOS ? TG_MAX_REQUEST_NANOS : nanos;
 }
 
 void tg_pricing_price_log(const struct tg_pricing *pricing, struct tg_log *log)
 {
     if (log->has_cost) {
         log->cost_kind = TG_COST_GATEWAY;
+        return;
+    }
+    /* the provider refused it (429, 5xx, "status": "error"): it costs nothing
+     * unless the gateway says otherwise, so it is never estimated */
+    if (log->is_error) {
+        log->cost = 0;
+        log->cost_kind = TG_COST_NOT_CHARGED;
         return;
     }
     const struct tg_price *price = pricing && log->model ? tg_pricing_lookup(pricing, log->model) : NULL;

@@ -51,14 +51,16 @@ const struct tg_price *tg_pricing_lookup(const struct tg_pricing *p, const char 
 size_t tg_pricing_count(const struct tg_pricing *p);
 
 /* Cost of one request: uncached prompt tokens at the input price, cache reads and
- * writes at theirs, completion at the output price; rounded to the nearest nano-dollar. */
+ * writes at theirs, completion at the output price; rounded to the nearest
+ * nano-dollar, and at most TG_MAX_REQUEST_NANOS (what a log may say it cost). */
 tg_nanos tg_price_cost(const struct tg_price *price, const struct tg_token_counts *tokens);
 
 struct tg_log;
 
-/* Prices a log that came without a cost: estimated from the table, or marked
- * unpriced (cost 0) when the model is unknown (or pricing is NULL). Logs with
- * a cost keep it, marked as the gateway's. */
+/* Prices a log that came without a cost: a failed request (is_error) costs 0
+ * (TG_COST_NOT_CHARGED: the provider refused it); otherwise estimated from the
+ * table, or marked unpriced (cost 0) when the model is unknown (or pricing is
+ * NULL). Logs with a cost keep it, marked as the gateway's. */
 void tg_pricing_price_log(const struct tg_pricing *pricing, struct tg_log *log);
 
 #endif

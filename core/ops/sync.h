@@ -18,6 +18,13 @@
 struct tg_sync_stats {
     long pages, received, stored, duplicates, rejected;
     char position[64]; /* ISO time the next sync starts from (less the overlap) */
+    /* logs dated more than TG_SYNC_FUTURE_MS after the run began: stored as
+     * sent, but they never move the position (which stays at the run's end) */
+    long future;
+    int64_t furthest_ms; /* the latest of their times; 0 when none */
+    /* a stored position later than the run's end (left by a log from the
+     * future), which the run set aside to start 30 days back; "" when none */
+    char discarded[64];
 };
 
 struct tg_sync_options {
@@ -30,11 +37,24 @@ struct tg_sync_options {
     void (*on_reject)(void *ctx, const char *log_id, const struct tg_log_error *error);
     void *ctx;
     bool redact;            /* mask secrets in the logs before storing (redact.h) */
+    long max_pages;         /* pages one run may take; 0: TG_SYNC_MAX_PAGES */
 };
+
+/* A run stops with an error past this many pages (a million logs at 50 a
+ * page), so a gateway that always says there is more cannot keep it going;
+ * the next run continues from the position reached. */
+#define TG_SYNC_MAX_PAGES 20000
+
+/* A log dated this far past the run's start is from the future (a clock gone
+ * wrong, or a typo): counted in the stats, and never the position. */
+#define TG_SYNC_FUTURE_MS (5 * 60000)
 
 /* Runs until the gateway has no more pages (or cancel). Returns 0, or -1 with
  * gerr saying what the gateway or the store did; pages committed before a
- * failure stay, and the next run continues after them. */
+ * failure stay, and the next run continues after them. It also fails past
+ * max_pages, and when a page repeats an earlier page of the run or its
+ * "next" link repeats an earlier one (a gateway paging in a loop). The
+ * position saved never passes the run's end (the time it began). */
 int tg_sync_run(struct tg_store *store, const struct tg_pricing *pricing, struct tg_gateway *gateway,
                 const struct tg_sync_options *options, struct tg_sync_stats *stats, struct tg_gateway_error *gerr);
 

@@ -118,7 +118,7 @@ int tg_sync_litellm_run(struct tg_store *store, const struct tg_pricing *pricing
 {
     const struct tg_sync_options *o = &lo->sync;
     memset(gerr, 0, sizeof *gerr);
-    int max_pages = lo->max_pages > 0 ? lo->max_pages : TG_LITELLM_SYNC_MAX_PAGES;
+    long max_pages = o->max_pages > 0 ? o->max_pages : TG_SYNC_MAX_PAGES;
     int64_t start = start_of_run(store, o);
     int64_t end = tg_now_ms(); /* fixed for the run, so pages do not shift under us */
     int64_t position = start;
@@ -132,21 +132,29 @@ int tg_sync_litellm_run(struct tg_store *store, const struct tg_pricing *pricing
         if (tg_time_parse_iso(known, &known_ms) == 0 && known_ms > position)
             position = known_ms < end ? known_ms : end;
     }
-    uint64_t *seen = calloc((size_t)max_pages, sizeof *seen);
-    if (!seen) {
-        snprintf(gerr->message, sizeof gerr->message, "out of memory");
-        return -1;
-    }
+    uint64_t *seen = NULL; /* each page's fingerprint, grown as pages come */
+    size_t seen_cap = 0;
     int rc = 0;
     for (int page = 1; rc == 0; page++) {
         if (cancelled(o))
             break;
         if (page > max_pages) {
             snprintf(gerr->message, sizeof gerr->message,
-                     "stopped after %d pages, the most one sync reads: the proxy keeps saying more follow; "
-                     "run sync again to go on from the position reached", max_pages);
+                     "stopped after %ld pages, the most one sync reads (--max-pages): the proxy keeps saying more "
+                     "follow; run sync again to go on from the position reached", max_pages);
             rc = -1;
             break;
+        }
+        if ((size_t)page > seen_cap) {
+            size_t cap = seen_cap ? seen_cap * 2 : 64;
+            uint64_t *more = realloc(seen, cap * sizeof *seen);
+            if (!more) {
+                snprintf(gerr->message, sizeof gerr->message, "out of memory");
+                rc = -1;
+                break;
+            }
+            seen = more;
+            seen_cap = cap;
         }
         struct tg_log_page result;
         if (gateway->ops->list_logs(gateway, start_iso, end_iso, page, o->page_size, &result, gerr) != 0) {

@@ -2,7 +2,7 @@
  * by date range, paged, oldest first) into the store, each log mapped as the
  * collector maps pushed ones (log/litellm_log.h), so a call pushed and pulled
  * is stored once. Each page commits with the position reached, as the Respan
- * sync does, and a run is bounded: at most max_pages pages, a page the proxy
+ * sync does, and a run is bounded: at most sync.max_pages pages (--max-pages), a page the proxy
  * answers twice stops it with an error, and the position never passes the
  * run's own end (a log dated in the future is stored, not followed). */
 #ifndef TG_SYNC_LITELLM_H
@@ -16,13 +16,9 @@
 #include "ops/sync.h"
 #include "store/store.h"
 
-/* Pages one run reads at most: 1,000,000 logs at 100 a page. */
-#define TG_LITELLM_SYNC_MAX_PAGES 10000
-
 struct tg_litellm_sync_options {
     struct tg_sync_options sync;          /* as for Respan; page_size at most 100 */
     enum tg_litellm_developer developer;  /* which field names the developer */
-    int max_pages;                        /* 0: TG_LITELLM_SYNC_MAX_PAGES */
 };
 
 /* One run, from the stored position (less the overlap) or since_ms, to now.

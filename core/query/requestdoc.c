@@ -513,10 +513,14 @@ static void add_cost(struct builder *b, const cJSON *log)
     const struct tg_request_facts *f = b->facts;
     char money[48], title[160];
     tg_nanos_format_plain(f->cost, money, sizeof money);
-    static const char *const sources[] = {"from the gateway", "estimated by tollgate", "unpriced: model not in the table"};
-    snprintf(title, sizeof title, "cost $%s (%s)", money, sources[f->cost_kind >= 0 && f->cost_kind < 3 ? f->cost_kind : 0]);
-    size_t s = tg_doc_section(b->doc, 0, TG_DOC_PLAIN, title, false);
-    (void)s;
+    static const char *const sources[] = {"from the gateway", "estimated by tollgate", "unpriced: model not in the table",
+                                          "failed request, no cost given: not charged"};
+    size_t kinds = sizeof sources / sizeof sources[0];
+    snprintf(title, sizeof title, "cost $%s (%s)", money,
+             sources[f->cost_kind >= 0 && (size_t)f->cost_kind < kinds ? f->cost_kind : 0]);
+    tg_doc_section(b->doc, 0, TG_DOC_PLAIN, title, false);
+    if (f->cost_kind == TG_COST_NOT_CHARGED)
+        return; /* nothing was charged: a split of what it would have cost misleads */
     struct tg_price price = f->table ? *f->table : (struct tg_price){-1, -1, -1, -1};
     int64_t in = pico_of(log, "prompt_unit_price"), out = pico_of(log, "completion_unit_price");
     bool gateway_prices = in >= 0 && out >= 0;

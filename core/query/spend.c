@@ -127,13 +127,31 @@ static struct tg_spend_row *group_for(struct query *q, sqlite3_stmt *st)
     return row;
 }
 
-static void accumulate(struct tg_spend_row *row, sqlite3_stmt *st)
+/* The sums of a row, in the order the queries give them (columns 2..11). */
+#define ROW_SUMS(row)                                                                                   \
+    {&(row)->requests, &(row)->errors, &(row)->prompt_tokens, &(row)->completion_tokens,                \
+     &(row)->total_tokens, &(row)->cache_read_tokens, &(row)->cache_creation_tokens, &(row)->cost,       \
+     &(row)->cost_estimated, &(row)->unpriced}
+#define ROW_SUM_COUNT 10
+
+/* The message when a sum of a report does not fit (a sum never wraps). */
+static int overflowed(const char *name, char *err, size_t errlen)
 {
-    int64_t *sums[] = {&row->requests, &row->errors, &row->prompt_tokens, &row->completion_tokens,
-                       &row->total_tokens, &row->cache_read_tokens, &row->cache_creation_tokens,
-                       &row->cost, &row->cost_estimated, &row->unpriced};
-    for (int i = 0; i < (int)(sizeof sums / sizeof sums[0]); i++)
-        *sums[i] += sqlite3_column_int64(st, 2 + i);
+    char what[160], msg[300];
+    snprintf(what, sizeof what, "the spend of %.100s", name);
+    tg_money_overflow_message(what, msg, sizeof msg);
+    snprintf(err, errlen, "%s: ask for a shorter window (--since, --until) or a filter", msg);
+    return -1;
+}
+
+static int accumulate(struct tg_spend_row *row, sqlite3_stmt *st, char *err, size_t errlen)
+{
+    int64_t *sums[ROW_SUM_COUNT] = ROW_SUMS(row);
+    for (int i = 0; i < ROW_SUM_COUNT; i++) {
+        /* a value SQLite holds as a float is a sum that overflowed somewhere */
+        if (sqlite3_column_type(st, 2 + i) != SQLITE_INTEGER || !tg_add_checked(sums[i], sqlite3_column_int64(st, 2 + i)))
+            return overflowed(row->name, err, errlen);
+    }
     if (sqlite3_column_type(st, 12) == SQLITE_BLOB)
         tg_latency_add_blob(&row->latency, sqlite3_column_blob(st, 12), (size_t)sqlite3_column_bytes(st, 12));
     if (sqlite3_column_type(st, 13) == SQLITE_INTEGER)
@@ -141,6 +159,7 @@ static void accumulate(struct tg_spend_row *row, sqlite3_stmt *st)
     int64_t when = sqlite3_column_int64(st, 14);
     if (when > row->last_ms)
         row->last_ms = when;
+    return 0;
 }
 
 /* Runs one source over [lo, hi) (hours for rollups, ms for raw rows). */
@@ -165,7 +184,10 @@ static int run_source(struct query *q, const char *sql, int64_t lo, int64_t hi, 
             snprintf(err, errlen, "out of memory");
             return -1;
         }
-        accumulate(row, st);
+        if (accumulate(row, st, err, errlen) != 0) {
+            sqlite3_finalize(st);
+            return -1;
+        }
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -230,21 +252,18 @@ static int by_time(const void *a, const void *b)
     return (x->group_id > y->group_id) - (x->group_id < y->group_id);
 }
 
-static void add_into(struct tg_spend_row *total, const struct tg_spend_row *row)
+static int add_into(struct tg_spend_row *total, const struct tg_spend_row *row, char *err, size_t errlen)
 {
-    total->requests += row->requests;
-    total->errors += row->errors;
-    total->prompt_tokens += row->prompt_tokens;
-    total->completion_tokens += row->completion_tokens;
-    total->total_tokens += row->total_tokens;
-    total->cache_read_tokens += row->cache_read_tokens;
-    total->cache_creation_tokens += row->cache_creation_tokens;
-    total->cost += row->cost;
-    total->cost_estimated += row->cost_estimated;
-    total->unpriced += row->unpriced;
+    int64_t *sums[ROW_SUM_COUNT] = ROW_SUMS(total);
+    const int64_t *parts[ROW_SUM_COUNT] = ROW_SUMS(row);
+    for (int i = 0; i < ROW_SUM_COUNT; i++) {
+        if (!tg_add_checked(sums[i], *parts[i]))
+            return overflowed("all the rows together", err, errlen);
+    }
     tg_latency_merge(&total->latency, &row->latency);
     if (row->last_ms > total->last_ms)
         total->last_ms = row->last_ms;
+    return 0;
 }
 
 static int finish(struct query *q, size_t limit, struct tg_spend_report *out, char *err, size_t errlen)
@@ -261,13 +280,18 @@ static int finish(struct query *q, size_t limit, struct tg_spend_report *out, ch
     const void *key;
     size_t key_len;
     void *value;
+    int rc = 0;
     while (hashmap_next(q->groups, &pos, &key, &key_len, &value)) {
         out->rows[i] = *(struct tg_spend_row *)value; /* takes over the name */
-        add_into(&out->total, &out->rows[i]);
+        if (rc == 0)
+            rc = add_into(&out->total, &out->rows[i], err, errlen);
         free(value);
         i++;
     }
     hashmap_clear(q->groups, NULL);
+    out->count = n; /* so a failure below frees every name */
+    if (rc != 0)
+        return -1;
     bool by_time_order = q->by == TG_BY_DAY || q->by == TG_BY_HOUR;
     qsort(out->rows, n, sizeof *out->rows, by_time_order ? by_time : by_spend);
     out->total_groups = n;

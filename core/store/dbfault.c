@@ -3,6 +3,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "base/money.h"
 
 static const char *advice(int code)
 {
@@ -35,10 +38,14 @@ void tg_dbfault_format(sqlite3 *db, const char *what, char *err, size_t errlen)
     }
     const char *why = advice(sqlite3_extended_errcode(db));
     const char *path = sqlite3_db_filename(db, "main");
-    if (why)
+    char overflow[160];
+    if (why) {
         snprintf(err, errlen, "%s: %s: %s (%s)", what, path && *path ? path : "the database", why,
                  sqlite3_errmsg(db));
-    else
+    } else if (strcmp(sqlite3_errmsg(db), "integer overflow") == 0) { /* SQLite's sum(): refused, never wrapped */
+        tg_money_overflow_message("a sum", overflow, sizeof overflow);
+        snprintf(err, errlen, "%s: %s (integer overflow)", what, overflow);
+    } else
         snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
 }
 

@@ -1,7 +1,10 @@
 #include "store/rollups.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "base/money.h"
 
 struct rollup_delta {
     struct rollup_key key;
@@ -10,23 +13,43 @@ struct rollup_delta {
     struct tg_latency_hist latency;
 };
 
-/* Adds a batch's delta to one rollup row (hourly or daily). */
+/* Adds a batch's delta to one rollup row (hourly or daily). The sums go
+ * through tg_add (below), not "+": SQLite turns an integer "+" that overflows
+ * into a float, which would keep a wrong total without a word. */
 #define UPSERT_ROLLUP(TABLE, PERIOD)                                                          \
     "INSERT INTO " TABLE "(" PERIOD ", developer_id, key_id, model_id, requests, errors,"    \
     " prompt_tokens, completion_tokens, total_tokens, cache_read_tokens,"                   \
     " cache_creation_tokens, cost_nanos, estimated_nanos, unpriced, latency_hist)"          \
     " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"                            \
     " ON CONFLICT(" PERIOD ", developer_id, key_id, model_id) DO UPDATE SET"                 \
-    " requests=requests+excluded.requests, errors=errors+excluded.errors,"                  \
-    " prompt_tokens=prompt_tokens+excluded.prompt_tokens,"                                  \
-    " completion_tokens=completion_tokens+excluded.completion_tokens,"                      \
-    " total_tokens=total_tokens+excluded.total_tokens,"                                     \
-    " cache_read_tokens=cache_read_tokens+excluded.cache_read_tokens,"                      \
-    " cache_creation_tokens=cache_creation_tokens+excluded.cache_creation_tokens,"          \
-    " cost_nanos=cost_nanos+excluded.cost_nanos,"                                           \
-    " estimated_nanos=estimated_nanos+excluded.estimated_nanos,"                            \
-    " unpriced=unpriced+excluded.unpriced,"                                                 \
+    " requests=tg_add(requests, excluded.requests), errors=tg_add(errors, excluded.errors),"  \
+    " prompt_tokens=tg_add(prompt_tokens, excluded.prompt_tokens),"                         \
+    " completion_tokens=tg_add(completion_tokens, excluded.completion_tokens),"             \
+    " total_tokens=tg_add(total_tokens, excluded.total_tokens),"                            \
+    " cache_read_tokens=tg_add(cache_read_tokens, excluded.cache_read_tokens),"             \
+    " cache_creation_tokens=tg_add(cache_creation_tokens, excluded.cache_creation_tokens),"  \
+    " cost_nanos=tg_add(cost_nanos, excluded.cost_nanos),"                                  \
+    " estimated_nanos=tg_add(estimated_nanos, excluded.estimated_nanos),"                   \
+    " unpriced=tg_add(unpriced, excluded.unpriced),"                                        \
     " latency_hist=tg_latency_merge(latency_hist, excluded.latency_hist)"
+
+/* What a rollup sum that does not fit says, in the store and in SQL. */
+#define ROLLUP_OVERFLOW_WHAT "the sum of one hour (or day) for one developer, key and model"
+
+/* tg_add(a, b): a + b on integers, or an error when it would not fit. */
+static void sql_add_checked(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    int64_t sum = sqlite3_value_int64(argv[0]);
+    if (sqlite3_value_type(argv[0]) != SQLITE_INTEGER || sqlite3_value_type(argv[1]) != SQLITE_INTEGER ||
+        !tg_add_checked(&sum, sqlite3_value_int64(argv[1]))) {
+        char msg[200];
+        tg_money_overflow_message(ROLLUP_OVERFLOW_WHAT, msg, sizeof msg);
+        sqlite3_result_error(ctx, msg, -1); /* the batch fails and rolls back */
+        return;
+    }
+    sqlite3_result_int64(ctx, sum);
+}
 
 /* Aggregate summing latency histogram blobs (tg_latency_sum): for building
  * coarser rollups from finer ones in SQL. */
@@ -62,7 +85,9 @@ static void sql_latency_merge(sqlite3_context *ctx, int argc, sqlite3_value **ar
 
 int store_rollups_register_functions(sqlite3 *db)
 {
-    if (sqlite3_create_function(db, "tg_latency_merge", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+    if (sqlite3_create_function(db, "tg_add", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_add_checked, NULL,
+                                NULL) != SQLITE_OK ||
+        sqlite3_create_function(db, "tg_latency_merge", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                                 sql_latency_merge, NULL, NULL) != SQLITE_OK ||
         sqlite3_create_function(db, "tg_latency_sum", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, NULL,
                                 sql_latency_sum_step, sql_latency_sum_final) != SQLITE_OK)
@@ -106,17 +131,24 @@ int store_rollups_add(struct tg_store *store, const struct tg_log *log, const st
         }
         d->key = *k;
     }
-    d->requests++;
-    d->errors += log->is_error;
-    d->prompt_tokens += log->prompt_tokens;
-    d->completion_tokens += log->completion_tokens;
-    d->total_tokens += log->total_tokens;
-    d->cache_read_tokens += log->cache_read_tokens;
-    d->cache_creation_tokens += log->cache_creation_tokens;
-    d->cost_nanos += log->cost;
-    if (log->cost_kind == TG_COST_ESTIMATED)
-        d->estimated_nanos += log->cost;
-    d->unpriced += log->cost_kind == TG_COST_UNPRICED;
+    /* checked into a copy, so a log that does not fit leaves the sum as it was */
+    struct rollup_delta next = *d;
+    bool fits = tg_add_checked(&next.requests, 1) && tg_add_checked(&next.errors, log->is_error) &&
+                tg_add_checked(&next.prompt_tokens, log->prompt_tokens) &&
+                tg_add_checked(&next.completion_tokens, log->completion_tokens) &&
+                tg_add_checked(&next.total_tokens, log->total_tokens) &&
+                tg_add_checked(&next.cache_read_tokens, log->cache_read_tokens) &&
+                tg_add_checked(&next.cache_creation_tokens, log->cache_creation_tokens) &&
+                tg_add_checked(&next.cost_nanos, log->cost) &&
+                tg_add_checked(&next.estimated_nanos, log->cost_kind == TG_COST_ESTIMATED ? log->cost : 0) &&
+                tg_add_checked(&next.unpriced, log->cost_kind == TG_COST_UNPRICED);
+    if (!fits) {
+        char msg[200];
+        tg_money_overflow_message(ROLLUP_OVERFLOW_WHAT, msg, sizeof msg);
+        snprintf(err, errlen, "%s: the batch is not stored", msg);
+        return -1;
+    }
+    *d = next;
     if (log->latency_ms >= 0)
         tg_latency_add(&d->latency, log->latency_ms);
     return 0;

@@ -486,7 +486,9 @@ static int cmd_report(int argc, char **argv, struct cli_common *common)
     if (tg_spend_query(store, args.by, &args.filter, (size_t)(args.limit > 0 ? args.limit : 0), &report, err,
                        sizeof err) != 0) {
         tg_store_close(store);
-        return cli_error(common, "%s", err);
+        char shown[1100]; /* a sum that does not fit names its row, whose name came from a log */
+        tg_sanitize(err, shown, sizeof shown);
+        return cli_error(common, "%s", shown);
     }
     if (args.format != FORMAT_CSV && query_previous(store, &args, &prev, err, sizeof err) != 0) {
         tg_spend_report_free(&report);

@@ -15,7 +15,7 @@
 
 static const char cmd_sync_usage[] =
     "usage: tollgate sync [--gateway respan|litellm] [--since T] [--follow SECONDS]\n"
-    "                     [--page-size N] [--cacert FILE] [--redact]\n"
+    "                     [--page-size N] [--max-pages N] [--cacert FILE] [--redact]\n"
     "                     [--litellm-developer FIELD] [--db PATH] [--pricing FILE]\n"
     "\n"
     "Pulls request logs from the gateway's log-list API (Respan / Keywords AI, or a\n"
@@ -35,11 +35,16 @@ static const char cmd_sync_usage[] =
     "--litellm-developer FIELD  who a LiteLLM log's developer is: user (the key's\n"
     "                    user_id, else its e-mail, else the end user; default), email,\n"
     "                    end_user or team (as for `collect`, so both agree)\n"
+    "--max-pages N       pages one run may take (default 20000); past it the run stops\n"
+    "                    with an error and the next one continues. A gateway paging in\n"
+    "                    a loop (a page or a next link seen before in the run) stops it too\n"
     "--cacert FILE       CA bundle for a gateway behind a private CA\n"
     "--redact            mask secrets found in the logs (API keys, AWS keys, GitHub\n"
     "                    tokens, private keys, Bearer / Authorization values) before storing\n"
     "429, 5xx, timeouts and dropped connections are retried with backoff (honouring\n"
-    "Retry-After); 401 / 403 stop at once.\n"
+    "Retry-After); 401 / 403 stop at once. The position never passes the time the\n"
+    "run began; logs dated more than 5 minutes after it are stored, and named in a\n"
+    "warning.\n"
     "\n"
     "Exit status: 0 done, 1 some logs rejected, 2 failed.\n";
 
@@ -86,6 +91,7 @@ struct sync_args {
     int64_t since_ms;
     long follow_s;
     int page_size;
+    long max_pages;
     const char *cacert;
     bool redact;
     const char *gateway;
@@ -97,6 +103,7 @@ static const struct option sync_options[] = {
     {"since", required_argument, NULL, 's'},
     {"follow", required_argument, NULL, 'f'},
     {"page-size", required_argument, NULL, 'n'},
+    {"max-pages", required_argument, NULL, 'm'},
     {"cacert", required_argument, NULL, 'c'},
     {"redact", no_argument, NULL, 'r'},
     {"gateway", required_argument, NULL, 'g'},
@@ -127,6 +134,10 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct s
             a->page_size = (int)n;
             break;
         }
+        case 'm':
+            if ((a->max_pages = cli_parse_count(optarg)) < 1 || a->max_pages > 100000000)
+                return cli_error(common, "--max-pages must be 1 to 100000000, not '%s'", optarg);
+            break;
         case 'c': a->cacert = optarg; break;
         case 'r': a->redact = true; break;
         case 'g':
@@ -174,8 +185,8 @@ static int run(struct cli_common *common, const struct sync_args *a, struct tg_g
         tg_sync_source(gw, source, sizeof source);
     tg_store_set_activity_source(store, litellm ? TG_ACTIVITY_SYNC_LITELLM : TG_ACTIVITY_SYNC_RESPAN);
     struct round_printer printer = {common, {isatty(STDERR_FILENO), tg_now_ms()}};
-    struct tg_sync_options opt = {source,   a->since_ms, a->page_size, TG_SYNC_OVERLAP_MS, &stop_requested, on_page,
-                                  on_reject, &printer.progress, a->redact};
+    struct tg_sync_options opt = {source,   a->since_ms,       a->page_size, TG_SYNC_OVERLAP_MS, &stop_requested,
+                                  on_page,  on_reject,         &printer.progress, a->redact,    a->max_pages};
     struct tg_sync_stats total = {0};
     int rc;
     if (litellm) {
@@ -185,6 +196,21 @@ static int run(struct cli_common *common, const struct sync_args *a, struct tg_g
         if (a->page_size > 50)
             return cli_error(common, "--page-size must be 1 to 50 on Respan");
         rc = tg_sync_follow(store, pricing, gw, &opt, a->follow_s, on_round, &printer, &total);
+    }
+    if (total.discarded[0]) {
+        char shown[80];
+        tg_sanitize(total.discarded, shown, sizeof shown);
+        fprintf(stderr,
+                "sync: warning: the saved position %s was in the future: synced the last 30 days again instead\n",
+                shown);
+    }
+    if (total.future) {
+        char furthest[40];
+        tg_time_format_iso(total.furthest_ms, furthest, sizeof furthest);
+        fprintf(stderr,
+                "sync: warning: %ld log%s dated in the future (the furthest %s): stored as sent; the position"
+                " stays at the time the sync ran\n",
+                total.future, total.future == 1 ? "" : "s", furthest);
     }
     printf("sync: %ld pages, %ld logs: %ld new, %ld duplicates, %ld rejected; position %s\n", total.pages,
            total.received, total.stored, total.duplicates, total.rejected,
