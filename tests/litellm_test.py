@@ -365,6 +365,9 @@ def test_keys_from_litellm_carry_owner_alias_and_offboard_finds_them(env):
     expect(keys["carol-laptop"]["owner"] == "carol@example.com", keys)
     expect(keys["alice-laptop"]["owner"] == "alice", keys)
     expect(keys["dave-unused"]["owner"] == "dave@example.com", keys)  # never used: the proxy's e-mail
+    expect(keys["alice-laptop"]["team"] == "platform" and keys["carol-laptop"]["team"] == "team-1", keys)
+    rc, out, err = env.run("keys", "--offline")
+    expect(rc == 0 and "alice (team platform)" in out, out + err)
     rc, out, err = env.run("offboard", "carol@example.com", "--gateway", "litellm")
     expect(rc == 0 and "carol-laptop" in out, out + err)
 

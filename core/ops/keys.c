@@ -34,7 +34,7 @@ static int run(sqlite3_stmt *st, struct tg_store *store, const char *what, char 
 #define UPDATE_KEY                                                                                     \
     "UPDATE keys SET key_id = ?1, name = coalesce(?2, name), shown = ?3, owner_hint = ?4, created_ms = ?5," \
     " gateway_last_used_ms = ?6, gateway_seen_ms = ?7, status = ?8,"                                      \
-    " revoked_ms = CASE WHEN ?8 = 'revoked' THEN coalesce(revoked_ms, ?9) END WHERE "
+    " revoked_ms = CASE WHEN ?8 = 'revoked' THEN coalesce(revoked_ms, ?9) END, team = ?10 WHERE "
 static const char update_by_id[] = UPDATE_KEY "ident = ?1 OR key_id = ?1";
 /* a key that logs knew only by name */
 static const char update_by_name[] = UPDATE_KEY "id = (SELECT id FROM keys WHERE key_id IS NULL AND name = ?2 LIMIT 1)";
@@ -56,6 +56,7 @@ static int update_key(struct tg_store *store, const char *sql, const struct tg_g
     sqlite3_bind_int64(st, 7, now);
     sqlite3_bind_text(st, 8, k->revoked ? "revoked" : "active", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 9, k->revoked_ms >= 0 && k->revoked_ms <= now ? k->revoked_ms : now);
+    tg_sql_bind_text(st, 10, k->team);
     if (run(st, store, "updating a key", err, errlen) != 0)
         return -1;
     return sqlite3_changes(db);
@@ -136,7 +137,7 @@ static int64_t last_listing(struct tg_store *store)
     " (SELECT coalesce(sum(requests), 0) FROM rollup_hourly WHERE key_id = k.id AND hour >= ?1 / 3600000),"  \
     " (SELECT coalesce(sum(cost_nanos), 0) FROM rollup_hourly WHERE key_id = k.id AND hour >= ?1 / 3600000)," \
     " (SELECT count(*) FROM requests r WHERE r.ts_ms >= ?2 AND r.key_id = k.id),"                           \
-    " k.first_seen_ms IS NOT NULL, k.gateway_seen_ms"                                                        \
+    " k.first_seen_ms IS NOT NULL, k.gateway_seen_ms, k.team"                                                \
     " FROM keys k LEFT JOIN developers d ON d.id = k.developer_id"
 
 static int collect_rows(struct tg_store *store, sqlite3_stmt *st, int64_t now_ms, struct tg_key_rows *out,
@@ -170,6 +171,7 @@ static int collect_rows(struct tg_store *store, sqlite3_stmt *st, int64_t now_ms
         k->in_logs = sqlite3_column_int(st, 12) != 0;
         k->gateway_known = listed >= 0;
         k->at_gateway = listed >= 0 && column_ms(st, 13) == listed;
+        k->team = column_text(st, 14);
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -292,6 +294,7 @@ void tg_key_rows_free(struct tg_key_rows *rows)
         free(k->name);
         free(k->shown);
         free(k->owner);
+        free(k->team);
         free(k->status);
     }
     free(rows->rows);

@@ -17,6 +17,7 @@ struct tg_key_row {
     char *name;     /* NULL when nobody named it */
     char *shown;    /* prefix or masked value from the gateway */
     char *owner;    /* the developer who used it, else who the gateway says owns it */
+    char *team;     /* the gateway's team for it (LiteLLM), NULL when none */
     char *status;   /* "active", "revoked" or "unknown" */
     int64_t created_ms, last_used_ms; /* -1 when unknown */
     int64_t requests_30d, requests_last_hour;

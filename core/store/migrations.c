@@ -136,6 +136,10 @@ static const char *const migrations[] = {
     "  AND a.target LIKE '%(' || keys.key_id || ')') WHERE status = 'revoked' AND key_id IS NOT NULL;"
     "CREATE INDEX requests_refused ON requests(key_id, ts_ms) WHERE status_code IN (401, 403);"
     "PRAGMA user_version=8;",
+    /* 9: the team a gateway puts a key in (LiteLLM's team_alias / team_id),
+     * shown beside its owner */
+    "ALTER TABLE keys ADD COLUMN team TEXT;"
+    "PRAGMA user_version=9;",
 };
 
 int tg_store_schema_version(struct tg_store *store)

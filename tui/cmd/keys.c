@@ -80,6 +80,22 @@ static const char *const key_titles[KCOLS] = {"KEY", "PREFIX", "OWNER", "LAST US
 /* the widths the table always had: it only grows past them */
 static const int key_min_width[KCOLS] = {22, 11, 12, 9, 8, 11, 0};
 
+/* "alice", or "alice (team platform)" when the gateway puts the key in a team. */
+static char *owner_cell(const struct tg_key_row *k)
+{
+    const char *owner = k->owner ? k->owner : "-";
+    if (!k->team)
+        return tg_sanitize_dup(owner);
+    size_t len = strlen(owner) + strlen(k->team) + 16;
+    char *both = malloc(len);
+    if (!both)
+        return NULL;
+    snprintf(both, len, "%s (team %s)", owner, k->team);
+    char *clean = tg_sanitize_dup(both);
+    free(both);
+    return clean;
+}
+
 /* The cells of one key, sanitised (a row of NULLs for the header). */
 static void key_cells(const struct tg_key_row *k, int64_t now, char *cells[KCOLS])
 {
@@ -94,7 +110,7 @@ static void key_cells(const struct tg_key_row *k, int64_t now, char *cells[KCOLS
     tg_nanos_format_human(k->spend_30d, spend, sizeof spend);
     cells[KCOL_KEY] = tg_sanitize_dup(tg_key_label(k));
     cells[KCOL_PREFIX] = tg_sanitize_dup(k->shown ? k->shown : "-");
-    cells[KCOL_OWNER] = tg_sanitize_dup(k->owner ? k->owner : "-");
+    cells[KCOL_OWNER] = owner_cell(k);
     cells[KCOL_LAST] = strdup(last);
     cells[KCOL_REQ] = strdup(reqs);
     cells[KCOL_SPEND] = strdup(spend);
@@ -210,6 +226,8 @@ static void json_key(struct strbuf *sb, const struct tg_key_row *k)
     if (k->shown) strbuf_json_string(sb, k->shown); else strbuf_puts(sb, "null");
     strbuf_puts(sb, ",\"owner\":");
     if (k->owner) strbuf_json_string(sb, k->owner); else strbuf_puts(sb, "null");
+    strbuf_puts(sb, ",\"team\":");
+    if (k->team) strbuf_json_string(sb, k->team); else strbuf_puts(sb, "null");
     if (k->created_ms >= 0)
         tg_time_format_iso(k->created_ms, created, sizeof created);
     if (k->last_used_ms >= 0)
@@ -226,7 +244,7 @@ static void json_key(struct strbuf *sb, const struct tg_key_row *k)
 static void print_csv(const struct tg_key_rows *rows)
 {
     printf("name,id,prefix,owner,created,last_used,requests_30d,spend_30d,status,in_logs,at_gateway,revoked_at,"
-           "attempts_after_revocation,refused_after_revocation,last_attempt_after_revocation\n");
+           "attempts_after_revocation,refused_after_revocation,last_attempt_after_revocation,team\n");
     for (size_t i = 0; i < rows->count; i++) {
         const struct tg_key_row *k = &rows->rows[i];
         char created[40] = "", last[40] = "", spend[40];
@@ -247,7 +265,9 @@ static void print_csv(const struct tg_key_rows *rows)
             tg_time_format_iso(a->revoked_ms, revoked, sizeof revoked);
         if (a->last_ms >= 0)
             tg_time_format_iso(a->last_ms, attempt, sizeof attempt);
-        printf(",%s,%lld,%lld,%s\n", revoked, (long long)a->attempts, (long long)a->refused, attempt);
+        printf(",%s,%lld,%lld,%s,", revoked, (long long)a->attempts, (long long)a->refused, attempt);
+        cli_csv_field(k->team);
+        putchar('\n');
     }
 }
 
