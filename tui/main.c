@@ -6,6 +6,8 @@
 #include "cli.h"
 #include "base/jsonarena.h"
 #include "cmd/audit.h"
+#include "cmd/budget.h"
+#include "cmd/check.h"
 #include "cmd/collect.h"
 #include "cmd/demo.h"
 #include "cmd/import.h"
@@ -27,6 +29,7 @@ static const struct command_entry *const commands[] = {
     &cmd_ui_entry,       &cmd_import_entry, &cmd_report_entry,  &cmd_sync_entry,
     &cmd_keys_entry,     &cmd_offboard_entry, &cmd_audit_entry, &cmd_index_entry,
     &cmd_prune_entry,    &cmd_migrate_entry, &cmd_collect_entry, &cmd_demo_entry,
+    &cmd_budget_entry,   &cmd_check_entry,
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
