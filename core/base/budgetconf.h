@@ -20,6 +20,7 @@
 #ifndef TG_BUDGETCONF_H
 #define TG_BUDGETCONF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -97,13 +98,9 @@ void tg_budget_label(const struct tg_budget *b, char *buf, size_t len);
 /* The period around now_ms (UTC; weeks start on Monday): [start, end). */
 void tg_budget_period_bounds(enum tg_budget_period period, int64_t now_ms, int64_t *start_ms, int64_t *end_ms);
 
-/* Edits: adds or replaces b's line in [budgets]; removes it (returns 1 when
- * there was none); sets a team's members (none: removes the team). Each
- * rewrites the whole file atomically, mode 0600, creating it and its
- * directory when missing. 0, or -1 with err. */
-int tg_budget_config_set(const char *path, const struct tg_budget *b, char *err, size_t errlen);
-int tg_budget_config_unset(const char *path, enum tg_budget_scope scope, const char *name, char *err, size_t errlen);
-int tg_budget_config_set_team(const char *path, const char *team, const char *const *members, size_t count,
-                              char *err, size_t errlen);
+/* A name a budget, team or member may have in the file: not empty, at most
+ * TG_BUDGET_NAME_MAX bytes, no '=', '#', ',', control characters or spaces
+ * at either end. */
+bool tg_budget_name_valid(const char *name);
 
 #endif

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/budgetconf.h"
+#include "base/budgetedit.h"
 #include "base/sanitize.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
