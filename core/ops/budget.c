@@ -61,6 +61,51 @@ int tg_budget_config_path(char *buf, size_t len, char *err, size_t errlen)
     return 0;
 }
 
+static void judge(const struct tg_budget_config *config, const struct tg_budget *b, struct tg_budget_status *s)
+{
+    s->budget = b;
+    s->days_left = -1;
+    if (!b)
+        return;
+    s->warn_pct = tg_budget_warn_pct(config, b);
+    s->alert_pct = tg_budget_alert_pct(config, b);
+    s->tier = tg_budget_tier_of(s->forecast.spent, b->amount, s->warn_pct, s->alert_pct);
+    s->forecast_over = tg_budget_tier_of(s->forecast.forecast, b->amount, s->warn_pct, s->alert_pct) == TG_TIER_OVER;
+    s->percent = 100.0 * (double)s->forecast.spent / (double)b->amount;
+    s->days_left = tg_forecast_days_left(&s->forecast, b->amount);
+}
+
+int tg_budget_rows(struct tg_store *store, const struct tg_budget_config *config, enum tg_budget_scope scope,
+                   const char *const *names, size_t n, int64_t now_ms, struct tg_budget_status *out, char *err,
+                   size_t errlen)
+{
+    memset(out, 0, n * sizeof *out);
+    if (n == 0)
+        return 0;
+    struct tg_forecast_scope *scopes = calloc(n, sizeof *scopes);
+    struct tg_forecast *forecasts = calloc(n, sizeof *forecasts);
+    int rc = -1;
+    if (!scopes || !forecasts) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct tg_budget *b = tg_budget_find(config, scope, names[i]);
+        scopes[i] = (struct tg_forecast_scope){.scope = scope, .name = names[i],
+                                               .period = b ? b->period : TG_PERIOD_MONTH};
+    }
+    if ((rc = tg_forecast_run(store, now_ms, scopes, n, forecasts, err, errlen)) != 0)
+        goto done;
+    for (size_t i = 0; i < n; i++) {
+        out[i].forecast = forecasts[i];
+        judge(config, tg_budget_find(config, scope, names[i]), &out[i]);
+    }
+done:
+    free(scopes);
+    free(forecasts);
+    return rc;
+}
+
 /* The most used first: over, then warn, then ok; within a tier the highest share. */
 static int by_use(const void *a, const void *b)
 {
@@ -94,17 +139,8 @@ int tg_budget_evaluate(struct tg_store *store, const struct tg_budget_config *co
         scopes[i] = tg_budget_scope_of(config, &config->budgets[i]);
     int rc = tg_forecast_run(store, now_ms, scopes, n, forecasts, err, errlen);
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        struct tg_budget_status *s = &out->items[i];
-        const struct tg_budget *b = &config->budgets[i];
-        s->budget = b;
-        s->forecast = forecasts[i];
-        s->warn_pct = tg_budget_warn_pct(config, b);
-        s->alert_pct = tg_budget_alert_pct(config, b);
-        s->tier = tg_budget_tier_of(s->forecast.spent, b->amount, s->warn_pct, s->alert_pct);
-        s->forecast_over = tg_budget_tier_of(s->forecast.forecast, b->amount, s->warn_pct, s->alert_pct) ==
-                           TG_TIER_OVER;
-        s->percent = 100.0 * (double)s->forecast.spent / (double)b->amount;
-        s->days_left = tg_forecast_days_left(&s->forecast, b->amount);
+        out->items[i].forecast = forecasts[i];
+        judge(config, &config->budgets[i], &out->items[i]);
     }
     free(scopes);
     free(forecasts);

@@ -16,7 +16,7 @@
 enum tg_budget_tier { TG_TIER_OK, TG_TIER_WARN, TG_TIER_OVER };
 
 struct tg_budget_status {
-    const struct tg_budget *budget; /* points into the config */
+    const struct tg_budget *budget; /* points into the config; NULL for a row without a budget */
     struct tg_forecast forecast;
     int warn_pct, alert_pct;
     enum tg_budget_tier tier;
@@ -34,6 +34,13 @@ struct tg_budget_statuses {
 int tg_budget_evaluate(struct tg_store *store, const struct tg_budget_config *config, int64_t now_ms,
                        struct tg_budget_statuses *out, char *err, size_t errlen);
 void tg_budget_statuses_free(struct tg_budget_statuses *statuses);
+
+/* For report rows: each of n names of scope (developer, key or model) with
+ * its budget when the config has one (else a month with no amount: spend to
+ * date and forecast only). out[n]. 0, or -1 with err. */
+int tg_budget_rows(struct tg_store *store, const struct tg_budget_config *config, enum tg_budget_scope scope,
+                   const char *const *names, size_t n, int64_t now_ms, struct tg_budget_status *out, char *err,
+                   size_t errlen);
 
 /* ok / warn / over for spent against amount: warn from warn_pct% of it, over
  * from alert_pct%, compared exactly (no rounding at the edge). */
