@@ -1,13 +1,16 @@
 /* Times what the screens and `report` ask of a big db, in-process so only the
  * store's work is measured: a request's detail rebuilt from skeleton and
  * shared messages, pages of the request list by keyset (newest and deep in
- * history), and the spend queries of the Overview.
- * Usage: storebench DB [SAMPLES]   (prints one line per measure) */
+ * history), the spend queries of the Overview, and the budgets' spend to date
+ * and forecasts (every developer, key and model with a budget, a team, the org).
+ * Usage: storebench DB [SAMPLES] [budgets]   (prints one line per measure;
+ * "budgets" times only those) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "ops/budget.h"
 #include "query/browse.h"
 #include "query/spend.h"
 #include "store/store.h"
@@ -156,6 +159,80 @@ static void bench_spend(struct tg_store *store, int runs)
     free(ms);
 }
 
+/* Every developer, key and model of the db gets a monthly budget, plus a team
+ * of the first half of the developers and the org: what `check`, the Budgets
+ * screen and `budget list` compute, timed at the newest log. */
+static void names_of(struct tg_store *store, const char *sql, char ***out, size_t *n)
+{
+    sqlite3_stmt *st;
+    *out = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL) != SQLITE_OK)
+        return;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        *out = realloc(*out, (*n + 1) * sizeof **out);
+        (*out)[(*n)++] = strdup((const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+}
+
+static void bench_budgets(struct tg_store *store, int runs)
+{
+    char **devs, **keys, **models;
+    size_t ndevs, nkeys, nmodels;
+    names_of(store, "SELECT ident FROM developers", &devs, &ndevs);
+    names_of(store, "SELECT coalesce(name, key_id, ident) FROM keys", &keys, &nkeys);
+    names_of(store, "SELECT name FROM models", &models, &nmodels);
+    struct tg_budget_config config = {.warn_pct = 80, .alert_pct = 100};
+    size_t cap = ndevs + nkeys + nmodels + 2;
+    config.budgets = calloc(cap, sizeof *config.budgets);
+    config.budgets[config.count++] = (struct tg_budget){.scope = TG_BUDGET_ORG, .period = TG_PERIOD_MONTH,
+                                                        .amount = 5000 * TG_NANOS_PER_DOLLAR};
+    struct tg_team team = {.name = (char *)"half", .members = devs, .count = ndevs / 2};
+    config.teams = &team;
+    config.nteams = 1;
+    config.budgets[config.count++] = (struct tg_budget){.scope = TG_BUDGET_TEAM, .name = (char *)"half",
+                                                        .period = TG_PERIOD_MONTH, .amount = 2000 * TG_NANOS_PER_DOLLAR};
+    struct { char **names; size_t n; enum tg_budget_scope scope; } sets[] = {
+        {devs, ndevs, TG_BUDGET_DEVELOPER}, {keys, nkeys, TG_BUDGET_KEY}, {models, nmodels, TG_BUDGET_MODEL}};
+    for (size_t s = 0; s < 3; s++) {
+        for (size_t i = 0; i < sets[s].n; i++)
+            config.budgets[config.count++] = (struct tg_budget){.scope = sets[s].scope, .name = sets[s].names[i],
+                                                                .period = TG_PERIOD_MONTH,
+                                                                .amount = 200 * TG_NANOS_PER_DOLLAR};
+    }
+    int64_t now = scalar(store, "SELECT max(ts_ms) FROM requests");
+    double *ms = malloc((size_t)runs * sizeof *ms);
+    char err[256], what[96];
+    for (int i = 0; i < runs; i++) {
+        struct tg_budget_statuses st;
+        double t0 = now_ms();
+        if (tg_budget_evaluate(store, &config, now, &st, err, sizeof err) == 0)
+            tg_budget_statuses_free(&st);
+        else
+            fprintf(stderr, "storebench: %s\n", err);
+        ms[i] = now_ms() - t0;
+    }
+    snprintf(what, sizeof what, "budgets + forecasts, %zu budgets", config.count);
+    print_stats(what, ms, runs);
+    struct tg_budget_status *rows = calloc(ndevs ? ndevs : 1, sizeof *rows);
+    for (int i = 0; i < runs; i++) {
+        double t0 = now_ms();
+        tg_budget_rows(store, &config, TG_BUDGET_DEVELOPER, (const char *const *)devs, ndevs, now, rows, err,
+                       sizeof err);
+        ms[i] = now_ms() - t0;
+    }
+    snprintf(what, sizeof what, "report --budget rows, %zu developers", ndevs);
+    print_stats(what, ms, runs);
+    free(rows);
+    free(ms);
+    free(config.budgets);
+    for (size_t i = 0; i < ndevs; i++) free(devs[i]);
+    for (size_t i = 0; i < nkeys; i++) free(keys[i]);
+    for (size_t i = 0; i < nmodels; i++) free(models[i]);
+    free(devs), free(keys), free(models);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -170,9 +247,15 @@ int main(int argc, char **argv)
         return 2;
     }
     printf("db %s: %lld requests\n", argv[1], (long long)tg_store_request_count(store));
+    if (argc > 3 && strcmp(argv[3], "budgets") == 0) {
+        bench_budgets(store, 21);
+        tg_store_close(store);
+        return 0;
+    }
     bench_detail(store, samples);
     bench_paging(store, 50);
     bench_spend(store, 21);
+    bench_budgets(store, 21);
     tg_store_close(store);
     return 0;
 }
