@@ -321,5 +321,22 @@ def test_budget_set_list_unset_edit_the_config_in_place(env):
     expect(rc == 2 and "config:" in err and "not an amount" in err, err)
 
 
+@env_with(steady_history)
+def test_the_example_config_reads(env):
+    os.makedirs(os.path.dirname(env.config))
+    with open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "assets",
+                           "config.example")) as f:
+        text = f.read()
+    with open(env.config, "w") as f:
+        f.write(text)
+    os.chmod(env.config, 0o600)
+    b = env.budgets()
+    expect(len(b) == 6 and b[("developer", "bob")]["warn_pct"] == 70, b)
+    expect(b[("model", "claude-opus-4-1")]["alert_pct"] == 110 and b[("key", "ci-bot")]["period"] == "week", b)
+    expect(b[("developer", "alice")]["tier"] == "over", b[("developer", "alice")])  # $360 of $200
+    rc, _, err = env.run("keys", "--offline")
+    expect(rc == 0, err)
+
+
 if __name__ == "__main__":
     main("budget", globals())
