@@ -80,6 +80,8 @@ HELP_COMMANDS = [
     ("migrate", "Convert bodies stored whole by an older tollgate"),
     ("collect", "Run the HTTP collector the gateway pushes logs to"),
     ("demo", "Write a synthetic team history into the db"),
+    ("budget", "Budgets per developer, key, model, team, org: set, list, forecast"),
+    ("check", "For cron / CI: budgets near or over, dormant / shared keys; alerts"),
 ]
 
 
