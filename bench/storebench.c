@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "ops/budget.h"
+#include "ops/keyhygiene.h"
 #include "query/browse.h"
 #include "query/spend.h"
 #include "store/store.h"
@@ -223,6 +224,15 @@ static void bench_budgets(struct tg_store *store, int runs)
         ms[i] = now_ms() - t0;
     }
     snprintf(what, sizeof what, "report --budget rows, %zu developers", ndevs);
+    print_stats(what, ms, runs);
+    for (int i = 0; i < runs; i++) {
+        struct tg_key_findings kf;
+        double t0 = now_ms();
+        if (tg_key_hygiene(store, now, TG_KEY_DORMANT_DAYS, &kf, err, sizeof err) == 0)
+            tg_key_findings_free(&kf);
+        ms[i] = now_ms() - t0;
+    }
+    snprintf(what, sizeof what, "key hygiene (check's keys), %zu keys", nkeys);
     print_stats(what, ms, runs);
     free(rows);
     free(ms);
