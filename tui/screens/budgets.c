@@ -224,9 +224,9 @@ static int draw_keys(int y)
     for (size_t i = 0; i < bs.keys.count; i++)
         counts[bs.keys.items[i].kind]++;
     char line[512];
-    snprintf(line, sizeof line, "Keys: %d dormant (no request in %d days), %d shared, %d never used%s",
+    snprintf(line, sizeof line, "Keys: %d dormant (no request in %d days), %d shared, %d never used, %d used after revocation",
              counts[TG_KEY_DORMANT], TG_KEY_DORMANT_DAYS, counts[TG_KEY_SHARED], counts[TG_KEY_NEVER_USED],
-             bs.keys.count ? "  (`tollgate check` names them)" : "");
+             counts[TG_KEY_USED_AFTER_REVOCATION]);
     attron(A_BOLD);
     draw_text(y++, 0, line, COLS);
     attroff(A_BOLD);
