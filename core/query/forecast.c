@@ -199,11 +199,16 @@ static int resolve(struct tg_store *store, const struct tg_forecast_scope *s, st
     }
 }
 
-static bool matches(const struct matcher *m, sqlite3_stmt *st)
+/* One rollup row: [1] developer, [2] key, [3] model (the matcher's column). */
+struct row_ids {
+    int64_t id[4];
+};
+
+static bool matches(const struct matcher *m, const struct row_ids *row)
 {
     if (m->column == 0)
         return true;
-    int64_t id = sqlite3_column_int64(st, m->column);
+    int64_t id = row->id[m->column];
     for (size_t i = 0; i < m->count; i++) {
         if (m->ids[i] == id)
             return true;
@@ -229,10 +234,10 @@ static void add_checked(struct run *r, tg_nanos *sum, tg_nanos v)
 }
 
 /* One row of the daily rollups (before today) or the hourly ones. */
-static void take_daily(struct run *r, sqlite3_stmt *st, int64_t day, tg_nanos cost)
+static void take_daily(struct run *r, const struct row_ids *row, int64_t day, tg_nanos cost)
 {
     for (size_t i = 0; i < r->n; i++) {
-        if (!matches(&r->matchers[i], st))
+        if (!matches(&r->matchers[i], row))
             continue;
         struct tg_forecast *f = &r->out[i];
         if (day * TG_DAY_MS >= f->period_start_ms)
@@ -243,11 +248,11 @@ static void take_daily(struct run *r, sqlite3_stmt *st, int64_t day, tg_nanos co
     }
 }
 
-static void take_hourly(struct run *r, sqlite3_stmt *st, int64_t hour, tg_nanos cost)
+static void take_hourly(struct run *r, const struct row_ids *row, int64_t hour, tg_nanos cost)
 {
     int64_t index = hour - (r->hour - TG_FORECAST_SHAPE_HOURS);
     for (size_t i = 0; i < r->n; i++) {
-        if (!matches(&r->matchers[i], st))
+        if (!matches(&r->matchers[i], row))
             continue;
         if (index >= 0 && index < TG_FORECAST_SHAPE_HOURS)
             r->history[i].hourly[index] += (double)cost;
@@ -273,10 +278,14 @@ static int scan(struct run *r, const char *sql, int64_t lo, int64_t hi, bool dai
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t unit = sqlite3_column_int64(st, 0);
         tg_nanos cost = sqlite3_column_int64(st, 4);
+        struct row_ids row = {{0, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
+                               sqlite3_column_int64(st, 3)}};
+        if (cost == 0)
+            continue;
         if (daily)
-            take_daily(r, st, unit, cost);
+            take_daily(r, &row, unit, cost);
         else
-            take_hourly(r, st, unit, cost);
+            take_hourly(r, &row, unit, cost);
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -320,7 +329,7 @@ static int run_all(struct run *r, char *err, size_t errlen)
         r->history[i].current_hour = r->hour;
         r->history[i].current_fraction = (double)(r->now_ms - r->hour * TG_HOUR_MS) / TG_HOUR_MS;
     }
-    /* whole days before today from the daily rollups; the last 4 weeks of
+    /* whole days before today from the daily rollups; the last 2 weeks of
      * hours (and today's, up to the current hour) from the hourly ones */
     if (scan(r, "SELECT day, developer_id, key_id, model_id, cost_nanos FROM rollup_daily"
                 " WHERE day >= ?1 AND day < ?2", first_day, r->today, true, err, errlen) != 0 ||

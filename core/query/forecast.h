@@ -7,7 +7,7 @@
  * The method (docs/budgets.md says it for users): the level is the mean
  * hourly spend of the last 7 days of whole hours (or since the first day with
  * spend, when that is later); the shape is the spend of each hour of the week
- * over the last 4 weeks against their mean, so working hours and weekends
+ * over the last 2 weeks against their mean, so working hours and weekends
  * repeat. Each hour still to come is expected to cost level x shape of its
  * hour of the week. The range is the forecast +- 1.645 sigma (about 90%),
  * sigma from how far each of the last 7 whole days was from what the same
@@ -26,7 +26,7 @@
 #include "base/money.h"
 #include "store/store.h"
 
-#define TG_FORECAST_SHAPE_HOURS 672 /* 4 weeks: the hour-of-week shape */
+#define TG_FORECAST_SHAPE_HOURS 336 /* 2 weeks: the hour-of-week shape */
 #define TG_FORECAST_LEVEL_HOURS 168 /* 7 days: the level and the residuals */
 #define TG_FORECAST_WEEK_HOURS 168
 #define TG_FORECAST_SPARK_DAYS 30

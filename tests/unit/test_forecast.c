@@ -67,7 +67,7 @@ static void test_a_spike_widens_the_range(void **state)
 static void test_working_hours_repeat(void **state)
 {
     (void)state;
-    /* $10 an hour from 9 to 17 on weekdays, nothing else, for four weeks */
+    /* $10 an hour from 9 to 17 on weekdays, nothing else, for the whole history */
     struct tg_burn_history h;
     steady(&h, MONDAY_MS, 0);
     int64_t base = h.current_hour - TG_FORECAST_SHAPE_HOURS;
