@@ -131,4 +131,4 @@ def test_no_budgets_says_how(d):
 
 
 if __name__ == "__main__":
-    main("tui-budgets", globals())
+    main("budgetscreens", globals())
