@@ -8,6 +8,10 @@
 #                                chunks of a month each: the import rate of each
 #                                chunk (the last against the first), then
 #                                report, Overview and paging times on the full db.
+#   bench/scale.sh budgets DB    budgets and forecasts on an existing db (also
+#                                part of `speed`): tg_budget_evaluate with a
+#                                budget for every developer, key, model, a team
+#                                and the org, and report --budget's rows.
 # Needs `make build/tollgate build/bench/storebench`. Work files go to bench/out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -127,8 +131,16 @@ queries() {
     build/bench/storebench "$db" 1000
 }
 
+budgets() {
+    local db=$1
+    TOLLGATE_NOW=$(sqlite3 "$db" "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', max(ts_ms) / 1000, 'unixepoch') FROM requests")
+    export TOLLGATE_NOW
+    build/bench/storebench "$db" 1 budgets
+}
+
 case "${1:-}" in
 storage) storage "${2:-}" ;;
+budgets) budgets "${2:?usage: bench/scale.sh budgets DB}" ;;
 speed) speed "${2:-}" "${3:-}" ;;
-*) echo "usage: bench/scale.sh storage [N] | speed [N] [--queries-only]" >&2; exit 2 ;;
+*) echo "usage: bench/scale.sh storage [N] | speed [N] [--queries-only] | budgets DB" >&2; exit 2 ;;
 esac

@@ -1,13 +1,18 @@
 /* Times what the screens and `report` ask of a big db, in-process so only the
  * store's work is measured: a request's detail rebuilt from skeleton and
  * shared messages, pages of the request list by keyset (newest and deep in
- * history), and the spend queries of the Overview.
- * Usage: storebench DB [SAMPLES]   (prints one line per measure) */
+ * history), the spend queries of the Overview, and the budgets' spend to date
+ * and forecasts (every developer, key and model with a budget, a team, the org).
+ * Usage: storebench DB [SAMPLES] [budgets|forecasts]   (prints one line per
+ * measure; "budgets" times only those, "forecasts" them without key hygiene) */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "ops/budget.h"
+#include "ops/keyhygiene.h"
 #include "query/browse.h"
 #include "query/document.h"
 #include "query/spend.h"
@@ -18,6 +23,15 @@ static double now_ms(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* CPU time of this thread: on a machine shared with other work, what a call
+ * costs apart from waiting for a core. */
+static double cpu_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
@@ -159,6 +173,100 @@ static void bench_spend(struct tg_store *store, int runs)
     free(ms);
 }
 
+/* Every developer, key and model of the db gets a monthly budget, plus a team
+ * of the first half of the developers and the org: what `check`, the Budgets
+ * screen and `budget list` compute, timed at the newest log. */
+static void names_of(struct tg_store *store, const char *sql, char ***out, size_t *n)
+{
+    sqlite3_stmt *st;
+    *out = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL) != SQLITE_OK)
+        return;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        *out = realloc(*out, (*n + 1) * sizeof **out);
+        (*out)[(*n)++] = strdup((const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+}
+
+static void bench_budgets(struct tg_store *store, int runs, bool hygiene)
+{
+    char **devs, **keys, **models;
+    size_t ndevs, nkeys, nmodels;
+    names_of(store, "SELECT ident FROM developers", &devs, &ndevs);
+    names_of(store, "SELECT coalesce(name, key_id, ident) FROM keys", &keys, &nkeys);
+    names_of(store, "SELECT name FROM models", &models, &nmodels);
+    struct tg_budget_config config = {.warn_pct = 80, .alert_pct = 100};
+    size_t cap = ndevs + nkeys + nmodels + 2;
+    config.budgets = calloc(cap, sizeof *config.budgets);
+    config.budgets[config.count++] = (struct tg_budget){.scope = TG_BUDGET_ORG, .period = TG_BUDGET_PER_MONTH,
+                                                        .amount = 5000 * TG_NANOS_PER_DOLLAR};
+    struct tg_team team = {.name = (char *)"half", .members = devs, .count = ndevs / 2};
+    config.teams = &team;
+    config.nteams = 1;
+    config.budgets[config.count++] = (struct tg_budget){.scope = TG_BUDGET_TEAM, .name = (char *)"half",
+                                                        .period = TG_BUDGET_PER_MONTH, .amount = 2000 * TG_NANOS_PER_DOLLAR};
+    struct { char **names; size_t n; enum tg_budget_scope scope; } sets[] = {
+        {devs, ndevs, TG_BUDGET_DEVELOPER}, {keys, nkeys, TG_BUDGET_KEY}, {models, nmodels, TG_BUDGET_MODEL}};
+    for (size_t s = 0; s < 3; s++) {
+        for (size_t i = 0; i < sets[s].n; i++)
+            config.budgets[config.count++] = (struct tg_budget){.scope = sets[s].scope, .name = sets[s].names[i],
+                                                                .period = TG_BUDGET_PER_MONTH,
+                                                                .amount = 200 * TG_NANOS_PER_DOLLAR};
+    }
+    int64_t now = scalar(store, "SELECT max(ts_ms) FROM requests");
+    double *ms = malloc((size_t)runs * sizeof *ms), *cpu = malloc((size_t)runs * sizeof *cpu);
+    char err[256], what[96];
+    for (int i = 0; i < runs; i++) {
+        struct tg_budget_statuses st;
+        double t0 = now_ms(), c0 = cpu_ms();
+        if (tg_budget_evaluate(store, &config, now, &st, err, sizeof err) == 0)
+            tg_budget_statuses_free(&st);
+        else
+            fprintf(stderr, "storebench: %s\n", err);
+        ms[i] = now_ms() - t0;
+        cpu[i] = cpu_ms() - c0;
+    }
+    snprintf(what, sizeof what, "budgets + forecasts, %zu budgets", config.count);
+    print_stats(what, ms, runs);
+    snprintf(what, sizeof what, "  the same, CPU time");
+    print_stats(what, cpu, runs);
+    struct tg_budget_status *rows = calloc(ndevs ? ndevs : 1, sizeof *rows);
+    for (int i = 0; i < runs; i++) {
+        double t0 = now_ms(), c0 = cpu_ms();
+        tg_budget_rows(store, &config, TG_BUDGET_DEVELOPER, (const char *const *)devs, ndevs, now, rows, err,
+                       sizeof err);
+        ms[i] = now_ms() - t0;
+        cpu[i] = cpu_ms() - c0;
+    }
+    snprintf(what, sizeof what, "report --budget rows, %zu developers", ndevs);
+    print_stats(what, ms, runs);
+    snprintf(what, sizeof what, "  the same, CPU time");
+    print_stats(what, cpu, runs);
+    for (int i = 0; hygiene && i < runs; i++) {
+        struct tg_key_findings kf;
+        double t0 = now_ms(), c0 = cpu_ms();
+        if (tg_key_hygiene(store, now, TG_KEY_DORMANT_DAYS, &kf, err, sizeof err) == 0)
+            tg_key_findings_free(&kf);
+        ms[i] = now_ms() - t0;
+        cpu[i] = cpu_ms() - c0;
+    }
+    snprintf(what, sizeof what, "key hygiene (check's keys), %zu keys", nkeys);
+    if (hygiene) {
+        print_stats(what, ms, runs);
+        print_stats("  the same, CPU time", cpu, runs);
+    }
+    free(rows);
+    free(ms);
+    free(cpu);
+    free(config.budgets);
+    for (size_t i = 0; i < ndevs; i++) free(devs[i]);
+    for (size_t i = 0; i < nkeys; i++) free(keys[i]);
+    for (size_t i = 0; i < nmodels; i++) free(models[i]);
+    free(devs), free(keys), free(models);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -173,9 +281,15 @@ int main(int argc, char **argv)
         return 2;
     }
     printf("db %s: %lld requests\n", argv[1], (long long)tg_store_request_count(store));
+    if (argc > 3 && (strcmp(argv[3], "budgets") == 0 || strcmp(argv[3], "forecasts") == 0)) {
+        bench_budgets(store, 21, strcmp(argv[3], "budgets") == 0);
+        tg_store_close(store);
+        return 0;
+    }
     bench_detail(store, samples);
     bench_paging(store, 50);
     bench_spend(store, 21);
+    bench_budgets(store, 21, true);
     tg_store_close(store);
     return 0;
 }

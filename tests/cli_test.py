@@ -82,6 +82,8 @@ HELP_COMMANDS = [
     ("demo", "Write a synthetic team history into the db"),
     ("status", "Do logs still flow? The newest log per source, and its age"),
     ("completion", "Print the bash or zsh completion script"),
+    ("budget", "Budgets per developer, key, model, team, org: set, list, forecast"),
+    ("check", "For cron / CI: budgets near or over, dormant / shared keys; alerts"),
 ]
 
 

@@ -263,6 +263,11 @@ def test_use_after_revocation_is_flagged_and_not_an_error(env):
     env.import_logs([log("works", 45, "bob", "bob-laptop", 200, hour=10)])
     rc, out, err = env.run("keys", "--offline")
     expect("11 attempts after revocation, last 10:45 (1 answered: the key still works?)" in out, out)
+    # `tollgate check` (issue 16) lists it as a finding for cron to act on
+    rc, out, err = env.run("check", "--format", "json", "--state", os.path.join(env.dir, "check.state"))
+    expect(rc == 1, out + err)
+    found = [f for f in json.loads(out)["findings"] if f["kind"] == "key_used_after_revocation"]
+    expect(len(found) == 1 and found[0]["key"] == "bob-laptop" and found[0]["requests"] == 11, out)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@
 #include "base/jsonarena.h"
 #include "base/suggest.h"
 #include "cmd/audit.h"
+#include "cmd/budget.h"
+#include "cmd/check.h"
 #include "cmd/collect.h"
 #include "cmd/demo.h"
 #include "cmd/import.h"
@@ -48,6 +50,7 @@ static const struct command_entry *const commands[] = {
     &cmd_prune_entry,    &cmd_migrate_entry, &cmd_collect_entry, &cmd_demo_entry,
     &cmd_status_entry,
     &completion_entry,
+    &cmd_budget_entry,   &cmd_check_entry,
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -44,10 +44,15 @@ int tg_config_load(const char *path, struct tg_config *config, char *err, size_t
     char *line = NULL;
     size_t cap = 0;
     int lineno = 0, rc = 0, holds_secret = 0;
+    int in_section = 0; /* [budgets], [teams]: other modules read those (base/budgetconf.h) */
     while (rc == 0 && getline(&line, &cap, f) > 0) {
         lineno++;
         char *t = trim(line);
         if (*t == '\0' || *t == '#')
+            continue;
+        if (*t == '[')
+            in_section = 1;
+        if (in_section)
             continue;
         char *eq = strchr(t, '=');
         if (!eq) {

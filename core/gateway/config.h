@@ -1,5 +1,6 @@
 /* The config file, $XDG_CONFIG_HOME/tollgate/config: lines of `key = value`,
- * # comments. It may hold gateway keys, so it is refused when others can read
+ * # comments, up to the first [section] line (the sections are other
+ * modules': [budgets] and [teams], see base/budgetconf.h). It may hold gateway keys, so it is refused when others can read
  * it. Environment variables override it. */
 #ifndef TG_CONFIG_H
 #define TG_CONFIG_H

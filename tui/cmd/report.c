@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/sanitize.h"
+#include "ops/budget.h"
 #include "query/spend.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
@@ -18,7 +19,7 @@
 static const char cmd_report_usage[] =
     "usage: tollgate report [--by developer|key|model|day|hour] [--since T] [--until T]\n"
     "                       [--developer ID] [--key NAME] [--model NAME] [--limit N]\n"
-    "                       [--format table|csv|json] [--db PATH]\n"
+    "                       [--format table|csv|json] [--budget] [--db PATH]\n"
     "\n"
     "Spend over a time window: requests, errors, tokens (prompt, completion, cache\n"
     "read), cost, the part of the cost tollgate estimated, p50 / p95 latency.\n"
@@ -30,7 +31,10 @@ static const char cmd_report_usage[] =
     "--developer, --key and --model must name one the db has seen (exit 1 if not).\n"
     "Rows: --by developer (customer_identifier), key (name, else id), model, day, hour;\n"
     "spend first, or oldest first for day and hour. --limit keeps the first N rows;\n"
-    "the total always covers every row.\n";
+    "the total always covers every row.\n"
+    "--budget (with --by developer, key or model) adds each row's budget from the\n"
+    "config file, its spend this budget period (month to date, or week / day for\n"
+    "such budgets, whatever the window) and the period-end forecast with its range.\n";
 
 enum format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON };
 
@@ -42,6 +46,9 @@ struct report_args {
     int64_t now_ms;            /* one "now" for the window and the one before it */
     long limit;
     enum format format;
+    bool budget;                          /* --budget */
+    struct tg_budget_status *budget_rows; /* one per row of the report, with --budget */
+    struct tg_budget_config budget_config; /* what the rows point into */
 };
 
 static void json_row(struct strbuf *out, const struct tg_spend_row *row, bool with_name)
@@ -69,6 +76,33 @@ static void json_row(struct strbuf *out, const struct tg_spend_row *row, bool wi
         strbuf_puts(out, "\"latency_p50_ms\":null,\"latency_p95_ms\":null}");
     else
         strbuf_printf(out, "\"latency_p50_ms\":%lld,\"latency_p95_ms\":%lld}", (long long)p50, (long long)p95);
+}
+
+/* --budget: the row's object reopened for its budget fields. */
+static void json_budget(struct strbuf *out, const struct tg_budget_status *b)
+{
+    char v[48];
+    out->data[--out->len] = '\0'; /* the closing brace json_row wrote */
+    strbuf_puts(out, ",\"budget\":");
+    if (b->budget) {
+        tg_nanos_format_plain(b->budget->amount, v, sizeof v);
+        strbuf_printf(out, "%s,\"budget_period\":\"%s\"", v, tg_budget_period_name(b->budget->period));
+    } else {
+        strbuf_puts(out, "null,\"budget_period\":\"month\"");
+    }
+    tg_nanos_format_plain(b->forecast.spent, v, sizeof v);
+    strbuf_printf(out, ",\"period_to_date\":%s", v);
+    if (b->budget)
+        strbuf_printf(out, ",\"budget_percent\":%.1f,\"budget_tier\":\"%s\"", b->percent,
+                      tg_budget_tier_name(b->tier));
+    else
+        strbuf_puts(out, ",\"budget_percent\":null,\"budget_tier\":null");
+    tg_nanos_format_plain(b->forecast.forecast, v, sizeof v);
+    strbuf_printf(out, ",\"forecast\":%s", v);
+    tg_nanos_format_plain(b->forecast.low, v, sizeof v);
+    strbuf_printf(out, ",\"forecast_low\":%s", v);
+    tg_nanos_format_plain(b->forecast.high, v, sizeof v);
+    strbuf_printf(out, ",\"forecast_high\":%s}", v);
 }
 
 static void json_time(struct strbuf *out, const char *key, int64_t ms)
@@ -99,6 +133,8 @@ static void print_json(const struct report_args *args, const struct tg_spend_rep
         if (i)
             strbuf_putc(&out, ',');
         json_row(&out, &report->rows[i], true);
+        if (args->budget_rows)
+            json_budget(&out, &args->budget_rows[i]);
     }
     strbuf_puts(&out, "],\"total\":");
     json_row(&out, &report->total, false);
@@ -108,10 +144,27 @@ static void print_json(const struct report_args *args, const struct tg_spend_rep
     strbuf_free(&out);
 }
 
-static void print_csv(const struct tg_spend_report *report)
+static void csv_budget(const struct tg_budget_status *b)
+{
+    char budget[48] = "", spent[48], fc[48], lo[48], hi[48], pct[32] = "";
+    if (b->budget) {
+        tg_nanos_format_plain(b->budget->amount, budget, sizeof budget);
+        snprintf(pct, sizeof pct, "%.1f", b->percent);
+    }
+    tg_nanos_format_plain(b->forecast.spent, spent, sizeof spent);
+    tg_nanos_format_plain(b->forecast.forecast, fc, sizeof fc);
+    tg_nanos_format_plain(b->forecast.low, lo, sizeof lo);
+    tg_nanos_format_plain(b->forecast.high, hi, sizeof hi);
+    printf(",%s,%s,%s,%s,%s,%s,%s,%s", budget, tg_budget_period_name(b->budget ? b->budget->period : TG_BUDGET_PER_MONTH),
+           spent, pct, b->budget ? tg_budget_tier_name(b->tier) : "", fc, lo, hi);
+}
+
+static void print_csv(const struct report_args *args, const struct tg_spend_report *report)
 {
     printf("name,requests,errors,prompt_tokens,completion_tokens,total_tokens,cache_read_tokens,"
-           "cache_creation_tokens,cost,cost_estimated,unpriced_requests,latency_p50_ms,latency_p95_ms\n");
+           "cache_creation_tokens,cost,cost_estimated,unpriced_requests,latency_p50_ms,latency_p95_ms%s\n",
+           args->budget_rows ? ",budget,budget_period,period_to_date,budget_percent,budget_tier,forecast,"
+                               "forecast_low,forecast_high" : "");
     for (size_t i = 0; i < report->count; i++) {
         const struct tg_spend_row *r = &report->rows[i];
         char cost[40], estimated[40], p50[24] = "", p95[24] = "";
@@ -123,15 +176,20 @@ static void print_csv(const struct tg_spend_report *report)
             snprintf(p95, sizeof p95, "%lld", (long long)q95);
         }
         cli_csv_field(r->name);
-        printf(",%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,%lld,%s,%s\n", (long long)r->requests,
+        printf(",%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,%lld,%s,%s", (long long)r->requests,
                (long long)r->errors, (long long)r->prompt_tokens, (long long)r->completion_tokens,
                (long long)r->total_tokens, (long long)r->cache_read_tokens,
                (long long)r->cache_creation_tokens, cost, estimated, (long long)r->unpriced, p50, p95);
+        if (args->budget_rows)
+            csv_budget(&args->budget_rows[i]);
+        putchar('\n');
     }
 }
 
-enum { COL_NAME, COL_REQ, COL_ERR, COL_IN, COL_OUT, COL_CACHE, COL_COST, COL_EST, COL_P50, COL_P95, NCOLS };
-static const char *const col_titles[NCOLS] = {"", "REQUESTS", "ERRORS", "IN", "OUT", "CACHE", "COST", "EST.", "P50", "P95"};
+enum { COL_NAME, COL_REQ, COL_ERR, COL_IN, COL_OUT, COL_CACHE, COL_COST, COL_EST, COL_P50, COL_P95,
+       COL_BUDGET, COL_MTD, COL_FORECAST, NCOLS }; /* the last three with --budget only */
+static const char *const col_titles[NCOLS] = {"", "REQUESTS", "ERRORS", "IN", "OUT", "CACHE", "COST", "EST.", "P50", "P95",
+                                              "BUDGET", "MTD", "FORECAST"};
 
 struct table_line {
     char *name; /* sanitised, whole: cut only to fit a terminal */
@@ -160,6 +218,32 @@ static void fill_line(struct table_line *line, const struct tg_spend_row *r, con
     tg_format_ms(tg_latency_quantile_ms(&r->latency, 0.95), line->cell[COL_P95], 48);
 }
 
+/* --budget: "$200/mo" (or "-"), the spend this budget period with its
+ * percent, the forecast with its range. */
+static void budget_cells(struct table_line *line, const struct tg_budget_status *b)
+{
+    static const char *const per[] = {"/d", "/wk", "/mo"};
+    char v[40], lo[40], hi[40];
+    if (b->budget) {
+        tg_nanos_format_human(b->budget->amount, v, sizeof v);
+        snprintf(line->cell[COL_BUDGET], 48, "%s%s", v, per[b->budget->period]);
+    } else {
+        snprintf(line->cell[COL_BUDGET], 48, "-");
+    }
+    tg_nanos_format_human(b->forecast.spent, v, sizeof v);
+    if (b->budget)
+        snprintf(line->cell[COL_MTD], 48, "%s %.0f%%", v, b->percent > 9999 ? 9999.0 : b->percent);
+    else
+        snprintf(line->cell[COL_MTD], 48, "%s", v);
+    tg_nanos_format_human(b->forecast.forecast, v, sizeof v);
+    tg_nanos_format_human(b->forecast.low, lo, sizeof lo);
+    tg_nanos_format_human(b->forecast.high, hi, sizeof hi);
+    if (b->forecast.low == b->forecast.high)
+        snprintf(line->cell[COL_FORECAST], 48, "%s", v);
+    else
+        snprintf(line->cell[COL_FORECAST], 48, "%.14s (%.12s-%.12s)", v, lo, hi);
+}
+
 static void print_cell(const char *s, int width, bool left)
 {
     size_t len = strlen(s ? s : "") + (size_t)(width > 0 ? width : 0) + 8;
@@ -175,12 +259,14 @@ static void print_cell(const char *s, int width, bool left)
 static const int drop_order[] = {COL_P50, COL_CACHE, COL_OUT, COL_IN, COL_P95};
 #define MIN_NAME_WIDTH 24
 
-static int fit_columns(const int *width, bool *shown)
+static int fit_columns(const int *width, bool *shown, bool with_budget)
 {
     int room = cli_table_width();
     int used = 0;
     for (int c = 1; c < NCOLS; c++) {
-        shown[c] = true;
+        shown[c] = c < COL_BUDGET || with_budget;
+        if (!shown[c])
+            continue;
         used += width[c] + 2;
     }
     if (room == 0) /* not a terminal: every column, whole names */
@@ -202,8 +288,11 @@ static void print_table(const struct report_args *args, const struct tg_spend_re
     struct table_line *lines = calloc(n, sizeof *lines);
     if (!lines)
         return;
-    for (size_t i = 0; i < report->count; i++)
+    for (size_t i = 0; i < report->count; i++) {
         fill_line(&lines[i], &report->rows[i], report->rows[i].name);
+        if (args->budget_rows)
+            budget_cells(&lines[i], &args->budget_rows[i]);
+    }
     fill_line(&lines[n - 1], &report->total, "TOTAL");
     int width[NCOLS] = {0};
     for (int c = 0; c < NCOLS; c++) {
@@ -218,7 +307,7 @@ static void print_table(const struct report_args *args, const struct tg_spend_re
     if (width[COL_NAME] < (int)strlen(by))
         width[COL_NAME] = (int)strlen(by);
     bool shown[NCOLS];
-    int name_width = fit_columns(width, shown);
+    int name_width = fit_columns(width, shown, args->budget_rows != NULL);
     print_cell(by, name_width, true);
     for (int c = 1; c < NCOLS; c++) {
         if (!shown[c])
@@ -347,6 +436,7 @@ static const struct option report_options[] = {
     {"model", required_argument, NULL, 'm'},
     {"limit", required_argument, NULL, 'l'},
     {"format", required_argument, NULL, 'f'},
+    {"budget", no_argument, NULL, 'B'},
     {NULL, 0, NULL, 0},
 };
 
@@ -358,6 +448,7 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct r
             continue;
         switch (opt) {
         case 'h': fputs(cmd_report_usage, stdout); return -1;
+        case 'B': args->budget = true; break;
         case 'b':
             if (tg_spend_by_parse(optarg, &args->by) != 0)
                 return cli_error(common, "--by must be developer, key, model, day or hour, not '%s'", optarg);
@@ -388,6 +479,8 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct r
         return cli_error(common, "%s", err);
     args->filter.since_ms = args->window.since_ms;
     args->filter.until_ms = args->window.until_ms;
+    if (args->budget && args->by != TG_BY_DEVELOPER && args->by != TG_BY_KEY && args->by != TG_BY_MODEL)
+        return cli_error(common, "--budget goes with --by developer, key or model");
     return 0;
 }
 
@@ -467,6 +560,32 @@ static void json_previous(struct strbuf *out, const struct previous *prev)
     strbuf_putc(out, '}');
 }
 
+/* --budget: each row's budget, spend this period and forecast (ops/budget). */
+static int load_budget_rows(struct cli_common *common, struct tg_store *store, struct report_args *args,
+                            const struct tg_spend_report *report)
+{
+    char path[4200], err[512];
+    struct tg_budget_config *config = &args->budget_config;
+    if (tg_budget_config_path(path, sizeof path, err, sizeof err) != 0 ||
+        tg_budget_config_load(path, config, err, sizeof err) != 0)
+        return cli_error(common, "%s", err);
+    const char **names = calloc(report->count + 1, sizeof *names);
+    args->budget_rows = calloc(report->count + 1, sizeof *args->budget_rows);
+    int rc = 0;
+    for (size_t i = 0; names && i < report->count; i++)
+        names[i] = report->rows[i].name;
+    enum tg_budget_scope scope = args->by == TG_BY_KEY     ? TG_BUDGET_KEY
+                                 : args->by == TG_BY_MODEL ? TG_BUDGET_MODEL
+                                                           : TG_BUDGET_DEVELOPER;
+    if (!names || !args->budget_rows)
+        rc = cli_error(common, "out of memory");
+    else if (tg_budget_rows(store, config, scope, names, report->count, tg_now_ms(), args->budget_rows, err,
+                            sizeof err) != 0)
+        rc = cli_error(common, "%s", err);
+    free(names);
+    return rc;
+}
+
 static int cmd_report(int argc, char **argv, struct cli_common *common)
 {
     struct report_args args = {.by = TG_BY_DEVELOPER, .filter = {TG_SPEND_OPEN, TG_SPEND_OPEN, NULL, NULL, NULL}};
@@ -495,10 +614,17 @@ static int cmd_report(int argc, char **argv, struct cli_common *common)
         tg_store_close(store);
         return cli_error(common, "%s", err);
     }
+    if (args.budget && load_budget_rows(common, store, &args, &report) != 0) {
+        tg_spend_report_free(&report);
+        free(args.budget_rows);
+        tg_budget_config_free(&args.budget_config);
+        tg_store_close(store);
+        return EXIT_FAILED;
+    }
     if (args.format == FORMAT_JSON) {
         print_json(&args, &report, &prev);
     } else if (args.format == FORMAT_CSV) {
-        print_csv(&report);
+        print_csv(&args, &report);
     } else {
         print_window(&args, &report);
         if (prev.shown)
@@ -507,6 +633,8 @@ static int cmd_report(int argc, char **argv, struct cli_common *common)
         print_notes(&report);
     }
     tg_spend_report_free(&report);
+    free(args.budget_rows);
+    tg_budget_config_free(&args.budget_config);
     tg_store_close(store);
     return 0;
 }

@@ -12,6 +12,7 @@
 #include "base/timeutil.h"
 #include "query/browse.h"
 #include "query/filter.h"
+#include "screens/budgets.h"
 #include "screens/detail.h"
 #include "screens/help.h"
 #include "screens/indexer.h"
@@ -28,13 +29,14 @@
 #define JOIN_NOTICE_MS 300    /* a quit that waits longer says why */
 #define HEADER_DB_MAX 128
 
-/* The tabs, in the order of the keys 1-5 and Tab. */
+/* The tabs, in the order of the keys 1-6 and Tab. */
 static const struct screen_ops *const screens[NSCREENS] = {
     [SCREEN_OVERVIEW] = &overview_screen, [SCREEN_DEVELOPERS] = &developers_screen, [SCREEN_KEYS] = &keys_screen,
     [SCREEN_MODELS] = &models_screen,     [SCREEN_REQUESTS] = &requests_screen,
+    [SCREEN_BUDGETS] = &budgets_screen,
 };
 
-static const char default_hint[] = "? help  q quit  w window  1-5 Tab screens  Enter open";
+static const char default_hint[] = "? help  q quit  w window  1-6 Tab screens  Enter open";
 
 const struct screen_ops *app_screen(enum screen_id id)
 {
@@ -198,6 +200,7 @@ static void key_command(struct ui *ui, int ch)
 static const struct binding global_keys[] = {
     {{'1', '2', '3', '4', '5', '\t', KEY_BTAB}, "switch screen: Overview, Developers, Keys, Models, Requests",
      key_screen},
+    {{'6'}, "the Budgets screen: spend this period against each budget, forecast, key hygiene", key_screen},
     {{'w'}, "cycle the time window: 1h, 24h, 7d, 30d, all", key_window},
     {{':'}, "a custom window: :since T, :until T (T: 2026-11-01, 2026-11-01T10:00, 24h, 7d); :all or w ends it",
      key_command},
@@ -314,6 +317,7 @@ int ui_run(struct tg_store *store, const struct ui_options *options)
     jobs_free(ui->jobs);
     table_free();
     overview_free();
+    budgets_free();
     detail_free();
     free(ui);
     return 0;

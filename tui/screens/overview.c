@@ -8,8 +8,10 @@
 #include "base/sanitize.h"
 #include "base/timeutil.h"
 #include "query/spend.h"
+#include "screens/budgets.h"
 
 #define TOTALS_ROW 2
+#define BUDGET_ROW 4            /* the org budget and the closest to their limits */
 #define CHART_ROW 5
 #define CHART_ROWS 5
 #define CHART_MIN_LINES 20    /* shorter terminals skip the chart */
@@ -95,6 +97,7 @@ static bool load_more(struct ui *ui)
         }
     }
     ov.tops_loaded = true;
+    budgets_overview_load(ui);
     return true;
 }
 
@@ -193,6 +196,7 @@ static void draw(struct ui *ui)
     if (!ov.developers_loaded)
         return;
     draw_totals(&ov.developers.total);
+    budgets_overview_draw(ui, BUDGET_ROW);
     int tops_at = TOPS_ROW;
     if (LINES >= CHART_MIN_LINES && ov.timeline_loaded && ov.timeline.count > 0) {
         draw_timeline(ui, CHART_ROW, CHART_ROWS);

@@ -27,7 +27,9 @@ struct ui_options {
 /* Colour pairs, set up by app.c when the terminal has colour. */
 enum { COLOUR_HEADER = 1, COLOUR_ERROR = 2, COLOUR_HIT = 3 };
 
-enum screen_id { SCREEN_OVERVIEW, SCREEN_DEVELOPERS, SCREEN_KEYS, SCREEN_MODELS, SCREEN_REQUESTS, NSCREENS };
+enum screen_id {
+    SCREEN_OVERVIEW, SCREEN_DEVELOPERS, SCREEN_KEYS, SCREEN_MODELS, SCREEN_REQUESTS, SCREEN_BUDGETS, NSCREENS
+};
 
 struct ui;
 
