@@ -436,7 +436,7 @@ class Screen:
         self.sock = f"tg-e2e-{os.getpid()}"
         env = f"env LANG=C.UTF-8 TERM=xterm-256color NO_COLOR=1 {BIN} --db {w.db} ui"
         self.tmux("new-session", "-d", "-x", "160", "-y", "50", env)
-        self.wait_for("help")
+        self.wait_for("Overview")
 
     def tmux(self, *args):
         return subprocess.run(["tmux", "-L", self.sock, "-f", "/dev/null", *args], capture_output=True, text=True,
@@ -475,7 +475,7 @@ def detail_shows(w, key, text):
         s.keys("Enter")
         time.sleep(1)
         s.keys("Enter")
-        s.wait_for("user")
+        s.wait_for("PROMPT")
         s.keys("G")
         return s.wait_for(text)
     finally:
