@@ -35,7 +35,7 @@ TSAN_OBJ := $(TSAN_CORE) $(TUI_SRC:%.c=build/tsan/%.o)
 # connection sweeper, the JSON arena shared between threads
 TSAN_UNIT := build/tsan/tests/test_ingest build/tsan/tests/test_conntrack build/tsan/tests/test_jsonarena build/tsan/tests/test_abuse_limits
 
-.PHONY: all test unit tsan demo bench fuzz fuzz-build fuzz-smoke install uninstall clean deps
+.PHONY: all test unit tsan demo bench fuzz fuzz-build fuzz-smoke install uninstall clean deps e2e e2e-clients
 
 # The man page and the shell completion, written by the binary from its own
 # command table (the one --help prints), so they never drift from it.
@@ -106,6 +106,26 @@ tsan: build/tsan/tollgate $(TSAN_UNIT)
 
 test: build/asan/tollgate $(UNIT_BIN) build/tsan/tollgate $(TSAN_UNIT)
 	@bash tests/run.sh
+
+# The end-to-end test with the real coding agents (tests/e2e, docs/e2e.md): the
+# clients come from npm at the versions in tests/e2e/package-lock.json, installed
+# once into tests/e2e/node_modules (git-ignored, kept between runs) and again
+# only when the lock file changes. `make test` runs it too when npm is here.
+E2E_STAMP := tests/e2e/node_modules/.package-lock.json
+
+$(E2E_STAMP): tests/e2e/package.json tests/e2e/package-lock.json
+	@echo "e2e: npm ci in tests/e2e (the pinned clients)"
+	@cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	@touch $@
+
+e2e-clients: $(E2E_STAMP)
+
+e2e: build/asan/tollgate $(E2E_STAMP)
+	@python3 tests/e2e/e2e_test.py
+
+ifneq ($(shell command -v npm 2>/dev/null),)
+test: $(E2E_STAMP)
+endif
 
 # Opens the screens on a synthetic month of team traffic (the spend report
 # when there is no terminal).

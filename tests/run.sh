@@ -24,8 +24,8 @@ count() { echo "$1 $2" >"$work/$job.count"; }
 # or "0 1" when the suite did not get that far.
 python_counts() {
     local summary p f
-    summary=$(printf '%s\n' "$1" | grep -E '^[a-z]+: [0-9]+ passed, [0-9]+ failed$' | tail -1)
-    p=$(printf '%s' "$summary" | sed -n 's/^[a-z]*: \([0-9]*\) passed.*/\1/p')
+    summary=$(printf '%s\n' "$1" | grep -E '^[a-z0-9]+: [0-9]+ passed, [0-9]+ failed$' | tail -1)
+    p=$(printf '%s' "$summary" | sed -n 's/^[a-z0-9]*: \([0-9]*\) passed.*/\1/p')
     f=$(printf '%s' "$summary" | sed -n 's/.* \([0-9]*\) failed$/\1/p')
     if [ -z "$p" ]; then echo "0 1"; else echo "$p $f"; fi
 }
@@ -119,7 +119,14 @@ start() { # FUNCTION ARGS...
 }
 
 # longest first, so the pool does not end waiting on one slow suite; the
-# screens, the collector and the gateway faults as two jobs each
+# screens, the collector and the gateway faults as two jobs each. The
+# end-to-end test with the real coding agents (tests/e2e) runs when node and
+# the clients `make test` installed with npm are here.
+if command -v node >/dev/null 2>&1 && [ -x tests/e2e/node_modules/.bin/claude ] && [ -x tests/e2e/node_modules/.bin/codex ]; then
+    start python_job tests/e2e/e2e_test.py
+else
+    echo "e2e: skipped, no node or the clients are not installed (make e2e-clients; .ci/run installs nodejs and npm)"
+fi
 if command -v clang >/dev/null 2>&1; then
     start fuzz_job
 else
