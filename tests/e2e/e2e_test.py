@@ -542,7 +542,7 @@ def loopback_up():
 def main():
     missing = [c for c in wanted_clients() if not os.access(CLIENT_BIN[c], os.X_OK)]
     if missing:
-        print(f"e2e: clients not installed ({', '.join(sorted(missing))}): run `make e2e` (npm ci in tests/e2e)")
+        print(f"e2e: clients not installed ({', '.join(sorted(missing))}): run `make e2e` (npm install in tests/e2e)")
         print("e2e: 0 passed, 1 failed")
         return 1
     if os.environ.get("E2E_NETNS") == "1":
