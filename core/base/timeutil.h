@@ -14,6 +14,10 @@
 /* Milliseconds since the epoch; TOLLGATE_NOW (ISO 8601 or epoch seconds) pins it. */
 int64_t tg_now_ms(void);
 
+/* Microseconds on the monotonic clock: for measuring how long something took
+ * (never affected by TOLLGATE_NOW or the wall clock being set). */
+int64_t tg_monotonic_us(void);
+
 /* ISO 8601: "2026-11-01", "2026-11-01T10:00", "2026-11-01T10:00:00", a space
  * instead of T, an optional fraction (any digits), and "Z", "+02:00", "+0200"
  * or no zone (UTC). Returns 0, or -1 when the text is not such a time. */

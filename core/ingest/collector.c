@@ -179,13 +179,6 @@ static struct thread_codec *thread_codec(struct tg_writer *writer)
     return tc;
 }
 
-static int64_t monotonic_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static enum route route_of(const char *url)
 {
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
@@ -526,7 +519,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         r = calloc(1, sizeof *r);
         if (!r)
             return MHD_NO;
-        r->started_us = monotonic_us();
+        r->started_us = tg_monotonic_us();
         r->route = route_of(url);
         *req_cls = r;
         atomic_fetch_add(&c->in_flight, 1);
@@ -600,7 +593,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls, en
     struct request *r = *req_cls;
     if (!r)
         return;
-    int64_t micros = monotonic_us() - r->started_us;
+    int64_t micros = tg_monotonic_us() - r->started_us;
     size_t bucket = 0;
     while (bucket < NBOUNDS && (double)micros / 1e6 > duration_bounds[bucket])
         bucket++;

@@ -1,6 +1,7 @@
 #include "ingest/conntrack.h"
 
 #include "base/strbuf.h"
+#include "base/timeutil.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -53,13 +54,6 @@ struct tg_conntrack {
     pthread_t sweeper;
 };
 
-static int64_t monotonic_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void sweep(struct tg_conntrack *t, int64_t now)
 {
     for (struct tg_conn *c = t->head; c; c = c->next) {
@@ -88,7 +82,7 @@ static void *sweeper_main(void *arg)
         int rc = pthread_cond_timedwait(&t->wake, &t->mu, &until);
         if (rc != 0 && rc != ETIMEDOUT)
             break;
-        sweep(t, monotonic_us());
+        sweep(t, tg_monotonic_us());
     }
     pthread_mutex_unlock(&t->mu);
     return NULL;
@@ -317,7 +311,7 @@ struct tg_conn *tg_conntrack_open_address(struct tg_conntrack *t, int fd, const 
     } else {
         c->fd = fd;
         c->addr = a;
-        c->started_us = monotonic_us();
+        c->started_us = tg_monotonic_us();
         c->deadline_us = c->started_us + t->header_timeout_us;
         c->awaiting = true;
         c->next = t->head;
@@ -395,7 +389,7 @@ void tg_conntrack_rearm(struct tg_conntrack *t, struct tg_conn *c)
     pthread_mutex_lock(&t->mu);
     /* idle between requests: a trusted client may take the whole timeout to
      * send the next one, a pending one only the header timeout */
-    c->started_us = monotonic_us();
+    c->started_us = tg_monotonic_us();
     c->deadline_us = c->started_us + (c->trusted ? t->timeout_us : t->header_timeout_us);
     c->awaiting = true;
     pthread_mutex_unlock(&t->mu);

@@ -10,6 +10,7 @@
 #include "log/body.h"
 #include "base/jsonarena.h"
 #include "base/jsonsplit.h"
+#include "base/timeutil.h"
 
 /* Logs per transaction. Random log ids spread each batch over the whole id
  * index, and every page a batch touches is written once per commit: the
@@ -88,13 +89,6 @@ static void reject(struct tg_ingest *ingest, long where, const struct tg_log_err
         ingest->on_reject(ingest->ctx, where, error);
 }
 
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int ensure_batch(struct tg_ingest *ingest, char *err, size_t errlen)
 {
     if (ingest->in_batch)
@@ -102,7 +96,7 @@ static int ensure_batch(struct tg_ingest *ingest, char *err, size_t errlen)
     if (tg_store_begin(ingest->store, err, errlen) != 0)
         return -1;
     ingest->in_batch = true;
-    ingest->batch_started_ms = monotonic_ms();
+    ingest->batch_started_ms = tg_monotonic_us() / 1000;
     return 0;
 }
 
@@ -110,7 +104,7 @@ static int ensure_batch(struct tg_ingest *ingest, char *err, size_t errlen)
  * the write lock for a slice (see tg_store_shares_writes); every 16 logs. */
 static bool slice_over(struct tg_ingest *ingest)
 {
-    return ingest->pending % 16 == 0 && monotonic_ms() - ingest->batch_started_ms >= TG_STORE_SLICE_MS &&
+    return ingest->pending % 16 == 0 && tg_monotonic_us() / 1000 - ingest->batch_started_ms >= TG_STORE_SLICE_MS &&
            tg_store_shares_writes(ingest->store);
 }
 

@@ -324,18 +324,11 @@ int tg_alerts_save_state(const char *state_path, const struct tg_findings *findi
 
 /* ---- the ways out ---- */
 
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Writes all of json to fd, giving up at the deadline. */
 static void feed(int fd, const char *json, int64_t deadline)
 {
     size_t len = strlen(json), done = 0;
-    while (done < len && monotonic_ms() < deadline) {
+    while (done < len && tg_monotonic_us() / 1000 < deadline) {
         struct pollfd p = {.fd = fd, .events = POLLOUT};
         if (poll(&p, 1, 100) <= 0)
             continue;
@@ -370,13 +363,13 @@ int tg_alerts_run_command(const char *command, const char *json, char *err, size
     close(pipefd[0]);
     void (*old)(int) = signal(SIGPIPE, SIG_IGN);
     fcntl(pipefd[1], F_SETFL, O_NONBLOCK);
-    int64_t deadline = monotonic_ms() + COMMAND_TIMEOUT_MS;
+    int64_t deadline = tg_monotonic_us() / 1000 + COMMAND_TIMEOUT_MS;
     feed(pipefd[1], json, deadline);
     close(pipefd[1]);
     signal(SIGPIPE, old);
     int status = 0;
     pid_t done;
-    while ((done = waitpid(pid, &status, WNOHANG)) == 0 && monotonic_ms() < deadline)
+    while ((done = waitpid(pid, &status, WNOHANG)) == 0 && tg_monotonic_us() / 1000 < deadline)
         usleep(10000);
     if (done == 0) {
         kill(pid, SIGKILL);

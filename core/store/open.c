@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/timeutil.h"
 #include "store/bodies.h"
 #include "store/checkpoint.h"
 #include "store/dbfault.h"
@@ -69,13 +70,6 @@ static int create_private_file(const char *path, char *err, size_t errlen)
     return 0;
 }
 
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits for the write lock by polling every 2 ms, up to the busy timeout.
  * SQLite's own handler sleeps up to 100 ms between tries, so a writer
  * waiting for an import's slice slept through the pause after it and waited
@@ -85,7 +79,7 @@ static int64_t monotonic_ms(void)
 static int poll_busy(void *arg, int count)
 {
     static _Thread_local int64_t since;
-    int64_t timeout_ms = (int64_t)(intptr_t)arg, now = monotonic_ms();
+    int64_t timeout_ms = (int64_t)(intptr_t)arg, now = tg_monotonic_us() / 1000;
     if (count == 0)
         since = now;
     if (now - since >= timeout_ms)
