@@ -448,11 +448,12 @@ class Screen:
     def screen(self):
         return self.tmux("capture-pane", "-p").stdout
 
-    def wait_for(self, text, timeout=20):
+    def wait_for(self, text, timeout=20, body_only=False):
+        """body_only: not on the last two lines, where a search being typed shows."""
         deadline = time.time() + timeout
         while time.time() < deadline:
             s = self.screen()
-            if text in s:
+            if text in ("\n".join(s.rstrip("\n").split("\n")[:-2]) if body_only else s):
                 return s
             time.sleep(0.1)
         raise AssertionError(f"{text!r} never appeared:\n{self.screen()}")
@@ -464,8 +465,7 @@ class Screen:
 
 
 def detail_shows(w, key, text):
-    """Opens the key's newest request in the detail view and looks for text at its end
-    (the newest prompt is the last message before the response)."""
+    """Opens the key's newest request in the detail view and searches it for text."""
     s = Screen(w)
     try:
         s.keys("5")
@@ -476,8 +476,12 @@ def detail_shows(w, key, text):
         time.sleep(1)
         s.keys("Enter")
         s.wait_for("PROMPT")
-        s.keys("G")
-        return s.wait_for(text)
+        # a turn that resends an earlier message folds it ("same as in the
+        # previous request"): search for it, as a lead would; the hit opens
+        s.keys("/")
+        s.keys("-l", text)
+        s.keys("Enter")
+        return s.wait_for(text, body_only=True)
     finally:
         s.close()
 
