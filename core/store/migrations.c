@@ -127,6 +127,28 @@ static const char *const migrations[] = {
     "INSERT INTO sync_state(source, position, updated_ms)"
     "  SELECT '" IDS_MARK "', coalesce(max(id), 0), 0 FROM requests;"
     "PRAGMA user_version=7;",
+    /* 8: the exact time each developer, key and model was last seen (kept
+     * by every batch, see lastseen.c; the rollups know only the hour), and
+     * the orders the Requests screen sorts by, so each page of a sort is a
+     * keyset step down an index however many requests there are (the row id
+     * ends every index, so ties page by it too). */
+    "ALTER TABLE developers ADD COLUMN last_seen_ms INTEGER;"
+    "ALTER TABLE keys ADD COLUMN last_seen_ms INTEGER;"
+    "ALTER TABLE models ADD COLUMN last_seen_ms INTEGER;"
+    "CREATE TEMP TABLE last_seen_v8 AS SELECT developer_id, key_id, model_id, max(ts_ms) AS ts_ms FROM requests"
+    "  GROUP BY developer_id, key_id, model_id;"
+    "UPDATE developers SET last_seen_ms = x.ts_ms FROM (SELECT developer_id, max(ts_ms) AS ts_ms FROM last_seen_v8"
+    "  GROUP BY developer_id) x WHERE x.developer_id = developers.id;"
+    "UPDATE keys SET last_seen_ms = x.ts_ms FROM (SELECT key_id, max(ts_ms) AS ts_ms FROM last_seen_v8"
+    "  GROUP BY key_id) x WHERE x.key_id = keys.id;"
+    "UPDATE models SET last_seen_ms = x.ts_ms FROM (SELECT model_id, max(ts_ms) AS ts_ms FROM last_seen_v8"
+    "  GROUP BY model_id) x WHERE x.model_id = models.id;"
+    "DROP TABLE last_seen_v8;"
+    "CREATE INDEX requests_cost ON requests(cost_nanos);"
+    "CREATE INDEX requests_tokens ON requests(prompt_tokens + completion_tokens);"
+    "CREATE INDEX requests_latency ON requests(coalesce(latency_ms, -1));"
+    "CREATE INDEX requests_thread ON requests(thread_id, ts_ms) WHERE thread_id IS NOT NULL;"
+    "PRAGMA user_version=8;",
 };
 
 int tg_store_schema_version(struct tg_store *store)

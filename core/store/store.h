@@ -18,7 +18,7 @@
 
 #include "log/logmodel.h"
 
-#define TG_STORE_SCHEMA_VERSION 7
+#define TG_STORE_SCHEMA_VERSION 8
 
 enum tg_store_flags {
     TG_STORE_READ_ONLY = 1, /* never create or migrate; fail when the db is missing */
