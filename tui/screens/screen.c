@@ -169,10 +169,26 @@ void draw_padded(int y, int x, const char *text, int cols)
 
 void draw_bar(int y, int x, int64_t part, int64_t whole, int width)
 {
-    int n = whole > 0 ? (int)((double)part / (double)whole * width + 0.5) : 0;
+    /* eighths of a cell where the terminal takes UTF-8, so 15% of a short
+     * bar still shows as more than nothing */
+    static const char *const eighths[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
+    bool blocks = MB_CUR_MAX > 1;
+    double share = whole > 0 && part > 0 ? (double)part / (double)whole : 0;
+    if (share > 1)
+        share = 1;
+    int n = (int)(share * width * (blocks ? 8 : 1) + 0.5);
+    if (n == 0 && part > 0 && blocks)
+        n = 1;
     move(y, x);
-    for (int i = 0; i < width; i++)
-        addch(i < n ? '#' : ' ');
+    int full = blocks ? n / 8 : n, used = 0;
+    for (; used < full && used < width; used++)
+        draw_text(y, x + used, blocks ? "█" : "#", 1);
+    if (blocks && n % 8 && used < width) {
+        draw_text(y, x + used, eighths[n % 8], 1);
+        used++;
+    }
+    for (; used < width; used++)
+        mvaddch(y, x + used, ' ');
 }
 
 void draw_status_line(const char *text)
