@@ -147,7 +147,7 @@ static const char *const migrations[] = {
     "CREATE INDEX requests_cost ON requests(cost_nanos);"
     "CREATE INDEX requests_tokens ON requests(prompt_tokens + completion_tokens);"
     "CREATE INDEX requests_latency ON requests(coalesce(latency_ms, -1));"
-    "CREATE INDEX requests_thread ON requests(thread_id, ts_ms) WHERE thread_id IS NOT NULL;"
+    "CREATE INDEX requests_thread ON requests(thread_id, ts_ms, cost_nanos, developer_id) WHERE thread_id IS NOT NULL;"
     "PRAGMA user_version=8;",
 };
 
