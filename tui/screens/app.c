@@ -124,6 +124,8 @@ static void draw_status(struct ui *ui)
     indexer_state(ui->indexer, search, sizeof search);
     const char *hint = ui->overlay && ui->overlay->hint ? ui->overlay->hint : default_hint;
     snprintf(line, sizeof line, " %s%s | %s%s | %s", window, state, ago, search, ui->status[0] ? ui->status : hint);
+    if (ui->status[0] && (int)strlen(line) > COLS) /* a message is worth more than the window's name */
+        snprintf(line, sizeof line, " %s", ui->status);
     draw_status_line(line);
 }
 

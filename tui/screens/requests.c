@@ -411,6 +411,27 @@ static void draw_threads(struct ui *ui)
         mvprintw(FIRST_ROW + 1, 2, "No threads in this window (w changes it; t goes back to the requests).");
 }
 
+/* ASCII text over as many lines as it needs, broken at spaces. */
+static void draw_wrapped(int y, int x, const char *text, int cols)
+{
+    while (*text && y < LINES - 1 && cols > 0) {
+        int n = (int)strlen(text);
+        if (n > cols) {
+            n = cols;
+            while (n > 0 && text[n] != ' ')
+                n--;
+            if (n == 0)
+                n = cols;
+        }
+        char part[400];
+        snprintf(part, sizeof part, "%.*s", n, text);
+        draw_text(y++, x, part, cols);
+        text += n;
+        while (*text == ' ')
+            text++;
+    }
+}
+
 static void draw(struct ui *ui)
 {
     if (rq.threads) {
@@ -438,7 +459,7 @@ static void draw(struct ui *ui)
     if (rq.count == 0) {
         char line[400];
         snprintf(line, sizeof line, "Nothing to show: %s.", rq.empty_reason[0] ? rq.empty_reason : "no requests");
-        draw_text(FIRST_ROW + 1, 2, line, COLS - 3);
+        draw_wrapped(FIRST_ROW + 1, 2, line, COLS - 3);
     }
 }
 

@@ -20,6 +20,7 @@
  * bar grows with the terminal too, and RIGHT_MARGIN columns stay free. */
 #define NAME_MIN_COLS 12
 #define NAME_MAX_COLS 40
+#define NAME_COMFORT_COLS 24
 #define BAR_MIN_COLS 10
 #define BAR_MAX_COLS 40
 #define RIGHT_MARGIN 2
@@ -38,6 +39,7 @@ enum width_kind { FIXED, NAME, BAR };
 
 struct column {
     const char *title;
+    const char *what;     /* "sorted by WHAT" */
     int width;            /* FIXED columns */
     enum width_kind kind;
     bool left;            /* aligned left (else right) */
@@ -169,32 +171,32 @@ static void idle_cell(const struct trow *r, char *buf, size_t len)
 }
 static int by_idle(const struct trow *x, const struct trow *y) { return (int)sign(idle_days(y) - idle_days(x)); }
 
-#define NAME_COLUMN(title) {title, 0, NAME, true, 0, name_cell, by_name}
-#define SHARE_COLUMN {"SHARE", 0, BAR, true, 5, NULL, by_spend}
-#define SPEND_COLUMN {"SPEND", 9, FIXED, false, 0, spend_cell, by_spend}
-#define REQS_COLUMN {"REQS", 7, FIXED, false, 1, requests_cell, by_requests}
-#define TOKENS_COLUMN(p) {"TOKENS", 7, FIXED, false, p, tokens_cell, by_tokens}
-#define ERRORS_COLUMN(p) {"ERRORS", 6, FIXED, false, p, errors_cell, by_errors}
-#define P95_COLUMN(p) {"P95", 6, FIXED, false, p, p95_cell, by_p95}
-#define END_COLUMN {NULL, 0, FIXED, false, 0, NULL, NULL}
+#define NAME_COLUMN(title) {title, "name", 0, NAME, true, 0, name_cell, by_name}
+#define SHARE_COLUMN {"SHARE", "spend", 0, BAR, true, 5, NULL, by_spend}
+#define SPEND_COLUMN {"SPEND", "spend", 9, FIXED, false, 0, spend_cell, by_spend}
+#define REQS_COLUMN {"REQS", "requests", 7, FIXED, false, 1, requests_cell, by_requests}
+#define TOKENS_COLUMN(p) {"TOKENS", "tokens", 7, FIXED, false, p, tokens_cell, by_tokens}
+#define ERRORS_COLUMN(p) {"ERRORS", "error rate", 6, FIXED, false, p, errors_cell, by_errors}
+#define P95_COLUMN(p) {"P95", "p95 latency", 6, FIXED, false, p, p95_cell, by_p95}
+#define END_COLUMN {NULL, NULL, 0, FIXED, false, 0, NULL, NULL}
 
 static const struct column developer_columns[] = {
     NAME_COLUMN("DEVELOPER"), SHARE_COLUMN, SPEND_COLUMN, REQS_COLUMN, TOKENS_COLUMN(3), ERRORS_COLUMN(2),
-    P95_COLUMN(4), {"LAST", 5, FIXED, false, 1, last_cell, by_last}, END_COLUMN,
+    P95_COLUMN(4), {"LAST", "last seen", 5, FIXED, false, 1, last_cell, by_last}, END_COLUMN,
 };
 static const struct column model_columns[] = {
     NAME_COLUMN("MODEL"), SHARE_COLUMN, SPEND_COLUMN, REQS_COLUMN, TOKENS_COLUMN(3), ERRORS_COLUMN(2),
-    P95_COLUMN(4), {"LAST", 5, FIXED, false, 1, last_cell, by_last}, END_COLUMN,
+    P95_COLUMN(4), {"LAST", "last seen", 5, FIXED, false, 1, last_cell, by_last}, END_COLUMN,
 };
 static const struct column key_columns[] = {
     NAME_COLUMN("KEY"),
-    {"OWNER", 9, FIXED, true, 1, owner_cell, by_owner},
-    {"STATUS", 14, FIXED, true, 0, status_cell, by_status},
+    {"OWNER", "owner", 9, FIXED, true, 1, owner_cell, by_owner},
+    {"STATUS", "status", 14, FIXED, true, 0, status_cell, by_status},
     SPEND_COLUMN,
     REQS_COLUMN,
-    {"LAST USE", 11, FIXED, true, 2, last_use_cell, by_last_use},
-    {"IDLE", 5, FIXED, false, 1, idle_cell, by_idle},
-    {"CREATED", 10, FIXED, true, 3, created_cell, by_created},
+    {"LAST USE", "last use", 11, FIXED, true, 2, last_use_cell, by_last_use},
+    {"IDLE", "idle days", 5, FIXED, false, 1, idle_cell, by_idle},
+    {"CREATED", "created", 10, FIXED, true, 3, created_cell, by_created},
     SHARE_COLUMN,
     ERRORS_COLUMN(6),
     TOKENS_COLUMN(7),
@@ -276,13 +278,16 @@ static void lay_out(const struct column *columns, struct layout *out)
     int spare = room > used ? room - used : 0, has_bar = 0;
     for (int i = 0; i < n; i++)
         has_bar |= shown[i] && columns[i].kind == BAR;
-    /* the name takes half of what is spare (all of it without a bar), the bar the rest */
-    int name_grow = has_bar ? spare / 2 : spare;
-    if (name_grow > NAME_MAX_COLS - NAME_MIN_COLS)
-        name_grow = NAME_MAX_COLS - NAME_MIN_COLS;
-    int bar_grow = spare - name_grow;
-    if (bar_grow > BAR_MAX_COLS - BAR_MIN_COLS)
-        bar_grow = BAR_MAX_COLS - BAR_MIN_COLS;
+    /* the name grows first to a comfortable width (a whole model name),
+     * then the bar, then the name again */
+    int name_grow = spare < NAME_COMFORT_COLS - NAME_MIN_COLS ? spare : NAME_COMFORT_COLS - NAME_MIN_COLS;
+    spare -= name_grow;
+    int bar_grow = 0;
+    if (has_bar) {
+        bar_grow = spare < BAR_MAX_COLS - BAR_MIN_COLS ? spare : BAR_MAX_COLS - BAR_MIN_COLS;
+        spare -= bar_grow;
+    }
+    name_grow += spare < NAME_MAX_COLS - NAME_COMFORT_COLS ? spare : NAME_MAX_COLS - NAME_COMFORT_COLS;
     int x = 0;
     for (int i = 0; i < n; i++) {
         out->w[i] = 0;
@@ -592,7 +597,7 @@ static void key_sort(struct ui *ui, int ch)
     panel.sort[ui->screen] = at;
     panel.sort_chosen[ui->screen] = true;
     load(ui);
-    ui_status(ui, "sorted by %s", columns[at].title);
+    ui_status(ui, "sorted by %s", columns[at].what);
 }
 
 /* Enter: the requests of this developer, key or model; Esc comes back here. */
