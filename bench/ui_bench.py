@@ -9,7 +9,8 @@ import subprocess
 import sys
 import time
 
-BIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build/tollgate")
+BIN = os.environ.get("TOLLGATE_BIN",
+                     os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build/tollgate"))
 SOCK = f"tg-bench-{os.getpid()}"
 
 
@@ -59,8 +60,12 @@ def main():
     wait(lambda s: "TOP DEVELOPERS" in s)
     keys = ["2", "3", "4", "5"] + ["Down"] * 40 + ["NPage"] * 10 + ["PPage"] * 10 + ["Enter", "Escape", "w", "w",
                                                                                     "1", "5", "End", "Home"]
+    # Requests sorted by cost (s), paged through by keyset, then back to time (S)
+    keys += [("s", "s cost")] + [("Down", "Down cost")] * 10 + [("NPage", "NPage cost")] * 5 + [("S", "S time")]
+    keys += [("s", "s cost"), ("Home", "Home cost"), ("S", "S time")]
     times = {}
     for k in keys:
+        k, label = k if isinstance(k, tuple) else (k, k)
         before = screen()
         tmux("send-keys", k)
         try:
@@ -68,7 +73,7 @@ def main():
         except SystemExit:
             dt = None  # the key changed nothing on screen (e.g. Home at the top)
         if dt is not None:
-            times.setdefault(k, []).append(dt * 1000)
+            times.setdefault(label, []).append(dt * 1000)
     rss = rss_kb()
     tmux("send-keys", "q")
     tmux("kill-server")
@@ -79,7 +84,7 @@ def main():
     print(f"keys: {len(everything)} presses, median {statistics.median(everything):.1f} ms, "
           f"p95 {sorted(everything)[int(len(everything) * 0.95)]:.1f} ms, max {max(everything):.1f} ms")
     for k, ts in times.items():
-        print(f"  {k:8s} median {statistics.median(ts):6.1f} ms  max {max(ts):6.1f} ms  ({len(ts)})")
+        print(f"  {k:10s} median {statistics.median(ts):6.1f} ms  max {max(ts):6.1f} ms  ({len(ts)})")
     print(f"resident memory after the run: {rss / 1024:.1f} MB")
 
 

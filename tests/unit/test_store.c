@@ -494,7 +494,7 @@ static void test_migrates_log_ids_out_of_requests(void **state)
                      SQLITE_OK);
     tg_store_close(old);
     assert_int_equal(tg_store_open(f->path, 0, &f->store, err, sizeof err), 0);
-    assert_int_equal(tg_store_schema_version(f->store), 7);
+    assert_int_equal(tg_store_schema_version(f->store), TG_STORE_SCHEMA_VERSION);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM sqlite_master WHERE sql LIKE '%UNIQUE%'"
                                          " AND name = 'requests'"), 0);
     assert_int_equal(query_int(f->store, "SELECT sum(id * cost_nanos) FROM requests"), 3 * 5 + 7 * 6);
