@@ -58,11 +58,13 @@ def main():
         time.sleep(0.2)
     tmux("new-session", "-d", "-x", "120", "-y", "40", f"env LANG=C.UTF-8 TERM=xterm-256color {BIN} --db {db}")
     wait(lambda s: "TOP DEVELOPERS" in s)
-    keys = ["2", "3", "4", "5"] + ["Down"] * 40 + ["NPage"] * 10 + ["PPage"] * 10 + ["Enter", "Escape", "w", "w",
-                                                                                    "1", "5", "End", "Home"]
-    # Requests sorted by cost (s), paged through by keyset, then back to time (S)
-    keys += [("s", "s cost")] + [("Down", "Down cost")] * 10 + [("NPage", "NPage cost")] * 5 + [("S", "S time")]
-    keys += [("s", "s cost"), ("Home", "Home cost"), ("S", "S time")]
+    keys = ["2", "3", "4", "5"] + ["Down"] * 40 + ["NPage"] * 10 + ["PPage"] * 10
+    # Requests sorted by cost (s), paged through by keyset both ways, then back to time (S)
+    keys += [("s", "s cost")] + [("Down", "Down cost")] * 10 + [("NPage", "NPage cost")] * 5
+    keys += [("PPage", "PPage cost")] * 3 + [("S", "S time")]
+    # tmux's End and Home are not the keys ncurses expects under TERM=xterm-256color: last, so a
+    # stray escape cannot move the keys after them to another screen
+    keys += ["Enter", "Escape", "w", "w", "1", "5", "End", "Home"]
     times = {}
     for k in keys:
         k, label = k if isinstance(k, tuple) else (k, k)

@@ -59,9 +59,15 @@ int64_t tg_request_order_value(enum tg_request_order order, const struct tg_requ
 #define ORDER_SQL(V)                                                                                          \
     {{SELECT_ROWS FILTERS WINDOW_FILTER OLDER(V), SELECT_ROWS FILTERS WINDOW_FILTER NEWER(V)},                \
      {SELECT_ROWS FILTERS WINDOW_RANGE OLDER("+" V), SELECT_ROWS FILTERS WINDOW_RANGE NEWER("+" V)}}
-#define TIME_SQL                                                                                              \
-    {{SELECT_ROWS FILTERS WINDOW_RANGE OLDER("r.ts_ms"), SELECT_ROWS FILTERS WINDOW_RANGE NEWER("r.ts_ms")},  \
-     {SELECT_ROWS FILTERS WINDOW_RANGE OLDER("r.ts_ms"), SELECT_ROWS FILTERS WINDOW_RANGE NEWER("r.ts_ms")}}
+/* Time: one bound on ts_ms each way, so the index seeks to the anchor (two
+ * lower bounds had SQLite seek to the window's start and walk up to it). */
+#define TIME_OLDER                                                                                            \
+    SELECT_ROWS FILTERS " r.ts_ms >= ?1 AND r.ts_ms <= min(?3, ?2 - 1) AND (r.ts_ms < ?3 OR r.id < ?4)"       \
+                        " ORDER BY r.ts_ms DESC, r.id DESC LIMIT ?5"
+#define TIME_NEWER                                                                                            \
+    SELECT_ROWS FILTERS " r.ts_ms >= max(?3, ?1) AND r.ts_ms < ?2 AND (r.ts_ms > ?3 OR r.id > ?4)"            \
+                        " ORDER BY r.ts_ms ASC, r.id ASC LIMIT ?5"
+#define TIME_SQL {{TIME_OLDER, TIME_NEWER}, {TIME_OLDER, TIME_NEWER}}
 
 static const char *const page_sql[TG_ORDER_COUNT][2][2] = {
     [TG_ORDER_TIME] = TIME_SQL,

@@ -399,7 +399,7 @@ static void load(struct ui *ui)
     char err[256];
     free_report();
     tg_key_rows_free(&panel.keys);
-    if (ui->screen == SCREEN_KEYS && tg_keys_list(ui->store, tg_now_ms(), NULL, &panel.keys, err, sizeof err) != 0)
+    if (ui->screen == SCREEN_KEYS && tg_keys_list_brief(ui->store, tg_now_ms(), &panel.keys, err, sizeof err) != 0)
         memset(&panel.keys, 0, sizeof panel.keys);
     struct tg_spend_filter f = ui_spend_filter(ui);
     if (tg_spend_query(ui->store, list_of(ui)->by, &f, 0, &panel.report, err, sizeof err) != 0) {
