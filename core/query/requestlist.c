@@ -293,7 +293,7 @@ void tg_request_list_why_empty(const struct tg_request_list *list, char *buf, si
 int tg_threads_by_cost(struct tg_store *store, int64_t since_ms, int64_t until_ms, struct tg_thread_row *rows,
                        int limit, char *err, size_t errlen)
 {
-    /* the covering index on (thread_id, ts_ms, cost_nanos, developer_id) answers without the table */
+    /* the window's rows by the time index, grouped: seconds over a month of 1M requests (see README) */
     static const char sql[] =
         "SELECT t.thread_id, coalesce(d.ident, '-'), t.cost, t.turns, t.first_ms, t.last_ms,"
         " (SELECT min(r.id) FROM requests r WHERE r.thread_id = t.thread_id AND r.ts_ms = t.first_ms)"
