@@ -117,7 +117,8 @@ def test_columns_grow_full_model_names_and_a_preview(d):
     t = Tui(d, width=160, height=30)
     try:
         t.keys("5")
-        s = t.wait_for("LAST USER MESSAGE")
+        # the previews are read right after the rows are drawn
+        s = t.wait_until(lambda x: "LAST USER MESSAGE" in x and "sky" in x, "the previews")
         row = next(l for l in rows(s) if "wendy" in l)
         expect("gemini-3-pro-preview " in row, row)
         # the last user message, on one line, its escape shown as text

@@ -65,18 +65,46 @@ static struct {
     struct tg_thread_row thread_rows[THREADS_MAX];
     int thread_count, thread_cursor, thread_top;
     struct preview_slot previews[PREVIEW_SLOTS];
+    bool previews_pending; /* a row was drawn without its preview */
 } rq = {.return_to = -1, .filter = {.status = -1, .cost_above = -1, .cost_below = -1}};
 
-/* The last user message of a request, read once and remembered. */
-static const char *preview_of(struct ui *ui, int64_t row_id)
+/* The last user message of a request, once read; NULL until load_more has
+ * read it (reading a page of bodies took 30-60 ms on agent logs: the rows are
+ * drawn first, their previews a moment later). */
+static const char *preview_cached(int64_t row_id)
+{
+    const struct preview_slot *slot = &rq.previews[(uint64_t)row_id % PREVIEW_SLOTS];
+    if (slot->row_id == row_id)
+        return slot->text;
+    rq.previews_pending = true;
+    return NULL;
+}
+
+static void read_preview(struct ui *ui, int64_t row_id)
 {
     struct preview_slot *slot = &rq.previews[(uint64_t)row_id % PREVIEW_SLOTS];
-    if (slot->row_id != row_id) {
-        slot->row_id = row_id;
-        if (tg_request_preview(ui->store, row_id, slot->text, sizeof slot->text) != 0)
-            snprintf(slot->text, sizeof slot->text, "-");
+    if (slot->row_id == row_id)
+        return;
+    slot->row_id = row_id;
+    if (tg_request_preview(ui->store, row_id, slot->text, sizeof slot->text) != 0)
+        snprintf(slot->text, sizeof slot->text, "-");
+}
+
+/* After a paint that lacked previews: read those of the rows in view. */
+static bool load_previews(struct ui *ui)
+{
+    if (!rq.previews_pending)
+        return false;
+    rq.previews_pending = false;
+    int shown = LINES - FIRST_ROW - 1;
+    if (rq.threads) {
+        for (int i = 0; i < shown && rq.thread_top + i < rq.thread_count; i++)
+            read_preview(ui, rq.thread_rows[rq.thread_top + i].first_request);
+    } else {
+        for (int i = 0; i < shown && i < rq.count; i++)
+            read_preview(ui, rq.page[i].row_id);
     }
-    return slot->text;
+    return true;
 }
 
 static void plan(struct ui *ui)
@@ -317,7 +345,7 @@ static void draw_cell(int y, int *x, const struct column *c, int width, const ch
     *x += width;
 }
 
-static void draw_row(struct ui *ui, int y, const struct tg_request_row *r, const int w[NCOLUMNS])
+static void draw_row(int y, const struct tg_request_row *r, const int w[NCOLUMNS])
 {
     char cells[COL_PROMPT][80], when[40];
     tg_time_format_iso(r->ts_ms, when, sizeof when);
@@ -339,7 +367,7 @@ static void draw_row(struct ui *ui, int y, const struct tg_request_row *r, const
     for (int c = 0; c < COL_PROMPT; c++)
         draw_cell(y, &x, &columns[c], w[c], cells[c]);
     if (w[COL_PROMPT])
-        draw_cell(y, &x, &columns[COL_PROMPT], w[COL_PROMPT], preview_of(ui, r->row_id));
+        draw_cell(y, &x, &columns[COL_PROMPT], w[COL_PROMPT], preview_cached(r->row_id) ? preview_cached(r->row_id) : "");
 }
 
 static void draw_header(const int w[NCOLUMNS])
@@ -368,7 +396,7 @@ static void format_duration(int64_t ms, char *buf, size_t len)
 }
 
 /* Threads: the most expensive first, with the prompt that started each. */
-static void draw_threads(struct ui *ui)
+static void draw_threads(void)
 {
     static const struct column tcols[] = {
         {"THREAD", 16, 16, true, TG_ORDER_COUNT},   {"DEVELOPER", 10, 10, true, TG_ORDER_COUNT},
@@ -403,7 +431,8 @@ static void draw_threads(struct ui *ui)
         x = 0;
         for (int c = 0; c < 5; c++)
             draw_cell(FIRST_ROW + i, &x, &tcols[c], w[c], cells[c]);
-        draw_cell(FIRST_ROW + i, &x, &tcols[5], w[5], preview_of(ui, t->first_request));
+        const char *first = preview_cached(t->first_request);
+        draw_cell(FIRST_ROW + i, &x, &tcols[5], w[5], first ? first : "");
         if (selected)
             attroff(A_REVERSE);
     }
@@ -435,7 +464,7 @@ static void draw_wrapped(int y, int x, const char *text, int cols)
 static void draw(struct ui *ui)
 {
     if (rq.threads) {
-        draw_threads(ui);
+        draw_threads();
         return;
     }
     int w[NCOLUMNS];
@@ -450,7 +479,7 @@ static void draw(struct ui *ui)
             attron(A_REVERSE);
         if (failed)
             attron(COLOR_PAIR(COLOUR_ERROR));
-        draw_row(ui, FIRST_ROW + i, r, w);
+        draw_row(FIRST_ROW + i, r, w);
         if (failed)
             attroff(COLOR_PAIR(COLOUR_ERROR));
         if (i == rq.cursor)
@@ -593,4 +622,5 @@ const struct screen_ops requests_screen = {
     .reread = reread_page,
     .leave = leave,
     .describe = describe,
+    .load_more = load_previews,
 };
