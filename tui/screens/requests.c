@@ -68,29 +68,41 @@ static struct {
     bool previews_pending; /* a row was drawn without its preview */
 } rq = {.return_to = -1, .filter = {.status = -1, .cost_above = -1, .cost_below = -1}};
 
-/* The last user message of a request, once read; NULL until load_more has
- * read it (reading a page of bodies took 30-60 ms on agent logs: the rows are
- * drawn first, their previews a moment later). */
-static const char *preview_cached(int64_t row_id)
+/* The last user message of the request shown on a line: each line keeps
+ * its own (by row id, so a line whose request changed reads it again); a
+ * cache by row id saves reading a body twice. Drawn lines lacking theirs set
+ * previews_pending, and load_more reads them right after the paint (a page
+ * of agent bodies took 30-60 ms: the rows come first). */
+struct line_preview {
+    int64_t row_id; /* 0: none yet */
+    char text[PREVIEW_BYTES];
+};
+static struct line_preview page_previews[PAGE_MAX], thread_previews[THREADS_MAX];
+
+static const char *line_preview(const struct line_preview *line, int64_t row_id)
 {
-    const struct preview_slot *slot = &rq.previews[(uint64_t)row_id % PREVIEW_SLOTS];
-    if (slot->row_id == row_id)
-        return slot->text;
+    if (line->row_id == row_id)
+        return line->text;
     rq.previews_pending = true;
-    return NULL;
+    return "";
 }
 
-static void read_preview(struct ui *ui, int64_t row_id)
+static void read_preview(struct ui *ui, struct line_preview *line, int64_t row_id)
 {
-    struct preview_slot *slot = &rq.previews[(uint64_t)row_id % PREVIEW_SLOTS];
-    if (slot->row_id == row_id)
+    if (line->row_id == row_id)
         return;
-    slot->row_id = row_id;
-    if (tg_request_preview(ui->store, row_id, slot->text, sizeof slot->text) != 0)
-        snprintf(slot->text, sizeof slot->text, "-");
+    struct preview_slot *slot = &rq.previews[(uint64_t)row_id % PREVIEW_SLOTS];
+    if (slot->row_id != row_id) {
+        slot->row_id = row_id;
+        if (tg_request_preview(ui->store, row_id, slot->text, sizeof slot->text) != 0)
+            snprintf(slot->text, sizeof slot->text, "-");
+    }
+    line->row_id = row_id;
+    memcpy(line->text, slot->text, sizeof line->text);
 }
 
-/* After a paint that lacked previews: read those of the rows in view. */
+/* After a paint that lacked previews: read those of the lines in view, once
+ * (a line always has its own afterwards, so this never loops). */
 static bool load_previews(struct ui *ui)
 {
     if (!rq.previews_pending)
@@ -99,10 +111,10 @@ static bool load_previews(struct ui *ui)
     int shown = LINES - FIRST_ROW - 1;
     if (rq.threads) {
         for (int i = 0; i < shown && rq.thread_top + i < rq.thread_count; i++)
-            read_preview(ui, rq.thread_rows[rq.thread_top + i].first_request);
+            read_preview(ui, &thread_previews[rq.thread_top + i], rq.thread_rows[rq.thread_top + i].first_request);
     } else {
         for (int i = 0; i < shown && i < rq.count; i++)
-            read_preview(ui, rq.page[i].row_id);
+            read_preview(ui, &page_previews[i], rq.page[i].row_id);
     }
     return true;
 }
@@ -345,7 +357,7 @@ static void draw_cell(int y, int *x, const struct column *c, int width, const ch
     *x += width;
 }
 
-static void draw_row(int y, const struct tg_request_row *r, const int w[NCOLUMNS])
+static void draw_row(int y, int line, const struct tg_request_row *r, const int w[NCOLUMNS])
 {
     char cells[COL_PROMPT][80], when[40];
     tg_time_format_iso(r->ts_ms, when, sizeof when);
@@ -367,7 +379,7 @@ static void draw_row(int y, const struct tg_request_row *r, const int w[NCOLUMNS
     for (int c = 0; c < COL_PROMPT; c++)
         draw_cell(y, &x, &columns[c], w[c], cells[c]);
     if (w[COL_PROMPT])
-        draw_cell(y, &x, &columns[COL_PROMPT], w[COL_PROMPT], preview_cached(r->row_id) ? preview_cached(r->row_id) : "");
+        draw_cell(y, &x, &columns[COL_PROMPT], w[COL_PROMPT], line_preview(&page_previews[line], r->row_id));
 }
 
 static void draw_header(const int w[NCOLUMNS])
@@ -431,8 +443,8 @@ static void draw_threads(void)
         x = 0;
         for (int c = 0; c < 5; c++)
             draw_cell(FIRST_ROW + i, &x, &tcols[c], w[c], cells[c]);
-        const char *first = preview_cached(t->first_request);
-        draw_cell(FIRST_ROW + i, &x, &tcols[5], w[5], first ? first : "");
+        draw_cell(FIRST_ROW + i, &x, &tcols[5], w[5],
+                  line_preview(&thread_previews[rq.thread_top + i], t->first_request));
         if (selected)
             attroff(A_REVERSE);
     }
@@ -479,7 +491,7 @@ static void draw(struct ui *ui)
             attron(A_REVERSE);
         if (failed)
             attron(COLOR_PAIR(COLOUR_ERROR));
-        draw_row(FIRST_ROW + i, r, w);
+        draw_row(FIRST_ROW + i, i, r, w);
         if (failed)
             attroff(COLOR_PAIR(COLOUR_ERROR));
         if (i == rq.cursor)
