@@ -10,7 +10,8 @@ import subprocess
 import sys
 import time
 
-BIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build/tollgate")
+BIN = os.environ.get("TOLLGATE_BIN",
+                     os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build/tollgate"))
 SOCK = f"tg-bench-{os.getpid()}"
 
 
@@ -103,10 +104,16 @@ def main():
         time.sleep(0.2)
     tmux("new-session", "-d", "-x", "120", "-y", "40", f"env LANG=C.UTF-8 TERM=xterm-256color {BIN} --db {db}")
     wait(lambda s: "TOP DEVELOPERS" in s)
-    keys = ["2", "3", "4", "5"] + ["Down"] * 40 + ["NPage"] * 10 + ["PPage"] * 10 + ["Enter", "Escape", "w", "w",
-                                                                                    "1", "5", "End", "Home"]
+    keys = ["2", "3", "4", "5"] + ["Down"] * 40 + ["NPage"] * 10 + ["PPage"] * 10
+    # Requests sorted by cost (s), paged through by keyset both ways, then back to time (S)
+    keys += [("s", "s cost")] + [("Down", "Down cost")] * 10 + [("NPage", "NPage cost")] * 5
+    keys += [("PPage", "PPage cost")] * 3 + [("S", "S time")]
+    # tmux's End and Home are not the keys ncurses expects under TERM=xterm-256color: last, so a
+    # stray escape cannot move the keys after them to another screen
+    keys += ["Enter", "Escape", "w", "w", "1", "5", "End", "Home"]
     times = {}
     for k in keys:
+        k, label = k if isinstance(k, tuple) else (k, k)
         before = screen()
         tmux("send-keys", k)
         try:
@@ -114,7 +121,7 @@ def main():
         except SystemExit:
             dt = None  # the key changed nothing on screen (e.g. Home at the top)
         if dt is not None:
-            times.setdefault(k, []).append(dt * 1000)
+            times.setdefault(label, []).append(dt * 1000)
     rss = rss_kb()
     tmux("send-keys", "q")
     tmux("kill-server")
@@ -125,7 +132,7 @@ def main():
     print(f"keys: {len(everything)} presses, median {statistics.median(everything):.1f} ms, "
           f"p95 {sorted(everything)[int(len(everything) * 0.95)]:.1f} ms, max {max(everything):.1f} ms")
     for k, ts in times.items():
-        print(f"  {k:8s} median {statistics.median(ts):6.1f} ms  max {max(ts):6.1f} ms  ({len(ts)})")
+        print(f"  {k:10s} median {statistics.median(ts):6.1f} ms  max {max(ts):6.1f} ms  ({len(ts)})")
     print(f"resident memory after the run: {rss / 1024:.1f} MB")
 
 

@@ -51,6 +51,10 @@ int tg_keys_refresh(struct tg_store *store, struct tg_gateway *gateway, int64_t 
 int tg_keys_list(struct tg_store *store, int64_t now_ms, const char *developer, struct tg_key_rows *out, char *err,
                  size_t errlen);
 
+/* Every key without the 30-day figures (requests_30d and spend_30d are 0),
+ * by name: quick, for a screen that shows its own window's spend. */
+int tg_keys_list_brief(struct tg_store *store, int64_t now_ms, struct tg_key_rows *out, char *err, size_t errlen);
+
 /* A key by its name or id: 0 and *out filled (free with tg_key_rows_free), 1 when
  * there is none, 2 when the name fits several (err names them), -1 on error. */
 int tg_keys_find(struct tg_store *store, const char *name_or_id, int64_t now_ms, struct tg_key_rows *out, char *err,

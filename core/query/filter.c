@@ -110,6 +110,23 @@ int tg_filter_set(struct tg_request_filter *f, enum tg_filter_field field, const
     return 0;
 }
 
+#define FIELDS_HELP "fields are dev key model status cost thread"
+
+/* "devv:hiro", "tokens>5": a word shaped like a field that is none is a
+ * mistake, not text to search for (quoted, it is searched). True with err. */
+static bool unknown_field(const char *w, char *err, size_t errlen)
+{
+    size_t n = 0;
+    while (isalpha((unsigned char)w[n]))
+        n++;
+    if (n == 0 || n > 20 || (w[n] != ':' && w[n] != '<' && w[n] != '>' && w[n] != '=') || !w[n + 1])
+        return false;
+    if (w[n] == ':' && w[n + 1] == '/') /* a URL such as https://...: text */
+        return false;
+    snprintf(err, errlen, "unknown field %.*s%c \u2014 " FIELDS_HELP " (\"quoted\" is text)", (int)n, w, w[n]);
+    return true;
+}
+
 static int apply_word(struct tg_request_filter *f, const char *w, char *err, size_t errlen)
 {
     static const struct { const char *prefix; enum tg_filter_field field; } fields[] = {
@@ -143,8 +160,7 @@ static int apply_word(struct tg_request_filter *f, const char *w, char *err, siz
         }
         return 0;
     }
-    append_text(f, w);
-    return 0;
+    return unknown_field(w, err, errlen) ? -1 : (append_text(f, w), 0);
 }
 
 int tg_filter_parse(const char *expr, struct tg_request_filter *f, char *err, size_t errlen)

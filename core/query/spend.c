@@ -311,6 +311,39 @@ static void free_row(void *value)
     free(row);
 }
 
+/* The rollups know the hour of a group's newest request; the store keeps the
+ * exact time each developer, key and model was last seen. When that time is
+ * inside the window (always, for a window up to now), it is the group's LAST. */
+static const char *const last_seen_sql[] = {
+    [TG_BY_DEVELOPER] = "SELECT last_seen_ms FROM developers WHERE id = ?1",
+    [TG_BY_KEY] = "SELECT last_seen_ms FROM keys WHERE id = ?1",
+    [TG_BY_MODEL] = "SELECT last_seen_ms FROM models WHERE id = ?1",
+    [TG_BY_DAY] = NULL,
+    [TG_BY_HOUR] = NULL,
+};
+
+static void exact_last_seen(struct tg_store *store, enum tg_spend_by by, const struct tg_spend_filter *filter,
+                            struct tg_spend_report *out)
+{
+    sqlite3_stmt *st;
+    if (!last_seen_sql[by] ||
+        sqlite3_prepare_v2(tg_store_sqlite(store), last_seen_sql[by], -1, &st, NULL) != SQLITE_OK)
+        return;
+    for (size_t i = 0; i < out->count; i++) {
+        struct tg_spend_row *row = &out->rows[i];
+        sqlite3_bind_int64(st, 1, row->group_id);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER) {
+            int64_t seen = sqlite3_column_int64(st, 0);
+            if (seen >= row->last_ms && (filter->until_ms == TG_SPEND_OPEN || seen < filter->until_ms))
+                row->last_ms = seen;
+        }
+        sqlite3_reset(st);
+        if (row->last_ms > out->total.last_ms)
+            out->total.last_ms = row->last_ms;
+    }
+    sqlite3_finalize(st);
+}
+
 int tg_spend_query(struct tg_store *store, enum tg_spend_by by, const struct tg_spend_filter *filter,
                    size_t limit, struct tg_spend_report *out, char *err, size_t errlen)
 {
@@ -330,6 +363,8 @@ int tg_spend_query(struct tg_store *store, enum tg_spend_by by, const struct tg_
         rc = finish(&q, limit, out, err, errlen);
     if (rc == 0)
         rc = tg_spend_take_out_refused(store, by, filter, out, err, errlen);
+    if (rc == 0)
+        exact_last_seen(store, by, filter, out);
     hashmap_free(q.groups, free_row);
     if (rc != 0)
         tg_spend_report_free(out);

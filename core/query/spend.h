@@ -41,7 +41,8 @@ struct tg_spend_row {
     tg_nanos cost;           /* all of it: gateway figures plus estimates */
     tg_nanos cost_estimated; /* the part tollgate priced itself */
     int64_t unpriced;        /* requests with no cost and no known price */
-    int64_t last_ms;         /* the newest request (to the hour where rollups answer), -1 none */
+    int64_t last_ms;         /* the newest request: exact for developers, keys and models seen last inside
+                              * the window; else to the hour where rollups answer. -1 none */
     int64_t refused_revoked; /* refused (401 / 403) on a key after its revocation: not in requests
                               * nor errors (see refused.h) */
     struct tg_latency_hist latency;

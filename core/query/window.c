@@ -368,3 +368,44 @@ int tg_window_previous(const struct tg_window *w, int64_t now_ms, struct tg_wind
     snprintf(label, label_len, "previous %s", what);
     return 0;
 }
+
+/* ---- the screens' windows: named periods for `w`, one time for :since / :until ---- */
+
+int tg_window_named(const char *name, int64_t now_ms, bool utc, int64_t *since_ms, int64_t *until_ms)
+{
+    struct tg_window w;
+    char err[160];
+    bool named = false;
+    for (size_t i = 0; i < NPERIOD_WORDS && !named; i++)
+        named = strcmp(name, period_words[i].name) == 0;
+    if (!named || tg_window_parse(name, NULL, now_ms, utc, &w, err, sizeof err) != 0)
+        return -1;
+    *since_ms = w.since_ms;
+    *until_ms = w.until_ms;
+    return 0;
+}
+
+int tg_window_named_previous(const char *name, int64_t now_ms, bool utc, int64_t *since_ms, int64_t *until_ms)
+{
+    struct tg_window w, prev;
+    char label[64];
+    if (tg_window_named(name, now_ms, utc, &w.since_ms, &w.until_ms) != 0)
+        return -1;
+    if (tg_window_parse(name, NULL, now_ms, utc, &w, label, sizeof label) != 0 ||
+        tg_window_previous(&w, now_ms, &prev, label, sizeof label) != 0)
+        return -1;
+    *since_ms = prev.since_ms;
+    *until_ms = prev.until_ms;
+    return 0;
+}
+
+int tg_window_parse_time(const char *what, const char *text, int64_t now_ms, bool utc, int64_t *ms, char *err,
+                         size_t errlen)
+{
+    tzset();
+    struct when w;
+    if (parse_when(what, text, now_ms, utc, &w, err, errlen) != 0)
+        return -1;
+    *ms = w.start;
+    return 0;
+}

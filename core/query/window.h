@@ -46,4 +46,19 @@ int tg_window_previous(const struct tg_window *w, int64_t now_ms, struct tg_wind
  * the local zone is UTC). */
 void tg_window_format_time(int64_t ms, bool utc, char *buf, size_t len);
 
+/* The screens' windows. The names `w` cycles through, for help texts. */
+#define TG_WINDOW_NAMES "today, week, month, last-month"
+
+/* [since, until) of a named period (a period word above) at now_ms; until is
+ * TG_WINDOW_OPEN while the period runs. Returns 0, or -1 for any other text. */
+int tg_window_named(const char *name, int64_t now_ms, bool utc, int64_t *since_ms, int64_t *until_ms);
+
+/* The named period's previous one, to the same point (tg_window_previous). */
+int tg_window_named_previous(const char *name, int64_t now_ms, bool utc, int64_t *since_ms, int64_t *until_ms);
+
+/* One time as :since / :until take it (what names the command in an error):
+ * a period's start, a duration back, a date or time. 0, or -1 with err. */
+int tg_window_parse_time(const char *what, const char *text, int64_t now_ms, bool utc, int64_t *ms, char *err,
+                         size_t errlen);
+
 #endif

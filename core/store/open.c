@@ -16,6 +16,7 @@
 #include "store/dbfault.h"
 #include "store/dimensions.h"
 #include "store/logids.h"
+#include "store/lastseen.h"
 #include "store/migrations.h"
 #include "store/rollups.h"
 #include "store/syncstate.h"
@@ -198,7 +199,7 @@ static int open_store(const char *path, int flags, int target, struct tg_store *
         return -1;
     }
     if (store_dimensions_init(store) != 0 || store_rollups_init(store) != 0 || store_bodies_init(store) != 0 ||
-        store_log_ids_init(store, flags & TG_STORE_BULK) != 0) {
+        store_log_ids_init(store, flags & TG_STORE_BULK) != 0 || store_last_seen_init(store) != 0) {
         snprintf(err, errlen, "out of memory");
         tg_store_close(store);
         return -1;
@@ -261,5 +262,6 @@ void tg_store_close(struct tg_store *store)
     store_rollups_free(store);
     store_bodies_free(store);
     store_log_ids_free(store);
+    store_last_seen_free(store);
     free(store);
 }

@@ -11,6 +11,7 @@
  *   syncstate.c    sync positions and the store's own marks in sync_state
  *   activity.c     each source's newest log and last commit, for `status`
  *   keyuse.c       when keys were revoked and their use since (public side only)
+ *   lastseen.c     the exact time each developer, key and model was last seen
  *   store.c        a batch: begin, add, commit, rollback
  * Each sub-struct of struct tg_store below belongs to one file; only that
  * file touches its fields. Nothing outside core/store includes this header
@@ -99,6 +100,11 @@ struct store_activity {
     int64_t newest_ms; /* the newest log of the open batch, -1 none */
 };
 
+/* lastseen.c: (dimension, row id) -> the batch's newest log time */
+struct store_last_seen {
+    struct hashmap *newest;
+};
+
 struct store_checkpointer;
 
 struct tg_store {
@@ -114,6 +120,7 @@ struct tg_store {
     struct store_bodies bodies;
     struct store_log_ids ids;
     struct store_activity activity;
+    struct store_last_seen last_seen;
 };
 
 /* Runs constant SQL; on failure formats err ("what: message") and returns -1. */

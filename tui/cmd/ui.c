@@ -1,22 +1,44 @@
 #include "cmd/ui.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "base/paths.h"
 #include "screens/app.h"
 
 static const char cmd_ui_usage[] =
-    "usage: tollgate [ui] [--db PATH]\n"
+    "usage: tollgate [ui] [--db PATH] [--utc]\n"
     "\n"
     "The screens: Overview, Developers, Keys, Models and Requests over a time window,\n"
     "and any request's prompt and response. Press ? inside for every key. Everything\n"
     "that comes from a log is shown with control characters escaped. NO_COLOR turns\n"
-    "colour off. The db is opened read-only and the screens follow new logs.\n";
+    "colour off. The db is opened read-only and the screens follow new logs.\n"
+    "Calendar windows (today, week, month, last-month) are in the local time zone;\n"
+    "--utc puts them in UTC.\n";
+
+/* --utc: taken out of argv before the common options are read. */
+static bool take_utc(int *argc, char **argv)
+{
+    bool found = false;
+    int kept = 0;
+    for (int i = 0; i < *argc; i++) {
+        if (i > 0 && strcmp(argv[i], "--utc") == 0) {
+            found = true;
+            continue;
+        }
+        argv[kept++] = argv[i];
+    }
+    *argc = kept;
+    argv[kept] = NULL;
+    return found;
+}
 
 static int cmd_ui(int argc, char **argv, struct cli_common *common)
 {
+    bool utc = take_utc(&argc, argv);
     int parsed = cli_common_options_only(argc, argv, common, cmd_ui_usage);
     if (parsed >= 0)
         return parsed;
@@ -36,7 +58,7 @@ static int cmd_ui(int argc, char **argv, struct cli_common *common)
     int rc = cli_open_store(common, TG_STORE_READ_ONLY | TG_STORE_SMALL_CACHE, &store);
     if (rc != 0)
         return rc;
-    struct ui_options uo = {common->db_path, cli_actor()};
+    struct ui_options uo = {common->db_path, cli_actor(), utc};
     rc = ui_run(store, &uo);
     tg_store_close(store);
     return rc;

@@ -24,7 +24,6 @@
 
 #define IDLE_TIMEOUT_MS 1000  /* wake once a second to look for new data */
 #define ESC_DELAY_MS 25
-#define DEFAULT_WINDOW 3      /* 30d */
 #define JOIN_TICK_MS 100
 #define JOIN_NOTICE_MS 300    /* a quit that waits longer says why */
 #define HEADER_DB_MAX 128
@@ -127,6 +126,8 @@ static void draw_status(struct ui *ui)
     indexer_state(ui->indexer, search, sizeof search);
     const char *hint = ui->overlay && ui->overlay->hint ? ui->overlay->hint : default_hint;
     snprintf(line, sizeof line, " %s%s | %s%s | %s", window, state, ago, search, ui->status[0] ? ui->status : hint);
+    if (ui->status[0] && (int)strlen(line) > COLS) /* a message is worth more than the window's name */
+        snprintf(line, sizeof line, " %s", ui->status);
     draw_status_line(line);
 }
 
@@ -169,28 +170,28 @@ static void key_window(struct ui *ui, int ch)
     rewind_screen(ui);
 }
 
-/* ":since 2026-11-01", ":until 2026-11-20", ":all". */
+/* ":since 2026-11-01", ":until 2026-11-20", ":since today", ":all". */
 static void key_command(struct ui *ui, int ch)
 {
     (void)ch;
     char text[128] = "";
     if (!lineedit_read(":", text, sizeof text))
         return;
-    char verb[16] = "", arg[100] = "";
+    char verb[16] = "", arg[100] = "", err[300];
     sscanf(text, "%15s %99s", verb, arg);
-    int64_t ms;
     if (strcmp(verb, "all") == 0) {
         ui_window_all(ui);
-    } else if ((strcmp(verb, "since") == 0 || strcmp(verb, "until") == 0) &&
-               tg_time_parse_arg(arg, tg_now_ms(), &ms) == 0) {
-        if (verb[0] == 's')
-            ui->custom_since = ms;
-        else
-            ui->custom_until = ms;
+    } else if (strcmp(verb, "since") == 0 || strcmp(verb, "until") == 0) {
+        if (ui_window_set(ui, verb[0] == 's', arg, err, sizeof err) != 0) {
+            char clean[sizeof err];
+            tg_sanitize(err, clean, sizeof clean);
+            ui_status(ui, ":%s: %s", verb, clean);
+            return;
+        }
     } else {
         char clean[200];
         tg_sanitize(text, clean, sizeof clean);
-        ui_status(ui, "unknown command '%s': try :since 2026-11-01, :until 7d, :all", clean);
+        ui_status(ui, "unknown command '%s': try :since 2026-11-01, :since today, :until 7d, :all", clean);
         return;
     }
     rewind_screen(ui);
@@ -201,8 +202,11 @@ static const struct binding global_keys[] = {
     {{'1', '2', '3', '4', '5', '\t', KEY_BTAB}, "switch screen: Overview, Developers, Keys, Models, Requests",
      key_screen},
     {{'6'}, "the Budgets screen: spend this period against each budget, forecast, key hygiene", key_screen},
-    {{'w'}, "cycle the time window: 1h, 24h, 7d, 30d, all", key_window},
-    {{':'}, "a custom window: :since T, :until T (T: 2026-11-01, 2026-11-01T10:00, 24h, 7d); :all or w ends it",
+    {{'w'}, "cycle the time window: 1h, today, 24h, week, 7d, month, last-month, 30d, all (calendar ones in the "
+            "local time zone; tollgate --utc for UTC)",
+     key_window},
+    {{':'}, "a custom window: :since T, :until T (T: 2026-11-01, 2026-11-01T10:00, 24h, 7d, today, week, month, "
+            "last-month); :all or w ends it",
      key_command},
     {{'?'}, "this help", key_help},
     {{'q'}, "quit (waits for a revocation still running)", key_quit},
@@ -295,7 +299,7 @@ int ui_run(struct tg_store *store, const struct ui_options *options)
     ui->store = store;
     ui->opt = options;
     ui->jobs = jobs;
-    ui->window = DEFAULT_WINDOW;
+    ui->window = ui_window_default();
     ui->custom_since = ui->custom_until = -1;
     start_terminal(ui);
     ui->data_version = tg_browse_data_version(store);

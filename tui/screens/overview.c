@@ -3,12 +3,15 @@
 
 #include <ncurses.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "base/format.h"
 #include "base/sanitize.h"
 #include "base/timeutil.h"
+#include "query/browse.h"
 #include "query/spend.h"
 #include "screens/budgets.h"
+#include "query/timeline.h"
 
 #define TOTALS_ROW 2
 #define BUDGET_ROW 4            /* the org budget and the closest to their limits */
@@ -22,6 +25,8 @@
 #define TOP_BAR_COLS 4
 #define TOP_SPEND_COLS 9
 #define CHART_MAX_SLOT_COLS 4
+#define RAW_TIMELINE_MAX_MS (3 * TG_HOUR_MS) /* shorter windows chart minutes from raw rows */
+#define AXIS_LABEL_COLS 5
 
 enum top { TOP_KEYS, TOP_MODELS, NTOPS };
 
@@ -33,6 +38,9 @@ static struct {
     struct tg_spend_report tops[NTOPS];
     bool tops_loaded;
     bool tops_pending; /* loaded right after the totals are painted */
+    struct tg_spend_report previous;   /* the period before the window, for the changes */
+    bool previous_loaded;
+    bool empty_db;                     /* no log at all yet: say how to get some in */
 } ov;
 
 static void free_report(struct tg_spend_report *r, bool *loaded)
@@ -55,21 +63,34 @@ void overview_free(void)
 {
     free_report(&ov.developers, &ov.developers_loaded);
     free_report(&ov.timeline, &ov.timeline_loaded);
+    free_report(&ov.previous, &ov.previous_loaded);
     free_tops();
 }
 
-/* Hours for a day or less, days beyond. */
-static enum tg_spend_by timeline_unit(const struct ui *ui)
+/* The chart's bucket: minutes for a few hours (from raw rows), hours for up
+ * to two days, days beyond. */
+static int64_t timeline_unit(const struct ui *ui)
 {
     int64_t since = ui_window_since(ui), until = ui_window_until(ui);
     int64_t span = until == INT64_MAX ? tg_now_ms() - since : until - since;
-    return span <= 2 * TG_DAY_MS ? TG_BY_HOUR : TG_BY_DAY;
+    return span <= RAW_TIMELINE_MAX_MS ? 60000 : span <= 2 * TG_DAY_MS ? TG_HOUR_MS : TG_DAY_MS;
+}
+
+static int load_timeline(struct ui *ui, const struct tg_spend_filter *f, char *err, size_t errlen)
+{
+    int64_t unit = timeline_unit(ui);
+    if (unit < TG_HOUR_MS) {
+        int64_t until = ui_window_until(ui) == INT64_MAX ? tg_now_ms() + 1 : ui_window_until(ui);
+        return tg_timeline_raw(ui->store, ui_window_since(ui), until, unit, &ov.timeline, err, errlen);
+    }
+    return tg_spend_query(ui->store, unit == TG_HOUR_MS ? TG_BY_HOUR : TG_BY_DAY, f, 0, &ov.timeline, err, errlen);
 }
 
 static void load(struct ui *ui)
 {
     ov.tops_pending = true; /* the totals first; the chart and the tops a moment later */
     free_report(&ov.developers, &ov.developers_loaded);
+    ov.empty_db = tg_browse_newest_ms(ui->store) < 0;
     struct tg_spend_filter f = ui_spend_filter(ui);
     char err[256];
     if (tg_spend_query(ui->store, TG_BY_DEVELOPER, &f, 0, &ov.developers, err, sizeof err) == 0)
@@ -86,7 +107,11 @@ static bool load_more(struct ui *ui)
     struct tg_spend_filter f = ui_spend_filter(ui);
     char err[200];
     free_report(&ov.timeline, &ov.timeline_loaded);
-    ov.timeline_loaded = tg_spend_query(ui->store, timeline_unit(ui), &f, 0, &ov.timeline, err, sizeof err) == 0;
+    ov.timeline_loaded = load_timeline(ui, &f, err, sizeof err) == 0;
+    free_report(&ov.previous, &ov.previous_loaded);
+    struct tg_spend_filter before;
+    if (ui_window_previous(ui, &before))
+        ov.previous_loaded = tg_spend_query(ui->store, TG_BY_DAY, &before, 1, &ov.previous, err, sizeof err) == 0;
     free_tops();
     static const enum tg_spend_by by[NTOPS] = {[TOP_KEYS] = TG_BY_KEY, [TOP_MODELS] = TG_BY_MODEL};
     for (int i = 0; i < NTOPS; i++) {
@@ -101,16 +126,34 @@ static bool load_more(struct ui *ui)
     return true;
 }
 
+/* Under the chart: the time at the start of a slot every few slots. */
+static void draw_axis(int y, int64_t first_slot, int slots, int per, int64_t unit)
+{
+    int step = (AXIS_LABEL_COLS + 1 + per - 1) / per; /* slots between labels */
+    if (unit == 60000 && step < 15)
+        step = step <= 5 ? 5 : step <= 10 ? 10 : 15; /* on round minutes */
+    for (int s = 0; s < slots; s++) {
+        int64_t slot = first_slot + s;
+        if (slot % step != 0 || s * per + AXIS_LABEL_COLS > COLS - 1)
+            continue;
+        char iso[40], label[16];
+        tg_time_format_iso(slot * unit, iso, sizeof iso);
+        snprintf(label, sizeof label, "%.5s", unit == TG_DAY_MS ? iso + 5 : iso + 11); /* "11-24" or "10:00" */
+        draw_text(y, s * per, "|", 1);
+        draw_text(y, s * per + 1, label, AXIS_LABEL_COLS);
+    }
+}
+
 /* Spend over time as vertical bars, eighth-block resolution, scaled to the
- * busiest hour or day of the window. */
+ * busiest slot of the window, with a time axis under them. */
 static void draw_timeline(const struct ui *ui, int y0, int height)
 {
     static const char *const blocks[] = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
     const struct tg_spend_report *t = &ov.timeline;
     if (t->count == 0)
         return;
-    /* one slot per hour or day of the window, so quiet days show as gaps */
-    int64_t unit = timeline_unit(ui) == TG_BY_HOUR ? TG_HOUR_MS : TG_DAY_MS;
+    /* one slot per minute, hour or day of the window, so quiet ones show as gaps */
+    int64_t unit = timeline_unit(ui);
     int64_t until = ui_window_until(ui), since = ui_window_since(ui);
     int64_t last_slot = (until == INT64_MAX ? tg_now_ms() : until - 1) / unit;
     int64_t first_slot = since > 0 ? since / unit : t->rows[0].group_id;
@@ -140,11 +183,12 @@ static void draw_timeline(const struct ui *ui, int y0, int height)
                 draw_text(y0 + row, x + k, blocks[level], 1);
         }
     }
-    char peak[32], label[128];
+    draw_axis(y0 + height, first_slot, slots, per, unit);
+    const char *name = unit == TG_DAY_MS ? "day" : unit == TG_HOUR_MS ? "hour" : "minute";
+    char peak[32], label[160];
     tg_nanos_format_human(max, peak, sizeof peak);
-    snprintf(label, sizeof label, "spend per %s, the highest %s; oldest left, gaps are quiet %ss",
-             unit == TG_HOUR_MS ? "hour" : "day", peak, unit == TG_HOUR_MS ? "hour" : "day");
-    draw_text(y0 + height, 0, label, COLS);
+    snprintf(label, sizeof label, "spend per %s (UTC), the highest %s; gaps are quiet %ss", name, peak, name);
+    draw_text(y0 + height + 1, 0, label, COLS);
 }
 
 /* One of the three top columns: name, share bar, spend. */
@@ -155,47 +199,107 @@ static void draw_top(const struct tg_spend_report *t, const char *title, int y0,
     attron(A_BOLD);
     draw_text(y0, x0, title, width - 1);
     attroff(A_BOLD);
-    int name_w = width - TOP_BAR_COLS - TOP_SPEND_COLS - 2; /* a space before the spend, one after */
+    /* the bar grows with the column; a space after the name, one before the spend, one after */
+    int bar_w = (width - 30) / 2 > TOP_BAR_COLS ? (width - 30) / 2 : TOP_BAR_COLS;
+    int name_w = width - bar_w - TOP_SPEND_COLS - 3;
     for (int i = 0; i < height - 1 && i < (int)t->count; i++) {
         const struct tg_spend_row *r = &t->rows[i];
         char name[256], spend[32];
         tg_sanitize(r->name, name, sizeof name);
         tg_nanos_format_human(r->cost, spend, sizeof spend);
         draw_padded(y0 + 1 + i, x0, name, name_w);
-        draw_bar(y0 + 1 + i, x0 + name_w, r->cost, t->total.cost, TOP_BAR_COLS);
-        mvprintw(y0 + 1 + i, x0 + name_w + TOP_BAR_COLS, " %*s", TOP_SPEND_COLS, spend);
+        mvaddch(y0 + 1 + i, x0 + name_w, ' ');
+        draw_bar(y0 + 1 + i, x0 + name_w + 1, r->cost, t->total.cost, bar_w);
+        mvprintw(y0 + 1 + i, x0 + name_w + 1 + bar_w, " %*s", TOP_SPEND_COLS, spend);
     }
 }
 
-static void draw_totals(const struct tg_spend_row *t)
+/* "+12%", "-3%", "new" (nothing before), "same". */
+static void change(double now, double before, char *buf, size_t len)
 {
-    char spend[32], est[32], reqs[32], tokens[32], p50[32], p95[32];
+    if (before == 0) {
+        snprintf(buf, len, now == 0 ? "same" : "new");
+        return;
+    }
+    double pct = 100.0 * (now - before) / before;
+    if (pct > -0.5 && pct < 0.5)
+        snprintf(buf, len, "same");
+    else
+        snprintf(buf, len, "%+.0f%%", pct);
+}
+
+static double error_rate(const struct tg_spend_row *t)
+{
+    return t->requests ? 100.0 * (double)t->errors / (double)t->requests : 0;
+}
+
+static void draw_totals(const struct tg_spend_row *t, const struct tg_spend_row *before)
+{
+    char spend[32], est[32], reqs[32], tokens[32], p50[32], p95[32], line[400];
     tg_nanos_format_human(t->cost, spend, sizeof spend);
     tg_nanos_format_human(t->cost_estimated, est, sizeof est);
     tg_format_count(t->requests, reqs, sizeof reqs);
     tg_format_tokens(t->total_tokens, tokens, sizeof tokens);
     tg_format_ms(tg_latency_quantile_ms(&t->latency, 0.5), p50, sizeof p50);
     tg_format_ms(tg_latency_quantile_ms(&t->latency, 0.95), p95, sizeof p95);
-    double error_rate = t->requests ? 100.0 * (double)t->errors / (double)t->requests : 0;
     double cache = t->prompt_tokens ? 100.0 * (double)t->cache_read_tokens / (double)t->prompt_tokens : 0;
+    char spend_change[64] = "", reqs_change[64] = "", errors_change[64] = "";
+    if (before && before->requests == 0) {
+        snprintf(spend_change, sizeof spend_change, " (nothing the period before)");
+    } else if (before) {
+        char c[16], prev[32];
+        tg_nanos_format_human(before->cost, prev, sizeof prev);
+        change((double)t->cost, (double)before->cost, c, sizeof c);
+        snprintf(spend_change, sizeof spend_change, " (%s vs %s)", c, prev);
+        change((double)t->requests, (double)before->requests, c, sizeof c);
+        snprintf(reqs_change, sizeof reqs_change, " (%s)", c);
+        snprintf(errors_change, sizeof errors_change, " (was %.1f%%)", error_rate(before));
+    }
     attron(A_BOLD);
-    mvprintw(TOTALS_ROW, 0, "Spend %s", spend);
+    int x = draw_text(TOTALS_ROW, 0, "Spend ", COLS);
+    x += draw_text(TOTALS_ROW, x, spend, COLS - x);
     attroff(A_BOLD);
-    printw("  (estimated %s", est);
+    snprintf(line, sizeof line, "%s  requests %s%s  tokens %s", spend_change, reqs, reqs_change, tokens);
+    draw_text(TOTALS_ROW, x, line, COLS - x);
+    snprintf(line, sizeof line, "errors %.1f%%%s  cache hits %.0f%%  p50 %s p95 %s  estimated %s", error_rate(t),
+             errors_change, cache, p50, p95, est);
     if (t->unpriced)
-        printw(", %lld unpriced", (long long)t->unpriced);
-    printw(")  requests %s  tokens %s", reqs, tokens);
-    mvprintw(TOTALS_ROW + 1, 0, "errors %.1f%%  cache hits %.0f%% of prompt  latency p50 %s p95 %s", error_rate, cache,
-             p50, p95);
+        snprintf(line + strlen(line), sizeof line - strlen(line), ", %lld unpriced", (long long)t->unpriced);
     if (t->refused_revoked) /* not in the error rate: see query/refused.h */
-        printw("  refused: revoked key %lld", (long long)t->refused_revoked);
+        snprintf(line + strlen(line), sizeof line - strlen(line), "  refused: revoked key %lld",
+                 (long long)t->refused_revoked);
+    draw_text(TOTALS_ROW + 1, 0, line, COLS);
+}
+
+/* An empty db: how logs get in, instead of empty panels. */
+static void draw_first_run(void)
+{
+    static const char *const lines[] = {
+        "No logs yet. Four ways to get some in:",
+        "",
+        "  tollgate collect          receive logs over HTTP on 127.0.0.1:8787: point the gateway's",
+        "                            log export, or a client's gateway base URL, at",
+        "                            http://127.0.0.1:8787/api/  (LiteLLM: /litellm/logs)",
+        "  tollgate sync             pull logs from the gateway (RESPAN_API_KEY, or LITELLM_BASE_URL",
+        "                            and LITELLM_MASTER_KEY)",
+        "  tollgate import FILE      load JSON Lines exported from the gateway",
+        "  tollgate demo             made-up logs, to try these screens",
+        "",
+        "These screens follow new logs as they arrive: keep them open. README.md has the details.",
+    };
+    for (int i = 0; i < (int)(sizeof lines / sizeof lines[0]) && TOTALS_ROW + i < LINES - 1; i++)
+        draw_text(TOTALS_ROW + i, 1, lines[i], COLS - 2);
 }
 
 static void draw(struct ui *ui)
 {
+    if (ov.empty_db) {
+        draw_first_run();
+        return;
+    }
     if (!ov.developers_loaded)
         return;
-    draw_totals(&ov.developers.total);
+    draw_totals(&ov.developers.total, ov.previous_loaded ? &ov.previous.total : NULL);
     budgets_overview_draw(ui, BUDGET_ROW);
     int tops_at = TOPS_ROW;
     if (LINES >= CHART_MIN_LINES && ov.timeline_loaded && ov.timeline.count > 0) {

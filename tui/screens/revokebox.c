@@ -15,9 +15,9 @@
 #include "screens/jobs.h"
 #include "screens/lineedit.h"
 
-#define REASON "revoked from the screens"
-#define BOX_MAX_COLS 76
-#define BOX_CHROME_ROWS 7  /* border, title, blank lines, the warning */
+#define DEFAULT_REASON "revoked from the screens"
+#define BOX_CHROME_ROWS 9  /* border, title, blank lines, the warning, the reason's line */
+#define BOX_MIN_COLS 40
 #define SPINNER_TICK_MS 100
 #define IDLE_TIMEOUT_MS 1000
 
@@ -29,6 +29,7 @@ struct revoke_job {
     char *developer; /* REVOKE_DEVELOPER */
     char **keys;     /* REVOKE_KEY: gateway ids, else names */
     size_t count;
+    char reason[200]; /* for the audit log */
 };
 
 static void free_job(void *arg)
@@ -55,7 +56,7 @@ static void revoke_keys(struct tg_store *store, struct tg_gateway *gw, const str
             continue;
         }
         struct tg_revoke_result result;
-        if (tg_revoke_key(store, gw, &found.rows[0], job->actor, REASON, false, &result) == 0)
+        if (tg_revoke_key(store, gw, &found.rows[0], job->actor, job->reason, false, &result) == 0)
             ok++;
         else
             out->failed++;
@@ -77,7 +78,7 @@ static void offboard(struct tg_store *store, struct tg_gateway *gw, const struct
         return;
     }
     size_t planned = plan.to_revoke;
-    tg_offboard_apply(store, gw, &plan, job->actor, REASON, false, NULL, NULL);
+    tg_offboard_apply(store, gw, &plan, job->actor, job->reason, false, NULL, NULL);
     out->failed = (int)plan.failed;
     if (planned == 0) {
         snprintf(out->message, sizeof out->message, "nothing to revoke: no active key here");
@@ -161,12 +162,48 @@ static void impact_line(const struct tg_key_row *k, char *line, size_t len)
              spend, (long long)k->requests_30d);
 }
 
-/* The impact, in a box: what the user is about to cut off. */
-static void draw_impact(const struct tg_key_row *const keys[], size_t n, const char *title)
+/* Lines of the box: each key's impact (cut in two at a double space when it
+ * is wider than the box can be), then the rest. */
+#define BOX_LINES_MAX 64
+struct box {
+    char lines[BOX_LINES_MAX][400];
+    int count;
+};
+
+static void box_add(struct box *b, const char *text, int inner)
 {
-    int fits = LINES - BOX_CHROME_ROWS - 2 > 1 ? LINES - BOX_CHROME_ROWS - 2 : 1;
-    int rows = (int)n > fits ? fits : (int)n; /* the last row says how many more */
-    int width = COLS - 4 < BOX_MAX_COLS ? COLS - 4 : BOX_MAX_COLS, height = BOX_CHROME_ROWS + rows;
+    if (b->count >= BOX_LINES_MAX)
+        return;
+    const char *split = NULL;
+    if ((int)strlen(text) > inner) { /* the last "  " that leaves a first part that fits */
+        for (const char *p = strstr(text, "  "); p && p - text <= inner; p = strstr(p + 2, "  "))
+            split = p;
+    }
+    if (!split) {
+        snprintf(b->lines[b->count++], sizeof b->lines[0], "%s", text);
+        return;
+    }
+    snprintf(b->lines[b->count++], sizeof b->lines[0], "%.*s", (int)(split - text), text);
+    if (b->count < BOX_LINES_MAX)
+        snprintf(b->lines[b->count++], sizeof b->lines[0], "    %s", split + 2);
+}
+
+/* The box, as wide as its longest line (within the screen), as tall as its
+ * lines: what the user is about to cut off, nothing of it cut. */
+static void draw_box(const char *title, const struct box *b)
+{
+    int width = (int)strlen(title) + 4;
+    for (int i = 0; i < b->count; i++) {
+        if ((int)strlen(b->lines[i]) + 4 > width)
+            width = (int)strlen(b->lines[i]) + 4;
+    }
+    if (width < BOX_MIN_COLS)
+        width = BOX_MIN_COLS;
+    if (width > COLS - 2)
+        width = COLS - 2;
+    int height = b->count + 4;
+    if (height > LINES - 2)
+        height = LINES - 2;
     int y0 = (LINES - height) / 2 > 1 ? (LINES - height) / 2 : 1, x0 = (COLS - width) / 2;
     for (int y = y0; y < y0 + height && y < LINES - 1; y++) {
         move(y, x0);
@@ -176,16 +213,45 @@ static void draw_impact(const struct tg_key_row *const keys[], size_t n, const c
     attron(A_BOLD);
     draw_text(y0 + 1, x0 + 2, title, width - 4);
     attroff(A_BOLD);
-    for (int i = 0; i < rows; i++) {
-        char line[400];
-        if (i == rows - 1 && (size_t)rows < n)
-            snprintf(line, sizeof line, "... and %zu more", n - (size_t)i);
-        else
-            impact_line(keys[i], line, sizeof line);
-        draw_text(y0 + 3 + i, x0 + 2, line, width - 4);
-    }
-    draw_text(y0 + 4 + rows, x0 + 2, "The gateway will refuse these keys at once. Esc cancels.", width - 4);
+    for (int i = 0; i < b->count && 3 + i < height - 1; i++)
+        draw_text(y0 + 3 + i, x0 + 2, b->lines[i], width - 4);
     refresh();
+}
+
+/* The impact: each key to be cut off, then what happens. */
+static void impact_box(const struct tg_key_row *const keys[], size_t n, const char *gateway_err, struct box *b)
+{
+    int inner = COLS - 6;
+    int fits = LINES - BOX_CHROME_ROWS - 2 > 1 ? LINES - BOX_CHROME_ROWS - 2 : 1;
+    memset(b, 0, sizeof *b);
+    for (size_t i = 0; i < n; i++) {
+        char line[400];
+        if (b->count >= fits - 1 && i + 1 < n) {
+            snprintf(line, sizeof line, "... and %zu more", n - i);
+            box_add(b, line, inner);
+            break;
+        }
+        impact_line(keys[i], line, sizeof line);
+        box_add(b, line, inner);
+    }
+    box_add(b, "", inner);
+    char text[300];
+    if (gateway_err) {
+        char clean[200];
+        tg_sanitize(gateway_err, clean, sizeof clean);
+        snprintf(text, sizeof text, "no gateway configured: %s", clean);
+        box_add(b, text, inner);
+        box_add(b, "Set RESPAN_API_KEY (Respan), or LITELLM_BASE_URL and LITELLM_MASTER_KEY", inner);
+        box_add(b, "(LiteLLM), or put them in the config file; then press R again.", inner);
+        box_add(b, "Nothing was revoked. Any key closes this box.", inner);
+        return;
+    }
+    if (n == 1)
+        snprintf(text, sizeof text, "The gateway will refuse this key at once. Esc cancels.");
+    else
+        snprintf(text, sizeof text, "The gateway will refuse these %zu keys at once. Esc cancels.", n);
+    box_add(b, text, inner);
+    box_add(b, "A reason may follow the name (kept in the audit log): NAME left the team", inner);
 }
 
 static struct revoke_job *new_job(struct ui *ui, enum revoke_scope scope, const char *name,
@@ -241,20 +307,63 @@ static bool wait_for(struct ui *ui, struct job *job)
     return true;
 }
 
+/* Whether a gateway is set up, before anyone types a name: NULL when it is,
+ * else why not (in err). */
+static const char *gateway_problem(char *err, size_t errlen)
+{
+    struct tg_gateway_setup setup;
+    struct tg_gateway_setup_options so = {NULL, NULL, NULL, NULL};
+    if (tg_gateway_setup_open(&so, &setup, err, errlen) != 0)
+        return err;
+    tg_gateway_setup_close(&setup);
+    return NULL;
+}
+
+/* "NAME" or "NAME a reason": true when it starts with the name, the reason
+ * (or the default) into reason. */
+static bool confirmed(const char *typed, const char *name, char *reason, size_t len)
+{
+    size_t n = strlen(name);
+    if (strncmp(typed, name, n) != 0 || (typed[n] && typed[n] != ' '))
+        return false;
+    const char *r = typed + n;
+    while (*r == ' ')
+        r++;
+    snprintf(reason, len, "%s", *r ? r : DEFAULT_REASON);
+    return true;
+}
+
 /* The box, the typed name, the job: true when it ended while the user waited. */
 static bool confirm_and_revoke(struct ui *ui, enum revoke_scope scope, const char *name,
                                const struct tg_key_row *const targets[], size_t n)
 {
-    char title[300], prompt[300], typed[256] = "", shown[256];
+    static struct box box;
+    char title[300], prompt[300], typed[256] = "", shown[256], err[300], reason[200];
     tg_sanitize(name, shown, sizeof shown);
-    snprintf(title, sizeof title, scope == REVOKE_KEY ? "Revoke the key %s?" : "Revoke every key of %s?", shown);
-    draw_impact(targets, n, title);
-    snprintf(prompt, sizeof prompt, "Type %s to confirm: ", shown);
-    if (!lineedit_read(prompt, typed, sizeof typed) || strcmp(typed, name) != 0) {
+    if (scope == REVOKE_KEY)
+        snprintf(title, sizeof title, "Revoke the key %s?", shown);
+    else
+        snprintf(title, sizeof title, n == 1 ? "Revoke every key of %s? (this key)" : "Revoke every key of %s? "
+                 "(these %zu keys)", shown, n);
+    const char *problem = gateway_problem(err, sizeof err);
+    impact_box(targets, n, problem, &box);
+    draw_box(title, &box);
+    if (problem) {
+        timeout(-1);
+        getch();
+        timeout(IDLE_TIMEOUT_MS);
+        ui_status(ui, "not revoked: no gateway configured (set RESPAN_API_KEY, or LITELLM_BASE_URL and "
+                      "LITELLM_MASTER_KEY)");
+        return false;
+    }
+    snprintf(prompt, sizeof prompt, "Type %s to confirm (a reason may follow): ", shown);
+    if (!lineedit_read(prompt, typed, sizeof typed) || !confirmed(typed, name, reason, sizeof reason)) {
         ui_status(ui, "not revoked");
         return false;
     }
     struct revoke_job *job = new_job(ui, scope, name, targets, n);
+    if (job)
+        snprintf(job->reason, sizeof job->reason, "%s", reason);
     struct job *running = job ? jobs_start(ui->jobs, revoke_main, job, free_job) : NULL;
     if (!running) {
         ui_status(ui, "could not start the revocation");

@@ -10,12 +10,31 @@
 #include <wchar.h>
 
 #include "base/timeutil.h"
+#include "query/window.h"
 
+/* What w cycles through, from 30d (the default) on to all, then 1h: the
+ * rolling spans and the calendar ones (query/window.h) between them. */
 static const struct {
     const char *label;
-    int64_t span_ms; /* 0 = all */
-} windows[] = {{"1h", TG_HOUR_MS}, {"24h", TG_DAY_MS}, {"7d", 7 * TG_DAY_MS}, {"30d", 30 * TG_DAY_MS}, {"all", 0}};
+    int64_t span_ms; /* 0 = all, or a named window */
+    const char *named;
+} windows[] = {
+    {"1h", TG_HOUR_MS, NULL},      {"today", 0, "today"}, {"24h", TG_DAY_MS, NULL},
+    {"week", 0, "week"},           {"7d", 7 * TG_DAY_MS, NULL}, {"month", 0, "month"},
+    {"last-month", 0, "last-month"}, {"30d", 30 * TG_DAY_MS, NULL}, {"all", 0, NULL},
+};
 #define NWINDOWS ((int)(sizeof windows / sizeof windows[0]))
+#define DEFAULT_WINDOW 7 /* 30d */
+
+int ui_window_default(void)
+{
+    return DEFAULT_WINDOW;
+}
+
+static bool utc(const struct ui *ui)
+{
+    return ui->opt && ui->opt->utc;
+}
 
 void ui_status(struct ui *ui, const char *fmt, ...)
 {
@@ -48,20 +67,66 @@ int64_t ui_window_since(const struct ui *ui)
 {
     if (custom_window(ui))
         return ui->custom_since >= 0 ? ui->custom_since : 0;
+    int64_t since, until;
+    if (windows[ui->window].named &&
+        tg_window_named(windows[ui->window].named, tg_now_ms(), utc(ui), &since, &until) == 0)
+        return since;
     int64_t span = windows[ui->window].span_ms;
     return span ? tg_now_ms() - span : 0;
 }
 
 int64_t ui_window_until(const struct ui *ui)
 {
-    return ui->custom_until >= 0 ? ui->custom_until : INT64_MAX;
+    if (custom_window(ui))
+        return ui->custom_until >= 0 ? ui->custom_until : INT64_MAX;
+    int64_t since, until;
+    if (windows[ui->window].named &&
+        tg_window_named(windows[ui->window].named, tg_now_ms(), utc(ui), &since, &until) == 0 && until >= 0)
+        return until;
+    return INT64_MAX;
 }
 
 struct tg_spend_filter ui_spend_filter(const struct ui *ui)
 {
-    struct tg_spend_filter f = {ui_window_since(ui), ui->custom_until >= 0 ? ui->custom_until : TG_SPEND_OPEN, NULL,
-                                NULL, NULL};
+    int64_t until = ui_window_until(ui);
+    struct tg_spend_filter f = {ui_window_since(ui), until == INT64_MAX ? TG_SPEND_OPEN : until, NULL, NULL, NULL};
     return f;
+}
+
+bool ui_window_previous(const struct ui *ui, struct tg_spend_filter *out)
+{
+    *out = ui_spend_filter(ui);
+    if (!custom_window(ui) && windows[ui->window].named)
+        return tg_window_named_previous(windows[ui->window].named, tg_now_ms(), utc(ui), &out->since_ms,
+                                        &out->until_ms) == 0;
+    int64_t since = ui_window_since(ui), until = ui_window_until(ui);
+    if (since <= 0)
+        return false; /* all of time has nothing before it */
+    int64_t end = until == INT64_MAX ? tg_now_ms() : until;
+    out->since_ms = since - (end - since);
+    out->until_ms = since;
+    return out->since_ms < out->until_ms;
+}
+
+int ui_window_set(struct ui *ui, bool since, const char *text, char *err, size_t errlen)
+{
+    int64_t ms;
+    if (tg_window_parse_time(since ? ":since" : ":until", text, tg_now_ms(), utc(ui), &ms, err, errlen) != 0)
+        return -1;
+    int64_t new_since = since ? ms : custom_window(ui) ? ui->custom_since : ui_window_since(ui);
+    int64_t new_until = !since ? ms : custom_window(ui) ? ui->custom_until : -1;
+    if (!custom_window(ui) && !since && new_since == 0)
+        new_since = -1;
+    if (new_since > 0 && new_until >= 0 && new_until <= new_since) {
+        char a[40], b[40];
+        tg_time_format_iso(new_since, a, sizeof a);
+        tg_time_format_iso(new_until, b, sizeof b);
+        snprintf(err, errlen, "the window would end (%.16s) before it starts (%.16s): nothing to show", b, a);
+        return -1;
+    }
+    ui->custom_since = new_since;
+    ui->custom_until = new_until;
+    return 0;
 }
 
 void ui_window_name(const struct ui *ui, char *buf, size_t len)
@@ -169,10 +234,26 @@ void draw_padded(int y, int x, const char *text, int cols)
 
 void draw_bar(int y, int x, int64_t part, int64_t whole, int width)
 {
-    int n = whole > 0 ? (int)((double)part / (double)whole * width + 0.5) : 0;
+    /* eighths of a cell where the terminal takes UTF-8, so 15% of a short
+     * bar still shows as more than nothing */
+    static const char *const eighths[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
+    bool blocks = MB_CUR_MAX > 1;
+    double share = whole > 0 && part > 0 ? (double)part / (double)whole : 0;
+    if (share > 1)
+        share = 1;
+    int n = (int)(share * width * (blocks ? 8 : 1) + 0.5);
+    if (n == 0 && part > 0 && blocks)
+        n = 1;
     move(y, x);
-    for (int i = 0; i < width; i++)
-        addch(i < n ? '#' : ' ');
+    int full = blocks ? n / 8 : n, used = 0;
+    for (; used < full && used < width; used++)
+        draw_text(y, x + used, blocks ? "█" : "#", 1);
+    if (blocks && n % 8 && used < width) {
+        draw_text(y, x + used, eighths[n % 8], 1);
+        used++;
+    }
+    for (; used < width; used++)
+        mvaddch(y, x + used, ' ');
 }
 
 void draw_status_line(const char *text)

@@ -22,6 +22,7 @@
 struct ui_options {
     const char *db_path; /* shown in the header; the background connections open it */
     const char *actor;   /* who revokes, for the audit log */
+    bool utc;            /* calendar windows (today, week, month) in UTC, not the local time zone */
 };
 
 /* Colour pairs, set up by app.c when the terminal has colour. */
@@ -73,13 +74,21 @@ struct ui {
 
 void ui_status(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The time window: the preset (1h ... all) unless :since / :until set one. */
+/* The time window: the preset (1h, today, 24h, week, 7d, month, last-month,
+ * 30d, all) unless :since / :until set one. */
+int ui_window_default(void); /* the preset shown first: 30d */
 void ui_window_next(struct ui *ui); /* w: the next preset, or back to it from a custom window */
 void ui_window_all(struct ui *ui);
 int64_t ui_window_since(const struct ui *ui);
 int64_t ui_window_until(const struct ui *ui); /* INT64_MAX when open */
 struct tg_spend_filter ui_spend_filter(const struct ui *ui);
 void ui_window_name(const struct ui *ui, char *buf, size_t len);
+/* The period before the window, of the same length (for a calendar window:
+ * the previous day, week or month as far in): false when there is none. */
+bool ui_window_previous(const struct ui *ui, struct tg_spend_filter *out);
+/* :since / :until TEXT (a time, a duration back, or a calendar window's
+ * start). 0, or -1 with err saying what is wrong; the window is unchanged. */
+int ui_window_set(struct ui *ui, bool since, const char *text, char *err, size_t errlen);
 
 /* The binding for ch in keys, or NULL. */
 const struct binding *binding_for(const struct binding *keys, int ch);

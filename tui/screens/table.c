@@ -16,97 +16,200 @@
 #include "screens/requests.h"
 #include "screens/revokebox.h"
 
-/* The name column takes what the others leave, within these bounds, and
- * RIGHT_MARGIN columns stay free at the right edge. */
+/* The name column takes what the others leave, within these bounds; the share
+ * bar grows with the terminal too, and RIGHT_MARGIN columns stay free. */
 #define NAME_MIN_COLS 12
 #define NAME_MAX_COLS 40
-#define RIGHT_MARGIN 4
+#define NAME_COMFORT_COLS 24
+#define BAR_MIN_COLS 10
+#define BAR_MAX_COLS 40
+#define RIGHT_MARGIN 2
 #define HEADER_ROW 1
+#define MAX_COLUMNS 16
+
+/* One line of the table: the window's spend (a zero row for a key the
+ * gateway lists that was not used in the window) and, on Keys, what the db
+ * knows of the key. */
+struct trow {
+    const struct tg_spend_row *spend;
+    const struct tg_key_row *key; /* Keys only; NULL for "(no key)" */
+};
+
+enum width_kind { FIXED, NAME, BAR };
 
 struct column {
     const char *title;
-    int width;  /* 0 for the name column */
-    bool left;  /* aligned left (else right) */
-    void (*cell)(const struct tg_spend_row *r, char *buf, size_t len);
-    bool bar;   /* a share-of-spend bar instead of text */
+    const char *what;     /* "sorted by WHAT" */
+    int width;            /* FIXED columns */
+    enum width_kind kind;
+    bool left;            /* aligned left (else right) */
+    int priority;         /* what a narrow terminal drops first: the highest */
+    void (*cell)(const struct trow *r, char *buf, size_t len);
+    int (*compare)(const struct trow *x, const struct trow *y); /* the order s sorts this column in */
 };
 
 static struct {
     struct tg_spend_report report; /* the spend table of the screen shown */
     bool loaded;
-    struct tg_key_rows keys;       /* Keys: statuses, to mark revoked keys */
+    struct tg_key_rows keys;       /* Keys: every key the db knows */
+    struct tg_spend_row *unused;   /* Keys: zero rows for keys without spend in the window */
+    size_t unused_count;
+    struct trow *rows;
+    size_t count;
     char name_filter[128];         /* a substring of the names, "" for all */
-    int sort;                      /* an index into sorts */
+    int sort[NSCREENS];            /* an index into the screen's columns */
+    bool sort_chosen[NSCREENS];    /* else by spend */
     int cursor[NSCREENS], top[NSCREENS];
 } panel;
 
-static void name_cell(const struct tg_spend_row *r, char *buf, size_t len)
+static int64_t sign(int64_t v)
 {
-    tg_sanitize(r->name, buf, len);
+    return (v > 0) - (v < 0);
 }
 
-static const struct tg_key_row *key_named(const char *name)
+/* Cells and orders. Numbers sort largest first, names A to Z. */
+static void name_cell(const struct trow *r, char *buf, size_t len) { tg_sanitize(r->spend->name, buf, len); }
+static int by_name(const struct trow *x, const struct trow *y) { return strcmp(x->spend->name, y->spend->name); }
+
+static void spend_cell(const struct trow *r, char *buf, size_t len) { tg_nanos_format_human(r->spend->cost, buf, len); }
+static int by_spend(const struct trow *x, const struct trow *y) { return (int)sign(y->spend->cost - x->spend->cost); }
+
+static void requests_cell(const struct trow *r, char *buf, size_t len) { tg_format_count(r->spend->requests, buf, len); }
+static int by_requests(const struct trow *x, const struct trow *y)
 {
-    for (size_t i = 0; i < panel.keys.count; i++) {
-        if (strcmp(tg_key_label(&panel.keys.rows[i]), name) == 0)
-            return &panel.keys.rows[i];
+    return (int)sign(y->spend->requests - x->spend->requests);
+}
+
+static void tokens_cell(const struct trow *r, char *buf, size_t len) { tg_format_tokens(r->spend->total_tokens, buf, len); }
+static int by_tokens(const struct trow *x, const struct trow *y)
+{
+    return (int)sign(y->spend->total_tokens - x->spend->total_tokens);
+}
+
+static double error_rate(const struct trow *r)
+{
+    return r->spend->requests ? 100.0 * (double)r->spend->errors / (double)r->spend->requests : 0.0;
+}
+static void errors_cell(const struct trow *r, char *buf, size_t len) { snprintf(buf, len, "%.1f%%", error_rate(r)); }
+static int by_errors(const struct trow *x, const struct trow *y)
+{
+    return (error_rate(y) > error_rate(x)) - (error_rate(y) < error_rate(x));
+}
+
+static int64_t p95(const struct trow *r) { return tg_latency_quantile_ms(&r->spend->latency, 0.95); }
+static void p95_cell(const struct trow *r, char *buf, size_t len) { tg_format_ms(p95(r), buf, len); }
+static int by_p95(const struct trow *x, const struct trow *y) { return (int)sign(p95(y) - p95(x)); }
+
+static void last_cell(const struct trow *r, char *buf, size_t len) { format_ago(r->spend->last_ms, buf, len); }
+static int by_last(const struct trow *x, const struct trow *y) { return (int)sign(y->spend->last_ms - x->spend->last_ms); }
+
+/* Keys: what the db knows of the key, over all time. */
+static void owner_cell(const struct trow *r, char *buf, size_t len)
+{
+    tg_sanitize(r->key && r->key->owner ? r->key->owner : "-", buf, len);
+}
+static int by_owner(const struct trow *x, const struct trow *y)
+{
+    return strcmp(x->key && x->key->owner ? x->key->owner : "~", y->key && y->key->owner ? y->key->owner : "~");
+}
+
+static const char *status_of(const struct trow *r)
+{
+    return r->key ? tg_key_status(r->key) : "-";
+}
+/* A revoked key still being tried says so: its agent is retrying, or the
+ * key works after all (ops/keys: use after revocation). */
+static void status_cell(const struct trow *r, char *buf, size_t len)
+{
+    if (r->key && r->key->after_revocation.attempts > 0)
+        snprintf(buf, len, "%s, %lld tried", status_of(r), (long long)r->key->after_revocation.attempts);
+    else
+        snprintf(buf, len, "%s", status_of(r));
+}
+static int by_status(const struct trow *x, const struct trow *y) { return strcmp(status_of(x), status_of(y)); }
+
+static int64_t created(const struct trow *r) { return r->key ? r->key->created_ms : -1; }
+static void created_cell(const struct trow *r, char *buf, size_t len)
+{
+    char iso[40];
+    if (created(r) < 0) {
+        snprintf(buf, len, "-");
+        return;
     }
-    return NULL;
+    tg_time_format_iso(created(r), iso, sizeof iso);
+    snprintf(buf, len, "%.10s", iso);
 }
+static int by_created(const struct trow *x, const struct trow *y) { return (int)sign(created(y) - created(x)); }
 
-static void key_name_cell(const struct tg_spend_row *r, char *buf, size_t len)
+/* The key's last use over all time: from logs or from the gateway. */
+static int64_t last_use(const struct trow *r)
 {
-    tg_sanitize(r->name, buf, len);
-    const struct tg_key_row *key = key_named(r->name);
-    if (key && key->after_revocation.attempts > 0)
-        snprintf(buf + strlen(buf), len - strlen(buf), " (revoked, %lld tried since)",
-                 (long long)key->after_revocation.attempts);
-    else if (key && strcmp(key->status, "revoked") == 0)
-        snprintf(buf + strlen(buf), len - strlen(buf), " (revoked)");
+    int64_t from_key = r->key ? r->key->last_used_ms : -1;
+    return from_key > r->spend->last_ms ? from_key : r->spend->last_ms;
 }
-
-static void spend_cell(const struct tg_spend_row *r, char *buf, size_t len)
+static void last_use_cell(const struct trow *r, char *buf, size_t len)
 {
-    tg_nanos_format_human(r->cost, buf, len);
-}
-
-static void requests_cell(const struct tg_spend_row *r, char *buf, size_t len)
-{
-    tg_format_count(r->requests, buf, len);
-}
-
-static void tokens_cell(const struct tg_spend_row *r, char *buf, size_t len)
-{
-    tg_format_tokens(r->total_tokens, buf, len);
-}
-
-static void errors_cell(const struct tg_spend_row *r, char *buf, size_t len)
-{
-    snprintf(buf, len, "%.1f%%", r->requests ? 100.0 * (double)r->errors / (double)r->requests : 0.0);
-}
-
-static void p95_cell(const struct tg_spend_row *r, char *buf, size_t len)
-{
-    tg_format_ms(tg_latency_quantile_ms(&r->latency, 0.95), buf, len);
-}
-
-static void last_cell(const struct tg_spend_row *r, char *buf, size_t len)
-{
-    format_ago(r->last_ms, buf, len);
-}
-
-#define SPEND_COLUMNS                                                                                  \
-    {"SHARE", 8, true, NULL, true}, {"SPEND", 10, false, spend_cell, false},                          \
-        {"REQS", 8, false, requests_cell, false}, {"TOKENS", 7, false, tokens_cell, false},          \
-        {"ERRORS", 6, false, errors_cell, false}, {"P95", 6, false, p95_cell, false},                \
-        {"LAST", 5, false, last_cell, false},                                                         \
-    {                                                                                                  \
-        NULL, 0, false, NULL, false                                                                    \
+    char iso[40];
+    if (last_use(r) < 0) {
+        snprintf(buf, len, "never");
+        return;
     }
+    tg_time_format_iso(last_use(r), iso, sizeof iso);
+    char now[40];
+    tg_time_format_iso(tg_now_ms(), now, sizeof now);
+    if (strncmp(iso, now, 4) == 0) /* this year: "11-24 09:57" */
+        snprintf(buf, len, "%.5s %.5s", iso + 5, iso + 11);
+    else
+        snprintf(buf, len, "%.10s", iso);
+}
+static int by_last_use(const struct trow *x, const struct trow *y) { return (int)sign(last_use(y) - last_use(x)); }
 
-static const struct column developer_columns[] = {{"DEVELOPER", 0, true, name_cell, false}, SPEND_COLUMNS};
-static const struct column key_columns[] = {{"KEY", 0, true, key_name_cell, false}, SPEND_COLUMNS};
-static const struct column model_columns[] = {{"MODEL", 0, true, name_cell, false}, SPEND_COLUMNS};
+/* Whole days since the last use, or since it was made when never used. */
+static int64_t idle_days(const struct trow *r)
+{
+    int64_t since = last_use(r) >= 0 ? last_use(r) : created(r);
+    return since < 0 ? -1 : (tg_now_ms() - since) / TG_DAY_MS;
+}
+static void idle_cell(const struct trow *r, char *buf, size_t len)
+{
+    if (idle_days(r) < 0)
+        snprintf(buf, len, "-");
+    else
+        snprintf(buf, len, "%lldd", (long long)idle_days(r));
+}
+static int by_idle(const struct trow *x, const struct trow *y) { return (int)sign(idle_days(y) - idle_days(x)); }
+
+#define NAME_COLUMN(title) {title, "name", 0, NAME, true, 0, name_cell, by_name}
+#define SHARE_COLUMN {"SHARE", "spend", 0, BAR, true, 5, NULL, by_spend}
+#define SPEND_COLUMN {"SPEND", "spend", 9, FIXED, false, 0, spend_cell, by_spend}
+#define REQS_COLUMN {"REQS", "requests", 7, FIXED, false, 1, requests_cell, by_requests}
+#define TOKENS_COLUMN(p) {"TOKENS", "tokens", 7, FIXED, false, p, tokens_cell, by_tokens}
+#define ERRORS_COLUMN(p) {"ERRORS", "error rate", 6, FIXED, false, p, errors_cell, by_errors}
+#define P95_COLUMN(p) {"P95", "p95 latency", 6, FIXED, false, p, p95_cell, by_p95}
+#define END_COLUMN {NULL, NULL, 0, FIXED, false, 0, NULL, NULL}
+
+static const struct column developer_columns[] = {
+    NAME_COLUMN("DEVELOPER"), SHARE_COLUMN, SPEND_COLUMN, REQS_COLUMN, TOKENS_COLUMN(3), ERRORS_COLUMN(2),
+    P95_COLUMN(4), {"LAST", "last seen", 5, FIXED, false, 1, last_cell, by_last}, END_COLUMN,
+};
+static const struct column model_columns[] = {
+    NAME_COLUMN("MODEL"), SHARE_COLUMN, SPEND_COLUMN, REQS_COLUMN, TOKENS_COLUMN(3), ERRORS_COLUMN(2),
+    P95_COLUMN(4), {"LAST", "last seen", 5, FIXED, false, 1, last_cell, by_last}, END_COLUMN,
+};
+static const struct column key_columns[] = {
+    NAME_COLUMN("KEY"),
+    {"OWNER", "owner", 9, FIXED, true, 1, owner_cell, by_owner},
+    {"STATUS", "status", 18, FIXED, true, 0, status_cell, by_status},
+    SPEND_COLUMN,
+    REQS_COLUMN,
+    {"LAST USE", "last use", 11, FIXED, true, 2, last_use_cell, by_last_use},
+    {"IDLE", "idle days", 5, FIXED, false, 1, idle_cell, by_idle},
+    {"CREATED", "created", 10, FIXED, true, 3, created_cell, by_created},
+    SHARE_COLUMN,
+    ERRORS_COLUMN(6),
+    TOKENS_COLUMN(7),
+    END_COLUMN,
+};
 
 struct list {
     enum screen_id id;
@@ -130,41 +233,101 @@ static const struct list *list_of(const struct ui *ui)
     return &lists[0];
 }
 
-static int by_spend(const struct tg_spend_row *x, const struct tg_spend_row *y)
+static int column_count(const struct column *columns)
 {
-    return (y->cost > x->cost) - (y->cost < x->cost);
+    int n = 0;
+    while (columns[n].title && n < MAX_COLUMNS)
+        n++;
+    return n;
 }
 
-static int by_requests(const struct tg_spend_row *x, const struct tg_spend_row *y)
+/* Where each column goes at this width: x and width, or width 0 when a
+ * narrow terminal leaves it out. */
+struct layout {
+    int x[MAX_COLUMNS], w[MAX_COLUMNS];
+};
+
+static int min_width(const struct column *c)
 {
-    return (y->requests > x->requests) - (y->requests < x->requests);
+    return c->kind == NAME ? NAME_MIN_COLS : c->kind == BAR ? BAR_MIN_COLS : c->width;
 }
 
-static int by_errors(const struct tg_spend_row *x, const struct tg_spend_row *y)
+static void lay_out(const struct column *columns, struct layout *out)
 {
-    return (y->errors > x->errors) - (y->errors < x->errors);
+    int n = column_count(columns), room = COLS - RIGHT_MARGIN, used = 0;
+    bool shown[MAX_COLUMNS];
+    for (int i = 0; i < n; i++) {
+        shown[i] = true;
+        used += min_width(&columns[i]) + (i > 0);
+    }
+    while (used > room) { /* drop the least important column still shown */
+        int drop = -1;
+        for (int i = 0; i < n; i++) {
+            if (shown[i] && columns[i].priority > 0 && (drop < 0 || columns[i].priority > columns[drop].priority))
+                drop = i;
+        }
+        if (drop < 0)
+            break;
+        shown[drop] = false;
+        used -= min_width(&columns[drop]) + 1;
+    }
+    for (int i = 0; i < n; i++) { /* what fits again in the room left, most important first */
+        int best = -1;
+        for (int j = 0; j < n; j++) {
+            if (!shown[j] && used + min_width(&columns[j]) + 1 <= room &&
+                (best < 0 || columns[j].priority < columns[best].priority))
+                best = j;
+        }
+        if (best < 0)
+            break;
+        shown[best] = true;
+        used += min_width(&columns[best]) + 1;
+    }
+    int spare = room > used ? room - used : 0, has_bar = 0;
+    for (int i = 0; i < n; i++)
+        has_bar |= shown[i] && columns[i].kind == BAR;
+    /* the name grows first to a comfortable width (a whole model name),
+     * then the bar, then the name again */
+    int name_grow = spare < NAME_COMFORT_COLS - NAME_MIN_COLS ? spare : NAME_COMFORT_COLS - NAME_MIN_COLS;
+    spare -= name_grow;
+    int bar_grow = 0;
+    if (has_bar) {
+        bar_grow = spare < BAR_MAX_COLS - BAR_MIN_COLS ? spare : BAR_MAX_COLS - BAR_MIN_COLS;
+        spare -= bar_grow;
+    }
+    name_grow += spare < NAME_MAX_COLS - NAME_COMFORT_COLS ? spare : NAME_MAX_COLS - NAME_COMFORT_COLS;
+    int x = 0;
+    for (int i = 0; i < n; i++) {
+        out->w[i] = 0;
+        if (!shown[i])
+            continue;
+        int w = min_width(&columns[i]);
+        w += columns[i].kind == NAME ? name_grow : columns[i].kind == BAR ? bar_grow : 0;
+        x += i > 0; /* a space before each column but the first */
+        out->x[i] = x;
+        out->w[i] = w;
+        x += w;
+    }
 }
 
-static int by_last_seen(const struct tg_spend_row *x, const struct tg_spend_row *y)
+/* The column the table is sorted by: spend until s picks another. */
+static int sort_column(const struct ui *ui)
 {
-    return (y->last_ms > x->last_ms) - (y->last_ms < x->last_ms);
+    const struct column *columns = list_of(ui)->columns;
+    if (panel.sort_chosen[ui->screen])
+        return panel.sort[ui->screen];
+    for (int i = 0; columns[i].title; i++) {
+        if (columns[i].cell == spend_cell)
+            return i;
+    }
+    return 0;
 }
-
-static int by_name(const struct tg_spend_row *x, const struct tg_spend_row *y)
-{
-    return strcmp(x->name, y->name);
-}
-
-static const struct {
-    const char *name;
-    int (*compare)(const struct tg_spend_row *x, const struct tg_spend_row *y);
-} sorts[] = {{"spend", by_spend}, {"requests", by_requests}, {"errors", by_errors}, {"last seen", by_last_seen},
-             {"name", by_name}};
-#define NSORTS ((int)(sizeof sorts / sizeof sorts[0]))
 
 static int compare_rows(const void *a, const void *b, void *arg)
 {
-    return sorts[*(const int *)arg].compare(a, b);
+    const struct column *c = arg;
+    int order = c->compare(a, b);
+    return order ? order : by_spend(a, b) ? by_spend(a, b) : by_name(a, b);
 }
 
 static void free_report(void)
@@ -172,6 +335,14 @@ static void free_report(void)
     if (panel.loaded)
         tg_spend_report_free(&panel.report);
     panel.loaded = false;
+    for (size_t i = 0; i < panel.unused_count; i++)
+        free(panel.unused[i].name);
+    free(panel.unused);
+    panel.unused = NULL;
+    panel.unused_count = 0;
+    free(panel.rows);
+    panel.rows = NULL;
+    panel.count = 0;
 }
 
 void table_free(void)
@@ -180,27 +351,77 @@ void table_free(void)
     tg_key_rows_free(&panel.keys);
 }
 
-static void load_key_statuses(struct ui *ui)
+static const struct tg_key_row *key_with_id(int64_t row_id)
 {
-    char err[200];
-    tg_key_rows_free(&panel.keys);
-    if (tg_keys_list(ui->store, tg_now_ms(), NULL, &panel.keys, err, sizeof err) != 0)
-        memset(&panel.keys, 0, sizeof panel.keys);
+    for (size_t i = 0; i < panel.keys.count; i++) {
+        if (panel.keys.rows[i].row_id == row_id)
+            return &panel.keys.rows[i];
+    }
+    return NULL;
+}
+
+/* Keys: every key the db knows (the gateway's list and the logs), used in
+ * the window or not. */
+static int add_unused_keys(void)
+{
+    panel.unused = calloc(panel.keys.count ? panel.keys.count : 1, sizeof *panel.unused);
+    if (!panel.unused)
+        return -1;
+    for (size_t i = 0; i < panel.keys.count; i++) {
+        const struct tg_key_row *k = &panel.keys.rows[i];
+        bool used = false;
+        for (size_t j = 0; j < panel.report.count && !used; j++)
+            used = panel.report.rows[j].group_id == k->row_id;
+        if (used)
+            continue;
+        struct tg_spend_row *z = &panel.unused[panel.unused_count];
+        z->name = strdup(tg_key_label(k));
+        if (!z->name)
+            return -1;
+        z->group_id = k->row_id;
+        z->last_ms = -1;
+        panel.unused_count++;
+    }
+    return 0;
+}
+
+static int build_rows(struct ui *ui)
+{
+    bool keys = ui->screen == SCREEN_KEYS;
+    if (keys && add_unused_keys() != 0)
+        return -1;
+    panel.rows = calloc(panel.report.count + panel.unused_count + 1, sizeof *panel.rows);
+    if (!panel.rows)
+        return -1;
+    for (size_t i = 0; i < panel.report.count; i++) {
+        const struct tg_spend_row *s = &panel.report.rows[i];
+        panel.rows[panel.count++] = (struct trow){s, keys ? key_with_id(s->group_id) : NULL};
+    }
+    for (size_t i = 0; i < panel.unused_count; i++)
+        panel.rows[panel.count++] = (struct trow){&panel.unused[i], key_with_id(panel.unused[i].group_id)};
+    return 0;
 }
 
 static void load(struct ui *ui)
 {
-    if (ui->screen == SCREEN_KEYS) /* only the Keys table marks revoked keys */
-        load_key_statuses(ui);
-    free_report();
-    struct tg_spend_filter f = ui_spend_filter(ui);
     char err[256];
-    if (tg_spend_query(ui->store, list_of(ui)->by, &f, 0, &panel.report, err, sizeof err) == 0)
-        panel.loaded = true;
-    else
+    free_report();
+    tg_key_rows_free(&panel.keys);
+    if (ui->screen == SCREEN_KEYS && tg_keys_list_brief(ui->store, tg_now_ms(), &panel.keys, err, sizeof err) != 0)
+        memset(&panel.keys, 0, sizeof panel.keys);
+    struct tg_spend_filter f = ui_spend_filter(ui);
+    if (tg_spend_query(ui->store, list_of(ui)->by, &f, 0, &panel.report, err, sizeof err) != 0) {
         ui_status(ui, "%s", err);
-    if (panel.loaded && panel.sort)
-        qsort_r(panel.report.rows, panel.report.count, sizeof *panel.report.rows, compare_rows, &panel.sort);
+        return;
+    }
+    panel.loaded = true;
+    if (build_rows(ui) != 0) {
+        ui_status(ui, "out of memory");
+        free_report();
+        return;
+    }
+    const struct column *c = &list_of(ui)->columns[sort_column(ui)];
+    qsort_r(panel.rows, panel.count, sizeof *panel.rows, compare_rows, (void *)c);
 }
 
 static void rewind_list(struct ui *ui)
@@ -209,76 +430,86 @@ static void rewind_list(struct ui *ui)
     load(ui);
 }
 
-static bool row_matches(const struct tg_spend_row *r)
+static bool row_matches(const struct trow *r)
 {
-    return !panel.name_filter[0] || strstr(r->name, panel.name_filter) != NULL;
+    return !panel.name_filter[0] || strstr(r->spend->name, panel.name_filter) != NULL;
 }
 
 static int visible_rows(void)
 {
     int n = 0;
-    for (size_t i = 0; panel.loaded && i < panel.report.count; i++)
-        n += row_matches(&panel.report.rows[i]);
+    for (size_t i = 0; i < panel.count; i++)
+        n += row_matches(&panel.rows[i]);
     return n;
 }
 
 /* The nth row that passes the name filter. */
-static const struct tg_spend_row *visible_row(int nth)
+static const struct trow *visible_row(int nth)
 {
-    for (size_t i = 0; panel.loaded && i < panel.report.count; i++) {
-        if (row_matches(&panel.report.rows[i]) && nth-- == 0)
-            return &panel.report.rows[i];
+    for (size_t i = 0; i < panel.count; i++) {
+        if (row_matches(&panel.rows[i]) && nth-- == 0)
+            return &panel.rows[i];
     }
     return NULL;
 }
 
-static int fixed_columns_width(const struct column *columns)
+static void draw_cell(int y, const struct column *c, int x, int w, const char *text)
 {
-    int w = 0;
-    for (const struct column *c = columns + 1; c->title; c++)
-        w += 1 + c->width; /* a space before each */
-    return w;
+    if (c->left) {
+        draw_padded(y, x, text, w);
+        return;
+    }
+    int pad = w - (int)strlen(text); /* cells right-aligned are ASCII */
+    for (int i = 0; i < pad; i++)
+        mvaddch(y, x + i, ' ');
+    draw_text(y, x + (pad > 0 ? pad : 0), text, w - (pad > 0 ? pad : 0));
 }
 
-static int name_width(const struct column *columns)
-{
-    int w = COLS - fixed_columns_width(columns) - RIGHT_MARGIN;
-    return w < NAME_MIN_COLS ? NAME_MIN_COLS : w > NAME_MAX_COLS ? NAME_MAX_COLS : w;
-}
-
-static void draw_header(const struct column *columns, int name_w)
+static void draw_header(const struct ui *ui, const struct column *columns, const struct layout *l)
 {
     attron(A_BOLD);
-    draw_padded(HEADER_ROW, 0, columns[0].title, name_w);
-    int x = name_w;
-    for (const struct column *c = columns + 1; c->title; c++) {
-        char cell[64];
-        snprintf(cell, sizeof cell, c->left ? " %-*s" : " %*s", c->width, c->title);
-        draw_text(HEADER_ROW, x, cell, COLS - x);
-        x += 1 + c->width;
+    move(HEADER_ROW, 0);
+    clrtoeol();
+    for (int i = 0; columns[i].title; i++) {
+        if (!l->w[i])
+            continue;
+        char title[40];
+        bool sorted = i == sort_column(ui);
+        snprintf(title, sizeof title, "%s%s", columns[i].title, !sorted ? "" : MB_CUR_MAX > 1 ? "↓" : "v");
+        draw_cell(HEADER_ROW, &columns[i], l->x[i], l->w[i], title);
     }
     attroff(A_BOLD);
 }
 
-static void draw_row(int y, const struct column *columns, int name_w, const struct tg_spend_row *r)
+/* The share bar, then the share as a number: 15% is never just a '#'. */
+static void draw_share(int y, int x, int w, const struct trow *r)
 {
-    char text[300];
-    columns[0].cell(r, text, sizeof text);
-    draw_padded(y, 0, text, name_w);
-    int x = name_w;
-    for (const struct column *c = columns + 1; c->title && x < COLS; c++) {
-        if (c->bar) {
-            addch(' ');
-            draw_bar(y, x + 1, r->cost, panel.report.total.cost, c->width);
-        } else {
-            char value[64], cell[80];
-            c->cell(r, value, sizeof value);
-            snprintf(cell, sizeof cell, c->left ? " %-*s" : " %*s", c->width, value);
-            draw_text(y, x, cell, COLS - x);
-        }
-        x += 1 + c->width;
-    }
+    tg_nanos whole = panel.report.total.cost;
+    double share = whole > 0 ? 100.0 * (double)r->spend->cost / (double)whole : 0;
+    char pct[16];
+    snprintf(pct, sizeof pct, share > 0 && share < 1 ? " <1%%" : " %3.0f%%", share);
+    int bar_w = w - (int)strlen(pct);
+    draw_bar(y, x, r->spend->cost, whole, bar_w > 0 ? bar_w : 0);
+    draw_text(y, x + (bar_w > 0 ? bar_w : 0), pct, w - (bar_w > 0 ? bar_w : 0));
+}
+
+static void draw_row(int y, const struct column *columns, const struct layout *l, const struct trow *r)
+{
+    move(y, 0);
     clrtoeol();
+    for (int i = 0; columns[i].title; i++) {
+        if (!l->w[i])
+            continue;
+        if (i > 0)
+            mvaddch(y, l->x[i] - 1, ' ');
+        if (columns[i].kind == BAR) {
+            draw_share(y, l->x[i], l->w[i], r);
+            continue;
+        }
+        char value[300];
+        columns[i].cell(r, value, sizeof value);
+        draw_cell(y, &columns[i], l->x[i], l->w[i], value);
+    }
 }
 
 /* Keeps the cursor on a row and in view. */
@@ -298,8 +529,10 @@ static void draw(struct ui *ui)
     if (!panel.loaded)
         return;
     const struct column *columns = list_of(ui)->columns;
-    int name_w = name_width(columns), height = LINES - HEADER_ROW - 2; /* the header row, the status bar */
-    draw_header(columns, name_w);
+    struct layout l;
+    lay_out(columns, &l);
+    int height = LINES - HEADER_ROW - 2; /* the header row, the status bar */
+    draw_header(ui, columns, &l);
     int shown = visible_rows();
     clamp_cursor(ui, shown, height);
     int cursor = panel.cursor[ui->screen], top = panel.top[ui->screen];
@@ -307,10 +540,14 @@ static void draw(struct ui *ui)
         bool selected = top + i == cursor;
         if (selected)
             attron(A_REVERSE);
-        draw_row(HEADER_ROW + 1 + i, columns, name_w, visible_row(top + i));
+        draw_row(HEADER_ROW + 1 + i, columns, &l, visible_row(top + i));
         if (selected)
             attroff(A_REVERSE);
     }
+    if (shown == 0)
+        mvprintw(HEADER_ROW + 2, 2, panel.name_filter[0] ? "No name here contains '%s' (/ changes it)."
+                                                          : "Nothing in this window%s(w changes it).",
+                 panel.name_filter[0] ? panel.name_filter : " ");
 }
 
 static void describe(const struct ui *ui, char *buf, size_t len)
@@ -352,29 +589,41 @@ static void key_filter(struct ui *ui, int ch)
     }
 }
 
+/* s: the next column shown at this width (S: the one before), in its own
+ * order: amounts largest first, names A to Z, times newest first. */
 static void key_sort(struct ui *ui, int ch)
 {
-    panel.sort = (panel.sort + (ch == 's' ? 1 : NSORTS - 1)) % NSORTS;
+    const struct column *columns = list_of(ui)->columns;
+    struct layout l;
+    lay_out(columns, &l);
+    int n = column_count(columns), at = sort_column(ui);
+    for (int step = 0; step < n; step++) {
+        at = (at + (ch == 's' ? 1 : n - 1)) % n;
+        if (l.w[at])
+            break;
+    }
+    panel.sort[ui->screen] = at;
+    panel.sort_chosen[ui->screen] = true;
     load(ui);
-    ui_status(ui, "sorted by %s", sorts[panel.sort].name);
+    ui_status(ui, "sorted by %s", columns[at].what);
 }
 
 /* Enter: the requests of this developer, key or model; Esc comes back here. */
 static void key_open(struct ui *ui, int ch)
 {
     (void)ch;
-    const struct tg_spend_row *r = visible_row(panel.cursor[ui->screen]);
+    const struct trow *r = visible_row(panel.cursor[ui->screen]);
     if (r)
-        requests_drill_down(ui, list_of(ui)->drill, r->name);
+        requests_drill_down(ui, list_of(ui)->drill, r->spend->name);
 }
 
 static void key_revoke(struct ui *ui, int ch)
 {
     (void)ch;
-    const struct tg_spend_row *r = visible_row(panel.cursor[ui->screen]);
+    const struct trow *r = visible_row(panel.cursor[ui->screen]);
     if (!r)
         return;
-    char *name = strdup(r->name); /* the table is reloaded under it */
+    char *name = strdup(r->spend->name); /* the table is reloaded under it */
     if (!name)
         return;
     if (revokebox_run(ui, ui->screen == SCREEN_KEYS ? REVOKE_KEY : REVOKE_DEVELOPER, name))
@@ -388,7 +637,7 @@ static void key_revoke(struct ui *ui, int ch)
         {{KEY_HOME, 'g'}, "to the first row", key_first}, {{KEY_END, 'G'}, "to the last row", key_last},      \
         {{KEY_MOUSE}, "scroll", key_wheel},                                                                   \
         {{'/'}, "filter the rows by a part of their name (empty for all)", key_filter},                       \
-        {{'s', 'S'}, "sort by spend, requests, errors, last seen, name (S backwards)", key_sort}
+        {{'s', 'S'}, "sort by the next column (S: the one before); v marks it in the header", key_sort}
 
 static const struct binding developer_keys[] = {
     MOVE_BINDINGS,
