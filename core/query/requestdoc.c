@@ -7,6 +7,7 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "log/logmodel.h"
+#include "query/requestdoc_shapes.h"
 
 #define BODY_INDENT 2
 #define INLINE_ARG_MAX 60 /* an argument longer than this goes on lines of its own */
@@ -427,14 +428,30 @@ static const cJSON *tools_of(const cJSON *log)
     return cJSON_IsArray(tools) && cJSON_GetArraySize(tools) > 0 ? tools : NULL;
 }
 
+/* Its name; else its type for the Responses API's built-ins (web_search,
+ * tool_search); else the one key of Gemini's ({"googleSearch": {}}). */
+static const char *tool_name(const cJSON *tool, const cJSON *def)
+{
+    const char *name = string_of(def, "name"), *type = string_of(tool, "type");
+    if (name)
+        return name;
+    if (type && strcmp(type, "function") != 0)
+        return type;
+    if (cJSON_IsObject(tool) && cJSON_GetArraySize(tool) == 1 && tool->child->string)
+        return tool->child->string;
+    return "(unnamed tool)";
+}
+
 static void add_tool(struct builder *b, const cJSON *tool)
 {
     const cJSON *fn = item_of(tool, "function");
     const cJSON *def = cJSON_IsObject(fn) ? fn : tool;
-    const char *name = string_of(def, "name"), *description = string_of(def, "description");
-    const cJSON *schema = item_of(def, "input_schema");
+    const char *description = string_of(def, "description");
+    const cJSON *schema = item_of(def, "input_schema"), *format = item_of(def, "format");
     if (!schema)
         schema = item_of(def, "parameters");
+    if (!schema)
+        schema = item_of(def, "parametersJsonSchema"); /* Gemini */
     size_t s = tg_doc_section(b->doc, 2, TG_DOC_TOOL, "", true);
     if (description)
         tg_doc_text(b->doc, 6, description);
@@ -442,10 +459,17 @@ static void add_tool(struct builder *b, const cJSON *tool)
         tg_doc_text(b->doc, 6, "parameters:");
         add_json(b, 8, schema);
     }
-    if (!description && !schema)
+    if (cJSON_IsObject(format)) { /* a free-text tool's grammar (Codex's apply_patch) */
+        tg_doc_text(b->doc, 6, "format:");
+        if (string_of(format, "definition"))
+            tg_doc_text(b->doc, 8, string_of(format, "definition"));
+        else
+            add_json(b, 8, format);
+    }
+    if (!description && !schema && !cJSON_IsObject(format))
         add_json(b, 6, tool);
     char what[96];
-    snprintf(what, sizeof what, "%.80s", name ? name : "(unnamed tool)");
+    snprintf(what, sizeof what, "%.80s", tool_name(tool, def));
     title_section(b, s, what, false);
 }
 
@@ -570,8 +594,10 @@ static void add_prompt(struct builder *b, const cJSON *log, size_t *focus)
     size_t group = tg_doc_section(b->doc, 0, TG_DOC_GROUP, "PROMPT", false);
     add_system(b);
     const cJSON *tools = tools_of(log);
+    cJSON *flat = tg_shapes_flat_tools(tools); /* Gemini's: one entry per function */
     if (tools)
-        add_tools(b, tools);
+        add_tools(b, flat ? flat : tools);
+    cJSON_Delete(flat);
     int open_from = last_user_message(b), i = 0;
     const cJSON *msg;
     cJSON_ArrayForEach(msg, b->prompt) {
@@ -595,6 +621,12 @@ struct tg_doc *tg_request_document(const cJSON *log, const struct tg_request_fac
         return NULL;
     cJSON *prompt = NULL, *completion = NULL;
     tg_log_messages(log, &prompt, &completion);
+    if (!prompt)
+        prompt = tg_shapes_gemini_prompt(log);
+    if (!completion)
+        completion = tg_shapes_gemini_completion(log);
+    tg_shapes_normalise(prompt);
+    tg_shapes_normalise(completion);
     struct builder b = {doc, prompt, facts, 0};
     add_fields(&b, log);
     add_cost(&b, log);

@@ -5,7 +5,8 @@
  * Tool calls read as calls (Read(file_path="src/app.py")) with their results
  * under them, whichever form the log used (Anthropic tool_use / tool_result
  * blocks, OpenAI tool_calls and role "tool" messages, the Responses API's
- * function_call items); JSON is indented with spaces. */
+ * function_call items, Gemini's functionCall / functionResponse parts: see
+ * requestdoc_shapes.h); JSON is indented with spaces. */
 #ifndef TG_REQUESTDOC_H
 #define TG_REQUESTDOC_H
 

@@ -464,8 +464,9 @@ class Screen:
         self.tmux("kill-server")
 
 
-def detail_shows(w, key, text):
-    """Opens the key's newest request in the detail view and searches it for text."""
+def detail_shows(w, key, text, *more):
+    """Opens the key's newest request in the detail view and searches it for
+    text, then for each of more; returns the screen of the last search."""
     s = Screen(w)
     try:
         s.keys("5")
@@ -478,12 +479,23 @@ def detail_shows(w, key, text):
         s.wait_for("PROMPT")
         # a turn that resends an earlier message folds it ("same as in the
         # previous request"): search for it, as a lead would; the hit opens
-        s.keys("/")
-        s.keys("-l", text)
-        s.keys("Enter")
-        return s.wait_for(text, body_only=True)
+        for t in (text, *more):
+            s.keys("/")
+            s.keys("-l", t)
+            s.keys("Enter")
+            screen = s.wait_for(t, body_only=True)
+            expect("(unnamed tool)" not in screen, f"a tool without its name:\n{screen}")
+        return screen
     finally:
         s.close()
+
+
+# What shows the log is read, not dumped: Gemini nests its tools in
+# tools[].functionDeclarations[] and its calls in parts; each tool is listed
+# by its name and the call reads as a call.
+READABLE = {"gemini": ("read_file \u00b7 ", 'read_file(file_path="'),
+            "opencode": ('read(filePath="',),
+            "codex": ("web_search \u00b7 ",)}
 
 
 def test_8_detail_shows_the_real_prompt(d):
@@ -492,7 +504,7 @@ def test_8_detail_shows_the_real_prompt(d):
     for dev, client, text in (("carol", "claude", "E2E-PING carol is still here"), ("bob", "codex", "E2E-PING after offboard"),
                               ("dave", "gemini", "E2E-READ"), ("erin", "opencode", "E2E-READ")):
         if client in wanted_clients() and (client != "claude" or "codex" in wanted_clients()):
-            detail_shows(w, w.keys[(dev, client)]["name"], text)
+            detail_shows(w, w.keys[(dev, client)]["name"], text, *READABLE.get(client, ()))
             shown.append(client)
     print(f"  the detail view shows the prompt of: {', '.join(shown)}")
     raw = sum(size for size, _ in w.logged())
