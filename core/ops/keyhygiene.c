@@ -27,7 +27,7 @@ static int add(struct tg_key_findings *out, enum tg_key_finding_kind kind, const
     }
     out->items = grown;
     struct tg_key_finding *f = &grown[out->count++];
-    *f = (struct tg_key_finding){.kind = kind, .users = users, .count = count,
+    *f = (struct tg_key_finding){.kind = kind, .key_row = k->row_id, .users = users, .count = count,
                                  .last_used_ms = k->last_used_ms, .created_ms = k->created_ms};
     f->key = strdup(tg_key_label(k));
     f->owner = k->owner ? strdup(k->owner) : NULL;

@@ -25,6 +25,7 @@ enum tg_key_finding_kind { TG_KEY_FINDING_LIST(TG_KEY_FINDING_ENUM) TG_KEY_NFIND
 
 struct tg_key_finding {
     enum tg_key_finding_kind kind;
+    int64_t key_row; /* the key's row in the store (ops/keys: tg_key_row.row_id) */
     char *key;     /* the key's name, else its id */
     char *owner;   /* NULL when unknown */
     char *users;   /* shared: the developers, "alice, bob"; else NULL */

@@ -306,6 +306,21 @@ void budgets_overview_load(struct ui *ui)
     load_budgets(ui);
 }
 
+bool budgets_org_per(int64_t unit_ms, tg_nanos *out)
+{
+    for (size_t i = 0; bs.loaded && i < bs.statuses.count; i++) {
+        const struct tg_budget_status *s = &bs.statuses.items[i];
+        int64_t period = s->forecast.period_end_ms - s->forecast.period_start_ms;
+        if (s->budget->scope != TG_BUDGET_ORG || period <= 0 || unit_ms <= 0)
+            continue;
+        /* a scale for drawing, not an amount anyone is charged: a rounded
+         * quotient is exact enough, and amount x unit would overflow int64 */
+        *out = (tg_nanos)((long double)s->budget->amount * (long double)unit_ms / (long double)period + 0.5L);
+        return true;
+    }
+    return false;
+}
+
 void budgets_overview_draw(const struct ui *ui, int y)
 {
     if (!bs.loaded || bs.statuses.count == 0)

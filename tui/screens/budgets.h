@@ -6,6 +6,10 @@
 #ifndef TG_SCREENS_BUDGETS_H
 #define TG_SCREENS_BUDGETS_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/money.h"
 #include "screens/screen.h"
 
 extern const struct screen_ops budgets_screen;
@@ -14,6 +18,10 @@ extern const struct screen_ops budgets_screen;
  * and draws their one line at row y; nothing when there are no budgets. */
 void budgets_overview_load(struct ui *ui);
 void budgets_overview_draw(const struct ui *ui, int y);
+/* The org's budget spread evenly over its period (this month's days, a
+ * week's, a day's), for unit_ms of it: the budget line of the Overview's
+ * chart of spend per day or hour. False when there is no org budget. */
+bool budgets_org_per(int64_t unit_ms, tg_nanos *out);
 
 /* Frees what the screen holds, when the screens close. */
 void budgets_free(void);

@@ -3,6 +3,7 @@
 
 #include <ncurses.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/format.h"
@@ -144,8 +145,46 @@ static void draw_axis(int y, int64_t first_slot, int slots, int per, int64_t uni
     }
 }
 
+/* The org budget's share of one slot as a row of the chart: the row whose
+ * height holds budget / max x height rows, 0 the top; -1 above the chart. */
+static int budget_row(tg_nanos budget, tg_nanos max, int height)
+{
+    if (budget > max)
+        return -1;
+    double level = (double)budget / (double)max * height; /* rows from the bottom, (0, height] */
+    int rows_up = (int)level + ((double)(int)level < level);
+    return height - (rows_up < 1 ? 1 : rows_up);
+}
+
+/* The budget line across the slots drawn; the bars are drawn over it. */
+static void draw_budget_line(int y, int width)
+{
+    const char *dash = MB_CUR_MAX > 1 ? "┈" : "-";
+    for (int x = 0; x < width && x < COLS; x++)
+        draw_text(y, x, dash, 1);
+}
+
+/* Under the chart: what a slot is, its highest, and the budget line's figure. */
+static void draw_chart_label(int y, int64_t unit, tg_nanos max, bool has_budget, tg_nanos budget, bool above)
+{
+    const char *name = unit == TG_DAY_MS ? "day" : unit == TG_HOUR_MS ? "hour" : "minute";
+    char peak[32], per[32], label[240], tail[80];
+    tg_nanos_format_human(max, peak, sizeof peak);
+    int n = snprintf(label, sizeof label, "spend per %s (UTC), the highest %s", name, peak);
+    if (has_budget) {
+        tg_nanos_format_human(budget, per, sizeof per);
+        n += snprintf(label + n, sizeof label - (size_t)n, above ? "; budget/%s %s, above the chart" : "; %s budget/%s %s",
+                      above ? name : MB_CUR_MAX > 1 ? "┈┈" : "--", above ? per : name, above ? "" : per);
+    }
+    snprintf(tail, sizeof tail, "; gaps are quiet %ss", name);
+    if (n + (int)strlen(tail) <= COLS) /* the budget first: it matters more than the gaps */
+        snprintf(label + n, sizeof label - (size_t)n, "%s", tail);
+    draw_text(y, 0, label, COLS);
+}
+
 /* Spend over time as vertical bars, eighth-block resolution, scaled to the
- * busiest slot of the window, with a time axis under them. */
+ * busiest slot of the window, with a time axis under them and the org
+ * budget's share of a slot as a line across them. */
 static void draw_timeline(const struct ui *ui, int y0, int height)
 {
     static const char *const blocks[] = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
@@ -171,6 +210,11 @@ static void draw_timeline(const struct ui *ui, int y0, int height)
         if (t->rows[i].group_id >= first_slot && t->rows[i].cost > max)
             max = t->rows[i].cost;
     }
+    tg_nanos budget = 0;
+    bool has_budget = budgets_org_per(unit, &budget);
+    int line = has_budget ? budget_row(budget, max, height) : -1;
+    if (line >= 0)
+        draw_budget_line(y0 + line, slots * per);
     for (size_t i = 0; i < t->count; i++) {
         if (t->rows[i].group_id < first_slot || t->rows[i].group_id > last_slot)
             continue;
@@ -179,16 +223,14 @@ static void draw_timeline(const struct ui *ui, int y0, int height)
         for (int row = 0; row < height; row++) {
             int level = eighths - (height - 1 - row) * 8;
             level = level < 0 ? 0 : level > 8 ? 8 : level;
+            if (level == 0 && row == line)
+                continue; /* the budget line shows through above the bar */
             for (int k = 0; k < per - (per > 1); k++)
                 draw_text(y0 + row, x + k, blocks[level], 1);
         }
     }
     draw_axis(y0 + height, first_slot, slots, per, unit);
-    const char *name = unit == TG_DAY_MS ? "day" : unit == TG_HOUR_MS ? "hour" : "minute";
-    char peak[32], label[160];
-    tg_nanos_format_human(max, peak, sizeof peak);
-    snprintf(label, sizeof label, "spend per %s (UTC), the highest %s; gaps are quiet %ss", name, peak, name);
-    draw_text(y0 + height + 1, 0, label, COLS);
+    draw_chart_label(y0 + height + 1, unit, max, has_budget, budget, has_budget && line < 0);
 }
 
 /* One of the three top columns: name, share bar, spend. */

@@ -12,6 +12,7 @@
 #include "ops/keys.h"
 #include "query/filter.h"
 #include "query/spend.h"
+#include "screens/keyfilter.h"
 #include "screens/lineedit.h"
 #include "screens/requests.h"
 #include "screens/revokebox.h"
@@ -349,6 +350,7 @@ void table_free(void)
 {
     free_report();
     tg_key_rows_free(&panel.keys);
+    keyfilter_free();
 }
 
 static const struct tg_key_row *key_with_id(int64_t row_id)
@@ -409,6 +411,8 @@ static void load(struct ui *ui)
     tg_key_rows_free(&panel.keys);
     if (ui->screen == SCREEN_KEYS && tg_keys_list_brief(ui->store, tg_now_ms(), &panel.keys, err, sizeof err) != 0)
         memset(&panel.keys, 0, sizeof panel.keys);
+    if (ui->screen == SCREEN_KEYS && keyfilter_load(ui->store, tg_now_ms(), err, sizeof err) != 0 && keyfilter_on())
+        ui_status(ui, "key hygiene: %s", err);
     struct tg_spend_filter f = ui_spend_filter(ui);
     if (tg_spend_query(ui->store, list_of(ui)->by, &f, 0, &panel.report, err, sizeof err) != 0) {
         ui_status(ui, "%s", err);
@@ -430,24 +434,26 @@ static void rewind_list(struct ui *ui)
     load(ui);
 }
 
-static bool row_matches(const struct trow *r)
+static bool row_matches(const struct ui *ui, const struct trow *r)
 {
+    if (ui->screen == SCREEN_KEYS && !keyfilter_passes(r->key ? r->key->row_id : -1))
+        return false;
     return !panel.name_filter[0] || strstr(r->spend->name, panel.name_filter) != NULL;
 }
 
-static int visible_rows(void)
+static int visible_rows(const struct ui *ui)
 {
     int n = 0;
     for (size_t i = 0; i < panel.count; i++)
-        n += row_matches(&panel.rows[i]);
+        n += row_matches(ui, &panel.rows[i]);
     return n;
 }
 
-/* The nth row that passes the name filter. */
-static const struct trow *visible_row(int nth)
+/* The nth row that passes the filters. */
+static const struct trow *visible_row(const struct ui *ui, int nth)
 {
     for (size_t i = 0; i < panel.count; i++) {
-        if (row_matches(&panel.rows[i]) && nth-- == 0)
+        if (row_matches(ui, &panel.rows[i]) && nth-- == 0)
             return &panel.rows[i];
     }
     return NULL;
@@ -533,18 +539,24 @@ static void draw(struct ui *ui)
     lay_out(columns, &l);
     int height = LINES - HEADER_ROW - 2; /* the header row, the status bar */
     draw_header(ui, columns, &l);
-    int shown = visible_rows();
+    int shown = visible_rows(ui);
     clamp_cursor(ui, shown, height);
     int cursor = panel.cursor[ui->screen], top = panel.top[ui->screen];
     for (int i = 0; i < height && top + i < shown; i++) {
         bool selected = top + i == cursor;
         if (selected)
             attron(A_REVERSE);
-        draw_row(HEADER_ROW + 1 + i, columns, &l, visible_row(top + i));
+        draw_row(HEADER_ROW + 1 + i, columns, &l, visible_row(ui, top + i));
         if (selected)
             attroff(A_REVERSE);
     }
-    if (shown == 0)
+    bool hygiene = ui->screen == SCREEN_KEYS && keyfilter_on();
+    if (shown == 0 && hygiene) {
+        char none[160];
+        keyfilter_empty_text(none, sizeof none);
+        mvprintw(HEADER_ROW + 2, 2, "%s%s (h shows the next finding).", none,
+                 panel.name_filter[0] ? " whose name has that part" : "");
+    } else if (shown == 0)
         mvprintw(HEADER_ROW + 2, 2, panel.name_filter[0] ? "No name here contains '%s' (/ changes it)."
                                                           : "Nothing in this window%s(w changes it).",
                  panel.name_filter[0] ? panel.name_filter : " ");
@@ -552,10 +564,12 @@ static void draw(struct ui *ui)
 
 static void describe(const struct ui *ui, char *buf, size_t len)
 {
-    (void)ui;
     buf[0] = '\0';
-    if (panel.name_filter[0])
-        snprintf(buf, len, " | /%s", panel.name_filter);
+    size_t n = 0;
+    if (ui->screen == SCREEN_KEYS && keyfilter_on())
+        n = (size_t)snprintf(buf, len, " | only %s keys", keyfilter_name());
+    if (panel.name_filter[0] && n < len)
+        snprintf(buf + n, len - n, " | /%s", panel.name_filter);
 }
 
 static void move_cursor(struct ui *ui, int delta)
@@ -574,7 +588,7 @@ static void key_wheel(struct ui *ui, int ch) { (void)ch; move_cursor(ui, mouse_w
 static void key_last(struct ui *ui, int ch)
 {
     (void)ch;
-    int shown = visible_rows();
+    int shown = visible_rows(ui);
     panel.cursor[ui->screen] = shown > 0 ? shown - 1 : 0;
 }
 
@@ -587,6 +601,15 @@ static void key_filter(struct ui *ui, int ch)
         snprintf(panel.name_filter, sizeof panel.name_filter, "%s", text);
         panel.cursor[ui->screen] = panel.top[ui->screen] = 0;
     }
+}
+
+/* h: only the keys with one finding of key hygiene (dormant, shared, never
+ * used, used after revocation), the next each time, then all again. */
+static void key_hygiene(struct ui *ui, int ch)
+{
+    keyfilter_cycle(ch == 'H');
+    panel.cursor[ui->screen] = panel.top[ui->screen] = 0;
+    ui_status(ui, keyfilter_on() ? "only %s keys (h: the next finding)" : "every key%s", keyfilter_name());
 }
 
 /* s: the next column shown at this width (S: the one before), in its own
@@ -612,7 +635,7 @@ static void key_sort(struct ui *ui, int ch)
 static void key_open(struct ui *ui, int ch)
 {
     (void)ch;
-    const struct trow *r = visible_row(panel.cursor[ui->screen]);
+    const struct trow *r = visible_row(ui, panel.cursor[ui->screen]);
     if (r)
         requests_drill_down(ui, list_of(ui)->drill, r->spend->name);
 }
@@ -620,7 +643,7 @@ static void key_open(struct ui *ui, int ch)
 static void key_revoke(struct ui *ui, int ch)
 {
     (void)ch;
-    const struct trow *r = visible_row(panel.cursor[ui->screen]);
+    const struct trow *r = visible_row(ui, panel.cursor[ui->screen]);
     if (!r)
         return;
     char *name = strdup(r->spend->name); /* the table is reloaded under it */
@@ -650,6 +673,8 @@ static const struct binding key_keys[] = {
     MOVE_BINDINGS,
     {{'\n', KEY_ENTER}, "open: the key's requests (Esc comes back)", key_open},
     {{'R'}, "revoke the key (shows the impact, asks for the name)", key_revoke},
+    {{'h', 'H'}, "only the keys found dormant (no request in 30 days), shared, never used or used after "
+                 "revocation: the next each time, then all (H: the one before)", key_hygiene},
     {{0}, NULL, NULL},
 };
 
