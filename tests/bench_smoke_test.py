@@ -105,8 +105,10 @@ def test_agent_corpus_has_the_shape_of_claude_code_and_codex_and_imports_whole(d
     rep = subprocess.run([BIN, "--db", db, "report", "--by", "developer", "--format", "json"], capture_output=True,
                          text=True, timeout=60)
     expect(rep.returncode == 0, rep.stderr)
-    total = sum(Decimal(str(o["cost"])) for o in logs)
-    expect(f"{total:.2f}" in rep.stdout or f"{float(total):.2f}" in rep.stdout.replace(",", ""), (total, rep.stdout[-300:]))
+    total = json.loads(rep.stdout)["total"]
+    spent = sum(Decimal(str(o["cost"])) for o in logs)  # nano-dollars, shown to the micro-dollar
+    expect(total["requests"] == len(logs) and abs(Decimal(str(total["cost"])) - spent) <= Decimal("0.0000005"),
+           (total, spent))
 
 
 def test_corpora_are_deterministic_and_releases_share_their_tools_across_seeds(d):
