@@ -154,7 +154,7 @@ bench-agents-build: build/tollgate build/bench/floor build/bench/loadgen build/b
 bench-agents: bench-agents-build
 	python3 bench/agents.py agents --mb $(BENCH_MB)
 	python3 bench/agents.py small --logs 50000
-	python3 bench/agents.py small --logs $(BENCH_SMALL)
+	python3 bench/agents.py small --logs $(BENCH_SMALL) --no-index
 	python3 bench/agents.py collector --mb $(BENCH_MB)
 
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c, needs clang): `make fuzz` runs each

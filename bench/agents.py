@@ -195,13 +195,14 @@ def import_bench(a):
             r.walls.append(wall)
             r.cpus.append(cpu)
             r.sizes.append(measure())
-            if r is rows[0]:  # the search index, built on that db
+            if r is rows[0] and not a.no_index:  # the search index, built on that db
                 wall, cpu, _ = timed([BIN, "--db", tg, "index"])
                 index_row.walls.append(wall)
                 index_row.cpus.append(cpu)
                 index_row.sizes.append(sqlite_size(tg))
         print(f"  round {rnd + 1} of {a.rounds} done, load average {loadavg()}", file=sys.stderr)
-    rows.insert(1, index_row)
+    if not a.no_index:
+        rows.insert(1, index_row)
 
     print("\nMB/s and logs/s: wall clock, process start to exit; MB/CPU-s: MB per second of CPU (user+sys,"
           " all threads),\nwhich a loaded machine disturbs less. The index row: `tollgate index` alone.")
@@ -289,6 +290,7 @@ def main():
     size.add_argument("--logs", type=int)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=30, help="collector: longest run (default 30)")
+    ap.add_argument("--no-index", action="store_true", help="skip `tollgate index` (1M small logs: ~10 min a round)")
     a = ap.parse_args()
     for tool in (BIN, FLOOR, LOADGEN, NULLSERVER):
         if not os.access(tool, os.X_OK):
