@@ -190,4 +190,4 @@ def test_loadgen_posts_big_logs_to_the_null_server_and_says_mb_per_second(d):
 
 
 if __name__ == "__main__":
-    main("bench_smoke", globals())
+    main("benchsmoke", globals())
