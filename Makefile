@@ -35,7 +35,7 @@ TSAN_OBJ := $(TSAN_CORE) $(TUI_SRC:%.c=build/tsan/%.o)
 # connection sweeper, the JSON arena shared between threads
 TSAN_UNIT := build/tsan/tests/test_ingest build/tsan/tests/test_conntrack build/tsan/tests/test_jsonarena build/tsan/tests/test_abuse_limits
 
-.PHONY: all test unit tsan demo bench fuzz fuzz-build fuzz-smoke install uninstall clean deps e2e e2e-clients
+.PHONY: all test unit tsan demo bench bench-agents bench-agents-build fuzz fuzz-build fuzz-smoke install uninstall clean deps e2e e2e-clients
 
 # The man page and the shell completion, written by the binary from its own
 # command table (the one --help prints), so they never drift from it.
@@ -137,9 +137,17 @@ demo: build/tollgate
 	@if [ -t 0 ] && [ -t 1 ]; then build/tollgate --db build/demo.db; \
 	 else build/tollgate --db build/demo.db report --by developer; fi
 
-build/bench/baseline: bench/baseline.c
+build/bench/floor: bench/floor.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS)
+
+build/bench/nullserver: bench/nullserver.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS)
+
+# DuckDB, the peer bench/agents.py measures against (pinned in bench/package-lock.json)
+bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.json
+	cd bench && npm ci --no-audit --no-fund
 
 build/bench/loadgen: bench/loadgen.c
 	@mkdir -p $(dir $@)
@@ -153,9 +161,23 @@ build/bench/redactbench: bench/redactbench.c $(CORE_SRC:%.c=build/obj/%.o) build
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
-bench: build/tollgate build/bench/baseline build/bench/loadgen build/bench/storebench build/bench/redactbench
+bench: build/tollgate build/bench/floor build/bench/loadgen build/bench/storebench build/bench/redactbench
 	bash bench/run.sh
 	bash bench/collector.sh
+
+# Agent-shaped traffic against floors and peers, side by side in one run on the
+# same file (bench/agents.py; docs/benchmarks.md has the figures). Not part of
+# `make test`: minutes, and it wants a machine not running the test suite.
+BENCH_MB    ?= 200
+BENCH_SMALL ?= 1000000
+bench-agents-build: build/tollgate build/bench/floor build/bench/loadgen build/bench/nullserver \
+                    bench/node_modules/.package-lock.json
+
+bench-agents: bench-agents-build
+	python3 bench/agents.py agents --mb $(BENCH_MB)
+	python3 bench/agents.py small --logs 50000
+	python3 bench/agents.py small --logs $(BENCH_SMALL) --no-index
+	python3 bench/agents.py collector --mb $(BENCH_MB)
 
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c, needs clang): `make fuzz` runs each
 # in turn for FUZZ_SECONDS on a copy of its seed corpus under build/fuzz/work, so the

@@ -4,7 +4,10 @@
  * LOGS_PER_POST "mix" alternates single-log POSTs to the log-create endpoint
  * and 1-to-50-log batches to /v1/logs. Prints logs/s, request latency
  * percentiles and errors (any answer but 200/201, or a dropped connection,
- * after which the thread connects again).
+ * after which the thread connects again), and MB/s of log bytes sent (the
+ * bodies, 10^6 bytes). A run ends after SECONDS, or when a file of single logs
+ * or fixed batches is used up: big logs (bench/agents.py posts one 120 KB log
+ * per POST) are never sent twice.
  * usage: loadgen PORT LOGS.jsonl CONNECTIONS LOGS_PER_POST|mix SECONDS */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -32,6 +35,7 @@ struct shared {
 struct worker {
     struct shared *s;
     long logs, posts, errors;
+    double body_bytes;
     double *latencies;
     long nlat, cap;
 };
@@ -192,6 +196,7 @@ static void *run(void *arg)
         w->latencies[w->nlat++] = dt;
         w->posts++;
         w->logs += per_post;
+        w->body_bytes += (double)len;
     }
     if (fd >= 0)
         close(fd);
@@ -252,10 +257,12 @@ int main(int argc, char **argv)
         pthread_create(&t[i], NULL, run, &w[i]);
     }
     long logs = 0, posts = 0, errors = 0, nlat = 0;
+    double body_bytes = 0;
     for (int i = 0; i < conns; i++) {
         pthread_join(t[i], NULL);
         logs += w[i].logs;
         posts += w[i].posts;
+        body_bytes += w[i].body_bytes;
         errors += w[i].errors;
         nlat += w[i].nlat;
     }
@@ -268,9 +275,9 @@ int main(int argc, char **argv)
     qsort(all, (size_t)nlat, sizeof *all, cmp);
     double p50 = nlat ? all[nlat / 2] : 0, p95 = nlat ? all[(long)((double)nlat * 0.95)] : 0,
            p99 = nlat ? all[(long)((double)nlat * 0.99)] : 0, max = nlat ? all[nlat - 1] : 0;
-    printf("%d connections, %s logs/POST: %ld logs in %ld POSTs, %.1f s: %.0f logs/s, %.0f POSTs/s, "
+    printf("%d connections, %s logs/POST: %ld logs in %ld POSTs, %.1f s: %.0f logs/s, %.1f MB/s, %.0f POSTs/s, "
            "p50 %.2f ms, p95 %.2f ms, p99 %.2f ms, max %.2f ms, %ld errors\n",
-           conns, argv[4], logs, posts, elapsed, (double)logs / elapsed, (double)posts / elapsed, p50 * 1e3,
-           p95 * 1e3, p99 * 1e3, max * 1e3, errors);
+           conns, argv[4], logs, posts, elapsed, (double)logs / elapsed, body_bytes / elapsed / 1e6,
+           (double)posts / elapsed, p50 * 1e3, p95 * 1e3, p99 * 1e3, max * 1e3, errors);
     return errors ? 1 : 0;
 }

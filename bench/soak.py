@@ -108,7 +108,7 @@ def main():
     con.close()
 
     line = load.stdout.strip()
-    m = re.search(r"(\d+) logs in (\d+) POSTs.*?: (\d+) logs/s, (\d+) POSTs/s, p50 ([\d.]+) ms, p95 ([\d.]+) ms, "
+    m = re.search(r"(\d+) logs in (\d+) POSTs.*?: (\d+) logs/s, [\d.]+ MB/s, (\d+) POSTs/s, p50 ([\d.]+) ms, p95 ([\d.]+) ms, "
                   r"p99 ([\d.]+) ms, max ([\d.]+) ms, (\d+) errors", line)
     if not m or not samples:
         print(load.stdout, load.stderr)
