@@ -345,7 +345,14 @@ def test_pager_gets_a_read_only_copy_removed_after(d):
         text = open(seen).read()
         expect(text.startswith("400\n") and '"unique_id"' in text, text)
         t.wait_for("now fix the failing test")
-        leftovers = [f for f in os.listdir(d) if f.startswith("tollgate-log-")]
+        # the copy goes once the pager has exited and tollgate reaped it: the
+        # screen above may be painted before that, so wait for it to go
+        deadline = time.time() + 10
+        while True:
+            leftovers = [f for f in os.listdir(d) if f.startswith("tollgate-log-")]
+            if not leftovers or time.time() > deadline:
+                break
+            time.sleep(0.05)
         expect(not leftovers, leftovers)
     finally:
         t.close()
