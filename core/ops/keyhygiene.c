@@ -61,23 +61,10 @@ static int64_t column_ms(sqlite3_stmt *st, int i)
     return sqlite3_column_type(st, i) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, i);
 }
 
-static int64_t last_listing(struct tg_store *store)
-{
-    sqlite3_stmt *st;
-    int64_t ms = -1;
-    if (sqlite3_prepare_v2(tg_store_sqlite(store), "SELECT updated_ms FROM sync_state WHERE source = 'gateway keys'",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        ms = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return ms;
-}
-
 static int read_keys(struct tg_store *store, struct tg_key_rows *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    int64_t listed = last_listing(store);
+    int64_t listed = tg_keys_last_listing(store);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(tg_store_sqlite(store), HYGIENE_KEYS, -1, &st, NULL) != SQLITE_OK)
         return tg_store_fail(store, "reading the keys", err, errlen);

@@ -108,7 +108,7 @@ int tg_keys_merge_gateway(struct tg_store *store, const struct tg_key_list *list
     return tg_store_commit(store, err, errlen);
 }
 
-static int64_t last_listing(struct tg_store *store)
+int64_t tg_keys_last_listing(struct tg_store *store)
 {
     sqlite3_stmt *st;
     int64_t ms = -1;
@@ -150,7 +150,7 @@ static int64_t last_listing(struct tg_store *store)
 static int collect_rows(struct tg_store *store, sqlite3_stmt *st, int64_t now_ms, struct tg_key_rows *out,
                         char *err, size_t errlen)
 {
-    int64_t listed = last_listing(store);
+    int64_t listed = tg_keys_last_listing(store);
     sqlite3_bind_int64(st, 1, now_ms - 30 * TG_DAY_MS);
     sqlite3_bind_int64(st, 2, now_ms - TG_HOUR_MS);
     int rc;

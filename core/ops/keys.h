@@ -47,6 +47,10 @@ int tg_keys_merge_gateway(struct tg_store *store, const struct tg_key_list *list
 enum { TG_KEYS_GATEWAY_FAILED = 1 };
 int tg_keys_refresh(struct tg_store *store, struct tg_gateway *gateway, int64_t now_ms, char *err, size_t errlen);
 
+/* When the gateway last listed its keys (tg_keys_refresh), -1 never: a key
+ * missing from that listing is "not at gateway". */
+int64_t tg_keys_last_listing(struct tg_store *store);
+
 /* Every key (or a developer's), with 30-day spend, most spend first. */
 int tg_keys_list(struct tg_store *store, int64_t now_ms, const char *developer, struct tg_key_rows *out, char *err,
                  size_t errlen);

@@ -1,7 +1,6 @@
-/* The request list the TUI pages through: newest first, a page at a time by
- * keyset (time, row id), so any history is shown with constant memory; and
- * one request's detail as a document (see requestdoc.h), every string from
- * the log sanitised. */
+/* One request as the screens show it: its row (the request list pages these:
+ * requestlist.h), its raw log, its thread, and its detail as a document (see
+ * requestdoc.h), every string from the log sanitised. */
 #ifndef TG_BROWSE_H
 #define TG_BROWSE_H
 
@@ -22,18 +21,6 @@ struct tg_request_row {
     int status_code;
     int is_error;
 };
-
-/* Up to `limit` requests in [since, until) matching the filter (NULL for all;
- * its free text searches the requests indexed so far, see search.h) strictly older than (before_ts,
- * before_id) — pass INT64_MAX for the first page. Returns how many, or -1. */
-int tg_browse_requests(struct tg_store *store, int64_t since_ms, int64_t until_ms,
-                       const struct tg_request_filter *filter, int64_t before_ts, int64_t before_id,
-                       struct tg_request_row *rows, int limit, char *err, size_t errlen);
-
-/* The page just newer than (after_ts, after_id), oldest first: for scrolling up. */
-int tg_browse_requests_newer(struct tg_store *store, int64_t since_ms, int64_t until_ms,
-                             const struct tg_request_filter *filter, int64_t after_ts, int64_t after_id,
-                             struct tg_request_row *rows, int limit, char *err, size_t errlen);
 
 /* The raw log of a request, as stored (for export); malloc'd. */
 int tg_browse_raw(struct tg_store *store, int64_t row_id, char **raw, size_t *len, char **log_id, char *err,

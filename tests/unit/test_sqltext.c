@@ -13,6 +13,7 @@
 
 #include "query/browse.h"
 #include "query/filter.h"
+#include "query/requestlist.h"
 #include "ingest/ingest.h"
 #include "query/search.h"
 #include "store/store.h"
@@ -72,7 +73,9 @@ static int found(struct tg_store *store, char *field, const char *value, struct 
     snprintf(field, 128, "%s", value);
     struct tg_request_row rows[10];
     char err[256];
-    int n = tg_browse_requests(store, 0, INT64_MAX / 2, filter, INT64_MAX, INT64_MAX, rows, 10, err, sizeof err);
+    struct tg_request_list list = {store, TG_ORDER_TIME, 0, INT64_MAX / 2, filter, false};
+    tg_request_list_plan(&list);
+    int n = tg_request_list_page(&list, false, INT64_MAX, INT64_MAX, rows, 10, err, sizeof err);
     if (n < 0)
         fail_msg("browse: %s", err);
     return n;
