@@ -141,8 +141,8 @@ def test_request_detail_and_back(t):
     t.keys("Enter")
     t.wait_for("PROMPT")
     t.keys("g")  # the detail opens at the last user message; its fields are at the top
-    s = t.wait_for("developer")
-    expect("cost" in s, s)
+    # a capture can land mid-repaint: wait for the top of the detail whole
+    t.wait_until(lambda s: "developer " in s and "cost $" in s, "the detail's fields and its cost")
     t.keys("NPage", "NPage", "NPage")
     t.keys("Escape")
     s = t.wait_for("LATNCY")
