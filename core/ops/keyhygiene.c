@@ -39,69 +39,6 @@ static bool revoked(const struct tg_key_row *k)
     return strcmp(k->status, "revoked") == 0;
 }
 
-/* Every key as ops/keys describes it, its last use to the hour: the newest
- * hour of the key's rollups, one seek in the rollup_by_key index. (ops/keys
- * finds the exact time among the requests from that hour on, which on a key
- * last used months ago reads months of requests: 0.5 s on 10M; even bounded
- * to the hour it is 20 ms for 17 keys. A dormancy of days needs no more.) */
-#define HYGIENE_KEYS                                                                                       \
-    "SELECT k.id, k.key_id, k.name, coalesce(d.ident, k.owner_hint), k.status, k.created_ms,"             \
-    " 3600000 * (SELECT max(hour) FROM rollup_hourly WHERE key_id = k.id),"                               \
-    " k.gateway_last_used_ms, k.first_seen_ms IS NOT NULL, k.gateway_seen_ms"                              \
-    " FROM keys k LEFT JOIN developers d ON d.id = k.developer_id"
-
-static char *column_text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? strdup((const char *)t) : NULL;
-}
-
-static int64_t column_ms(sqlite3_stmt *st, int i)
-{
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, i);
-}
-
-static int read_keys(struct tg_store *store, struct tg_key_rows *out, char *err, size_t errlen)
-{
-    memset(out, 0, sizeof *out);
-    int64_t listed = tg_keys_last_listing(store);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(tg_store_sqlite(store), HYGIENE_KEYS, -1, &st, NULL) != SQLITE_OK)
-        return tg_store_fail(store, "reading the keys", err, errlen);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct tg_key_row *rows = realloc(out->rows, (out->count + 1) * sizeof *rows);
-        if (!rows) {
-            sqlite3_finalize(st);
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        out->rows = rows;
-        struct tg_key_row *k = &rows[out->count++];
-        memset(k, 0, sizeof *k);
-        k->row_id = sqlite3_column_int64(st, 0);
-        k->key_id = column_text(st, 1);
-        k->name = column_text(st, 2);
-        k->owner = column_text(st, 3);
-        k->status = column_text(st, 4);
-        k->created_ms = column_ms(st, 5);
-        int64_t from_logs = column_ms(st, 6), from_gateway = column_ms(st, 7);
-        k->last_used_ms = from_logs > from_gateway ? from_logs : from_gateway;
-        k->in_logs = sqlite3_column_int(st, 8) != 0;
-        k->gateway_known = listed >= 0;
-        k->at_gateway = listed >= 0 && column_ms(st, 9) == listed;
-        if (!k->status) {
-            sqlite3_finalize(st);
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return tg_store_fail(store, "reading the keys", err, errlen);
-    return 0;
-}
-
 /* The developers who used each key since `since_day`, "alice, bob", in a map
  * from the key's row id; only keys with two or more are kept. */
 struct sharing {
@@ -164,19 +101,17 @@ static const struct sharing *sharing_of(const struct sharing *s, size_t n, int64
     return NULL;
 }
 
-/* Requests on a revoked key later than its revocation (ops/keys: the
- * attempts, from the index of refused requests and the key's own rows): one
- * finding per key, its attempts in count and the latest in last_used_ms. */
-static int used_after_revocation(struct tg_store *store, const struct tg_key_rows *keys, struct tg_key_findings *out,
-                                 char *err, size_t errlen)
+/* Requests on a revoked key later than its revocation (ops/keys read them
+ * with the key): one finding per key, its attempts in count and the latest in
+ * last_used_ms. */
+static int used_after_revocation(const struct tg_key_rows *keys, struct tg_key_findings *out, char *err,
+                                 size_t errlen)
 {
     for (size_t i = 0; i < keys->count; i++) {
         const struct tg_key_row *k = &keys->rows[i];
         if (!revoked(k))
             continue;
-        struct tg_store_after_revocation after;
-        if (tg_keys_after_revocation(store, k->row_id, &after, err, errlen) != 0)
-            return -1;
+        const struct tg_store_after_revocation after = k->after_revocation;
         if (after.attempts <= 0)
             continue;
         if (add(out, TG_KEY_USED_AFTER_REVOCATION, k, NULL, after.attempts) != 0) {
@@ -199,7 +134,7 @@ static int classify(const struct tg_key_rows *keys, const struct sharing *shared
         int rc = 0;
         if (k->last_used_ms < 0 && !k->in_logs && k->gateway_known && k->at_gateway)
             rc = add(out, TG_KEY_NEVER_USED, k, NULL, 0);
-        else if (k->last_used_ms >= 0 && k->last_used_ms + TG_HOUR_MS <= dormant_before && /* to the hour */
+        else if (k->last_used_ms >= 0 && k->last_used_ms <= dormant_before &&
                  !tg_key_missing_at_gateway(k))
             rc = add(out, TG_KEY_DORMANT, k, NULL, 0);
         const struct sharing *s = sharing_of(shared, nshared, k->row_id);
@@ -218,7 +153,7 @@ int tg_key_hygiene(struct tg_store *store, int64_t now_ms, int dormant_days, str
 {
     memset(out, 0, sizeof *out);
     struct tg_key_rows keys;
-    if (read_keys(store, &keys, err, errlen) != 0) {
+    if (tg_keys_list_brief(store, now_ms, &keys, err, errlen) != 0) {
         tg_key_rows_free(&keys);
         return -1;
     }
@@ -231,7 +166,7 @@ int tg_key_hygiene(struct tg_store *store, int64_t now_ms, int dormant_days, str
         rc = -1;
     }
     if (rc == 0)
-        rc = used_after_revocation(store, &keys, out, err, errlen);
+        rc = used_after_revocation(&keys, out, err, errlen);
     free_sharing(shared, nshared);
     tg_key_rows_free(&keys);
     if (rc != 0)
