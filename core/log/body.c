@@ -14,7 +14,7 @@
 #include "log/chunker.h"
 
 /* Bodies are written far more often than read: favour speed over ratio. */
-#define BODY_ZSTD_LEVEL 1
+#define BODY_ZSTD_LEVEL 3
 
 struct tg_body_codec {
     ZSTD_CCtx *cctx;
@@ -494,8 +494,9 @@ long tg_body_chunk_refs_decode(const unsigned char *in, size_t len, size_t max, 
         if (!get_varint(in, len, &pos, &delta) || !get_varint(in, len, &pos, &run) || run == 0 ||
             run > max - count)
             goto damaged;
-        int64_t first = prev_end + unzigzag(delta);
-        if (first <= 0 || first > INT64_MAX - (int64_t)run)
+        int64_t first;
+        if (__builtin_add_overflow(prev_end, unzigzag(delta), &first) || first <= 0 ||
+            first > INT64_MAX - (int64_t)run)
             goto damaged;
         if (count + run > cap) {
             size_t grown_cap = cap ? cap * 2 : 64;

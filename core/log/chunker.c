@@ -1,5 +1,6 @@
 #include "log/chunker.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* 256 random 64-bit values (splitmix64 from a fixed seed): the gear hash
@@ -83,20 +84,52 @@ static const uint64_t gear[256] = {
 
 _Static_assert((1 << AVG_BITS) == TG_CHUNK_AVG, "TG_CHUNK_AVG is 2^AVG_BITS");
 
+static const bool boundary_byte[256] = {['{'] = true, [','] = true, [']'] = true, ['}'] = true};
+
+/* Whether a chunk may end before data[i]: where a JSON object starts (`{"`,
+ * or `{\"` inside a JSON string, right after `[`, `,` or `:`, perhaps with
+ * a space between) or has just ended (`}` then `,`, `]` or `}`). Logs are
+ * JSON, and their repeats are whole values: a tools array, the blocks of a
+ * system prompt, the messages of a conversation (also inside an `input`
+ * string), a response resent as the next request's last message. Cutting
+ * around them puts the bytes that change (a per-request header block, the
+ * turn appended at the end) in chunks of their own, where a cut by the hash
+ * alone would carry the neighbouring kilobyte of unchanged text along.
+ * Decided by the bytes around i only, so still content-defined. */
+static bool at_object_edge(const unsigned char *data, size_t len, size_t i)
+{
+    if (data[i - 1] == '}' && (data[i] == ',' || data[i] == ']' || data[i] == '}'))
+        return true; /* and one ends: the bytes after it are another story */
+    if (data[i] != '{' || i + 2 >= len || !(data[i + 1] == '"' || (data[i + 1] == '\\' && data[i + 2] == '"')))
+        return false;
+    size_t j = i - 1;
+    if (data[j] == ' ' && j > 0)
+        j--;
+    return data[j] == '[' || data[j] == ',' || data[j] == ':';
+}
+
 size_t tg_chunk_next(const unsigned char *data, size_t len)
 {
-    if (len <= TG_CHUNK_MIN)
+    if (len <= TG_CHUNK_ANCHOR_MIN)
         return len;
     size_t end = len < TG_CHUNK_MAX ? len : TG_CHUNK_MAX;
     size_t normal = len < TG_CHUNK_AVG ? len : TG_CHUNK_AVG;
     uint64_t h = 0;
-    size_t i = TG_CHUNK_MIN;
+    size_t i = TG_CHUNK_ANCHOR_MIN;
+    for (; i < TG_CHUNK_MIN && i < end; i++) {
+        if (boundary_byte[data[i]] && at_object_edge(data, len, i))
+            return i;
+    }
     for (; i < normal; i++) {
+        if (boundary_byte[data[i]] && at_object_edge(data, len, i))
+            return i;
         h = (h << 1) + gear[data[i]];
         if (!(h & MASK_HARD))
             return i + 1;
     }
     for (; i < end; i++) {
+        if (boundary_byte[data[i]] && at_object_edge(data, len, i))
+            return i;
         h = (h << 1) + gear[data[i]];
         if (!(h & MASK_EASY))
             return i + 1;

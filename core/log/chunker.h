@@ -14,10 +14,13 @@
  * average. Small enough that an edit re-stores little around it, big enough
  * that a 120 KB log is ~100 references. */
 #define TG_CHUNK_MIN 256
+/* Before an object in a JSON array (see chunker.c), a chunk may end from
+ * this many bytes on. */
+#define TG_CHUNK_ANCHOR_MIN 48
 #define TG_CHUNK_AVG 1024
 #define TG_CHUNK_MAX 8192
 
-/* The length of the first chunk of data (len when len <= TG_CHUNK_MIN). */
+/* The length of the first chunk of data (len when len <= TG_CHUNK_ANCHOR_MIN). */
 size_t tg_chunk_next(const unsigned char *data, size_t len);
 
 /* Cuts data into chunks: writes the end offset of each (the last is len) into
@@ -26,6 +29,6 @@ size_t tg_chunk_next(const unsigned char *data, size_t len);
 size_t tg_chunk_cuts(const void *data, size_t len, size_t *ends, size_t max);
 
 /* Upper bound on the chunks of len bytes. */
-#define TG_CHUNK_COUNT_BOUND(len) ((len) / TG_CHUNK_MIN + 1)
+#define TG_CHUNK_COUNT_BOUND(len) ((len) / TG_CHUNK_ANCHOR_MIN + 1)
 
 #endif

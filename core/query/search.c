@@ -70,15 +70,94 @@ static char *text_of(const char *raw, size_t len)
     return strbuf_detach(&sb);
 }
 
-/* What the index holds for a request: the words of the messages it was the
- * first to store, its response and error. NULL when it has no body. */
+static unsigned hex_value(char c)
+{
+    return c >= '0' && c <= '9' ? (unsigned)(c - '0') : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+         : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 16;
+}
+
+/* A \uXXXX escape at s (6 bytes available) as UTF-8 into out; 0 when it is
+ * not one (or a surrogate, which stays as it is written). */
+static size_t unicode_escape(const char *s, char *out)
+{
+    unsigned cp = 0;
+    for (int i = 2; i < 6; i++) {
+        unsigned h = hex_value(s[i]);
+        if (h > 15)
+            return 0;
+        cp = cp << 4 | h;
+    }
+    if (cp >= 0xD800 && cp <= 0xDFFF)
+        return 0;
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | cp >> 6);
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    out[0] = (char)(0xE0 | cp >> 12);
+    out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[2] = (char)(0x80 | (cp & 0x3F));
+    return 3;
+}
+
+/* The text of a piece of JSON that need not be whole (the chunks a request
+ * stored first, side by side): its bytes with string escapes decoded, twice
+ * for text inside a JSON string inside JSON (the `input` form), so that
+ * what a person typed is found as they typed it. Keys and punctuation stay:
+ * they cost the index little, and a fragment cannot tell keys from text. */
+static char *text_of_fragment(const char *raw, size_t len)
+{
+    struct strbuf sb = STRBUF_INIT;
+    for (int pass = 0; pass < 2; pass++) {
+        const char *in = pass ? sb.data : raw;
+        size_t n = pass ? sb.len : len;
+        struct strbuf out = STRBUF_INIT;
+        for (size_t i = 0; i < n && out.len < MAX_TEXT; i++) {
+            char c = in[i], u[4];
+            size_t k;
+            if (c != '\\' || i + 1 == n) {
+                strbuf_putc(&out, c);
+                continue;
+            }
+            char e = in[++i];
+            if (e == 'u' && i + 5 <= n && (k = unicode_escape(in + i - 1, u)) > 0) {
+                strbuf_append(&out, u, k);
+                i += 4;
+            } else {
+                strbuf_putc(&out, e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? ' ' : e);
+            }
+        }
+        strbuf_free(&sb);
+        sb = out;
+        if (!sb.data)
+            return NULL;
+    }
+    size_t cut = sb.len;
+    if (cut >= MAX_TEXT) { /* cut at a character boundary */
+        cut = MAX_TEXT - 4;
+        while (cut > 0 && ((unsigned char)sb.data[cut] & 0xC0) == 0x80)
+            cut--;
+    }
+    sb.len = cut;
+    sb.data[cut] = '\0';
+    return strbuf_detach(&sb);
+}
+
+/* What the index holds for a request: the text it was the first to store
+ * (in chunks: the bytes of its new chunks; in the older layouts: the words
+ * of its new messages, its response and error). NULL when it has no body. */
 static char *searchable_text(struct tg_store *store, int64_t request_id)
 {
     char *raw, err[128];
     size_t len;
     if (tg_store_body_of(store, request_id, true, &raw, &len, err, sizeof err) != 0)
         return NULL;
-    char *text = text_of(raw, len);
+    char *text = tg_store_body_layout(store, request_id) == TG_BODY_CHUNKS ? text_of_fragment(raw, len)
+                                                                            : text_of(raw, len);
     free(raw);
     return text;
 }
