@@ -16,7 +16,7 @@
 #define TG_CHUNK_MIN 256
 /* Before an object in a JSON array (see chunker.c), a chunk may end from
  * this many bytes on. */
-#define TG_CHUNK_ANCHOR_MIN 48
+#define TG_CHUNK_ANCHOR_MIN 128
 #define TG_CHUNK_AVG 1024
 #define TG_CHUNK_MAX 8192
 
