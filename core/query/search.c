@@ -76,32 +76,55 @@ static unsigned hex_value(char c)
          : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 16;
 }
 
-/* A \uXXXX escape at s (6 bytes available) as UTF-8 into out; 0 when it is
- * not one (or a surrogate, which stays as it is written). */
-static size_t unicode_escape(const char *s, char *out)
+/* The code point of the 4 hex digits at s, or -1. */
+static long hex4(const char *s)
 {
-    unsigned cp = 0;
-    for (int i = 2; i < 6; i++) {
+    long cp = 0;
+    for (int i = 0; i < 4; i++) {
         unsigned h = hex_value(s[i]);
         if (h > 15)
-            return 0;
-        cp = cp << 4 | h;
+            return -1;
+        cp = cp << 4 | (long)h;
     }
-    if (cp >= 0xD800 && cp <= 0xDFFF)
+    return cp;
+}
+
+/* A \uXXXX escape (or a surrogate pair of two) at s, n bytes available, as
+ * UTF-8 into out; returns the bytes of s it took, 0 when it is not one (a
+ * lone surrogate stays as it is written). */
+static size_t unicode_escape(const char *s, size_t n, char *out, size_t *out_len)
+{
+    long cp = n >= 6 && s[0] == '\\' && s[1] == 'u' ? hex4(s + 2) : -1;
+    size_t took = 6;
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+        long low = n >= 12 && s[6] == '\\' && s[7] == 'u' ? hex4(s + 8) : -1;
+        if (low < 0xDC00 || low > 0xDFFF)
+            return 0;
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+        took = 12;
+    } else if (cp < 0 || (cp >= 0xDC00 && cp <= 0xDFFF)) {
         return 0;
+    }
     if (cp < 0x80) {
         out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
+        *out_len = 1;
+    } else if (cp < 0x800) {
         out[0] = (char)(0xC0 | cp >> 6);
         out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
+        *out_len = 2;
+    } else if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | cp >> 12);
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        *out_len = 3;
+    } else {
+        out[0] = (char)(0xF0 | cp >> 18);
+        out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[3] = (char)(0x80 | (cp & 0x3F));
+        *out_len = 4;
     }
-    out[0] = (char)(0xE0 | cp >> 12);
-    out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[2] = (char)(0x80 | (cp & 0x3F));
-    return 3;
+    return took;
 }
 
 /* The text of a piece of JSON that need not be whole (the chunks a request
@@ -118,16 +141,16 @@ static char *text_of_fragment(const char *raw, size_t len)
         struct strbuf out = STRBUF_INIT;
         for (size_t i = 0; i < n && out.len < MAX_TEXT; i++) {
             char c = in[i], u[4];
-            size_t k;
+            size_t took, k;
             if (c != '\\' || i + 1 == n) {
                 strbuf_putc(&out, c);
                 continue;
             }
-            char e = in[++i];
-            if (e == 'u' && i + 5 <= n && (k = unicode_escape(in + i - 1, u)) > 0) {
+            if ((took = unicode_escape(in + i, n - i, u, &k)) > 0) {
                 strbuf_append(&out, u, k);
-                i += 4;
+                i += took - 1;
             } else {
+                char e = in[++i];
                 strbuf_putc(&out, e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? ' ' : e);
             }
         }

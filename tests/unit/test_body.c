@@ -201,7 +201,7 @@ static void test_every_log_of_the_corpus_round_trips(void **state)
     int64_t log_bytes = 0;
     for (int i = 0; i < f->nlogs; i++)
         log_bytes += ids[i] ? (int64_t)strlen(f->logs[i]) : 0;
-    if (chunk_bytes * 4 > log_bytes)
+    if (chunk_bytes * 3 > log_bytes)
         fail_msg("%lld bytes of chunks for %lld of logs", (long long)chunk_bytes, (long long)log_bytes);
     free_ids(ids, f->nlogs);
     free(ids);
