@@ -10,6 +10,9 @@
 #include "base/strbuf.h"
 
 #define MAX_TEXT (64 << 10) /* per request: enough to find it, bounded */
+/* The chunks a request stored first: each text is indexed once, so all of it
+ * (the first request of a client brings its whole prompt, tools included). */
+#define MAX_FRAGMENT_TEXT (4 << 20)
 
 static int64_t position(struct tg_store *store)
 {
@@ -139,7 +142,7 @@ static char *text_of_fragment(const char *raw, size_t len)
         const char *in = pass ? sb.data : raw;
         size_t n = pass ? sb.len : len;
         struct strbuf out = STRBUF_INIT;
-        for (size_t i = 0; i < n && out.len < MAX_TEXT; i++) {
+        for (size_t i = 0; i < n && out.len < MAX_FRAGMENT_TEXT; i++) {
             char c = in[i], u[4];
             size_t took, k;
             if (c != '\\' || i + 1 == n) {
@@ -160,8 +163,8 @@ static char *text_of_fragment(const char *raw, size_t len)
             return NULL;
     }
     size_t cut = sb.len;
-    if (cut >= MAX_TEXT) { /* cut at a character boundary */
-        cut = MAX_TEXT - 4;
+    if (cut >= MAX_FRAGMENT_TEXT) { /* cut at a character boundary */
+        cut = MAX_FRAGMENT_TEXT - 4;
         while (cut > 0 && ((unsigned char)sb.data[cut] & 0xC0) == 0x80)
             cut--;
     }
