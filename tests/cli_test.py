@@ -77,7 +77,7 @@ HELP_COMMANDS = [
     ("audit", "Who revoked which key, when, and the result"),
     ("index", "Bring the full-text search index up to date"),
     ("prune", "Drop bodies or requests past a retention age"),
-    ("migrate", "Convert bodies stored whole by an older tollgate"),
+    ("migrate", "Convert bodies stored by an older tollgate"),
     ("collect", "Run the HTTP collector the gateway pushes logs to"),
     ("demo", "Write a synthetic team history into the db"),
     ("status", "Do logs still flow? The newest log per source, and its age"),
@@ -394,7 +394,7 @@ def test_prune_and_migrate(env):
     expect(rc == 0 and m and int(m.group(1).replace(",", "")) > 100, out + err)
     would = int(m.group(1).replace(",", ""))
     rc, out, err = env.run("prune", "--bodies-older-than", "10d")
-    m = re.search(r"dropped ([\d,]+) bodies, 0 requests and ([\d,]+) messages", out)
+    m = re.search(r"dropped ([\d,]+) bodies, 0 requests and ([\d,]+) chunks", out)
     expect(rc == 0 and m and int(m.group(1).replace(",", "")) == would and int(m.group(2).replace(",", "")) > 0,
            out + err)
     expect("free for reuse" in out, out)

@@ -287,7 +287,9 @@ def test_redact_collect(d):
     env.db = db
     for leak in LEAKS:
         expect(searchable(env, leak) == 0, f"{leak} was stored")
-    expect(searchable(env, "AKIA[REDACTED]") == 2, "no mask")
+    # the mask is stored; the two requests share its bytes, and each text is
+    # indexed once, under the request that stored it first
+    expect(searchable(env, "AKIA[REDACTED]") == 1, "no mask")
 
 
 def test_redact_sync(d):

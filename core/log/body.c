@@ -11,9 +11,10 @@
 #include <zstd.h>
 
 #include "base/jsonsplit.h"
+#include "log/chunker.h"
 
 /* Bodies are written far more often than read: favour speed over ratio. */
-#define BODY_ZSTD_LEVEL 1
+#define BODY_ZSTD_LEVEL 3
 
 struct tg_body_codec {
     ZSTD_CCtx *cctx;
@@ -199,93 +200,111 @@ size_t tg_body_find_pieces(const char *raw, size_t len, size_t *offsets, size_t 
     return s.count;
 }
 
-
-static void digest_of(const char *text, size_t len, unsigned char *out)
+void tg_body_digest(const char *text, size_t len, unsigned char *out)
 {
     unsigned int n = 0;
     EVP_Digest(text, len, out, &n, EVP_sha256(), NULL);
 }
 
-/* Which pieces this preparer compresses: those it has not sent before. */
-static size_t mark_new_pieces(struct tg_msgcache *sent, struct tg_body_piece *pieces, size_t count, bool *is_new)
+/* Whether chunk i is the first of its digest in this log. A log repeats few
+ * chunks, and only long runs of equal bytes cut the same way: comparing with
+ * the chunks of the same length before it is enough, and cheap. */
+static bool first_of_its_digest(const struct tg_body_chunk *chunks, size_t i)
 {
-    size_t bytes = 0;
-    for (size_t i = 0; i < count; i++) {
-        is_new[i] = !sent || tg_msgcache_get(sent, pieces[i].digest) == 0;
-        for (size_t j = 0; is_new[i] && j < i; j++) /* the same message twice in one log */
-            is_new[i] = memcmp(pieces[j].digest, pieces[i].digest, TG_DIGEST_LEN) != 0;
-        if (is_new[i])
-            bytes += ZSTD_compressBound(pieces[i].len);
+    for (size_t j = 0; j < i; j++) {
+        if (chunks[j].len == chunks[i].len && memcmp(chunks[j].digest, chunks[i].digest, TG_DIGEST_LEN) == 0)
+            return false;
     }
-    return bytes;
+    return true;
 }
 
-/* Copies raw without the pieces into skel; sets each piece's `at`. */
-static size_t cut_skeleton(const char *raw, size_t len, struct tg_body_piece *pieces, size_t count, char *skel)
+/* Cuts and digests; marks which chunks go into the pack. Returns the pack's
+ * raw length. */
+static size_t cut_and_mark(struct tg_msgcache *known, const char *raw, const size_t *ends, size_t count,
+                           struct tg_body_chunk *chunks, size_t *pack_count)
 {
-    size_t from = 0, n = 0;
+    size_t from = 0, pack_len = 0;
+    *pack_count = 0;
     for (size_t i = 0; i < count; i++) {
-        memcpy(skel + n, raw + from, pieces[i].raw_off - from);
-        n += pieces[i].raw_off - from;
-        pieces[i].at = n;
-        from = pieces[i].raw_off + pieces[i].len;
+        struct tg_body_chunk *c = &chunks[i];
+        c->off = from;
+        c->len = ends[i] - from;
+        from = ends[i];
+        tg_body_digest(raw + c->off, c->len, c->digest);
+        c->in_pack = (!known || tg_msgcache_get(known, c->digest) == 0) && first_of_its_digest(chunks, i);
+        if (c->in_pack) {
+            pack_len += c->len;
+            (*pack_count)++;
+        }
     }
-    memcpy(skel + n, raw + from, len - from);
-    return n + len - from;
+    return pack_len;
 }
 
-int tg_body_prepare(struct tg_body_codec *codec, struct tg_msgcache *sent, const char *raw, size_t len,
-                    struct tg_body_prepared **out, char *err, size_t errlen)
+/* The new chunks side by side, compressed as one frame into dst. */
+static size_t compress_pack(struct tg_body_codec *codec, const char *raw, const struct tg_body_chunk *chunks,
+                            size_t count, size_t pack_len, unsigned char *dst, size_t cap)
+{
+    char *joined = malloc(pack_len ? pack_len : 1);
+    if (!joined)
+        return (size_t)-1; /* a zstd error code: ZSTD_isError */
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (chunks[i].in_pack) {
+            memcpy(joined + n, raw + chunks[i].off, chunks[i].len);
+            n += chunks[i].len;
+        }
+    }
+    size_t z = compress_into(codec, dst, cap, joined, pack_len);
+    free(joined);
+    return z;
+}
+
+int tg_body_prepare(struct tg_body_codec *codec, struct tg_msgcache *known, bool mark_known, const char *raw,
+                    size_t len, struct tg_body_prepared **out, char *err, size_t errlen)
 {
     *out = NULL;
-    size_t offsets[TG_BODY_MAX_PIECES], lengths[TG_BODY_MAX_PIECES];
-    size_t count = tg_body_find_pieces(raw, len, offsets, lengths, TG_BODY_MAX_PIECES);
-    struct tg_body_piece pieces[TG_BODY_MAX_PIECES];
-    bool is_new[TG_BODY_MAX_PIECES];
-    size_t skeleton_len = len;
-    for (size_t i = 0; i < count; i++) {
-        pieces[i] = (struct tg_body_piece){.raw_off = offsets[i], .len = lengths[i]};
-        digest_of(raw + offsets[i], lengths[i], pieces[i].digest);
-        skeleton_len -= lengths[i];
+    size_t bound = TG_CHUNK_COUNT_BOUND(len);
+    size_t *ends = malloc(bound * sizeof *ends);
+    struct tg_body_prepared *p = malloc(sizeof *p + bound * sizeof p->chunks[0]);
+    if (!ends || !p)
+        goto out_of_memory;
+    size_t count = tg_chunk_cuts(raw, len, ends, bound), pack_count;
+    size_t pack_len = cut_and_mark(known, raw, ends, count, p->chunks, &pack_count);
+    free(ends);
+    ends = NULL;
+    size_t head = sizeof *p + count * sizeof p->chunks[0];
+    size_t z_bound = pack_count ? ZSTD_compressBound(pack_len) : 0;
+    struct tg_body_prepared *grown = realloc(p, head + z_bound);
+    if (!grown)
+        goto out_of_memory;
+    p = grown;
+    unsigned char *z = (unsigned char *)p + head;
+    size_t z_len = 0;
+    if (pack_count) {
+        z_len = compress_pack(codec, raw, p->chunks, count, pack_len, z, z_bound);
+        if (ZSTD_isError(z_len)) {
+            snprintf(err, errlen, "compressing a body: %s", ZSTD_getErrorName(z_len));
+            free(p);
+            return -1;
+        }
     }
-    size_t piece_bytes = mark_new_pieces(sent, pieces, count, is_new);
-    size_t head = sizeof(struct tg_body_prepared) + count * sizeof(struct tg_body_piece);
-    size_t skel_bound = ZSTD_compressBound(skeleton_len);
-    struct tg_body_prepared *p = malloc(head + skel_bound + piece_bytes);
-    char *skel = malloc(skeleton_len + 1);
-    if (!p || !skel) {
-        free(p);
-        free(skel);
-        snprintf(err, errlen, "out of memory compressing a body");
-        return -1;
-    }
-    unsigned char *space = (unsigned char *)p + head;
-    cut_skeleton(raw, len, pieces, count, skel);
-    size_t n = compress_into(codec, space, skel_bound, skel, skeleton_len);
-    free(skel);
-    if (ZSTD_isError(n))
-        goto failed;
-    *p = (struct tg_body_prepared){.raw_len = len, .dict_id = codec->dict_id, .skeleton_z = space,
-                                   .skeleton_z_len = n, .skeleton_len = skeleton_len, .count = count};
-    space += n;
-    for (size_t i = 0; i < count; i++) {
-        p->pieces[i] = pieces[i];
-        if (!is_new[i])
-            continue;
-        n = compress_into(codec, space, ZSTD_compressBound(pieces[i].len), raw + pieces[i].raw_off, pieces[i].len);
-        if (ZSTD_isError(n))
-            goto failed;
-        p->pieces[i].z = space;
-        p->pieces[i].z_len = n;
-        space += n;
-        if (sent)
-            tg_msgcache_put(sent, pieces[i].digest, 1);
+    p->raw_len = len;
+    p->dict_id = codec->dict_id;
+    p->pack_z = pack_count ? z : NULL;
+    p->pack_z_len = z_len;
+    p->pack_len = pack_len;
+    p->pack_count = pack_count;
+    p->count = count;
+    for (size_t i = 0; known && mark_known && i < count; i++) {
+        if (p->chunks[i].in_pack)
+            tg_msgcache_put(known, p->chunks[i].digest, 1);
     }
     *out = p;
     return 0;
-failed:
+out_of_memory:
+    free(ends);
     free(p);
-    snprintf(err, errlen, "compressing a body: %s", ZSTD_getErrorName(n));
+    snprintf(err, errlen, "out of memory compressing a body");
     return -1;
 }
 
@@ -418,4 +437,85 @@ int tg_body_decode(struct tg_body_decoder *decoder, const void *z, size_t z_len,
     buf[raw_len] = '\0';
     *out = buf;
     return 0;
+}
+
+size_t tg_body_varints_encode(const size_t *v, size_t count, unsigned char *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++)
+        n += put_varint(out + n, v[i]);
+    return n;
+}
+
+int tg_body_varints_decode(const unsigned char *in, size_t len, size_t *v, size_t count)
+{
+    size_t pos = 0;
+    for (size_t i = 0; i < count; i++) {
+        uint64_t x;
+        if (!get_varint(in, len, &pos, &x) || x > SIZE_MAX)
+            return -1;
+        v[i] = (size_t)x;
+    }
+    return pos == len ? 0 : -1;
+}
+
+static uint64_t zigzag(int64_t v)
+{
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static int64_t unzigzag(uint64_t v)
+{
+    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+size_t tg_body_chunk_refs_encode(const int64_t *ids, size_t count, unsigned char *out)
+{
+    size_t n = 0, i = 0;
+    int64_t prev_end = 0; /* the id after the last run */
+    while (i < count) {
+        size_t run = 1;
+        while (i + run < count && ids[i + run] == ids[i] + (int64_t)run)
+            run++;
+        n += put_varint(out + n, zigzag(ids[i] - prev_end));
+        n += put_varint(out + n, run);
+        prev_end = ids[i] + (int64_t)run;
+        i += run;
+    }
+    return n;
+}
+
+long tg_body_chunk_refs_decode(const unsigned char *in, size_t len, size_t max, int64_t **ids)
+{
+    size_t pos = 0, count = 0, cap = 0;
+    int64_t *out = NULL, prev_end = 0;
+    while (pos < len) {
+        uint64_t delta, run;
+        if (!get_varint(in, len, &pos, &delta) || !get_varint(in, len, &pos, &run) || run == 0 ||
+            run > max - count)
+            goto damaged;
+        int64_t first;
+        if (__builtin_add_overflow(prev_end, unzigzag(delta), &first) || first <= 0 ||
+            first > INT64_MAX - (int64_t)run)
+            goto damaged;
+        if (count + run > cap) {
+            size_t grown_cap = cap ? cap * 2 : 64;
+            while (grown_cap < count + run)
+                grown_cap *= 2;
+            int64_t *grown = realloc(out, grown_cap * sizeof *grown);
+            if (!grown)
+                goto damaged;
+            out = grown;
+            cap = grown_cap;
+        }
+        for (uint64_t k = 0; k < run; k++)
+            out[count++] = first + (int64_t)k;
+        prev_end = first + (int64_t)run;
+    }
+    *ids = out;
+    return (long)count;
+damaged:
+    free(out);
+    *ids = NULL;
+    return -1;
 }

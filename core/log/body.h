@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "log/chunker.h"
 #include "log/msgcache.h"
 
 /* A dictionary is trained once a db has this many logs (or bytes of them). */
@@ -78,48 +79,71 @@ int tg_body_trainer_train(struct tg_body_trainer *t, void **dict, size_t *len);
 /* Keeps nothing more and frees its samples: the db has a dictionary already. */
 void tg_body_trainer_stop(struct tg_body_trainer *t);
 
-/* Content-addressed messages. A coding agent resends its whole conversation
- * on every turn, so a log is cut into its skeleton (the log with the messages
- * taken out) and its messages (each element of prompt_messages and
- * completion_messages, and completion_message), each stored once under its
- * SHA-256 and put back where it was taken from to rebuild the exact bytes.
- * Messages shorter than TG_BODY_MIN_PIECE stay in the skeleton: a reference
- * would cost as much as they do. */
-#define TG_BODY_MIN_PIECE 256
-#define TG_BODY_MAX_PIECES 512
+/* Content-defined chunks. A log is cut into chunks (chunker.h) wherever its
+ * bytes fall, whatever its shape: a tools block, system blocks, a message, a
+ * JSON string holding messages, all resent by a coding agent on every turn,
+ * are cut the same way each time. Each distinct chunk is stored once under
+ * the SHA-256 of its bytes; a body is its list of chunk references. The
+ * chunks a log brings that were not stored before are compressed together,
+ * as one frame (a "pack"): neighbours compress far better together than
+ * alone, and a chunk known already is never compressed again. */
+#define TG_BODY_MAX_PIECES 512 /* of the older message layout (schema 5) */
 
-struct tg_body_piece {
+/* The messages of a log (each element of prompt_messages and
+ * completion_messages, and completion_message) of at least TG_BODY_MIN_PIECE
+ * bytes: what the older layout stored apart, and what the detail view
+ * compares with the request before. Writes their offsets and lengths, at
+ * most max; returns their count. */
+#define TG_BODY_MIN_PIECE 256
+size_t tg_body_find_pieces(const char *raw, size_t len, size_t *offsets, size_t *lengths, size_t max);
+
+struct tg_body_chunk {
     unsigned char digest[TG_DIGEST_LEN]; /* of its exact bytes */
-    size_t at;                           /* where it goes back into the skeleton */
-    size_t raw_off, len;                 /* where it was in the raw log */
-    const unsigned char *z;              /* compressed, or NULL: see tg_body_prepare */
-    size_t z_len;
+    size_t off, len;                     /* where it is in the raw log */
+    bool in_pack;                        /* compressed into the pack */
 };
 
 /* One malloc block: free() releases it whole. */
 struct tg_body_prepared {
-    size_t raw_len;      /* the whole log */
-    int64_t dict_id;     /* the skeleton's and pieces' dictionary, 0 = none */
-    const unsigned char *skeleton_z;
-    size_t skeleton_z_len, skeleton_len;
+    size_t raw_len;               /* the whole log */
+    int64_t dict_id;              /* the pack's dictionary, 0 = none */
+    const unsigned char *pack_z;  /* the chunks in_pack, in order, one zstd frame */
+    size_t pack_z_len, pack_len;  /* compressed and raw; 0 when no chunk is new */
+    size_t pack_count;            /* chunks in the pack */
     size_t count;
-    struct tg_body_piece pieces[];
+    struct tg_body_chunk chunks[];
 };
 
-/* Cuts raw into skeleton and pieces and compresses them. Pieces whose digest
- * is in `sent` (may be NULL) are left uncompressed: the caller handed them to
- * the store before, which finds them by digest (and compresses them itself in
- * the rare case it no longer has them); new digests are added to `sent`.
- * Returns 0 with *out, or -1 with err. */
-int tg_body_prepare(struct tg_body_codec *codec, struct tg_msgcache *sent, const char *raw, size_t len,
-                    struct tg_body_prepared **out, char *err, size_t errlen);
+/* The SHA-256 of text (TG_DIGEST_LEN bytes into out). */
+void tg_body_digest(const char *text, size_t len, unsigned char *out);
 
-/* The positions of the pieces of a raw log, as tg_body_prepare cuts them (for
- * tests and for the migration of whole bodies). Returns their count. */
-size_t tg_body_find_pieces(const char *raw, size_t len, size_t *offsets, size_t *lengths, size_t max);
+/* Cuts raw into chunks, digests each, and compresses into the pack the ones
+ * not in `known` (may be NULL: all of them), each distinct chunk once. With
+ * mark_known, the digests packed are added to `known` (value 1): a parsing
+ * thread remembers what it handed the store before, which finds those chunks
+ * by digest. Returns 0 with *out, or -1 with err. */
+int tg_body_prepare(struct tg_body_codec *codec, struct tg_msgcache *known, bool mark_known, const char *raw,
+                    size_t len, struct tg_body_prepared **out, char *err, size_t errlen);
 
-/* A body's references to its pieces: (position in the skeleton, message id)
- * pairs as varints, positions as deltas. */
+/* A body's chunk references: ids in order, as runs of consecutive ids (a
+ * chunk stored by one request and the chunks after it are usually resent
+ * together): varint pairs (zigzag delta from the end of the run before, run
+ * length). */
+size_t tg_body_chunk_refs_encode(const int64_t *ids, size_t count, unsigned char *out);
+#define TG_BODY_CHUNK_REFS_BOUND(count) ((count) * 20)
+/* Decodes at most max ids (a body of n bytes has at most
+ * TG_CHUNK_COUNT_BOUND(n)) into a malloc'd *ids; returns the count, or -1
+ * when damaged (or out of memory), *ids NULL then. */
+long tg_body_chunk_refs_decode(const unsigned char *in, size_t len, size_t max, int64_t **ids);
+
+/* Varint lists of sizes (a pack's chunk lengths). */
+size_t tg_body_varints_encode(const size_t *v, size_t count, unsigned char *out);
+/* Decodes exactly count values; -1 when damaged. */
+int tg_body_varints_decode(const unsigned char *in, size_t len, size_t *v, size_t count);
+
+/* The older layout's references to its messages: (position in the skeleton,
+ * message id) pairs as varints, positions as deltas. Read back, never written
+ * by the store any more (tests write them to check that they are read). */
 size_t tg_body_refs_encode(const size_t *at, const int64_t *ids, size_t count, unsigned char *out);
 /* Bound on the encoded size of count references. */
 #define TG_BODY_REFS_BOUND(count) ((count) * 20)

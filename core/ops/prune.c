@@ -25,7 +25,7 @@ static int64_t query_count(sqlite3 *db, const char *sql, int64_t arg)
 
 int64_t tg_prune_whole_bodies(struct tg_store *store)
 {
-    return query_count(tg_store_sqlite(store), "SELECT count(*) FROM request_bodies WHERE msg_refs IS NULL", 0);
+    return query_count(tg_store_sqlite(store), "SELECT count(*) FROM request_bodies WHERE chunk_refs IS NULL", 0);
 }
 
 /* Up to BATCH request ids after `after` from a query binding (after, arg2). */
@@ -46,8 +46,8 @@ static int next_ids(struct tg_store *store, const char *sql, int64_t after, int6
     return 0;
 }
 
-/* The index holds the whole text of a body stored whole, and only the new
- * messages of a converted one: it is told of the change. */
+/* The index holds what a body stored first, which depends on its layout: it
+ * is told of the change. */
 static int convert_one(struct tg_store *store, int64_t id, char *err, size_t errlen)
 {
     char *raw;
@@ -77,6 +77,8 @@ static int in_own_batch(struct tg_store *store, int (*step)(struct tg_store *, c
     return tg_store_commit(store, err, errlen);
 }
 
+static int sweep(struct tg_store *store, struct tg_prune_counts *counts, char *err, size_t errlen);
+
 int tg_prune_migrate_bodies(struct tg_store *store, tg_prune_progress_fn progress, void *ctx,
                              int64_t *converted, char *err, size_t errlen)
 {
@@ -88,7 +90,7 @@ int tg_prune_migrate_bodies(struct tg_store *store, tg_prune_progress_fn progres
     int count;
     do {
         if (next_ids(store,
-                     "SELECT request_id FROM request_bodies WHERE request_id > ?1 AND msg_refs IS NULL"
+                     "SELECT request_id FROM request_bodies WHERE request_id > ?1 AND chunk_refs IS NULL"
                      " ORDER BY request_id LIMIT 1000",
                      after, 0, ids, &count, err, errlen) != 0 ||
             (count > 0 && tg_store_begin(store, err, errlen) != 0))
@@ -107,7 +109,11 @@ int tg_prune_migrate_bodies(struct tg_store *store, tg_prune_progress_fn progres
         if (progress && count > 0)
             progress(ctx, "migrating bodies", *converted, total);
     } while (count == BATCH);
-    /* and the newest log ids into the index, so nothing is left to catch up on */
+    /* the messages of the older layout no body uses now, and the newest log
+     * ids into the index, so nothing is left to catch up on */
+    struct tg_prune_counts swept = {0};
+    if (*converted > 0 && sweep(store, &swept, err, errlen) != 0)
+        return -1;
     return in_own_batch(store, tg_store_index_log_ids, err, errlen);
 }
 
@@ -195,8 +201,102 @@ static int prune_pass(struct tg_store *store, int64_t before, bool whole_request
     return whole_requests && done > 0 ? in_own_batch(store, bump_prune_mark, err, errlen) : 0;
 }
 
-/* Marks every message a remaining body refers to. */
-static int mark_referenced(struct tg_store *store, unsigned char *marks, int64_t max_id, char *err, size_t errlen)
+static void mark(unsigned char *marks, int64_t max_id, int64_t id)
+{
+    if (id > 0 && id <= max_id)
+        marks[id / 8] |= (unsigned char)(1u << (id % 8));
+}
+
+static bool marked(const unsigned char *marks, int64_t id)
+{
+    return marks[id / 8] & (1u << (id % 8));
+}
+
+/* Marks every chunk a remaining body refers to. */
+static int mark_chunks(struct tg_store *store, unsigned char *marks, int64_t max_id, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(tg_store_sqlite(store),
+                           "SELECT chunk_refs, raw_len FROM request_bodies WHERE chunk_refs IS NOT NULL", -1, &st,
+                           NULL) != SQLITE_OK)
+        return tg_store_fail(store, "reading chunk references", err, errlen);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t *ids;
+        long n = tg_body_chunk_refs_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+                                           TG_CHUNK_COUNT_BOUND((size_t)sqlite3_column_int64(st, 1)), &ids);
+        if (n < 0) { /* a damaged body: keep every chunk rather than guess */
+            sqlite3_finalize(st);
+            snprintf(err, errlen, "a body's chunk references are damaged: nothing swept");
+            return -1;
+        }
+        for (long i = 0; i < n; i++)
+            mark(marks, max_id, ids[i]);
+        free(ids);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : tg_store_fail(store, "reading chunk references", err, errlen);
+}
+
+/* Deletes the packs none of whose chunks a body uses (a pack some chunk of
+ * which is still used stays whole: its bytes are one frame). Reads a block
+ * of packs, then deletes, never under a live cursor on the same table. */
+static int delete_unused_packs(struct tg_store *store, const unsigned char *marks, int64_t max_id, int64_t *deleted,
+                               char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(tg_store_sqlite(store),
+                           "SELECT id, chunks FROM chunk_packs WHERE id > ?1 ORDER BY id LIMIT 1000", -1, &st,
+                           NULL) != SQLITE_OK)
+        return tg_store_fail(store, "listing chunks", err, errlen);
+    int64_t ids[BATCH], counts[BATCH], after = 0;
+    int count;
+    do {
+        count = 0;
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, after);
+        while (count < BATCH && sqlite3_step(st) == SQLITE_ROW) {
+            ids[count] = sqlite3_column_int64(st, 0);
+            counts[count++] = sqlite3_column_int64(st, 1);
+        }
+        sqlite3_reset(st);
+        for (int i = 0; i < count; i++) {
+            bool used = ids[i] + counts[i] - 1 > max_id; /* packed after the marking began */
+            for (int64_t c = ids[i]; !used && c < ids[i] + counts[i]; c++)
+                used = marked(marks, c);
+            if (used)
+                continue;
+            if (exec_id(store, "DELETE FROM chunk_packs WHERE id = ?1", ids[i], err, errlen) != 0) {
+                sqlite3_finalize(st);
+                return -1;
+            }
+            *deleted += counts[i];
+        }
+        if (count > 0)
+            after = ids[count - 1];
+    } while (count == BATCH);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static int sweep_chunks(struct tg_store *store, struct tg_prune_counts *counts, char *err, size_t errlen)
+{
+    int64_t max_id =
+        query_count(tg_store_sqlite(store), "SELECT coalesce(max(id + chunks - 1), 0) FROM chunk_packs", 0);
+    unsigned char *marks = max_id >= 0 ? calloc((size_t)max_id / 8 + 1, 1) : NULL;
+    if (!marks) {
+        snprintf(err, errlen, "out of memory marking chunks");
+        return -1;
+    }
+    int rc = mark_chunks(store, marks, max_id, err, errlen);
+    if (rc == 0)
+        rc = delete_unused_packs(store, marks, max_id, &counts->chunks, err, errlen);
+    free(marks);
+    return rc;
+}
+
+/* Marks every message (the older layout) a remaining body refers to. */
+static int mark_messages(struct tg_store *store, unsigned char *marks, int64_t max_id, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(tg_store_sqlite(store), "SELECT msg_refs FROM request_bodies WHERE msg_refs IS NOT NULL",
@@ -208,10 +308,8 @@ static int mark_referenced(struct tg_store *store, unsigned char *marks, int64_t
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         long n = tg_body_refs_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), at, ids,
                                      TG_BODY_MAX_PIECES);
-        for (long i = 0; i < n; i++) {
-            if (ids[i] <= max_id)
-                marks[ids[i] / 8] |= (unsigned char)(1u << (ids[i] % 8));
-        }
+        for (long i = 0; i < n; i++)
+            mark(marks, max_id, ids[i]);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : tg_store_fail(store, "reading message references", err, errlen);
@@ -219,8 +317,8 @@ static int mark_referenced(struct tg_store *store, unsigned char *marks, int64_t
 
 /* Deletes the messages no body refers to, reading ids a block at a time and
  * deleting after each read, never under a live cursor on the same table. */
-static int delete_unmarked(struct tg_store *store, const unsigned char *marks, int64_t max_id, int64_t *deleted,
-                           char *err, size_t errlen)
+static int delete_unmarked_messages(struct tg_store *store, const unsigned char *marks, int64_t max_id,
+                                    int64_t *deleted, char *err, size_t errlen)
 {
     int64_t ids[BATCH], after = 0;
     int count;
@@ -229,9 +327,7 @@ static int delete_unmarked(struct tg_store *store, const unsigned char *marks, i
                      err, errlen) != 0)
             return -1;
         for (int i = 0; i < count; i++) {
-            if (ids[i] <= max_id && (marks[ids[i] / 8] & (1u << (ids[i] % 8))))
-                continue;
-            if (ids[i] > max_id) /* stored after the marking began: cannot be unreferenced */
+            if (ids[i] > max_id || marked(marks, ids[i])) /* after the marking began, or used */
                 continue;
             if (exec_id(store, "DELETE FROM messages WHERE id = ?1", ids[i], err, errlen) != 0)
                 return -1;
@@ -243,24 +339,32 @@ static int delete_unmarked(struct tg_store *store, const unsigned char *marks, i
     return 0;
 }
 
+static int sweep_messages(struct tg_store *store, struct tg_prune_counts *counts, char *err, size_t errlen)
+{
+    int64_t max_id = query_count(tg_store_sqlite(store), "SELECT coalesce(max(id), 0) FROM messages", 0);
+    unsigned char *marks = max_id >= 0 ? calloc((size_t)max_id / 8 + 1, 1) : NULL;
+    if (!marks) {
+        snprintf(err, errlen, "out of memory marking messages");
+        return -1;
+    }
+    int rc = mark_messages(store, marks, max_id, err, errlen);
+    if (rc == 0)
+        rc = delete_unmarked_messages(store, marks, max_id, &counts->messages, err, errlen);
+    free(marks);
+    return rc;
+}
+
 /* Mark and sweep in one write transaction, so no writer adds a reference in
  * between; the prune mark tells other processes to forget the ids they keep. */
-static int sweep_messages(struct tg_store *store, struct tg_prune_counts *counts, char *err, size_t errlen)
+static int sweep(struct tg_store *store, struct tg_prune_counts *counts, char *err, size_t errlen)
 {
     if (tg_store_begin(store, err, errlen) != 0)
         return -1;
-    int64_t max_id = query_count(tg_store_sqlite(store), "SELECT coalesce(max(id), 0) FROM messages", 0);
-    unsigned char *marks = max_id >= 0 ? calloc((size_t)max_id / 8 + 1, 1) : NULL;
-    int rc = marks ? 0 : -1;
-    if (!marks)
-        snprintf(err, errlen, "out of memory marking messages");
+    int rc = sweep_messages(store, counts, err, errlen);
     if (rc == 0)
-        rc = mark_referenced(store, marks, max_id, err, errlen);
-    if (rc == 0)
-        rc = delete_unmarked(store, marks, max_id, &counts->messages, err, errlen);
-    if (rc == 0 && counts->messages > 0)
+        rc = sweep_chunks(store, counts, err, errlen);
+    if (rc == 0 && (counts->messages > 0 || counts->chunks > 0))
         rc = bump_prune_mark(store, err, errlen);
-    free(marks);
     if (rc != 0) {
         tg_store_rollback(store);
         return -1;
@@ -295,7 +399,7 @@ int tg_prune_run(struct tg_store *store, const struct tg_prune_options *options,
     if (options->bodies_before_ms &&
         prune_pass(store, options->bodies_before_ms, false, progress, ctx, counts, err, errlen) != 0)
         return -1;
-    if (sweep_messages(store, counts, err, errlen) != 0)
+    if (sweep(store, counts, err, errlen) != 0)
         return -1;
     if (counts->bodies == 0)
         return 0;

@@ -1,9 +1,10 @@
-/* Keeping the store's size in check: bodies stored whole by an older
- * tollgate are cut into the content-addressed layout, and `prune` drops the
- * bodies (or whole requests) past a retention age, then the messages no body
- * uses any more. Spend history stays: rollups are never pruned. Every step
- * commits in batches, so an interrupted run loses nothing and the next run
- * goes on from where it stopped. */
+/* Keeping the store's size in check: bodies stored by an older tollgate are
+ * cut into the content-defined chunks of the current layout, and `prune`
+ * drops the bodies (or whole requests) past a retention age, then the chunks
+ * (and messages of the older layout) no body uses any more. Spend history
+ * stays: rollups are never pruned. Every step commits in batches, so an
+ * interrupted run loses nothing and the next run goes on from where it
+ * stopped. */
 #ifndef TG_PRUNE_H
 #define TG_PRUNE_H
 
@@ -15,7 +16,9 @@
 /* Called after each batch: what is being done, how far, out of how many. */
 typedef void (*tg_prune_progress_fn)(void *ctx, const char *what, int64_t done, int64_t total);
 
-/* Converts every body stored whole into skeleton and shared messages. */
+/* Converts every body of an older layout (stored whole, or skeleton and
+ * shared messages) into content-defined chunks, then drops the messages no
+ * body uses any more. */
 int tg_prune_migrate_bodies(struct tg_store *store, tg_prune_progress_fn progress, void *ctx,
                              int64_t *converted, char *err, size_t errlen);
 
@@ -31,7 +34,8 @@ struct tg_prune_options {
 struct tg_prune_counts {
     int64_t bodies;   /* bodies dropped (with their requests or alone) */
     int64_t requests; /* request rows dropped */
-    int64_t messages; /* shared messages no body used any more */
+    int64_t messages; /* shared messages (the older layout) no body used any more */
+    int64_t chunks;   /* chunks no body used any more (dropped with their packs) */
 };
 
 int tg_prune_run(struct tg_store *store, const struct tg_prune_options *options, tg_prune_progress_fn progress,

@@ -10,6 +10,9 @@
 #include "base/strbuf.h"
 
 #define MAX_TEXT (64 << 10) /* per request: enough to find it, bounded */
+/* The chunks a request stored first: each text is indexed once, so all of it
+ * (the first request of a client brings its whole prompt, tools included). */
+#define MAX_FRAGMENT_TEXT (4 << 20)
 
 static int64_t position(struct tg_store *store)
 {
@@ -70,15 +73,117 @@ static char *text_of(const char *raw, size_t len)
     return strbuf_detach(&sb);
 }
 
-/* What the index holds for a request: the words of the messages it was the
- * first to store, its response and error. NULL when it has no body. */
+static unsigned hex_value(char c)
+{
+    return c >= '0' && c <= '9' ? (unsigned)(c - '0') : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+         : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 16;
+}
+
+/* The code point of the 4 hex digits at s, or -1. */
+static long hex4(const char *s)
+{
+    long cp = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned h = hex_value(s[i]);
+        if (h > 15)
+            return -1;
+        cp = cp << 4 | (long)h;
+    }
+    return cp;
+}
+
+/* A \uXXXX escape (or a surrogate pair of two) at s, n bytes available, as
+ * UTF-8 into out; returns the bytes of s it took, 0 when it is not one (a
+ * lone surrogate stays as it is written). */
+static size_t unicode_escape(const char *s, size_t n, char *out, size_t *out_len)
+{
+    long cp = n >= 6 && s[0] == '\\' && s[1] == 'u' ? hex4(s + 2) : -1;
+    size_t took = 6;
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+        long low = n >= 12 && s[6] == '\\' && s[7] == 'u' ? hex4(s + 8) : -1;
+        if (low < 0xDC00 || low > 0xDFFF)
+            return 0;
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+        took = 12;
+    } else if (cp < 0 || (cp >= 0xDC00 && cp <= 0xDFFF)) {
+        return 0;
+    }
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        *out_len = 1;
+    } else if (cp < 0x800) {
+        out[0] = (char)(0xC0 | cp >> 6);
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        *out_len = 2;
+    } else if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | cp >> 12);
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        *out_len = 3;
+    } else {
+        out[0] = (char)(0xF0 | cp >> 18);
+        out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[3] = (char)(0x80 | (cp & 0x3F));
+        *out_len = 4;
+    }
+    return took;
+}
+
+/* The text of a piece of JSON that need not be whole (the chunks a request
+ * stored first, side by side): its bytes with string escapes decoded, twice
+ * for text inside a JSON string inside JSON (the `input` form), so that
+ * what a person typed is found as they typed it. Keys and punctuation stay:
+ * they cost the index little, and a fragment cannot tell keys from text. */
+static char *text_of_fragment(const char *raw, size_t len)
+{
+    struct strbuf sb = STRBUF_INIT;
+    for (int pass = 0; pass < 2; pass++) {
+        const char *in = pass ? sb.data : raw;
+        size_t n = pass ? sb.len : len;
+        struct strbuf out = STRBUF_INIT;
+        for (size_t i = 0; i < n && out.len < MAX_FRAGMENT_TEXT; i++) {
+            char c = in[i], u[4];
+            size_t took, k;
+            if (c != '\\' || i + 1 == n) {
+                strbuf_putc(&out, c);
+                continue;
+            }
+            if ((took = unicode_escape(in + i, n - i, u, &k)) > 0) {
+                strbuf_append(&out, u, k);
+                i += took - 1;
+            } else {
+                char e = in[++i];
+                strbuf_putc(&out, e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? ' ' : e);
+            }
+        }
+        strbuf_free(&sb);
+        sb = out;
+        if (!sb.data)
+            return NULL;
+    }
+    size_t cut = sb.len;
+    if (cut >= MAX_FRAGMENT_TEXT) { /* cut at a character boundary */
+        cut = MAX_FRAGMENT_TEXT - 4;
+        while (cut > 0 && ((unsigned char)sb.data[cut] & 0xC0) == 0x80)
+            cut--;
+    }
+    sb.len = cut;
+    sb.data[cut] = '\0';
+    return strbuf_detach(&sb);
+}
+
+/* What the index holds for a request: the text it was the first to store
+ * (in chunks: the bytes of its new chunks; in the older layouts: the words
+ * of its new messages, its response and error). NULL when it has no body. */
 static char *searchable_text(struct tg_store *store, int64_t request_id)
 {
     char *raw, err[128];
     size_t len;
     if (tg_store_body_of(store, request_id, true, &raw, &len, err, sizeof err) != 0)
         return NULL;
-    char *text = text_of(raw, len);
+    char *text = tg_store_body_layout(store, request_id) == TG_BODY_CHUNKS ? text_of_fragment(raw, len)
+                                                                            : text_of(raw, len);
     free(raw);
     return text;
 }

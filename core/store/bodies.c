@@ -7,9 +7,10 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "store/sqlbind.h"
+#include "store/bodyread.h"
 
-/* messages known by digest without asking the db (per generation; see msgcache.h) */
-#define TG_STORE_MESSAGE_WINDOW 131072
+/* chunks known by digest without asking the db (per generation; see msgcache.h) */
+#define TG_STORE_CHUNK_WINDOW 131072
 
 struct dict {
     size_t len;
@@ -21,9 +22,9 @@ int store_bodies_init(struct tg_store *store)
     struct store_bodies *b = &store->bodies;
     b->codec = tg_body_codec_new();
     b->dicts = hashmap_new();
-    b->messages = tg_msgcache_new(TG_STORE_MESSAGE_WINDOW);
+    b->chunks = tg_msgcache_new(TG_STORE_CHUNK_WINDOW);
     b->decoder = tg_body_decoder_new();
-    return b->codec && b->dicts && b->messages && b->decoder ? 0 : -1;
+    return b->codec && b->dicts && b->chunks && b->decoder ? 0 : -1;
 }
 
 void store_bodies_free(struct tg_store *store)
@@ -31,7 +32,7 @@ void store_bodies_free(struct tg_store *store)
     struct store_bodies *b = &store->bodies;
     tg_body_codec_free(b->codec);
     hashmap_free(b->dicts, free);
-    tg_msgcache_free(b->messages);
+    tg_msgcache_free(b->chunks);
     tg_body_decoder_free(b->decoder);
     tg_body_trainer_stop(&b->trainer);
 }
@@ -39,13 +40,12 @@ void store_bodies_free(struct tg_store *store)
 int store_prepare_bodies(struct tg_store *store, char *err, size_t errlen)
 {
     if (store_prepare(store, ST_INSERT_BODY,
-                      "INSERT INTO request_bodies(request_id, raw_zstd, raw_len, dict_id, msg_refs)"
-                      " VALUES(?1,?2,?3,?4,?5)",
+                      "INSERT INTO request_bodies(request_id, raw_zstd, raw_len, chunk_refs) VALUES(?1, x'', ?2, ?3)",
                       err, errlen) != 0)
         return -1;
-    return store_prepare(store, ST_INSERT_MESSAGE,
-                         "INSERT INTO messages(digest, raw_len, dict_id, first_request_id, zstd)"
-                         " VALUES(?1,?2,?3,?4,?5)",
+    return store_prepare(store, ST_INSERT_PACK,
+                         "INSERT INTO chunk_packs(id, chunks, request_id, dict_id, raw_len, lens, digests, zstd)"
+                         " VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
                          err, errlen);
 }
 
@@ -136,108 +136,209 @@ int tg_store_save_body_dict(struct tg_store *store, const void *dict, size_t len
     return 0;
 }
 
-/* The window of known messages starts as the newest ones stored, so a thread
- * that goes on after a restart still finds its earlier messages. */
-static int load_recent_messages(struct tg_store *store, const char *prune_mark, char *err, size_t errlen)
+/* The window of known chunks starts as the newest ones stored, so a thread
+ * that goes on after a restart still finds its earlier chunks. */
+static int load_recent_chunks(struct tg_store *store, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(store->db, "SELECT id, digest FROM messages ORDER BY id DESC LIMIT ?1", -1, &st, NULL) !=
-        SQLITE_OK)
-        return tg_store_fail(store, "reading recent messages", err, errlen);
-    sqlite3_bind_int(st, 1, TG_STORE_MESSAGE_WINDOW);
+    if (sqlite3_prepare_v2(store->db, "SELECT id, chunks, digests FROM chunk_packs ORDER BY id DESC", -1, &st,
+                           NULL) != SQLITE_OK)
+        return tg_store_fail(store, "reading recent chunks", err, errlen);
+    struct tg_msgcache *window = store->bodies.chunks;
+    tg_msgcache_clear(window);
     int rc;
-    tg_msgcache_clear(store->bodies.messages);
+    size_t loaded = 0;
     /* one generation's worth: all of it in the current one, in any order */
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (sqlite3_column_bytes(st, 1) == TG_DIGEST_LEN)
-            tg_msgcache_put(store->bodies.messages, sqlite3_column_blob(st, 1), sqlite3_column_int64(st, 0));
+    while (loaded < TG_STORE_CHUNK_WINDOW && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t first = sqlite3_column_int64(st, 0), count = sqlite3_column_int64(st, 1);
+        const unsigned char *digests = sqlite3_column_blob(st, 2);
+        if (count <= 0 || sqlite3_column_bytes(st, 2) != count * TG_DIGEST_LEN)
+            continue; /* damaged: its chunks are not offered for sharing */
+        for (int64_t i = 0; i < count && loaded < TG_STORE_CHUNK_WINDOW; i++, loaded++)
+            tg_msgcache_put(window, digests + i * TG_DIGEST_LEN, first + i);
     }
+    rc = sqlite3_finalize(st);
+    if (rc != SQLITE_OK)
+        return tg_store_fail(store, "reading recent chunks", err, errlen);
+    return 0;
+}
+
+/* Chunk ids are handed out by the writer in the open batch, after the newest
+ * pack's: read under the write lock, so two writers never hand out one id. */
+static int read_next_chunk_id(struct tg_store *store, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(store->db, "SELECT id + chunks FROM chunk_packs ORDER BY id DESC LIMIT 1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return tg_store_fail(store, "reading chunk ids", err, errlen);
+    int rc = sqlite3_step(st);
+    store->bodies.next_chunk_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 1;
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return tg_store_fail(store, "reading recent messages", err, errlen);
-    snprintf(store->bodies.prune_mark, sizeof store->bodies.prune_mark, "%s", prune_mark);
-    store->bodies.messages_loaded = true;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return tg_store_fail(store, "reading chunk ids", err, errlen);
     return 0;
 }
 
 int store_bodies_ready(struct tg_store *store, const char *prune_mark, char *err, size_t errlen)
 {
-    /* Another process may have pruned messages this one still remembers: the
+    /* Another process may have pruned chunks this one still remembers: the
      * mark changes then, and is read under the write lock, so no prune can
      * slip in between this check and the commit. */
-    int pruned = strcmp(prune_mark, store->bodies.prune_mark) != 0;
+    struct store_bodies *b = &store->bodies;
+    int pruned = strcmp(prune_mark, b->prune_mark) != 0;
     if (pruned)
-        store->bodies.messages_loaded = false;
-    if (!store->bodies.messages_loaded && load_recent_messages(store, prune_mark, err, errlen) != 0)
-        return -1;
-    return pruned;
+        b->chunks_loaded = false;
+    if (!b->chunks_loaded) {
+        if (load_recent_chunks(store, err, errlen) != 0)
+            return -1;
+        snprintf(b->prune_mark, sizeof b->prune_mark, "%s", prune_mark);
+        b->chunks_loaded = true;
+    }
+    return read_next_chunk_id(store, err, errlen) != 0 ? -1 : pruned;
 }
 
 void store_bodies_forget(struct tg_store *store)
 {
-    tg_msgcache_clear(store->bodies.messages); /* messages of the batch are gone too */
-    store->bodies.messages_loaded = false;
+    tg_msgcache_clear(store->bodies.chunks); /* chunks of the batch are gone too */
+    store->bodies.chunks_loaded = false;
 }
 
-/* A message's id: the stored one with the same digest, else a new row. */
-static int message_id(struct tg_store *store, int64_t request_id, const struct tg_body_prepared *p,
-                      const struct tg_body_piece *piece, const char *raw, int64_t *id, char *err, size_t errlen)
+static int insert_pack(struct tg_store *store, int64_t request_id, const struct tg_body_prepared *p,
+                       int64_t first_id, char *err, size_t errlen)
 {
-    *id = tg_msgcache_get(store->bodies.messages, piece->digest);
-    if (*id)
-        return 0;
-    const void *z = piece->z;
-    size_t z_len = piece->z_len;
-    int64_t dict_id = p->dict_id;
-    void *own = NULL;
-    if (!z) { /* the preparer thought it sent before, but the window has moved on */
-        if (tg_body_compress(store->bodies.codec, raw + piece->raw_off, piece->len, &own, &z_len, err, errlen) != 0)
-            return -1;
-        z = own;
-        dict_id = tg_body_codec_dict_id(store->bodies.codec);
+    size_t n = p->pack_count;
+    size_t *lens = malloc(n * sizeof *lens);
+    unsigned char *lens_blob = malloc(n * 10), *digests = malloc(n * TG_DIGEST_LEN);
+    int rc = -1;
+    if (!lens || !lens_blob || !digests) {
+        snprintf(err, errlen, "out of memory storing a body");
+        goto done;
     }
-    sqlite3_stmt *st = store->stmt[ST_INSERT_MESSAGE];
-    sqlite3_bind_blob(st, 1, piece->digest, TG_DIGEST_LEN, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)piece->len);
-    tg_sql_bind_id(st, 3, dict_id);
-    sqlite3_bind_int64(st, 4, request_id);
-    sqlite3_bind_blob(st, 5, z, (int)z_len, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    for (size_t i = 0, k = 0; i < p->count; i++) {
+        if (!p->chunks[i].in_pack)
+            continue;
+        lens[k] = p->chunks[i].len;
+        memcpy(digests + k * TG_DIGEST_LEN, p->chunks[i].digest, TG_DIGEST_LEN);
+        k++;
+    }
+    size_t lens_len = tg_body_varints_encode(lens, n, lens_blob);
+    sqlite3_stmt *st = store->stmt[ST_INSERT_PACK];
+    sqlite3_bind_int64(st, 1, first_id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)n);
+    sqlite3_bind_int64(st, 3, request_id);
+    tg_sql_bind_id(st, 4, p->dict_id);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)p->pack_len);
+    sqlite3_bind_blob(st, 6, lens_blob, (int)lens_len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 7, digests, (int)(n * TG_DIGEST_LEN), SQLITE_STATIC);
+    sqlite3_bind_blob(st, 8, p->pack_z, (int)p->pack_z_len, SQLITE_STATIC);
+    int step = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    free(own);
-    if (rc != SQLITE_DONE)
-        return tg_store_fail(store, "storing a message", err, errlen);
-    *id = sqlite3_last_insert_rowid(store->db);
-    tg_msgcache_put(store->bodies.messages, piece->digest, *id);
-    return 0;
+    rc = step == SQLITE_DONE ? 0 : tg_store_fail(store, "storing chunks", err, errlen);
+done:
+    free(lens);
+    free(lens_blob);
+    free(digests);
+    return rc;
 }
 
-static int insert_prepared_body(struct tg_store *store, int64_t request_id, const struct tg_body_prepared *p,
-                                const char *raw, char *err, size_t errlen)
+/* The id of chunk i that is not in the pack: the window's, or that of the
+ * same bytes packed earlier in this log (ids set for those). 0: unknown. */
+static int64_t id_of_unpacked(struct tg_store *store, const struct tg_body_prepared *p, const int64_t *ids, size_t i)
 {
-    size_t at[TG_BODY_MAX_PIECES];
-    int64_t ids[TG_BODY_MAX_PIECES];
-    unsigned char refs[TG_BODY_REFS_BOUND(TG_BODY_MAX_PIECES)];
-    for (size_t i = 0; i < p->count; i++) {
-        at[i] = p->pieces[i].at;
-        if (message_id(store, request_id, p, &p->pieces[i], raw, &ids[i], err, errlen) != 0)
-            return -1;
+    int64_t id = tg_msgcache_get(store->bodies.chunks, p->chunks[i].digest);
+    for (size_t j = 0; !id && ids && j < i; j++) {
+        if (p->chunks[j].in_pack && memcmp(p->chunks[j].digest, p->chunks[i].digest, TG_DIGEST_LEN) == 0)
+            id = ids[j];
     }
-    size_t refs_len = tg_body_refs_encode(at, ids, p->count, refs);
+    return id;
+}
+
+/* Whether every chunk is in the pack or known: a preparer may have left out
+ * a chunk it sent before that the window has forgotten since (or that was
+ * another writer's), and then the store packs again. */
+static bool complete(struct tg_store *store, const struct tg_body_prepared *p)
+{
+    for (size_t i = 0; i < p->count; i++) {
+        if (p->chunks[i].in_pack || tg_msgcache_get(store->bodies.chunks, p->chunks[i].digest) != 0)
+            continue;
+        bool packed_before = false;
+        for (size_t j = 0; j < i && !packed_before; j++)
+            packed_before = p->chunks[j].in_pack &&
+                            memcmp(p->chunks[j].digest, p->chunks[i].digest, TG_DIGEST_LEN) == 0;
+        if (!packed_before)
+            return false;
+    }
+    return true;
+}
+
+/* The pack's chunks get the ids from next_chunk_id on, in order; every other
+ * chunk the id the window knows. */
+static int insert_prepared_body(struct tg_store *store, int64_t request_id, const struct tg_body_prepared *p,
+                                char *err, size_t errlen)
+{
+    struct store_bodies *b = &store->bodies;
+    int64_t *ids = malloc((p->count ? p->count : 1) * sizeof *ids);
+    unsigned char *refs = malloc(TG_BODY_CHUNK_REFS_BOUND(p->count) + 1);
+    int rc = -1;
+    if (!ids || !refs) {
+        snprintf(err, errlen, "out of memory storing a body");
+        goto done;
+    }
+    /* the pack's ids first, then the others: before the window takes in
+     * the pack's chunks, which could push out the ones looked up */
+    int64_t first = b->next_chunk_id, next = first;
+    for (size_t i = 0; i < p->count; i++)
+        ids[i] = p->chunks[i].in_pack ? next++ : 0;
+    for (size_t i = 0; i < p->count; i++) {
+        if (!p->chunks[i].in_pack && !(ids[i] = id_of_unpacked(store, p, ids, i))) {
+            snprintf(err, errlen, "a chunk of request %lld is neither stored nor packed", (long long)request_id);
+            goto done;
+        }
+    }
+    if (p->pack_count && insert_pack(store, request_id, p, first, err, errlen) != 0)
+        goto done;
+    b->next_chunk_id = next;
+    for (size_t i = 0; i < p->count; i++) {
+        if (p->chunks[i].in_pack)
+            tg_msgcache_put(b->chunks, p->chunks[i].digest, ids[i]);
+    }
+    size_t refs_len = tg_body_chunk_refs_encode(ids, p->count, refs);
     sqlite3_stmt *st = store->stmt[ST_INSERT_BODY];
     sqlite3_bind_int64(st, 1, request_id);
-    sqlite3_bind_blob(st, 2, p->skeleton_z, (int)p->skeleton_z_len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)p->skeleton_len);
-    tg_sql_bind_id(st, 4, p->dict_id);
-    /* an empty blob, not NULL: NULL marks a body stored whole */
-    sqlite3_bind_blob(st, 5, refs, (int)refs_len, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)p->raw_len);
+    /* an empty blob, not NULL: NULL marks another layout */
+    sqlite3_bind_blob(st, 3, refs, (int)refs_len, SQLITE_STATIC);
+    int step = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    if (rc != SQLITE_DONE)
-        return tg_store_fail(store, "storing a request body", err, errlen);
-    return 0;
+    rc = step == SQLITE_DONE ? 0 : tg_store_fail(store, "storing a request body", err, errlen);
+done:
+    free(ids);
+    free(refs);
+    return rc;
+}
+
+/* Prepares with the store's own window: chunks it has are not compressed. */
+static int prepare_here(struct tg_store *store, const char *raw, size_t len, struct tg_body_prepared **out,
+                        char *err, size_t errlen)
+{
+    return tg_body_prepare(store->bodies.codec, store->bodies.chunks, false, raw, len, out, err, errlen);
+}
+
+static int store_body(struct tg_store *store, int64_t request_id, const struct tg_body_prepared *given,
+                      const char *raw, size_t len, char *err, size_t errlen)
+{
+    struct tg_body_prepared *own = NULL;
+    const struct tg_body_prepared *p = given;
+    if (!p || !complete(store, p)) {
+        if (prepare_here(store, raw, len, &own, err, errlen) != 0)
+            return -1;
+        p = own;
+    }
+    int rc = insert_prepared_body(store, request_id, p, err, errlen);
+    free(own);
+    return rc;
 }
 
 /* Until the db has a body dictionary, the first logs stored are kept to train
@@ -253,15 +354,7 @@ static void keep_sample(struct tg_store *store, const struct tg_log *log)
 int store_bodies_insert(struct tg_store *store, int64_t request_id, const struct tg_log *log, char *err,
                         size_t errlen)
 {
-    struct tg_body_prepared *own = NULL;
-    const struct tg_body_prepared *p = log->body;
-    if (!p) {
-        if (tg_body_prepare(store->bodies.codec, NULL, log->raw, log->raw_len, &own, err, errlen) != 0)
-            return -1;
-        p = own;
-    }
-    int rc = insert_prepared_body(store, request_id, p, log->raw, err, errlen);
-    free(own);
+    int rc = store_body(store, request_id, log->body, log->raw, log->raw_len, err, errlen);
     if (rc == 0)
         keep_sample(store, log);
     return rc;
@@ -289,133 +382,6 @@ int store_bodies_before_commit(struct tg_store *store, char *err, size_t errlen)
     return rc;
 }
 
-/* One stored frame back to its bytes, with the dictionary digested once. */
-static int decode(struct tg_store *store, const void *z, size_t z_len, size_t raw_len, int64_t dict_id, char **out)
-{
-    if (dict_id && !tg_body_decoder_knows(store->bodies.decoder, dict_id)) {
-        const struct dict *d = load_dict(store, dict_id);
-        if (!d || tg_body_decoder_add_dict(store->bodies.decoder, dict_id, d->bytes, d->len) != 0)
-            return -1;
-    }
-    return tg_body_decode(store->bodies.decoder, z, z_len, raw_len, dict_id, out);
-}
-
-/* The message bytes of one reference, appended to out; "{}" instead when
- * only_new_in is set and an earlier request stored the message. */
-static int append_message(struct tg_store *store, sqlite3_stmt *st, int64_t id, int64_t only_new_in,
-                          struct strbuf *out)
-{
-    sqlite3_bind_int64(st, 1, id);
-    int ok = -1;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        size_t raw_len = (size_t)sqlite3_column_int64(st, 0);
-        int64_t dict_id = sqlite3_column_int64(st, 1);
-        char *text = NULL;
-        if (only_new_in && sqlite3_column_int64(st, 3) != only_new_in) {
-            strbuf_puts(out, "{}");
-            ok = 0;
-        } else if (decode(store, sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2), raw_len, dict_id,
-                          &text) == 0) {
-            strbuf_append(out, text, raw_len);
-            free(text);
-            ok = 0;
-        }
-    }
-    sqlite3_reset(st);
-    return ok;
-}
-
-/* Puts the messages back into the skeleton where they were taken from. */
-static int reassemble(struct tg_store *store, const char *skeleton, size_t skeleton_len, const void *refs,
-                      size_t refs_len, int64_t only_new_in, struct strbuf *out)
-{
-    size_t at[TG_BODY_MAX_PIECES];
-    int64_t ids[TG_BODY_MAX_PIECES];
-    long count = tg_body_refs_decode(refs, refs_len, at, ids, TG_BODY_MAX_PIECES);
-    if (count < 0)
-        return -1;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(store->db, "SELECT raw_len, dict_id, zstd, first_request_id FROM messages WHERE id = ?1", -1, &st, NULL) !=
-        SQLITE_OK)
-        return -1;
-    size_t from = 0;
-    int rc = 0;
-    for (long i = 0; i < count && rc == 0; i++) {
-        if (at[i] > skeleton_len) {
-            rc = -1;
-            break;
-        }
-        strbuf_append(out, skeleton + from, at[i] - from);
-        from = at[i];
-        rc = append_message(store, st, ids[i], only_new_in, out);
-    }
-    sqlite3_finalize(st);
-    if (rc == 0)
-        strbuf_append(out, skeleton + from, skeleton_len - from);
-    return rc == 0 && !out->failed ? 0 : -1;
-}
-
-/* Decompresses a stored body row (columns from `col`: zstd, raw_len, dict_id,
- * msg_refs) back into the log's exact bytes. */
-static int body_from_row(struct tg_store *store, sqlite3_stmt *st, int col, int64_t only_new_in, char **raw,
-                         size_t *len)
-{
-    const void *blob = sqlite3_column_blob(st, col);
-    size_t blob_len = (size_t)sqlite3_column_bytes(st, col);
-    size_t stored_len = (size_t)sqlite3_column_int64(st, col + 1);
-    int64_t dict_id = sqlite3_column_int64(st, col + 2);
-    char *text = NULL;
-    if (decode(store, blob, blob_len, stored_len, dict_id, &text) != 0)
-        return -1;
-    if (sqlite3_column_type(st, col + 3) == SQLITE_NULL) { /* stored whole */
-        *raw = text;
-        *len = stored_len;
-        return 0;
-    }
-    struct strbuf out = STRBUF_INIT;
-    int rc = reassemble(store, text, stored_len, sqlite3_column_blob(st, col + 3),
-                        (size_t)sqlite3_column_bytes(st, col + 3), only_new_in, &out);
-    free(text);
-    if (rc != 0) {
-        strbuf_free(&out);
-        return -1;
-    }
-    *len = out.len;
-    *raw = strbuf_detach(&out);
-    return 0;
-}
-
-int tg_store_raw_request(struct tg_store *store, int64_t request_id, char **raw, size_t *len, char *err,
-                         size_t errlen)
-{
-    *raw = NULL;
-    *len = 0;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(store->db,
-                           "SELECT b.request_id, b.raw_zstd, b.raw_len, b.dict_id, b.msg_refs FROM requests r"
-                           " LEFT JOIN request_bodies b ON b.request_id = r.id WHERE r.id = ?1",
-                           -1, &st, NULL) != SQLITE_OK)
-        return tg_store_fail(store, "reading a log", err, errlen);
-    sqlite3_bind_int64(st, 1, request_id);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        return rc == SQLITE_DONE ? 1 : tg_store_fail(store, "reading a log", err, errlen);
-    }
-    if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
-        sqlite3_finalize(st);
-        snprintf(err, errlen, "body pruned");
-        return 2;
-    }
-    int damaged = body_from_row(store, st, 1, 0, raw, len) != 0;
-    sqlite3_finalize(st);
-    if (damaged) {
-        snprintf(err, errlen, "the stored body of request %lld is damaged", (long long)request_id);
-        return -1;
-    }
-    return 0;
-}
-
 int tg_store_rewrite_body(struct tg_store *store, int64_t request_id, const char *raw, size_t len, char *err,
                           size_t errlen)
 {
@@ -423,7 +389,7 @@ int tg_store_rewrite_body(struct tg_store *store, int64_t request_id, const char
         snprintf(err, errlen, "tg_store_rewrite_body outside a batch");
         return -1;
     }
-    if (store_ready_for_logs(store, err, errlen) != 0) /* its messages join the window */
+    if (store_ready_for_logs(store, err, errlen) != 0) /* its chunks join the window */
         return -1;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(store->db, "DELETE FROM request_bodies WHERE request_id = ?1", -1, &st, NULL) != SQLITE_OK)
@@ -433,65 +399,17 @@ int tg_store_rewrite_body(struct tg_store *store, int64_t request_id, const char
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return tg_store_fail(store, "rewriting a body", err, errlen);
-    struct tg_body_prepared *p;
-    if (tg_body_prepare(store->bodies.codec, NULL, raw, len, &p, err, errlen) != 0)
-        return -1;
-    rc = insert_prepared_body(store, request_id, p, raw, err, errlen);
-    free(p);
-    return rc;
+    return store_body(store, request_id, NULL, raw, len, err, errlen);
 }
 
-int tg_store_body_of(struct tg_store *store, int64_t request_id, bool only_new, char **raw, size_t *len, char *err,
-                     size_t errlen)
+/* One stored frame back to its bytes, with the dictionary digested once. */
+int store_bodies_decode(struct tg_store *store, const void *z, size_t z_len, size_t raw_len, int64_t dict_id,
+                        char **out)
 {
-    *raw = NULL;
-    *len = 0;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(store->db, "SELECT raw_zstd, raw_len, dict_id, msg_refs FROM request_bodies"
-                           " WHERE request_id = ?1", -1, &st, NULL) != SQLITE_OK)
-        return tg_store_fail(store, "reading a body", err, errlen);
-    sqlite3_bind_int64(st, 1, request_id);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        return rc == SQLITE_DONE ? 1 : tg_store_fail(store, "reading a body", err, errlen);
+    if (dict_id && !tg_body_decoder_knows(store->bodies.decoder, dict_id)) {
+        const struct dict *d = load_dict(store, dict_id);
+        if (!d || tg_body_decoder_add_dict(store->bodies.decoder, dict_id, d->bytes, d->len) != 0)
+            return -1;
     }
-    int damaged = body_from_row(store, st, 0, only_new ? request_id : 0, raw, len) != 0;
-    sqlite3_finalize(st);
-    if (damaged) {
-        snprintf(err, errlen, "the stored body of request %lld is damaged", (long long)request_id);
-        return -1;
-    }
-    return 0;
-}
-
-
-long tg_store_message_digests(struct tg_store *store, int64_t request_id, unsigned char (*digests)[TG_DIGEST_LEN],
-                              size_t max)
-{
-    sqlite3_stmt *refs_st, *digest_st;
-    if (sqlite3_prepare_v2(store->db, "SELECT msg_refs FROM request_bodies WHERE request_id = ?1", -1, &refs_st,
-                           NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_int64(refs_st, 1, request_id);
-    size_t at[TG_BODY_MAX_PIECES];
-    int64_t ids[TG_BODY_MAX_PIECES];
-    long count = 0;
-    if (sqlite3_step(refs_st) == SQLITE_ROW && sqlite3_column_type(refs_st, 0) != SQLITE_NULL)
-        count = tg_body_refs_decode(sqlite3_column_blob(refs_st, 0), (size_t)sqlite3_column_bytes(refs_st, 0), at,
-                                    ids, TG_BODY_MAX_PIECES);
-    sqlite3_finalize(refs_st);
-    if (count <= 0)
-        return count;
-    if (sqlite3_prepare_v2(store->db, "SELECT digest FROM messages WHERE id = ?1", -1, &digest_st, NULL) != SQLITE_OK)
-        return -1;
-    long n = 0;
-    for (long i = 0; i < count && (size_t)n < max; i++) {
-        sqlite3_bind_int64(digest_st, 1, ids[i]);
-        if (sqlite3_step(digest_st) == SQLITE_ROW && sqlite3_column_bytes(digest_st, 0) == TG_DIGEST_LEN)
-            memcpy(digests[n++], sqlite3_column_blob(digest_st, 0), TG_DIGEST_LEN);
-        sqlite3_reset(digest_st);
-    }
-    sqlite3_finalize(digest_st);
-    return n;
+    return tg_body_decode(store->bodies.decoder, z, z_len, raw_len, dict_id, out);
 }

@@ -19,7 +19,7 @@
 #include "log/logmodel.h"
 #include "log/msgcache.h"
 
-#define TG_STORE_SCHEMA_VERSION 10
+#define TG_STORE_SCHEMA_VERSION 11
 
 enum tg_store_flags {
     TG_STORE_READ_ONLY = 1, /* never create or migrate; fail when the db is missing */
@@ -92,22 +92,29 @@ int tg_store_raw_request(struct tg_store *store, int64_t request_id, char **raw,
                          size_t errlen);
 
 /* The same by request row id: 0, 1 when it has no body, -1 on error. With
- * only_new, each message an earlier request stored first is left out (as
- * "{}"): what the search index holds for this request, so a conversation
- * resent on every turn is indexed once, where each message first appeared. */
+ * only_new, only what this request stored first: for a body in chunks, the
+ * bytes of the chunks it was the first to store, side by side (a fragment of
+ * JSON, perhaps empty); for one in the older message layout, the log with
+ * each message an earlier request stored first as "{}". What the search
+ * index holds for this request, so text resent on every turn is indexed once,
+ * where it first appeared. */
 int tg_store_body_of(struct tg_store *store, int64_t request_id, bool only_new, char **raw, size_t *len, char *err,
                      size_t errlen);
 
-/* The digests (SHA-256 of the exact bytes) of the messages a request's body
- * shares with others (see body.h), in order, up to max. Returns how many: 0
- * for a body stored whole, pruned or missing; -1 on error. Cheap: nothing is
- * decompressed. */
+/* The digests (SHA-256 of the exact bytes) of the messages of a request's
+ * body of at least TG_BODY_MIN_PIECE bytes (see body.h), in order, up to
+ * max. Returns how many: 0 for a body pruned or missing; -1 on error. */
 long tg_store_message_digests(struct tg_store *store, int64_t request_id, unsigned char (*digests)[TG_DIGEST_LEN],
                               size_t max);
 
+/* How a request's body is stored: 0 none (pruned or missing), else one of
+ * these; -1 on error. */
+enum { TG_BODY_WHOLE = 1, TG_BODY_MESSAGES, TG_BODY_CHUNKS };
+int tg_store_body_layout(struct tg_store *store, int64_t request_id);
+
 /* In an open batch: stores a request's body again in the current layout
- * (skeleton and shared messages), replacing what was there. For migrating
- * bodies stored whole by an older tollgate. */
+ * (content-defined chunks), replacing what was there. For migrating bodies
+ * stored by an older tollgate. */
 int tg_store_rewrite_body(struct tg_store *store, int64_t request_id, const char *raw, size_t len, char *err,
                           size_t errlen);
 

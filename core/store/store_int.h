@@ -7,7 +7,8 @@
  *   logids.c       the log-id index: tail, watermark, merge
  *   dimensions.c   developers, keys and models: upserts and their caches
  *   rollups.c      per-batch hourly and daily deltas
- *   bodies.c       bodies, messages, dictionaries, and reading bodies back
+ *   bodies.c       storing bodies: chunks, packs, dictionaries
+ *   bodyread.c     reading bodies back, in any of their layouts
  *   syncstate.c    sync positions and the store's own marks in sync_state
  *   activity.c     each source's newest log and last commit, for `status`
  *   keyuse.c       when keys were revoked and their use since (public side only)
@@ -35,7 +36,7 @@
 enum statement {
     ST_INSERT_REQUEST,
     ST_INSERT_BODY,
-    ST_INSERT_MESSAGE,
+    ST_INSERT_PACK,
     ST_UPSERT_DEVELOPER,
     ST_UPSERT_KEY,
     ST_UPSERT_MODEL,
@@ -70,8 +71,9 @@ struct store_bodies {
     struct tg_body_codec *codec;
     struct hashmap *dicts;           /* dict id -> struct dict, loaded when a body needs one */
     struct tg_body_decoder *decoder; /* for reading bodies back */
-    struct tg_msgcache *messages;    /* digest -> id of the messages stored most recently */
-    bool messages_loaded;            /* the window was filled from the db */
+    struct tg_msgcache *chunks;      /* digest -> id of the chunks stored most recently */
+    bool chunks_loaded;              /* the window was filled from the db */
+    int64_t next_chunk_id;           /* the id the next chunk packed gets (read in each batch) */
     char prune_mark[32];             /* the db's TG_STORE_PRUNE_MARK when it was */
     struct tg_body_trainer trainer;  /* the first logs stored, to train the first dictionary */
     bool training_paused;            /* tg_store_train_bodies(false): an import trains its own */

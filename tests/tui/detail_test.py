@@ -304,6 +304,9 @@ def test_copy_through_osc52_only_on_the_key_and_base64(d):
     t = Tui(d, width=100, height=30, record=raw)
     try:
         t.open_agent_request()
+        # the status bar's indexing progress adds output before the copy,
+        # which the recording may not have flushed when tmux is killed
+        t.wait_until(lambda s: "| search " not in s.splitlines()[-1], "indexing shown no more", timeout=60)
         t.keys("y")
         t.wait_for("to the clipboard (OSC 52")
     finally:

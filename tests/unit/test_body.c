@@ -1,6 +1,7 @@
-/* Content-addressed bodies: how logs are cut into skeleton and messages, the
- * byte-for-byte round trip of every log in the test corpus, sharing of
- * repeated messages, migration of bodies stored whole, and pruning. */
+/* Content-addressed bodies: the byte-for-byte round trip of every log in the
+ * test corpus through content-defined chunks, sharing of repeated bytes,
+ * migration of bodies stored whole, pruning, and search. (Chunking itself,
+ * and the message layout of schema 5-8: test_chunks.c.) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -193,18 +194,15 @@ static void test_every_log_of_the_corpus_round_trips(void **state)
     int stored = store_corpus(f, ids);
     assert_true(stored > 1900);
     assert_round_trips(f, ids);
-    /* conversations are shared: far fewer messages than pieces */
-    assert_true(query_int(f->db.store, "SELECT count(*) FROM messages") > 100);
-    assert_true(query_int(f->db.store, "SELECT sum(length(msg_refs)) FROM request_bodies") > 0);
-    int64_t message_bytes = query_int(f->db.store, "SELECT sum(raw_len) FROM messages");
-    int64_t piece_bytes = 0;
-    for (int i = 0; i < f->nlogs; i++) {
-        size_t off[TG_BODY_MAX_PIECES], len[TG_BODY_MAX_PIECES];
-        size_t n = ids[i] ? tg_body_find_pieces(f->logs[i], strlen(f->logs[i]), off, len, TG_BODY_MAX_PIECES) : 0;
-        for (size_t k = 0; k < n; k++)
-            piece_bytes += (int64_t)len[k];
-    }
-    assert_true(message_bytes * 5 < piece_bytes);
+    /* conversations are shared: far fewer bytes stored in chunks than logged */
+    assert_int_equal(query_int(f->db.store, "SELECT count(*) FROM request_bodies WHERE chunk_refs IS NULL"), 0);
+    assert_true(query_int(f->db.store, "SELECT sum(chunks) FROM chunk_packs") > 100);
+    int64_t chunk_bytes = query_int(f->db.store, "SELECT sum(raw_len) FROM chunk_packs");
+    int64_t log_bytes = 0;
+    for (int i = 0; i < f->nlogs; i++)
+        log_bytes += ids[i] ? (int64_t)strlen(f->logs[i]) : 0;
+    if (chunk_bytes * 3 > log_bytes)
+        fail_msg("%lld bytes of chunks for %lld of logs", (long long)chunk_bytes, (long long)log_bytes);
     free_ids(ids, f->nlogs);
     free(ids);
 }
@@ -383,7 +381,7 @@ static void test_migrates_whole_bodies_in_place(void **state)
     assert_int_equal(tg_prune_whole_bodies(f->db.store), 0);
     assert_round_trips(f, ids);
     int64_t after = query_int(f->db.store, "SELECT sum(length(raw_zstd)) FROM request_bodies") +
-                    query_int(f->db.store, "SELECT sum(length(zstd)) FROM messages");
+                    query_int(f->db.store, "SELECT sum(length(zstd)) FROM chunk_packs");
     if (after * 2 >= before)
         fail_msg("converted bodies take %lld bytes, whole ones took %lld", (long long)after, (long long)before);
     /* a second run finds nothing to do */
@@ -414,7 +412,7 @@ static void test_prune_keeps_rows_spend_and_what_is_still_used(void **state)
     char **ids = calloc((size_t)f->nlogs, sizeof *ids);
     assert_int_equal(store_corpus(f, ids), 600);
     tg_nanos spend = total_spend(f->db.store);
-    int64_t messages = query_int(f->db.store, "SELECT count(*) FROM messages");
+    int64_t chunks = query_int(f->db.store, "SELECT sum(chunks) FROM chunk_packs");
     int64_t cut = 1795000000000 - 5 * 86400000LL;
     int64_t old_rows = query_int(f->db.store, "SELECT count(*) FROM requests WHERE ts_ms < 1795000000000 - 5 * 86400000");
     assert_true(old_rows > 100 && old_rows < 500);
@@ -428,7 +426,8 @@ static void test_prune_keeps_rows_spend_and_what_is_still_used(void **state)
     o.dry_run = false;
     assert_int_equal(tg_prune_run(f->db.store, &o, NULL, NULL, &counts, err, sizeof err), 0);
     assert_int_equal(counts.bodies, old_rows);
-    assert_true(counts.messages > 0 && counts.messages < messages);
+    assert_true(counts.chunks > 0 && counts.chunks < chunks);
+    assert_int_equal(query_int(f->db.store, "SELECT sum(chunks) FROM chunk_packs"), chunks - counts.chunks);
     assert_int_equal(query_int(f->db.store, "SELECT count(*) FROM requests"), 600);
     assert_int_equal(total_spend(f->db.store), spend);
     /* every body left still rebuilds exactly; pruned ones say so */
@@ -464,8 +463,8 @@ static void test_prune_keeps_rows_spend_and_what_is_still_used(void **state)
     free(ids);
 }
 
-/* A second writer (the collector, say) remembers message ids; after a prune
- * elsewhere it must not refer to a message that is gone. */
+/* A second writer (the collector, say) remembers chunk ids; after a prune
+ * elsewhere it must not refer to a chunk that is gone. */
 static void test_other_writer_forgets_pruned_messages(void **state)
 {
     struct fixture *f = *state;
@@ -484,7 +483,7 @@ static void test_other_writer_forgets_pruned_messages(void **state)
     struct tg_prune_options o = {.bodies_before_ms = 1795000000000 + 1};
     struct tg_prune_counts counts;
     assert_int_equal(tg_prune_run(f->db.store, &o, NULL, NULL, &counts, err, sizeof err), 0);
-    assert_int_equal(query_int(f->db.store, "SELECT count(*) FROM messages"), 0);
+    assert_int_equal(query_int(f->db.store, "SELECT count(*) FROM chunk_packs"), 0);
     /* the same conversation again, through the other writer, with new ids */
     char *again = strdup(f->logs[f->nlogs - 1]);
     char *id = strstr(again, "\"unique_id\":\"");
@@ -524,7 +523,7 @@ static int64_t match_count(struct tg_store *store, const char *words)
     return n;
 }
 
-/* A conversation is indexed where each message first appeared, and prune
+/* A conversation is indexed where each chunk of it first appeared, and prune
  * takes out exactly what was indexed. */
 static void test_search_indexes_each_message_once_and_prune_forgets_it(void **state)
 {
@@ -548,14 +547,18 @@ static void test_search_indexes_each_message_once_and_prune_forgets_it(void **st
     char err[256];
     assert_int_equal(tg_search_index_more(f->db.store, 100, err, sizeof err), 2);
     assert_int_equal(match_count(f->db.store, "zebraquartz"), 1);  /* turn 1 only, not resent turn 2 */
-    assert_int_equal(match_count(f->db.store, "alphaomega"), 1);
+    /* a response resent as the next request's message: its first chunk
+     * starts with the bytes before it (`],"completion_message":` then `,`),
+     * which differ, so that chunk is stored and indexed again */
+    assert_int_equal(match_count(f->db.store, "alphaomega"), 2);
     assert_int_equal(match_count(f->db.store, "newtonwalrus"), 1);
     struct tg_prune_options o = {.bodies_before_ms = 1793000000000}; /* 2026-10-26: turn 1 goes */
     struct tg_prune_counts counts;
     assert_int_equal(tg_prune_run(f->db.store, &o, NULL, NULL, &counts, err, sizeof err), 0);
     assert_int_equal(counts.bodies, 1);
-    assert_int_equal(counts.messages, 0); /* turn 2 still uses all of them */
+    assert_true(counts.chunks < 3); /* turn 2 uses nearly all of them (not turn 1's ending) */
     assert_int_equal(match_count(f->db.store, "zebraquartz"), 0);
+    assert_int_equal(match_count(f->db.store, "alphaomega"), 1);
     assert_int_equal(match_count(f->db.store, "newtonwalrus"), 1);
     assert_int_equal(sqlite3_exec(tg_store_sqlite(f->db.store),
                                   "INSERT INTO request_text(request_text) VALUES('integrity-check')", NULL, NULL, NULL),
@@ -568,7 +571,7 @@ static void test_search_indexes_each_message_once_and_prune_forgets_it(void **st
     free_ids(ids, 2);
 }
 
-/* A parsing thread skips compressing messages it sent before; when the store
+/* A parsing thread skips compressing chunks it sent before; when the store
  * does not have them after all (that batch was rejected, say), it compresses
  * them itself and the log still rebuilds exactly. */
 static void test_store_compresses_what_a_thread_thought_it_had_sent(void **state)
@@ -589,9 +592,9 @@ static void test_store_compresses_what_a_thread_thought_it_had_sent(void **state
             struct tg_log_parse_options opt = {0};
             assert_int_equal(tg_log_parse_text(f->logs[i], strlen(f->logs[i]), &opt, &log, &lerr), 0);
             tg_pricing_price_log(NULL, &log);
-            assert_int_equal(tg_body_prepare(codec, sent, log.raw, log.raw_len, &log.body, err, sizeof err), 0);
+            assert_int_equal(tg_body_prepare(codec, sent, true, log.raw, log.raw_len, &log.body, err, sizeof err), 0);
             for (size_t k = 0; k < log.body->count; k++)
-                skipped += log.body->pieces[k].z == NULL;
+                skipped += !log.body->chunks[k].in_pack;
             bool inserted;
             assert_int_equal(tg_store_add(f->db.store, &log, &inserted, err, sizeof err), 0);
             tg_log_free(&log);

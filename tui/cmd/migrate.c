@@ -9,8 +9,9 @@
 static const char cmd_migrate_usage[] =
     "usage: tollgate migrate [--db PATH]\n"
     "\n"
-    "Converts the bodies an older tollgate stored whole into the current layout:\n"
-    "each log's skeleton plus its messages, each distinct message stored once.\n"
+    "Converts the bodies an older tollgate stored (whole, or as a skeleton and\n"
+    "messages) into the current layout: content-defined chunks, each distinct\n"
+    "chunk stored once. Then drops the messages no body uses any more.\n"
     "In transactions of 1,000 bodies, safe beside a running collector; stop it any\n"
     "time and it continues where it was. The db is usable throughout.\n";
 
@@ -44,5 +45,5 @@ static int cmd_migrate(int argc, char **argv, struct cli_common *common)
 }
 
 const struct command_entry cmd_migrate_entry = {"migrate", cmd_migrate, cmd_migrate_usage,
-                                                "Convert bodies stored whole by an older tollgate",
+                                                "Convert bodies stored by an older tollgate",
                                                 {cli_common_only_options}};

@@ -20,7 +20,7 @@ static const char cmd_prune_usage[] =
     "                         unchanged and the screens show \"body pruned\".\n"
     "--older-than AGE         drops older requests whole. Their spend stays in the\n"
     "                         hourly rollups, so reports of whole hours still add up.\n"
-    "Then it drops the shared messages no remaining body uses. It commits in\n"
+    "Then it drops the shared chunks no remaining body uses. It commits in\n"
     "batches: stop it any time and run it again. --dry-run only counts.\n"
     "SQLite reuses the freed pages for new logs; the file itself shrinks only with\n"
     "--vacuum (which rewrites the db: it needs as much free disk as the db takes\n"
@@ -35,16 +35,16 @@ static int parse_age(const struct cli_common *common, const char *flag, const ch
 
 static void print_counts(const struct tg_prune_counts *c, bool dry_run)
 {
-    char bodies[32], requests[32], messages[32];
+    char bodies[32], requests[32], chunks[32];
     tg_format_count(c->bodies, bodies, sizeof bodies);
     tg_format_count(c->requests, requests, sizeof requests);
-    tg_format_count(c->messages, messages, sizeof messages);
+    tg_format_count(c->chunks + c->messages, chunks, sizeof chunks); /* messages: the older layout's chunks */
     if (dry_run)
-        printf("prune (dry run): would drop %s bodies and %s requests, then the messages only they used\n", bodies,
+        printf("prune (dry run): would drop %s bodies and %s requests, then the chunks only they used\n", bodies,
                requests);
     else
-        printf("prune: dropped %s bodies, %s requests and %s messages no body used any more\n", bodies, requests,
-               messages);
+        printf("prune: dropped %s bodies, %s requests and %s chunks no body used any more\n", bodies, requests,
+               chunks);
 }
 
 static const struct option prune_options[] = {CLI_COMMON_OPTIONS,
