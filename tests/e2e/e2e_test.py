@@ -434,9 +434,11 @@ def test_6_report_still_matches_with_the_refused_calls(d):
 class Screen:
     def __init__(self, w):
         self.sock = f"tg-e2e-{os.getpid()}"
-        env = f"env LANG=C.UTF-8 TERM=xterm-256color NO_COLOR=1 {BIN} --db {w.db} ui"
+        self.stderr = os.path.join(w.dir, f"ui-{self.sock}.err")
+        env = f"env LANG=C.UTF-8 TERM=xterm-256color NO_COLOR=1 {BIN} --db {w.db} ui 2>>{self.stderr}"
         self.tmux("new-session", "-d", "-x", "160", "-y", "50", env)
-        self.wait_for("Overview")
+        # ASan and a suite running beside it can make the first screen slow
+        self.wait_for("Overview", timeout=60)
 
     def tmux(self, *args):
         return subprocess.run(["tmux", "-L", self.sock, "-f", "/dev/null", *args], capture_output=True, text=True,
@@ -456,7 +458,8 @@ class Screen:
             if text in ("\n".join(s.rstrip("\n").split("\n")[:-2]) if body_only else s):
                 return s
             time.sleep(0.1)
-        raise AssertionError(f"{text!r} never appeared:\n{self.screen()}")
+        err = open(self.stderr, errors="replace").read()[-2000:] if os.path.exists(self.stderr) else ""
+        raise AssertionError(f"{text!r} never appeared:\n{self.screen()}\nui stderr:\n{err}")
 
     def close(self):
         self.keys("q")
