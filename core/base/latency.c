@@ -26,25 +26,77 @@ void tg_latency_merge(struct tg_latency_hist *into, const struct tg_latency_hist
         into->count[i] += from->count[i];
 }
 
-void tg_latency_to_blob(const struct tg_latency_hist *h, unsigned char *blob)
+#define SPARSE_TAG 0x53
+
+static size_t put_varint(unsigned char *out, uint32_t v)
 {
-    for (int i = 0; i < TG_LATENCY_BUCKETS; i++) {
-        uint32_t v = h->count[i];
-        blob[i * 4] = (unsigned char)v;
-        blob[i * 4 + 1] = (unsigned char)(v >> 8);
-        blob[i * 4 + 2] = (unsigned char)(v >> 16);
-        blob[i * 4 + 3] = (unsigned char)(v >> 24);
+    size_t n = 0;
+    while (v >= 0x80) {
+        out[n++] = (unsigned char)(v | 0x80);
+        v >>= 7;
     }
+    out[n++] = (unsigned char)v;
+    return n;
+}
+
+size_t tg_latency_to_blob(const struct tg_latency_hist *h, unsigned char *blob)
+{
+    size_t n = 0;
+    blob[n++] = SPARSE_TAG;
+    for (int i = 0; i < TG_LATENCY_BUCKETS; i++) {
+        if (!h->count[i])
+            continue;
+        blob[n++] = (unsigned char)i;
+        n += put_varint(blob + n, h->count[i]);
+    }
+    if (n == TG_LATENCY_LEGACY_SIZE) { /* would read as the fixed form: add an empty entry */
+        blob[n++] = 0;
+        blob[n++] = 0;
+    }
+    return n;
+}
+
+static int add_legacy(struct tg_latency_hist *h, const unsigned char *b)
+{
+    for (int i = 0; i < TG_LATENCY_BUCKETS; i++)
+        h->count[i] += (uint32_t)b[i * 4] | (uint32_t)b[i * 4 + 1] << 8 | (uint32_t)b[i * 4 + 2] << 16 |
+                       (uint32_t)b[i * 4 + 3] << 24;
+    return 0;
+}
+
+/* Reads a varint of at most 32 bits at *pos; -1 when cut short or too long. */
+static int get_varint(const unsigned char *b, size_t len, size_t *pos, uint32_t *v)
+{
+    uint64_t x = 0;
+    for (int shift = 0; shift <= 28 && *pos < len; shift += 7) {
+        unsigned char c = b[(*pos)++];
+        x |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            if (x > UINT32_MAX)
+                return -1;
+            *v = (uint32_t)x;
+            return 0;
+        }
+    }
+    return -1;
 }
 
 int tg_latency_add_blob(struct tg_latency_hist *h, const void *blob, size_t len)
 {
-    if (len != TG_LATENCY_BLOB_SIZE)
-        return -1;
     const unsigned char *b = blob;
-    for (int i = 0; i < TG_LATENCY_BUCKETS; i++)
-        h->count[i] += (uint32_t)b[i * 4] | (uint32_t)b[i * 4 + 1] << 8 |
-                       (uint32_t)b[i * 4 + 2] << 16 | (uint32_t)b[i * 4 + 3] << 24;
+    if (len == TG_LATENCY_LEGACY_SIZE)
+        return add_legacy(h, b);
+    if (len < 1 || b[0] != SPARSE_TAG)
+        return -1;
+    struct tg_latency_hist add = {{0}};
+    for (size_t pos = 1; pos < len;) {
+        unsigned bucket = b[pos++];
+        uint32_t count;
+        if (bucket >= TG_LATENCY_BUCKETS || get_varint(b, len, &pos, &count) != 0)
+            return -1;
+        add.count[bucket] += count;
+    }
+    tg_latency_merge(h, &add);
     return 0;
 }
 

@@ -65,9 +65,9 @@ static void sql_latency_sum_final(sqlite3_context *ctx)
 {
     struct tg_latency_hist empty = {{0}};
     struct tg_latency_hist *h = sqlite3_aggregate_context(ctx, 0);
-    unsigned char blob[TG_LATENCY_BLOB_SIZE];
-    tg_latency_to_blob(h ? h : &empty, blob);
-    sqlite3_result_blob(ctx, blob, sizeof blob, SQLITE_TRANSIENT);
+    unsigned char blob[TG_LATENCY_BLOB_MAX];
+    size_t n = tg_latency_to_blob(h ? h : &empty, blob);
+    sqlite3_result_blob(ctx, blob, (int)n, SQLITE_TRANSIENT);
 }
 
 /* SQL function merging two latency histogram blobs: rollups add up in SQL. */
@@ -78,9 +78,9 @@ static void sql_latency_merge(sqlite3_context *ctx, int argc, sqlite3_value **ar
         if (sqlite3_value_type(argv[i]) == SQLITE_BLOB)
             tg_latency_add_blob(&h, sqlite3_value_blob(argv[i]), (size_t)sqlite3_value_bytes(argv[i]));
     }
-    unsigned char blob[TG_LATENCY_BLOB_SIZE];
-    tg_latency_to_blob(&h, blob);
-    sqlite3_result_blob(ctx, blob, sizeof blob, SQLITE_TRANSIENT);
+    unsigned char blob[TG_LATENCY_BLOB_MAX];
+    size_t n = tg_latency_to_blob(&h, blob);
+    sqlite3_result_blob(ctx, blob, (int)n, SQLITE_TRANSIENT);
 }
 
 int store_rollups_register_functions(sqlite3 *db)
@@ -161,8 +161,8 @@ static int flush_rollup(struct tg_store *store, const struct rollup_delta *d, ch
                               d->requests, d->errors, d->prompt_tokens, d->completion_tokens,
                               d->total_tokens, d->cache_read_tokens, d->cache_creation_tokens,
                               d->cost_nanos, d->estimated_nanos, d->unpriced};
-    unsigned char blob[TG_LATENCY_BLOB_SIZE];
-    tg_latency_to_blob(&d->latency, blob);
+    unsigned char blob[TG_LATENCY_BLOB_MAX];
+    size_t blob_len = tg_latency_to_blob(&d->latency, blob);
     static const enum statement upserts[] = {ST_UPSERT_ROLLUP, ST_UPSERT_DAILY};
     for (int u = 0; u < 2; u++) {
         sqlite3_stmt *st = store->stmt[upserts[u]];
@@ -170,7 +170,7 @@ static int flush_rollup(struct tg_store *store, const struct rollup_delta *d, ch
             sqlite3_bind_int64(st, i + 1, values[i]);
         if (u == 1)
             sqlite3_bind_int64(st, 1, d->key.hour / 24);
-        sqlite3_bind_blob(st, 15, blob, sizeof blob, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 15, blob, (int)blob_len, SQLITE_STATIC);
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);

@@ -152,14 +152,55 @@ static void test_latency_quantiles(void **state)
     int64_t p50 = tg_latency_quantile_ms(&h, 0.5), p95 = tg_latency_quantile_ms(&h, 0.95);
     assert_true(p50 >= 5000 * 0.91 && p50 <= 5000 * 1.09);
     assert_true(p95 >= 9500 * 0.91 && p95 <= 9500 * 1.09);
-    unsigned char blob[TG_LATENCY_BLOB_SIZE];
-    tg_latency_to_blob(&h, blob);
+    unsigned char blob[TG_LATENCY_BLOB_MAX];
+    size_t n = tg_latency_to_blob(&h, blob);
     struct tg_latency_hist back = {{0}};
-    assert_int_equal(tg_latency_add_blob(&back, blob, sizeof blob), 0);
+    assert_int_equal(tg_latency_add_blob(&back, blob, n), 0);
     assert_memory_equal(&back, &h, sizeof h);
-    assert_int_equal(tg_latency_add_blob(&back, blob, 3), -1);
+    const unsigned char cut[] = {0x53, 2, 5, 3, 0x80}; /* the last varint cut short */
+    assert_int_equal(tg_latency_add_blob(&back, cut, sizeof cut), -1);
+    assert_memory_equal(&back, &h, sizeof h); /* and nothing added */
     assert_int_equal(tg_latency_bucket(0), 0);
     assert_int_equal(tg_latency_bucket(INT64_C(1) << 40), TG_LATENCY_BUCKETS - 1);
+}
+
+/* Rollup rows keep their histograms sparse: an hour with a few requests is a
+ * few bytes, not 256; the fixed form written before still reads. */
+static void test_latency_blob_forms(void **state)
+{
+    (void)state;
+    struct tg_latency_hist h = {{0}}, back = {{0}};
+    unsigned char blob[TG_LATENCY_BLOB_MAX];
+    assert_int_equal(tg_latency_to_blob(&h, blob), 1);
+    tg_latency_add(&h, 250);
+    tg_latency_add(&h, 260);
+    tg_latency_add(&h, 4000);
+    size_t n = tg_latency_to_blob(&h, blob);
+    assert_true(n <= 8);
+    assert_int_equal(tg_latency_add_blob(&back, blob, n), 0);
+    assert_memory_equal(&back, &h, sizeof h);
+
+    unsigned char legacy[TG_LATENCY_LEGACY_SIZE] = {0};
+    legacy[5 * 4] = 7;     /* bucket 5: 7 */
+    legacy[63 * 4 + 1] = 1; /* bucket 63: 256 */
+    struct tg_latency_hist old = {{0}};
+    assert_int_equal(tg_latency_add_blob(&old, legacy, sizeof legacy), 0);
+    assert_int_equal(old.count[5], 7);
+    assert_int_equal(old.count[63], 256);
+
+    /* a sparse blob that would be exactly the fixed size is padded past it */
+    struct tg_latency_hist wide = {{0}};
+    for (int i = 0; i < 51; i++)
+        wide.count[i] = 1u << 28; /* 1 + 51 * (1 + 4) bytes = 256 */
+    n = tg_latency_to_blob(&wide, blob);
+    assert_int_not_equal(n, TG_LATENCY_LEGACY_SIZE);
+    struct tg_latency_hist wide_back = {{0}};
+    assert_int_equal(tg_latency_add_blob(&wide_back, blob, n), 0);
+    assert_memory_equal(&wide_back, &wide, sizeof wide);
+
+    const unsigned char bad_bucket[] = {0x53, 64, 1}, bad_tag[] = {0x00, 1, 1};
+    assert_int_equal(tg_latency_add_blob(&back, bad_bucket, sizeof bad_bucket), -1);
+    assert_int_equal(tg_latency_add_blob(&back, bad_tag, sizeof bad_tag), -1);
 }
 
 static void test_hashmap(void **state)
@@ -197,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_sanitize),
         cmocka_unit_test(test_latency_quantiles),
+        cmocka_unit_test(test_latency_blob_forms),
         cmocka_unit_test(test_hashmap),
     };
     return cmocka_run_group_tests_name("basics", tests, NULL, NULL);
