@@ -19,15 +19,12 @@
  * logs a batch; with 1,000,000 and ids indexed by hash, at 71%). The page
  * cache of a bulk store (1 GB) holds a batch's dirty pages. */
 #define DEFAULT_BATCH 1000000
-#define CHUNK_ITEMS 128 /* lines handed from the parsing thread at a time */
-#define QUEUE_CHUNKS 64 /* chunks in flight: bounds memory whatever the input size */
-#define PENDING_DICT_ID (-1)          /* trained by the parsing thread, not saved yet */
+#define CHUNK_ITEMS 128      /* lines handed from the parsing thread at a time */
+#define QUEUE_CHUNKS 64      /* chunks in flight: bounds memory whatever the input size */
+#define PENDING_DICT_ID (-1) /* trained by the parsing thread, not saved yet */
 #define INPUT_WAIT_MS 20              /* beside another writer: input this late, the batch commits */
-/* An import trains its dictionary on at most this many bytes of lines (the
- * store's trainer takes up to TG_BODY_TRAIN_MAX_BYTES). Training time grows
- * with the samples: on 16 MB of agent logs (140 lines of ~120 KB) it took
- * 1.1 s of CPU, more than parsing all 200 MB, for a dictionary that packs of
- * new chunks of a few KB hardly use. 2,000 small logs (~3.4 MB) still fit. */
+/* Training on 16 MB of agent logs took 1.1 s of CPU, serial (more than parsing
+ * 200 MB): an import samples at most 4 MB (2,000 small logs still fit). */
 #define IMPORT_TRAIN_MAX_BYTES (4 << 20)
 
 struct tg_ingest {
@@ -378,11 +375,7 @@ static void free_chunks(struct chunk *c)
     }
 }
 
-/* Under mu, at a chunk boundary: trains the dictionary once enough lines are
- * in. The other workers wait meanwhile: had they gone on, the logs they
- * parsed during training would be compressed without the dictionary (on
- * small logs, 3-4% more db; tried). IMPORT_TRAIN_MAX_BYTES keeps the wait
- * short. */
+/* Under mu, at a chunk boundary: trains once enough lines are in (others wait). */
 static void train_when_ready(struct pipeline *p, struct chunk *c)
 {
     if (p->trainer.done || (!tg_body_trainer_ready(&p->trainer) && p->sampled < IMPORT_TRAIN_MAX_BYTES))
@@ -398,9 +391,8 @@ static void train_when_ready(struct pipeline *p, struct chunk *c)
         p->dict_len = len;
         p->dict_id = PENDING_DICT_ID;
         p->dict_generation++;
-    } else {
+    } else
         free(dict);
-    }
 }
 
 /* Under mu: copies up to CHUNK_ITEMS non-blank lines into the worker. */
@@ -431,10 +423,8 @@ static size_t read_lines(struct pipeline *p, struct worker *w)
         w->offsets[count] = used;
         w->lines[count] = p->lineno;
         used += (size_t)n;
-        if (!p->trainer.done && p->sampled < IMPORT_TRAIN_MAX_BYTES) { /* enough: trained at the next chunk */
-            tg_body_trainer_keep(&p->trainer, line, (size_t)n);
-            p->sampled += (size_t)n;
-        }
+        if (!p->trainer.done && p->sampled < IMPORT_TRAIN_MAX_BYTES) /* then trained at the next chunk */
+            tg_body_trainer_keep(&p->trainer, line, (size_t)n), p->sampled += (size_t)n;
         count++;
     }
     w->offsets[count] = used;
