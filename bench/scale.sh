@@ -193,12 +193,14 @@ latency() {
     local have
     have=$(sqlite3 "$db" "SELECT count(*) FROM requests")
     echo
-    echo "db $db: $have requests (schema $(sqlite3 "$db" "PRAGMA user_version")), $(mb "$(db_size "$db")") MB"
+    echo "db $db: $have requests (schema $(sqlite3 "$db" "PRAGMA user_version")), $(mb "$(db_size "$db")") MB;" \
+        "load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
     reports "$db"
     echo
     build/bench/storebench "$db" 1000
     echo
     python3 bench/ui_bench.py "$db"
+    echo "load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 budgets() {
