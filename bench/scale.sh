@@ -11,7 +11,8 @@
 #   bench/scale.sh latency [N]   report, store reads and screens (ui_bench.py)
 #                                at N requests (default 10000000), on a db built
 #                                once and kept in bench/out/ (SCALE_BUILD_MINUTES
-#                                caps a build; the next run resumes it).
+#                                caps a build; the next run resumes it;
+#                                --measure-only measures the db as it is).
 #   bench/scale.sh budgets DB    budgets and forecasts on an existing db (also
 #                                part of `speed`): tg_budget_evaluate with a
 #                                budget for every developer, key, model, a team
@@ -188,7 +189,7 @@ latency_db() { # N DB
 latency() {
     local n=${1:-10000000} db="$OUT/latency-${1:-10000000}.db"
     export TOLLGATE_NOW=2026-11-24T00:00:00Z
-    latency_db "$n" "$db"
+    [ "${2:-}" = "--measure-only" ] || latency_db "$n" "$db"
     [ "${2:-}" = "--build-only" ] && return 0
     local have
     have=$(sqlite3 "$db" "SELECT count(*) FROM requests")
@@ -215,5 +216,5 @@ storage) storage "${2:-}" ;;
 budgets) budgets "${2:?usage: bench/scale.sh budgets DB}" ;;
 speed) speed "${2:-}" "${3:-}" ;;
 latency) latency "${2:-}" "${3:-}" ;;
-*) echo "usage: bench/scale.sh storage [N] | speed [N] [--queries-only] | latency [N] [--build-only] | budgets DB" >&2; exit 2 ;;
+*) echo "usage: bench/scale.sh storage [N] | speed [N] [--queries-only] | latency [N] [--build-only|--measure-only] | budgets DB" >&2; exit 2 ;;
 esac
