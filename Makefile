@@ -35,7 +35,7 @@ TSAN_OBJ := $(TSAN_CORE) $(TUI_SRC:%.c=build/tsan/%.o)
 # connection sweeper, the JSON arena shared between threads
 TSAN_UNIT := build/tsan/tests/test_ingest build/tsan/tests/test_conntrack build/tsan/tests/test_jsonarena build/tsan/tests/test_abuse_limits
 
-.PHONY: all test unit tsan demo bench bench-agents bench-agents-build fuzz fuzz-build fuzz-smoke install uninstall clean deps e2e e2e-clients
+.PHONY: all test unit tsan demo bench bench-agents bench-agents-build bench-latency fuzz fuzz-build fuzz-smoke install uninstall clean deps e2e e2e-clients
 
 # The man page and the shell completion, written by the binary from its own
 # command table (the one --help prints), so they never drift from it.
@@ -157,6 +157,10 @@ build/bench/storebench: bench/storebench.c $(CORE_SRC:%.c=build/obj/%.o) build/o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
+build/bench/rebuildbench: bench/rebuildbench.c $(CORE_SRC:%.c=build/obj/%.o) build/obj/core/log/pricing_builtin.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
 build/bench/redactbench: bench/redactbench.c $(CORE_SRC:%.c=build/obj/%.o) build/obj/core/log/pricing_builtin.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
@@ -171,6 +175,7 @@ bench: build/tollgate build/bench/floor build/bench/loadgen build/bench/storeben
 BENCH_MB    ?= 200
 BENCH_SMALL ?= 1000000
 bench-agents-build: build/tollgate build/bench/floor build/bench/loadgen build/bench/nullserver \
+                    build/bench/storebench build/bench/rebuildbench \
                     bench/node_modules/.package-lock.json
 
 bench-agents: bench-agents-build
@@ -178,6 +183,14 @@ bench-agents: bench-agents-build
 	python3 bench/agents.py small --logs 50000
 	python3 bench/agents.py small --logs $(BENCH_SMALL) --no-index
 	python3 bench/agents.py collector --mb $(BENCH_MB)
+	python3 bench/agents.py collector --logs $(BENCH_SMALL) --batch 100
+
+# The rest of issue 14's "done when": rebuild latency of agent-sized requests at
+# 1M requests, and report and screen latencies at 10M (dbs built once, niced,
+# and kept in bench/out/; docs/benchmarks.md says how long that takes).
+bench-latency: build/tollgate build/bench/rebuildbench build/bench/storebench
+	python3 bench/rebuild.py
+	bash bench/scale.sh latency 10000000
 
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c, needs clang): `make fuzz` runs each
 # in turn for FUZZ_SECONDS on a copy of its seed corpus under build/fuzz/work, so the

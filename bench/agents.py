@@ -4,6 +4,8 @@
   bench/agents.py agents --mb 200        agent-shaped corpus (bench/gen_corpus.py agents)
   bench/agents.py small --logs 1000000   ~1.7 KB chat logs
   bench/agents.py collector --mb 200     one ~120 KB Claude-Code-like log per POST
+  bench/agents.py collector --logs 1000000 --batch 100   small logs, 100 a POST, against `import`
+  bench/agents.py small --logs 100000 --rounds 1         a reduced run: minutes, not an hour
 
 Import: `tollgate import` into an empty db and into a full one (already holding a
 second corpus of the same shape and size, another seed), then `tollgate index`;
@@ -16,7 +18,9 @@ reversed every other round) and the tables give medians, min-max in brackets.
 Every program is timed the same way, process start to exit (wall) and its
 CPU (user+sys). Work files in bench/out/ (ignored by git); corpora are kept.
 Needs `make bench-agents-build`; DuckDB is skipped with a note when
-bench/node_modules is missing (`npm ci --prefix bench`)."""
+bench/node_modules is missing (`npm ci --prefix bench`). Each run ends with the
+issue's "Done when" bars it measured: the value, met or not (noting a run
+smaller than the corpus the bar is set for)."""
 
 import argparse
 import os
@@ -29,6 +33,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+import chunkstats
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "build", "tollgate")
@@ -108,6 +114,35 @@ class Row:
 
 def med(xs):
     return statistics.median(xs) if xs else float("nan")
+
+
+class Checklist:
+    """The issue's "Done when" bars this run can speak to: each bar, the value
+    measured, met or not. A bar set for another corpus size (200 MB, 50,000 or
+    1M logs) is still checked, with a note that this run is not that size."""
+
+    def __init__(self):
+        self.rows = []
+
+    def add(self, bar, value, ok, note=""):
+        self.rows.append((bar, value, "met" if ok else "NOT MET", note))
+
+    def print(self):
+        if not self.rows:
+            return
+        print("\nDone when (issue 14), this run:")
+        width = max(len(r[0]) for r in self.rows)
+        for bar, value, verdict, note in self.rows:
+            print(f"  {bar:{width}}  {value:>34}  {verdict:7}{'  ' + note if note else ''}")
+
+
+def size_note(a, mb=None, logs=None):
+    """Empty when the run is the size a bar is set for, else what it was."""
+    if mb is not None and (a.mb or 0) < mb:
+        return f"(bar at >= {mb} MB; this run {a.mb:g} MB)" if a.mb else f"(bar at >= {mb} MB; this run {a.logs} logs)"
+    if logs is not None and a.logs != logs:
+        return f"(bar at {logs:,} logs; this run {a.logs or 0:,})" if a.logs else f"(bar at {logs:,} logs)"
+    return ""
 
 
 def import_bench(a):
@@ -214,39 +249,86 @@ def import_bench(a):
         size = med(r.sizes)
         print(f"{r.name:34} {raw / wall / 1e6:7.1f} {nlogs / wall:9.0f} {span:>20} {med(r.cpus):7.2f} "
               f"{raw / max(med(r.cpus), 1e-3) / 1e6:9.1f} {size / 1e6:9.1f} {100 * size / raw:7.2f}%  {r.note}")
-    tg_rate = raw / med(rows[0].walls)
     by = {r.name: r for r in rows}
-    z1 = raw / med(by["zstd -1 -T2"].walls)
-    print(f"\ntollgate import (empty db) / zstd -1 -T2 MB/s: {tg_rate / z1:.3f}")
-    print(f"tollgate db / zstd -3 --long=27 size: {med(rows[0].sizes) / med(by['zstd -3 --long=27'].sizes):.2f}")
-    fl_rate = raw / med(by["floor: narrow insert, empty"].walls)
-    print(f"tollgate import / floor (wall, empty db): {tg_rate / fl_rate:.3f}; full db: "
-          f"{med(by['floor: narrow insert, full'].walls) / med(by['tollgate import, full db'].walls):.3f}")
+    rate = lambda name: raw / med(by[name].walls)  # noqa: E731
+    tg_rate, tg_full = rate("tollgate import, empty db"), rate("tollgate import, full db")
+    z1, z3 = rate("zstd -1 -T2"), med(by["zstd -3 --long=27"].sizes)
+    size0 = med(by["tollgate import, empty db"].sizes)
+    print(f"\ntollgate import / zstd -1 -T2 MB/s: empty db {tg_rate / z1:.3f}; full db {tg_full / z1:.3f}")
+    print(f"tollgate db / zstd -3 --long=27 size: {size0 / z3:.2f} without the search index", end="")
+    sized = None
+    if not a.no_index:
+        sized = med(index_row.sizes)
+        print(f", {sized / z3:.2f} with it", end="")
+    print()
+    fl_rate, fl_full = rate("floor: narrow insert, empty"), rate("floor: narrow insert, full")
+    print(f"tollgate import / floor (wall): empty db {tg_rate / fl_rate:.3f}; full db {tg_full / fl_full:.3f}")
+    dk_rate = dk_full = None
     if have_duck:
-        dk_rate = raw / med(by["duckdb typed load+query, empty"].walls)
-        print(f"tollgate import / duckdb (wall, empty db): {tg_rate / dk_rate:.3f}; full db: "
-              f"{med(by['duckdb typed load+query, full'].walls) / med(by['tollgate import, full db'].walls):.3f}")
+        dk_rate, dk_full = rate("duckdb typed load+query, empty"), rate("duckdb typed load+query, full")
+        print(f"tollgate import / duckdb (wall): empty db {tg_rate / dk_rate:.3f}; "
+              f"full db {tg_full / dk_full:.3f}")
     else:
         print("duckdb: skipped, bench/node_modules missing (npm ci --prefix bench)")
+    print("\nwhere the tollgate db's body bytes are (bench/chunkstats.py, the last empty-db run"
+          f"{'' if a.no_index else ', search index built'}):")
+    chunkstats.report(tg, out=lambda line: print("  " + line))
+
+    done = Checklist()
+    if a.kind == "agents":
+        note = size_note(a, mb=200)
+        done.add("db without the search index <= 2% of raw", f"{100 * size0 / raw:.2f}%", size0 <= 0.02 * raw, note)
+        done.add("... and <= 2x zstd -3 --long=27", f"{size0 / z3:.2f}x", size0 <= 2 * z3, note)
+        if sized is not None:
+            done.add("with the search index <= 4% of raw", f"{100 * sized / raw:.2f}%", sized <= 0.04 * raw, note)
+        done.add("import >= 150 MB/s on 2 cores", f"{tg_rate / 1e6:.1f} MB/s (full db {tg_full / 1e6:.1f})",
+                 min(tg_rate, tg_full) >= 150e6, note)
+        done.add("import >= 0.2x zstd -1 -T2 MB/s, same run", f"{tg_rate / z1:.3f}x (full db {tg_full / z1:.3f}x)",
+                 min(tg_rate, tg_full) >= 0.2 * z1, note)
+    else:
+        done.add("small logs: db <= 15% of raw", f"{100 * size0 / raw:.2f}%", size0 <= 0.15 * raw,
+                 size_note(a, logs=50000))
+        note = size_note(a, logs=1000000)
+        if have_duck:
+            done.add("import >= DuckDB's typed load (ratio >= 1.0)",
+                     f"{tg_rate / dk_rate:.3f}x (full db {tg_full / dk_full:.3f}x)",
+                     min(tg_rate / dk_rate, tg_full / dk_full) >= 1.0, note)
+        else:
+            done.add("import >= DuckDB's typed load (ratio >= 1.0)", "not measured", False,
+                     "bench/node_modules missing")
+        done.add("import within 2x of the narrow-insert floor", f"{tg_rate / fl_rate:.3f}x (full db "
+                 f"{tg_full / fl_full:.3f}x)", min(tg_rate / fl_rate, tg_full / fl_full) >= 0.5, note)
+    done.print()
 
 
 def collector_bench(a):
+    """One ~120 KB Claude-Code-like log per POST (--batch 1, the default), or
+    small logs in batches of --batch to /v1/logs, next to `tollgate import` of
+    the same file in the same rounds (the issue's bar: >= 0.9x its rate)."""
     os.makedirs(OUT, exist_ok=True)
-    logs_file = corpus("claude", 3, a.mb, a.logs)
+    batched = a.batch > 1
+    logs_file = corpus("small" if batched else "claude", 1 if batched else 3, a.mb, a.logs)
     raw = os.path.getsize(logs_file)
     nlogs = count_lines(logs_file)
     print(f"corpus: {logs_file}: {nlogs} logs, {raw / 1e6:.1f} MB ({raw // max(nlogs, 1)} bytes a log); "
-          f"loadgen: 16 connections, one log per POST, each log sent once, at most {a.seconds} s")
+          f"loadgen: 16 connections, {a.batch} log{'s' if batched else ''} a POST, each log sent once, "
+          f"at most {a.seconds} s")
     db = os.path.join(OUT, "run-collector.db")
     err_path = os.path.join(OUT, "run-collector.err")
     servers = [("null server (libmicrohttpd, reads the body, 200)", lambda: [NULLSERVER]),
                ("tollgate collect", lambda: [BIN, "--db", db, "collect", "--listen", "127.0.0.1:0", "--quiet"])]
     results = {name: [] for name, _ in servers}
+    imports = []
     pattern = re.compile(r"(\d+) logs in (\d+) POSTs, ([\d.]+) s: (\d+) logs/s, ([\d.]+) MB/s, .*?p50 ([\d.]+) ms, "
                          r"p95 ([\d.]+) ms, p99 ([\d.]+) ms, max ([\d.]+) ms, (\d+) errors")
     for rnd in range(a.rounds):
-        for name, argv in (servers if rnd % 2 == 0 else list(reversed(servers))):
+        order = servers + ([("tollgate import", None)] if batched else [])
+        for name, argv in (order if rnd % 2 == 0 else list(reversed(order))):
             remove_db(db)
+            if argv is None:
+                wall, cpu, _ = timed([BIN, "--db", db, "import", logs_file])
+                imports.append((wall, cpu))
+                continue
             with open(err_path, "w") as err:
                 server = subprocess.Popen(argv(), stderr=err)
             port = None
@@ -260,7 +342,7 @@ def collector_bench(a):
             if not port:
                 server.kill()
                 sys.exit(f"bench: {name} did not start")
-            load = subprocess.run([LOADGEN, port, logs_file, "16", "1", str(a.seconds)], capture_output=True,
+            load = subprocess.run([LOADGEN, port, logs_file, "16", str(a.batch), str(a.seconds)], capture_output=True,
                                   text=True)
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=120)
@@ -278,8 +360,24 @@ def collector_bench(a):
         col = list(zip(*res))
         print(f"{name:50} {med(col[4]):7.1f} {med(col[3]):8.0f} {med(col[5]):8.2f} {med(col[7]):8.2f} "
               f"{med(col[8]):8.1f}  {' '.join(f'{x:.1f}' for x in col[4])}")
-    ratio = med([r[4] for r in results["tollgate collect"]]) / med([r[4] for r in results[servers[0][0]]])
+    collect_mb = med([r[4] for r in results["tollgate collect"]])
+    collect_logs = med([r[3] for r in results["tollgate collect"]])
+    ratio = collect_mb / med([r[4] for r in results[servers[0][0]]])
     print(f"\ntollgate collect / null server MB/s: {ratio:.3f}")
+    done = Checklist()
+    if batched:
+        import_wall = med([w for w, _ in imports])
+        import_logs = nlogs / import_wall
+        print(f"{'tollgate import of the same file':50} {raw / import_wall / 1e6:7.1f} {import_logs:8.0f}  "
+              f"wall {import_wall:.2f} s, CPU {med([c for _, c in imports]):.2f} s")
+        print(f"tollgate collect / tollgate import logs/s: {collect_logs / import_logs:.3f}")
+        done.add("batched collector >= 0.9x the import rate", f"{collect_logs / import_logs:.3f}x "
+                 f"({collect_logs:.0f} against {import_logs:.0f} logs/s)", collect_logs >= 0.9 * import_logs,
+                 size_note(a, logs=1000000))
+    else:
+        done.add("collector >= 100 MB/s, 120 KB a POST, 16 connections", f"{collect_mb:.1f} MB/s",
+                 collect_mb >= 100)
+    done.print()
 
 
 def main():
@@ -290,6 +388,8 @@ def main():
     size.add_argument("--logs", type=int)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=30, help="collector: longest run (default 30)")
+    ap.add_argument("--batch", type=int, default=1,
+                    help="collector: logs a POST; above 1, small logs in batches against `tollgate import`")
     ap.add_argument("--no-index", action="store_true", help="skip `tollgate index` (1M small logs: ~10 min a round)")
     a = ap.parse_args()
     for tool in (BIN, FLOOR, LOADGEN, NULLSERVER):
