@@ -7,10 +7,13 @@
 #define END_OF_TIME_MS 4102444800000LL /* 2100-01-01, as spend.c */
 
 /* From revoked keys, through the partial index requests_refused (key, time):
- * only refused requests of revoked keys are read. Group ids as spend.c's. */
+ * only refused requests of revoked keys are read. CROSS JOIN keeps that
+ * order: left to itself SQLite scanned the window's requests through
+ * requests_ts and looked each key up (4M requests: 1.06 s in every report
+ * and spend screen, against < 1 ms). Group ids as spend.c's. */
 #define REFUSED_SQL(GID)                                                                                     \
     "SELECT " GID ", count(*), coalesce(sum(r.is_error), 0) FROM keys k"                                    \
-    " JOIN requests r ON r.key_id = k.id AND r.status_code IN (401, 403) AND r.ts_ms > k.revoked_ms"        \
+    " CROSS JOIN requests r ON r.key_id = k.id AND r.status_code IN (401, 403) AND r.ts_ms > k.revoked_ms"        \
     " LEFT JOIN developers d ON d.id = r.developer_id LEFT JOIN models m ON m.id = r.model_id"               \
     " WHERE k.revoked_ms IS NOT NULL AND r.ts_ms >= ?1 AND r.ts_ms < ?2"                                      \
     " AND (?3 IS NULL OR d.ident = ?3) AND (?4 IS NULL OR k.name = ?4 OR k.key_id = ?4)"                     \
