@@ -49,6 +49,8 @@ struct tg_writer {
     int64_t dict_id;
     unsigned dict_generation;
     size_t last_group; /* jobs in the previous commit */
+    size_t last_group_logs; /* and their logs */
+    int64_t last_commit_us; /* how long it took */
     /* writer thread only: samples for a db with no dictionary yet, then the
      * thread training from them */
     struct tg_body_trainer *sampler;
@@ -201,28 +203,52 @@ static void write_group(struct tg_writer *w, struct job *group)
     }
 }
 
-/* Under mu: when only a few logs wait while other jobs were around last
- * time, give them a moment to join. A commit costs about as much for one log
- * as for fifty, so under load a short wait buys throughput; a lone client
- * never waits, nor does a batch big enough to fill a commit by itself. */
-#define LINGER_US 400
-#define LINGER_ENOUGH 16 /* logs */
+/* Under mu: when other jobs were around last time, give more a moment to
+ * join. A commit costs about as much for one log as for fifty, and more: it
+ * writes every page its logs touched, and a log's rows land in indexes spread
+ * over the whole db (cost, latency, tokens, rollups), so a commit of 600 logs
+ * rewrote ~550 pages (3x the bytes an import writes for the same logs). So a
+ * few logs wait LINGER_MIN_US for company; and when the last group was a big
+ * one (batches arriving from many clients), the wait is up to half the last
+ * commit's time (latency grows by at most that), LINGER_MAX_US at most, or
+ * until GROUP_LOGS are in. A lone client never waits, nor does a group
+ * already full; big single logs (few a commit, whose cost is their bytes, not
+ * the pages) do not wait for long. */
+#define LINGER_MIN_US 400
+#define LINGER_MAX_US 20000
+#define LINGER_ENOUGH 16 /* logs: past this, a short wait is not worth it */
+#define BIG_GROUP 256    /* logs in the last group that make a longer wait worth it */
+#define GROUP_LOGS 4096
+
+static size_t queued_logs(const struct tg_writer *w, size_t enough)
+{
+    size_t logs = 0;
+    for (const struct job *j = w->head; j && logs < enough; j = j->next)
+        logs += j->n;
+    return logs;
+}
 
 static void linger(struct tg_writer *w)
 {
-    size_t queued = 0;
-    for (struct job *j = w->head; j && queued < LINGER_ENOUGH; j = j->next)
-        queued += j->n;
-    if (queued >= LINGER_ENOUGH || w->stopping || w->last_group <= 1)
+    if (w->stopping || w->last_group <= 1)
         return;
+    bool big = w->last_group_logs >= BIG_GROUP;
+    size_t enough = big ? GROUP_LOGS : LINGER_ENOUGH;
+    if (queued_logs(w, enough) >= enough)
+        return;
+    int64_t wait_us = big ? w->last_commit_us / 2 : LINGER_MIN_US;
+    wait_us = wait_us < LINGER_MIN_US ? LINGER_MIN_US : wait_us > LINGER_MAX_US ? LINGER_MAX_US : wait_us;
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_nsec += LINGER_US * 1000;
+    until.tv_sec += wait_us / 1000000;
+    until.tv_nsec += (long)(wait_us % 1000000) * 1000;
     if (until.tv_nsec >= 1000000000) {
         until.tv_sec++;
         until.tv_nsec -= 1000000000;
     }
-    pthread_cond_timedwait(&w->work, &w->mu, &until);
+    while (!w->stopping && queued_logs(w, enough) < enough &&
+           pthread_cond_timedwait(&w->work, &w->mu, &until) == 0)
+        ;
 }
 
 static void *writer_main(void *arg)
@@ -237,12 +263,18 @@ static void *writer_main(void *arg)
         linger(w);
         struct job *group = w->head; /* everything queued so far commits together */
         w->head = w->tail = NULL;
-        w->last_group = 0;
-        for (struct job *j = group; j; j = j->next)
+        w->last_group = w->last_group_logs = 0;
+        for (struct job *j = group; j; j = j->next) {
             w->last_group++;
+            w->last_group_logs += j->n;
+        }
         pthread_mutex_unlock(&w->mu);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         write_group(w, group);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
         pthread_mutex_lock(&w->mu);
+        w->last_commit_us = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
