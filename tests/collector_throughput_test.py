@@ -127,4 +127,4 @@ def test_many_connections_each_get_their_own_answers(d):
 
 
 if __name__ == "__main__":
-    main("collector_throughput", globals())
+    main("collectorthroughput", globals())
