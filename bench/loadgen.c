@@ -7,8 +7,9 @@
  * after which the thread connects again), and MB/s of log bytes sent (the
  * bodies, 10^6 bytes). A run ends after SECONDS, or when a file of single logs
  * or fixed batches is used up: big logs (bench/agents.py posts one 120 KB log
- * per POST) are never sent twice.
- * usage: loadgen PORT LOGS.jsonl CONNECTIONS LOGS_PER_POST|mix SECONDS */
+ * per POST) are never sent twice. With "lines" after SECONDS, batches go as
+ * JSON Lines (application/x-ndjson) rather than a JSON array.
+ * usage: loadgen PORT LOGS.jsonl CONNECTIONS LOGS_PER_POST|mix SECONDS [lines] */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -24,6 +25,7 @@
 
 struct shared {
     int port, per_post; /* per_post 0: mix */
+    bool lines_format;  /* batches as JSON Lines */
     double seconds;
     char **lines;
     size_t *lens;
@@ -162,19 +164,23 @@ static void *run(void *arg)
         } else if ((first = take_lines(s, per_post)) < 0) {
             break;
         }
+        bool lines = !single && s->lines_format;
         size_t len = 0;
-        if (!single)
+        if (!single && !lines)
             body[len++] = '[';
         for (int i = 0; i < per_post; i++) {
-            if (i)
+            if (i && !lines)
                 body[len++] = ',';
             len = put_log(body, len, s->lines[first + i], s->lens[first + i], round);
+            if (lines)
+                body[len++] = '\n';
         }
-        if (!single)
+        if (!single && !lines)
             body[len++] = ']';
         int hl = snprintf(head, sizeof head,
-                          "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                          "Content-Length: %zu\r\n\r\n", single ? "/api/request-logs/create/" : "/v1/logs", len);
+                          "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: %s\r\n"
+                          "Content-Length: %zu\r\n\r\n", single ? "/api/request-logs/create/" : "/v1/logs",
+                          lines ? "application/x-ndjson" : "application/json", len);
         double t0 = now();
         int status = -1;
         if (send_all(fd, head, (size_t)hl) == 0 && send_all(fd, body, len) == 0)
@@ -213,12 +219,13 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-    if (argc != 6) {
-        fprintf(stderr, "usage: loadgen PORT LOGS.jsonl CONNECTIONS LOGS_PER_POST|mix SECONDS\n");
+    if (argc != 6 && !(argc == 7 && strcmp(argv[6], "lines") == 0)) {
+        fprintf(stderr, "usage: loadgen PORT LOGS.jsonl CONNECTIONS LOGS_PER_POST|mix SECONDS [lines]\n");
         return 2;
     }
     bool mix = strcmp(argv[4], "mix") == 0;
-    struct shared s = {.port = atoi(argv[1]), .per_post = mix ? 0 : atoi(argv[4]), .seconds = atof(argv[5])};
+    struct shared s = {.port = atoi(argv[1]), .per_post = mix ? 0 : atoi(argv[4]), .seconds = atof(argv[5]),
+                       .lines_format = argc == 7};
     if ((!mix && s.per_post < 1) || s.seconds <= 0) {
         fprintf(stderr, "loadgen: LOGS_PER_POST wants a number or mix, SECONDS a positive number\n");
         return 2;

@@ -4,11 +4,10 @@
  * committed) and its accounting (metrics, connection deadlines, the body
  * budget); split across files, struct request and its phases would become a
  * public interface of their own. The pieces with no HTTP in them live
- * elsewhere: conntrack.c, budget.c, ingest_body.c, writer.c. */
+ * elsewhere: conntrack.c, budget.c, ingest_body.c, parsepool.c, writer.c. */
 #include "ingest/collector.h"
 
 #include <arpa/inet.h>
-#include <pthread.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -27,6 +26,8 @@
 #include "ingest/budget.h"
 #include "ingest/conntrack.h"
 #include "ingest/ingest_body.h"
+#include "ingest/parsepool.h"
+#include "ingest/threadcodec.h"
 #include "log/logmodel.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
@@ -76,9 +77,10 @@ static const struct {
 enum reason { REASON_LIST(AS_ENUM) NREASONS };
 static const char *const reason_names[NREASONS] = {REASON_LIST(AS_NAME)};
 
-/* Parsing threads: more than the cores, so the scheduler, not the accept
- * order, spreads the connections (with 2 one thread often got most of them). */
-#define EVENT_THREADS 4
+/* Event threads only read and answer: parsing happens on the parse pool's
+ * lanes (parsepool.h), which spread connections evenly whatever thread
+ * accepted them. */
+#define EVENT_THREADS 2
 
 static const double duration_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 #define NBOUNDS (sizeof duration_bounds / sizeof duration_bounds[0])
@@ -93,6 +95,7 @@ struct metrics {
 struct tg_collector {
     struct tg_collector_options opt;
     struct tg_writer *writer;
+    struct tg_parsepool *parsers;
     struct MHD_Daemon *daemon;
     struct tg_conntrack *conns;
     int port;
@@ -101,9 +104,10 @@ struct tg_collector {
     struct tg_budget bodies; /* bytes of request bodies held, under opt.max_inflight_bytes */
 };
 
-/* A request waits for its commit suspended, so no thread waits with it: the
- * writer resumes the connection and the reply goes out on the next call. */
-enum phase { RECEIVING, COMMITTING, COMMITTED };
+/* A request waits for its parsing and its commit suspended, so no event
+ * thread waits with it: the parse lane (on a bad body) or the writer resumes
+ * the connection and the reply goes out on the next call. */
+enum phase { RECEIVING, PARSING, PARSE_FAILED, COMMITTING, COMMITTED };
 
 struct request {
     enum route route;
@@ -117,7 +121,9 @@ struct request {
     size_t discarded;
     size_t bytes;
     long logs;
-    enum phase phase;
+    _Atomic int phase; /* enum phase; set by the lane or writer thread before the resume */
+    const char *content_type, *idempotency_key; /* read on the event thread, for the lane */
+    struct tg_ingest_failure fail;
     struct tg_ingest_batch batch;
     struct MHD_Connection *conn;
     struct tg_collector *collector;
@@ -125,59 +131,6 @@ struct request {
     struct tg_write_result written;
     char write_err[256];
 };
-
-/* Each connection thread compresses the bodies it parsed, so the single writer
- * only writes; its codec follows the store's dictionary. */
-struct thread_codec {
-    struct tg_body_codec *codec;
-    struct tg_msgcache *sent; /* messages this thread compressed already */
-    unsigned generation;
-    int64_t dict_id;
-};
-
-/* per thread: agents resend a conversation to the same connection, mostly */
-#define SENT_WINDOW 16384
-
-static pthread_key_t codec_key;
-static pthread_once_t codec_key_once = PTHREAD_ONCE_INIT;
-
-static void free_thread_codec(void *p)
-{
-    struct thread_codec *tc = p;
-    tg_body_codec_free(tc->codec);
-    tg_msgcache_free(tc->sent);
-    free(tc);
-}
-
-static void make_codec_key(void)
-{
-    pthread_key_create(&codec_key, free_thread_codec);
-}
-
-static struct thread_codec *thread_codec(struct tg_writer *writer)
-{
-    pthread_once(&codec_key_once, make_codec_key);
-    struct thread_codec *tc = pthread_getspecific(codec_key);
-    if (!tc) {
-        tc = calloc(1, sizeof *tc);
-        if (!tc || !(tc->codec = tg_body_codec_new()) || !(tc->sent = tg_msgcache_new(SENT_WINDOW))) {
-            if (tc)
-                tg_body_codec_free(tc->codec);
-            free(tc);
-            return NULL;
-        }
-        pthread_setspecific(codec_key, tc);
-    }
-    void *dict;
-    size_t len;
-    int64_t id;
-    if (tg_writer_body_dict(writer, &tc->generation, &dict, &len, &id) == 1) {
-        if (tg_body_codec_set_dict(tc->codec, dict, len, id) == 0)
-            tc->dict_id = id;
-        free(dict);
-    }
-    return tc;
-}
 
 static enum route route_of(const char *url)
 {
@@ -422,11 +375,9 @@ static enum MHD_Result admit(struct tg_collector *c, struct MHD_Connection *conn
     return MHD_YES;
 }
 
-static int parse_body(struct tg_collector *c, struct MHD_Connection *conn, struct request *r,
-                      struct tg_ingest_failure *fail)
+static int parse_body(struct tg_collector *c, struct request *r, struct tg_ingest_failure *fail)
 {
-    const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    struct thread_codec *tc = thread_codec(c->writer);
+    struct tg_thread_codec *tc = tg_thread_codec(c->writer);
     struct tg_ingest_body_options opt = {.pricing = c->opt.pricing,
                                          .codec = tc ? tc->codec : NULL,
                                          .sent = tc ? tc->sent : NULL,
@@ -435,9 +386,8 @@ static int parse_body(struct tg_collector *c, struct MHD_Connection *conn, struc
                                          .redact = c->opt.redact,
                                          .litellm_developer = c->opt.litellm_developer,
                                          .fresh_ids = true,
-                                         .idempotency_key =
-                                             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key")};
-    enum tg_ingest_format format = tg_ingest_body_format(endpoint_of(r->route), type);
+                                         .idempotency_key = r->idempotency_key};
+    enum tg_ingest_format format = tg_ingest_body_format(endpoint_of(r->route), r->content_type);
     return tg_ingest_body_parse(r->body.data ? r->body.data : "", r->body.len, format, &opt, &r->batch, fail);
 }
 
@@ -477,36 +427,64 @@ static enum MHD_Result reply_written(struct tg_collector *c, struct MHD_Connecti
     return ret;
 }
 
-/* Parses and checks the body, then hands the batch to the writer and suspends
- * the connection until it is committed. */
-static enum MHD_Result store_batch(struct tg_collector *c, struct MHD_Connection *conn, struct request *r)
+/* On a parse lane: parses and checks the body, then hands the batch to the
+ * writer, which resumes the connection once it is committed; a bad body (or
+ * an empty batch) resumes it at once. */
+static void parse_job(void *arg)
 {
+    struct request *r = arg;
+    struct tg_collector *c = r->collector;
     struct tg_ingest_batch *b = &r->batch;
-    struct tg_ingest_failure fail;
-    if (parse_body(c, conn, r, &fail) != 0) {
+    if (parse_body(c, r, &r->fail) != 0) {
         atomic_fetch_add(&c->metrics.logs_received, b->count + 1);
         atomic_fetch_add(&c->metrics.logs_rejected, b->count + 1);
-        return send_error(c, conn, r, fail.status, fail.invalid_json ? REASON_INVALID_JSON : REASON_INVALID_LOG,
-                          fail.message, fail.index, fail.field);
+        r->phase = PARSE_FAILED;
+        MHD_resume_connection(r->conn);
+        return;
     }
     atomic_fetch_add(&c->metrics.logs_received, b->count);
     r->logs = (long)b->count;
     strbuf_free(&r->body); /* each log holds its own copy now */
     if (b->count == 0) {
         r->phase = COMMITTED;
-        return reply_written(c, conn, r);
+        MHD_resume_connection(r->conn);
+        return;
     }
-    r->conn = conn;
     r->phase = COMMITTING;
-    tg_conntrack_hold(c->conns, tracked(conn)); /* the commit's time is not the client's */
-    MHD_suspend_connection(conn);
     if (tg_writer_submit_async(c->writer, b->logs, b->count, on_written, r) != 0) {
+        r->phase = COMMITTED;
+        r->write_rc = -1;
+        snprintf(r->write_err, sizeof r->write_err, "shutting down");
+        MHD_resume_connection(r->conn);
+    }
+}
+
+/* The body is in: the connection waits, suspended, while a lane parses it
+ * and the writer commits it. */
+static enum MHD_Result store_batch(struct tg_collector *c, struct MHD_Connection *conn, struct request *r)
+{
+    r->content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    r->idempotency_key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key");
+    const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    r->collector = c;
+    r->conn = conn;
+    r->phase = PARSING;
+    tg_conntrack_hold(c->conns, tracked(conn)); /* parsing and commit time are not the client's */
+    MHD_suspend_connection(conn);
+    if (tg_parsepool_submit(c->parsers, fd ? (unsigned)fd->connect_fd : 0, r) != 0) {
         r->phase = COMMITTED;
         r->write_rc = -1;
         snprintf(r->write_err, sizeof r->write_err, "shutting down");
         MHD_resume_connection(conn);
     }
     return MHD_YES;
+}
+
+static enum MHD_Result reply_parse_failed(struct tg_collector *c, struct MHD_Connection *conn, struct request *r)
+{
+    struct tg_ingest_failure *fail = &r->fail;
+    return send_error(c, conn, r, fail->status, fail->invalid_json ? REASON_INVALID_JSON : REASON_INVALID_LOG,
+                      fail->message, fail->index, fail->field);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -532,8 +510,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (r->phase == COMMITTING) /* woken early: the writer resumes it when done */
+    if (r->phase == PARSING || r->phase == COMMITTING) /* woken early: resumed when done */
         return MHD_YES;
+    if (r->phase == PARSE_FAILED)
+        return reply_parse_failed(c, conn, r);
     if (r->phase == COMMITTED)
         return reply_written(c, conn, r);
     if (*upload_data_size) {
@@ -699,6 +679,11 @@ int tg_collector_start(const struct tg_collector_options *options, struct tg_wri
         free(c);
         return -1;
     }
+    if (tg_parsepool_start(0, parse_job, &c->parsers, err, errlen) != 0) {
+        tg_conntrack_free(c->conns);
+        free(c);
+        return -1;
+    }
     /* libmicrohttpd's own limit splits between the event threads, so it is set
      * past ours and only the accept policy refuses */
     unsigned int mhd_limit = options->max_connections * EVENT_THREADS + 16;
@@ -708,6 +693,7 @@ int tg_collector_start(const struct tg_collector_options *options, struct tg_wri
                                  (unsigned int)options->client_timeout_s, MHD_OPTION_CONNECTION_LIMIT, mhd_limit,
                                  MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)EVENT_THREADS, MHD_OPTION_END);
     if (!c->daemon) {
+        tg_parsepool_stop(c->parsers);
         tg_conntrack_free(c->conns);
         snprintf(err, errlen, "cannot listen on %s:%d (in use, or not an address of this machine?)", options->host,
                  options->port);
@@ -732,6 +718,7 @@ void tg_collector_stop(struct tg_collector *c, int timeout_ms)
     MHD_quiesce_daemon(c->daemon); /* no new connections; those open finish */
     for (int waited = 0; atomic_load(&c->in_flight) > 0 && waited < timeout_ms; waited += 10)
         usleep(10000);
+    tg_parsepool_stop(c->parsers); /* what it still holds goes to the writer */
     MHD_stop_daemon(c->daemon);
     tg_conntrack_free(c->conns);
     free(c);

@@ -1,11 +1,14 @@
 #include "ingest/writer.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "log/body.h"
 
 struct job {
     const struct tg_log *logs;
@@ -18,6 +21,19 @@ struct job {
     tg_write_done_fn callback; /* asynchronous jobs: called, then the job is freed */
     void *ctx;
     struct job *next;
+};
+
+/* A body dictionary being trained on a thread of its own: ZDICT on 16 MB of
+ * samples takes seconds of CPU, which inside a commit (where the store trains
+ * its own) held every waiting POST for as long (p99 3 s on 120 KB logs). */
+struct training {
+    struct tg_writer *writer; /* woken when done */
+    struct tg_body_trainer samples;
+    pthread_t thread;
+    void *dict;
+    size_t len;
+    int rc;
+    atomic_bool finished;
 };
 
 struct tg_writer {
@@ -34,6 +50,12 @@ struct tg_writer {
     int64_t dict_id;
     unsigned dict_generation;
     size_t last_group; /* jobs in the previous commit */
+    size_t last_group_logs; /* and their logs */
+    int64_t last_commit_us; /* how long it took */
+    /* writer thread only: samples for a db with no dictionary yet, then the
+     * thread training from them */
+    struct tg_body_trainer *sampler;
+    struct training *training;
 };
 
 /* Adds one job's logs to the open transaction. */
@@ -72,10 +94,79 @@ static void publish_dict(struct tg_writer *w)
     w->dict_generation++;
 }
 
+static void *train_main(void *arg)
+{
+    struct training *t = arg;
+    t->rc = tg_body_trainer_train(&t->samples, &t->dict, &t->len);
+    pthread_mutex_lock(&t->writer->mu);
+    atomic_store_explicit(&t->finished, true, memory_order_release);
+    pthread_cond_signal(&t->writer->work); /* saved now, not at the next POST */
+    pthread_mutex_unlock(&t->writer->mu);
+    return NULL;
+}
+
+static bool trained(const struct tg_writer *w)
+{
+    return w->training && atomic_load_explicit(&w->training->finished, memory_order_acquire);
+}
+
+/* After a commit: its logs join the samples; with enough, training starts. */
+static void sample_bodies(struct tg_writer *w, const struct job *group)
+{
+    if (!w->sampler)
+        return;
+    for (const struct job *job = group; job; job = job->next) {
+        for (size_t i = 0; i < job->n; i++)
+            tg_body_trainer_keep(w->sampler, job->logs[i].raw, job->logs[i].raw_len);
+    }
+    if (w->sampler->done) { /* out of memory: no dictionary */
+        free(w->sampler);
+        w->sampler = NULL;
+        return;
+    }
+    if (!tg_body_trainer_ready(w->sampler))
+        return;
+    struct training *t = calloc(1, sizeof *t);
+    if (!t)
+        return;
+    t->writer = w;
+    t->samples = *w->sampler; /* takes over the bytes */
+    free(w->sampler);
+    w->sampler = NULL;
+    if (pthread_create(&t->thread, NULL, train_main, t) != 0) {
+        tg_body_trainer_stop(&t->samples);
+        free(t);
+        return;
+    }
+    w->training = t;
+}
+
+/* Saves a trained dictionary in a transaction of its own, so a failure costs
+ * only the dictionary. wait: for the training to end (stopping). */
+static void save_trained(struct tg_writer *w, bool wait)
+{
+    struct training *t = w->training;
+    if (!t || (!wait && !trained(w)))
+        return;
+    pthread_join(t->thread, NULL);
+    w->training = NULL;
+    char err[256];
+    int64_t id;
+    if (t->rc == 0 && tg_store_begin(w->store, err, sizeof err) == 0) {
+        if (tg_store_save_body_dict(w->store, t->dict, t->len, &id, err, sizeof err) == 0)
+            tg_store_commit(w->store, err, sizeof err);
+        else
+            tg_store_rollback(w->store);
+    }
+    free(t->dict);
+    free(t);
+}
+
 /* Commits a group of jobs in one transaction; all succeed or all fail. */
 static void write_group(struct tg_writer *w, struct job *group)
 {
     char err[256] = "";
+    save_trained(w, false);
     int rc = tg_store_begin(w->store, err, sizeof err);
     struct job *job;
     for (job = group; rc == 0 && job; job = job->next) {
@@ -87,6 +178,8 @@ static void write_group(struct tg_writer *w, struct job *group)
         rc = tg_store_commit(w->store, err, sizeof err);
     else
         tg_store_rollback(w->store);
+    if (rc == 0)
+        sample_bodies(w, group);
     pthread_mutex_lock(&w->mu);
     struct job *callbacks = NULL, *next;
     for (job = group; job; job = next) {
@@ -120,28 +213,52 @@ static void write_group(struct tg_writer *w, struct job *group)
     }
 }
 
-/* Under mu: when only a few logs wait while other jobs were around last
- * time, give them a moment to join. A commit costs about as much for one log
- * as for fifty, so under load a short wait buys throughput; a lone client
- * never waits, nor does a batch big enough to fill a commit by itself. */
-#define LINGER_US 400
-#define LINGER_ENOUGH 16 /* logs */
+/* Under mu: when other jobs were around last time, give more a moment to
+ * join. A commit costs about as much for one log as for fifty, and more: it
+ * writes every page its logs touched, and a log's rows land in indexes spread
+ * over the whole db (cost, latency, tokens, rollups), so a commit of 600 logs
+ * rewrote ~550 pages (3x the bytes an import writes for the same logs). So a
+ * few logs wait LINGER_MIN_US for company; and when the last group was a big
+ * one (batches arriving from many clients), the wait is up to half the last
+ * commit's time (latency grows by at most that), LINGER_MAX_US at most, or
+ * until GROUP_LOGS are in. A lone client never waits, nor does a group
+ * already full; big single logs (few a commit, whose cost is their bytes, not
+ * the pages) do not wait for long. */
+#define LINGER_MIN_US 400
+#define LINGER_MAX_US 20000
+#define LINGER_ENOUGH 16 /* logs: past this, a short wait is not worth it */
+#define BIG_GROUP 256    /* logs in the last group that make a longer wait worth it */
+#define GROUP_LOGS 4096
+
+static size_t queued_logs(const struct tg_writer *w, size_t enough)
+{
+    size_t logs = 0;
+    for (const struct job *j = w->head; j && logs < enough; j = j->next)
+        logs += j->n;
+    return logs;
+}
 
 static void linger(struct tg_writer *w)
 {
-    size_t queued = 0;
-    for (struct job *j = w->head; j && queued < LINGER_ENOUGH; j = j->next)
-        queued += j->n;
-    if (queued >= LINGER_ENOUGH || w->stopping || w->last_group <= 1)
+    if (w->stopping || w->last_group <= 1)
         return;
+    bool big = w->last_group_logs >= BIG_GROUP;
+    size_t enough = big ? GROUP_LOGS : LINGER_ENOUGH;
+    if (queued_logs(w, enough) >= enough)
+        return;
+    int64_t wait_us = big ? w->last_commit_us / 2 : LINGER_MIN_US;
+    wait_us = wait_us < LINGER_MIN_US ? LINGER_MIN_US : wait_us > LINGER_MAX_US ? LINGER_MAX_US : wait_us;
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_nsec += LINGER_US * 1000;
+    until.tv_sec += wait_us / 1000000;
+    until.tv_nsec += (long)(wait_us % 1000000) * 1000;
     if (until.tv_nsec >= 1000000000) {
         until.tv_sec++;
         until.tv_nsec -= 1000000000;
     }
-    pthread_cond_timedwait(&w->work, &w->mu, &until);
+    while (!w->stopping && queued_logs(w, enough) < enough &&
+           pthread_cond_timedwait(&w->work, &w->mu, &until) == 0)
+        ;
 }
 
 static void *writer_main(void *arg)
@@ -149,19 +266,32 @@ static void *writer_main(void *arg)
     struct tg_writer *w = arg;
     pthread_mutex_lock(&w->mu);
     for (;;) {
-        while (!w->head && !w->stopping)
+        while (!w->head && !w->stopping && !trained(w))
             pthread_cond_wait(&w->work, &w->mu);
+        if (!w->head && trained(w)) {
+            pthread_mutex_unlock(&w->mu);
+            save_trained(w, false);
+            pthread_mutex_lock(&w->mu);
+            publish_dict(w);
+            continue;
+        }
         if (!w->head && w->stopping)
             break;
         linger(w);
         struct job *group = w->head; /* everything queued so far commits together */
         w->head = w->tail = NULL;
-        w->last_group = 0;
-        for (struct job *j = group; j; j = j->next)
+        w->last_group = w->last_group_logs = 0;
+        for (struct job *j = group; j; j = j->next) {
             w->last_group++;
+            w->last_group_logs += j->n;
+        }
         pthread_mutex_unlock(&w->mu);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         write_group(w, group);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
         pthread_mutex_lock(&w->mu);
+        w->last_commit_us = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
@@ -178,8 +308,12 @@ int tg_writer_start(struct tg_store *store, struct tg_writer **out, char *err, s
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->work, NULL);
     publish_dict(w);
+    if (!w->dict && (w->sampler = calloc(1, sizeof *w->sampler)) != NULL)
+        tg_store_train_bodies(store, false); /* trained here, off the commits */
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
         snprintf(err, errlen, "cannot start the writer thread");
+        free(w->sampler);
+        tg_store_train_bodies(store, true);
         free(w);
         return -1;
     }
@@ -270,7 +404,12 @@ struct tg_store *tg_writer_stop(struct tg_writer *w)
     pthread_cond_signal(&w->work);
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->thread, NULL);
+    save_trained(w, true);
+    if (w->sampler)
+        tg_body_trainer_stop(w->sampler);
+    free(w->sampler);
     struct tg_store *store = w->store;
+    tg_store_train_bodies(store, true);
     pthread_cond_destroy(&w->work);
     pthread_mutex_destroy(&w->mu);
     free(w->dict);

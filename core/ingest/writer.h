@@ -22,7 +22,9 @@ struct tg_writer_stats {
     uint64_t commits, batches, logs_stored, logs_duplicate;
 };
 
-/* Takes over the store: from now on only the writer thread uses it. */
+/* Takes over the store: from now on only the writer thread uses it. A db with
+ * no body dictionary gets one trained from its first logs on a thread of its
+ * own, so no commit waits for the training. */
 int tg_writer_start(struct tg_store *store, struct tg_writer **out, char *err, size_t errlen);
 
 /* Stores logs[0..n) (parsed and priced), blocking until the transaction that
