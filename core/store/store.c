@@ -107,8 +107,7 @@ static int insert_request(struct tg_store *store, const struct tg_log *log, cons
     tg_sql_bind_text(st, 18, log->log_type);
     sqlite3_bind_int64(st, 19, id);
     int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    sqlite3_reset(st); /* every parameter is bound again for the next request */
     if (rc != SQLITE_DONE)
         return tg_store_fail(store, "storing a request", err, errlen);
     *request_id = id;

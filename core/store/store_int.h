@@ -30,6 +30,7 @@
 #include "base/latency.h"
 #include "log/body.h"
 #include "log/msgcache.h"
+#include "store/idfilter.h"
 #include "store/store.h"
 
 /* The statements prepared once at open (each subsystem prepares its own). */
@@ -94,6 +95,11 @@ struct store_log_ids {
      * the commit would stall their parsing threads. */
     bool index_directly;
     int64_t merge_min, merge_max; /* IDS_MERGE_MIN/MAX, or a test's (tg_store_set_id_merge_bounds) */
+    /* Bulk only: every log id stored up to filter_upto is in the filter, so
+     * an id it has surely not seen needs no probe (see logids.c). */
+    struct store_id_filter filter;
+    int64_t filter_upto;
+    int64_t probes; /* ids looked up by this store */
 };
 
 /* activity.c */
