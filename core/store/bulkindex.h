@@ -13,9 +13,9 @@
 
 #include "store/store_int.h"
 
-/* In the batch, once its logs are in: after as many new logs as the db held
- * at the batch's start (and at least BULK_INDEX_MIN_LOGS), a bulk store drops
- * the indexes. -1 on error (err filled; the caller rolls back). */
+/* In the batch, once its logs are in: after twice as many new logs as the db
+ * held at the batch's start (and at least BULK_INDEX_MIN_LOGS), a bulk store
+ * drops the indexes. -1 on error (err filled; the caller rolls back). */
 int store_bulk_index_added(struct tg_store *store, char *err, size_t errlen);
 /* Before the commit: builds the dropped indexes again. */
 int store_bulk_index_before_commit(struct tg_store *store, char *err, size_t errlen);
