@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #include "base/jsonarena.h"
 #include "base/jsontree.h"
+#include "base/sha256.h"
 #include "log/redact.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
@@ -484,9 +484,8 @@ static int derive_id(const cJSON *obj, struct tg_log *log, struct tg_log_error *
 {
     struct strbuf canon = STRBUF_INIT;
     tg_json_write_canonical(obj, &canon);
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int digest_len = 0;
-    int ok = !canon.failed && EVP_Digest(canon.data, canon.len, digest, &digest_len, EVP_sha256(), NULL);
+    unsigned char digest[TG_SHA256_LEN];
+    int ok = !canon.failed && tg_sha256(canon.data, canon.len, digest) == 0;
     strbuf_free(&canon);
     if (!ok)
         return fail(err, "", "cannot hash the log to derive its id");

@@ -9,6 +9,7 @@
 #include "base/timeutil.h"
 #include "store/activity.h"
 #include "store/bodies.h"
+#include "store/bulkindex.h"
 #include "store/dimensions.h"
 #include "store/logids.h"
 #include "store/lastseen.h"
@@ -65,6 +66,7 @@ static void forget_batch(struct tg_store *store)
     store_rollups_forget(store);
     store_activity_forget(store);
     store_last_seen_forget(store);
+    store_bulk_index_forget(store);
     store->in_batch = false;
     store->ready_for_logs = false;
 }
@@ -107,8 +109,7 @@ static int insert_request(struct tg_store *store, const struct tg_log *log, cons
     tg_sql_bind_text(st, 18, log->log_type);
     sqlite3_bind_int64(st, 19, id);
     int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    sqlite3_reset(st); /* every parameter is bound again for the next request */
     if (rc != SQLITE_DONE)
         return tg_store_fail(store, "storing a request", err, errlen);
     *request_id = id;
@@ -137,9 +138,10 @@ int tg_store_add(struct tg_store *store, const struct tg_log *log, bool *inserte
     *inserted = true;
     if (store_bodies_insert(store, request_id, log, err, errlen) != 0)
         return -1;
-    if (store_last_seen_add(store, &k, log->ts_ms, err, errlen) != 0)
+    if (store_last_seen_add(store, &k, log->ts_ms, err, errlen) != 0 ||
+        store_rollups_add(store, log, &k, err, errlen) != 0)
         return -1;
-    return store_rollups_add(store, log, &k, err, errlen);
+    return store_bulk_index_added(store, err, errlen);
 }
 
 int tg_store_commit(struct tg_store *store, char *err, size_t errlen)
@@ -153,7 +155,8 @@ int tg_store_commit(struct tg_store *store, char *err, size_t errlen)
     if (store_rollups_flush(store, err, errlen) != 0 || store_last_seen_flush(store, err, errlen) != 0 ||
         store_bodies_before_commit(store, err, errlen) != 0 ||
         store_activity_before_commit(store, err, errlen) != 0 ||
-        (store->ready_for_logs && store_log_ids_before_commit(store, &merged, err, errlen) != 0)) {
+        (store->ready_for_logs && store_log_ids_before_commit(store, &merged, err, errlen) != 0) ||
+        store_bulk_index_before_commit(store, err, errlen) != 0) {
         tg_store_rollback(store);
         return -1;
     }

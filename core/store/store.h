@@ -80,6 +80,9 @@ int tg_store_index_log_ids(struct tg_store *store, char *err, size_t errlen);
  * 262,144 ids; a commit merges once the in-memory ids number a quarter of the
  * index, within them), so a test reaches one with a few logs. */
 void tg_store_set_id_merge_bounds(struct tg_store *store, int64_t min, int64_t max);
+/* For tests only: the logs a bulk batch adds before it defers the indexes of
+ * requests to its commit (see bulkindex.h; by default 50,000). */
+void tg_store_set_bulk_index_min(struct tg_store *store, int64_t min_logs);
 
 /* The stored raw log of one request, its exact bytes; *raw is malloc'd.
  * Returns 0, 1 when there is no such log, 2 when its body was pruned (err

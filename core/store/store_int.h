@@ -13,6 +13,7 @@
  *   activity.c     each source's newest log and last commit, for `status`
  *   keyuse.c       when keys were revoked and their use since (public side only)
  *   lastseen.c     the exact time each developer, key and model was last seen
+ *   bulkindex.c    big bulk batches build the indexes of requests at the end
  *   store.c        a batch: begin, add, commit, rollback
  * Each sub-struct of struct tg_store below belongs to one file; only that
  * file touches its fields. Nothing outside core/store includes this header
@@ -30,6 +31,7 @@
 #include "base/latency.h"
 #include "log/body.h"
 #include "log/msgcache.h"
+#include "store/idfilter.h"
 #include "store/store.h"
 
 /* The statements prepared once at open (each subsystem prepares its own). */
@@ -94,6 +96,11 @@ struct store_log_ids {
      * the commit would stall their parsing threads. */
     bool index_directly;
     int64_t merge_min, merge_max; /* IDS_MERGE_MIN/MAX, or a test's (tg_store_set_id_merge_bounds) */
+    /* Bulk only: every log id stored up to filter_upto is in the filter, so
+     * an id it has surely not seen needs no probe (see logids.c). */
+    struct store_id_filter filter;
+    int64_t filter_upto;
+    int64_t probes; /* ids looked up by this store */
 };
 
 /* activity.c */
@@ -105,6 +112,15 @@ struct store_activity {
 /* lastseen.c: (dimension, row id) -> the batch's newest log time */
 struct store_last_seen {
     struct hashmap *newest;
+};
+
+/* bulkindex.c: the indexes of requests a big bulk batch builds at its end */
+struct store_bulk_index {
+    int64_t batch_logs;   /* logs added in the open batch */
+    int64_t rows_before;  /* requests the db held when it began (by id) */
+    int64_t min_logs;     /* BULK_INDEX_MIN_LOGS, or a test's */
+    bool dropped;
+    char *create_sql[5];  /* how to build each dropped one again */
 };
 
 struct store_checkpointer;
@@ -123,6 +139,7 @@ struct tg_store {
     struct store_log_ids ids;
     struct store_activity activity;
     struct store_last_seen last_seen;
+    struct store_bulk_index bulk_index;
 };
 
 /* Runs constant SQL; on failure formats err ("what: message") and returns -1. */
