@@ -41,6 +41,9 @@ struct tg_request_list {
     /* set by tg_request_list_plan: walk the window's time index and sort
      * (a small window), or walk the order's index and filter (a big one) */
     bool by_window;
+    /* set by tg_request_list_plan for a text search: the oldest request
+     * found (the one that brought the text first), 0 when none or unknown */
+    int64_t first_found;
 };
 
 /* Decides how the list reads its pages, from the rollups' count of the

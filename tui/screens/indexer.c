@@ -33,6 +33,7 @@ static void *indexer_main(void *arg)
         atomic_store(&ix->failed, 1);
         return NULL;
     }
+    long indexed_since_compact = 0;
     while (!atomic_load(&ix->stop)) {
         int64_t indexed, total;
         tg_search_progress(store, &indexed, &total);
@@ -42,6 +43,16 @@ static void *indexer_main(void *arg)
         if (n < 0) {
             atomic_store(&ix->failed, 1);
             break;
+        }
+        /* caught up: merge what the batches wrote into one segment */
+        if (n > 0)
+            indexed_since_compact += n;
+        if (n == 0 && indexed_since_compact > 0) {
+            indexed_since_compact = 0;
+            if (tg_search_compact(store, err, sizeof err) != 0) {
+                atomic_store(&ix->failed, 1);
+                break;
+            }
         }
         for (int i = 0; n == 0 && i < IDLE_STEPS && !atomic_load(&ix->stop); i++)
             usleep(IDLE_STEP_US);

@@ -127,7 +127,7 @@ static bool load_previews(struct ui *ui)
 static void plan(struct ui *ui)
 {
     rq.list = (struct tg_request_list){ui->store, rq.order, ui_window_since(ui), ui_window_until(ui), &rq.filter,
-                                       false};
+                                       false, 0};
     tg_request_list_plan(&rq.list);
 }
 
@@ -383,8 +383,13 @@ static void draw_row(int y, int line, const struct tg_request_row *r, const int 
     int x = 0;
     for (int c = 0; c < COL_PROMPT; c++)
         draw_cell(y, &x, &columns[c], w[c], cells[c]);
-    if (w[COL_PROMPT])
-        draw_cell(y, &x, &columns[COL_PROMPT], w[COL_PROMPT], line_preview(&page_previews[line], r->row_id));
+    if (!w[COL_PROMPT])
+        return;
+    char preview[sizeof page_previews[0].text + 16];
+    /* a text search: the request that brought the text first */
+    snprintf(preview, sizeof preview, "%s%s", r->row_id == rq.list.first_found ? "[first] " : "",
+             line_preview(&page_previews[line], r->row_id));
+    draw_cell(y, &x, &columns[COL_PROMPT], w[COL_PROMPT], preview);
 }
 
 static void draw_header(const int w[NCOLUMNS])
