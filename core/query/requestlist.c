@@ -138,13 +138,6 @@ static int64_t single_int(struct tg_store *store, const char *sql, int64_t a, in
 void tg_request_list_plan(struct tg_request_list *list)
 {
     const struct tg_request_filter *f = list->filter;
-    list->first_found = 0;
-    if (searching(f)) {
-        struct tg_search_use use;
-        char err[200];
-        if (tg_search_use(list->store, f->text, &use, err, sizeof err) == 0)
-            list->first_found = use.first;
-    }
     /* a thread narrows the rows before any order could */
     if (f && *f->thread) {
         list->by_window = true;
@@ -155,6 +148,15 @@ void tg_request_list_plan(struct tg_request_list *list)
                            "SELECT coalesce(sum(requests), 0) FROM rollup_daily WHERE day >= ?1 AND day < ?2",
                            list->since_ms / 86400000, until_day);
     list->by_window = n >= 0 && n <= SORT_IN_MEMORY_MAX;
+}
+
+int64_t tg_request_list_first_found(const struct tg_request_list *list)
+{
+    struct tg_search_use use;
+    char err[200];
+    if (!searching(list->filter) || tg_search_use(list->store, list->filter->text, &use, err, sizeof err) != 0)
+        return 0;
+    return use.first;
 }
 
 int tg_request_list_page(const struct tg_request_list *list, bool newer, int64_t value, int64_t row_id,

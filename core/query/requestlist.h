@@ -41,14 +41,15 @@ struct tg_request_list {
     /* set by tg_request_list_plan: walk the window's time index and sort
      * (a small window), or walk the order's index and filter (a big one) */
     bool by_window;
-    /* set by tg_request_list_plan for a text search: the oldest request
-     * found (the one that brought the text first), 0 when none or unknown */
-    int64_t first_found;
 };
 
 /* Decides how the list reads its pages, from the rollups' count of the
  * window's requests. Call once when the order, window or filter changes. */
 void tg_request_list_plan(struct tg_request_list *list);
+
+/* For a list with a text search: the oldest request found (the one that
+ * brought the text first), 0 when none or not known. */
+int64_t tg_request_list_first_found(const struct tg_request_list *list);
 
 /* Up to `limit` rows after (value, id) in the list's order, or before it when
  * `newer` (then the nearest first). INT64_MAX, INT64_MAX for the first page.

@@ -636,16 +636,24 @@ static int compact_users(struct tg_store *store, char *err, size_t errlen)
     return 0;
 }
 
-int tg_search_compact(struct tg_store *store, char *err, size_t errlen)
+int tg_search_merge_step(struct tg_store *store, bool *more, char *err, size_t errlen)
 {
-    if (compact_users(store, err, errlen) != 0)
-        return -1;
+    return compact_step(store, 2000, more, err, errlen);
+}
+
+int tg_search_merge(struct tg_store *store, char *err, size_t errlen)
+{
     bool more = true;
     while (more) {
-        if (compact_step(store, 2000, &more, err, errlen) != 0)
+        if (tg_search_merge_step(store, &more, err, errlen) != 0)
             return -1;
     }
     return 0;
+}
+
+int tg_search_compact(struct tg_store *store, char *err, size_t errlen)
+{
+    return compact_users(store, err, errlen) == 0 ? tg_search_merge(store, err, errlen) : -1;
 }
 
 /* Row ids, not counts: both are O(1) with the rowid b-tree, and ids are dense

@@ -10,6 +10,7 @@
 #ifndef TG_SEARCH_H
 #define TG_SEARCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,8 +37,13 @@ int tg_search_add(struct tg_store *store, int64_t request_id, char *err, size_t 
 int tg_search_forget_chunks(struct tg_store *store, int64_t first, int64_t count, char *err, size_t errlen);
 
 /* Merges the index into one segment, dropping what was taken out (FTS5 only
- * marks removals), and drops pruned requests from search_users. In steps of
- * a short transaction each, beside a running collector. */
+ * marks removals): after building most of it, about a sixth smaller than
+ * FTS5's own merging leaves it, but it rewrites the whole index. In steps of
+ * a short transaction each, beside a running collector. tg_search_compact
+ * also drops pruned requests from search_users (after a prune). */
+int tg_search_merge(struct tg_store *store, char *err, size_t errlen);
+/* One step of it (*more: steps are left), for a caller that may stop between. */
+int tg_search_merge_step(struct tg_store *store, bool *more, char *err, size_t errlen);
 int tg_search_compact(struct tg_store *store, char *err, size_t errlen);
 
 /* How far the index has got: the last request id indexed and the last id

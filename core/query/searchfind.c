@@ -580,11 +580,9 @@ int tg_search_use(struct tg_store *store, const char *text, struct tg_search_use
         if (cache[i].db == db && cache[i].s && !strcmp(cache[i].s->text, text) && !strcmp(cache[i].s->state, state))
             cached = cache[i].s;
     pthread_mutex_unlock(&cache_lock);
-    if (cached) {
+    if (cached) { /* temp.tg_search_hits still lists it: the latest search of this connection */
         *use = cached->use;
-        return cached->use.mode != TG_SEARCH_LISTED || list_hits(cached) == 0
-                   ? 0
-                   : tg_store_fail(store, "searching", err, errlen);
+        return 0;
     }
     struct search *s = search_new(store, text, state);
     if (!s || search_run(s) != 0) {

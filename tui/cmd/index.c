@@ -53,8 +53,10 @@ static int bring_up_to_date(struct tg_store *store, bool quiet, char *err, size_
         fputc('\n', stderr);
     if (n < 0)
         return -1;
-    /* one segment: about a sixth smaller than FTS5's own merging leaves it */
-    if (done > 0 && tg_search_compact(store, err, errlen) != 0)
+    /* most of the index new: into one segment (it rewrites all of it) */
+    int64_t indexed, total;
+    tg_search_progress(store, &indexed, &total);
+    if (done > 0 && done * 2 >= total && tg_search_merge(store, err, errlen) != 0)
         return -1;
     double secs = seconds() - start;
     fprintf(quiet ? stderr : stdout, "index: %ld requests indexed in %.1f s (%.0f a second); up to date\n", done,
@@ -73,8 +75,9 @@ static int print_found(struct tg_store *store, const char *text, int limit, char
         snprintf(err, errlen, "--search needs 3 characters or more");
         return -1;
     }
-    struct tg_request_list list = {store, TG_ORDER_TIME, 0, INT64_MAX, &f, false, 0};
+    struct tg_request_list list = {store, TG_ORDER_TIME, 0, INT64_MAX, &f, false};
     tg_request_list_plan(&list);
+    int64_t first = tg_request_list_first_found(&list);
     struct tg_request_row rows[100];
     int64_t value = INT64_MAX, row_id = INT64_MAX;
     int shown = 0;
@@ -90,7 +93,7 @@ static int print_found(struct tg_store *store, const char *text, int limit, char
             char when[40];
             tg_time_format_iso(rows[i].ts_ms, when, sizeof when);
             printf("%s  %s  %s  %s%s\n", when, rows[i].log_id, rows[i].developer, rows[i].model,
-                   rows[i].row_id == list.first_found ? "  [first]" : "");
+                   rows[i].row_id == first ? "  [first]" : "");
         }
         shown += n;
         if (n < want)
