@@ -507,8 +507,9 @@ static int list_hits(struct search *s)
         sqlite3_reset(st);
     }
     sqlite3_finalize(st);
-    sqlite3_exec(s->db, rc == SQLITE_OK ? "RELEASE tg_search" : "ROLLBACK TO tg_search; RELEASE tg_search", NULL,
-                 NULL, NULL);
+    if (rc != SQLITE_OK)
+        sqlite3_exec(s->db, "ROLLBACK TO tg_search", NULL, NULL, NULL);
+    sqlite3_exec(s->db, "RELEASE tg_search", NULL, NULL, NULL);
     return rc == SQLITE_OK ? 0 : -1;
 }
 

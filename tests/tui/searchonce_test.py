@@ -56,4 +56,4 @@ def test_search_lists_every_request_that_resends_the_text(d):
 
 
 if __name__ == "__main__":
-    main("tui-searchonce", globals())
+    main("tuisearchonce", globals())

@@ -140,5 +140,5 @@ static int cmd_index(int argc, char **argv, struct cli_common *common)
 }
 
 const struct command_entry cmd_index_entry = {"index", cmd_index, cmd_index_usage,
-                                              "Bring the full-text search index up to date; search it",
+                                              "Bring the full-text search index up to date",
                                               {index_options}};
