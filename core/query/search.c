@@ -41,6 +41,8 @@ struct indexing {
     int64_t group;
     struct run_text *runs;
     size_t nruns, runs_cap, group_len;
+    int group_requests; /* requests with runs in the group */
+    size_t runs_put;    /* ever, in this batch */
 };
 
 static int indexing_open(struct indexing *ix, struct tg_store *store)
@@ -115,6 +117,7 @@ static int write_group(struct indexing *ix)
     }
     ix->nruns = 0;
     ix->group_len = 0;
+    ix->group_requests = 0;
     int rc = sb.failed ? -1 : 0;
     if (rc == 0) {
         sqlite3_bind_int64(ix->put_text, 1, ix->group);
@@ -150,6 +153,7 @@ static int put_runs(struct indexing *ix, const int64_t *ids, long count, long at
         if (ix->nruns == 0)
             ix->group = ids[i];
         ix->runs[ix->nruns++] = (struct run_text){ids[i], t.text, t.len};
+        ix->runs_put++;
         ix->group_len += t.len;
         sqlite3_bind_int64(ix->put_run, 1, ids[i]);
         sqlite3_bind_int64(ix->put_run, 2, take);
@@ -242,8 +246,13 @@ static int index_request(struct indexing *ix, int64_t request_id)
     long count = tg_store_chunk_ids(ix->store, request_id, &ids);
     if (count < 0)
         return 0; /* damaged: nothing to index, and no reason to stop the rest */
+    size_t runs_before = ix->runs_put;
     int rc = index_chunked(ix, request_id, ids, count);
     free(ids);
+    /* a row holds the new text of a few requests: more made a rare phrase's
+     * trigrams all present in most rows, each then rebuilt to be checked */
+    if (rc == 0 && ix->runs_put > runs_before && ++ix->group_requests >= TG_SEARCH_GROUP_REQUESTS)
+        rc = write_group(ix);
     return rc;
 }
 

@@ -11,7 +11,7 @@
 #include "query/searchtext.h"
 #include "store/chunkread.h"
 
-#define EAGER_MAX 64    /* rows of the index (~128 KB of text each) checked up front; more: as requests are asked about */
+#define EAGER_MAX 4096  /* rows of the index (the new text of a few requests each) checked up front */
 #define LISTED_MAX 20000 /* requests found that a page sorts from; more: the page walks its order's index */
 #define TRIGRAMS_MAX 24  /* of the text, asked of the index (a hit is checked against the text anyway) */
 #define FIRST_SCAN 2000  /* oldest requests tried for the first one when not all were found */

@@ -19,6 +19,7 @@
 #define TG_SEARCH_RUN_MAX 32 /* chunks in one run */
 /* Text of one row of the index: runs are grouped up to about this much. */
 #define TG_SEARCH_GROUP_TEXT (128 << 10)
+#define TG_SEARCH_GROUP_REQUESTS 4 /* ... and the new text of at most this many requests */
 
 /* A run's text: its pieces are [prev's tail] chunk first .. first+count-1
  * [next's head]; piece i ends at ends[i] in text and is chunk ids[i]. */
