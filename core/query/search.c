@@ -550,12 +550,6 @@ static int compact_step(struct tg_store *store, int pages, bool *more, char *err
 
 /* A row of search_users without the requests that have no body any more;
  * *len 0 when none is left. */
-static bool living(const unsigned char *bodies, int64_t max_id, uint64_t id)
-{
-    /* past the map: stored (and indexed by another process) since */
-    return id > (uint64_t)max_id || (bodies[id / 8] & (1u << (id % 8)));
-}
-
 static void keep_living(const unsigned char *bodies, int64_t max_id, const unsigned char *in, size_t in_len, unsigned char *out,
                         size_t *len)
 {
@@ -565,7 +559,8 @@ static void keep_living(const unsigned char *bodies, int64_t max_id, const unsig
     while (pos < in_len && tg_search_get_varint(in, in_len, &pos, &d) && tg_search_get_varint(in, in_len, &pos, &off) &&
            tg_search_get_varint(in, in_len, &pos, &n)) {
         request += d;
-        if (!living(bodies, max_id, request))
+        /* past the map: stored (and indexed by another process) since */
+        if (request <= (uint64_t)max_id && !(bodies[request / 8] & (1u << (request % 8))))
             continue;
         *len += tg_search_put_varint(out + *len, request - kept_last);
         *len += tg_search_put_varint(out + *len, off);
