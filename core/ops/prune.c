@@ -266,7 +266,9 @@ static int delete_unused_packs(struct tg_store *store, const unsigned char *mark
                 used = marked(marks, c);
             if (used)
                 continue;
-            if (exec_id(store, "DELETE FROM chunk_packs WHERE id = ?1", ids[i], err, errlen) != 0) {
+            /* the index's rows of these chunks go while their text can be read */
+            if (tg_search_forget_chunks(store, ids[i], counts[i], err, errlen) != 0 ||
+                exec_id(store, "DELETE FROM chunk_packs WHERE id = ?1", ids[i], err, errlen) != 0) {
                 sqlite3_finalize(st);
                 return -1;
             }

@@ -6,7 +6,7 @@
 
 #include "base/format.h"
 #include "base/sanitize.h"
-#include "query/search.h"
+#include "query/searchfind.h"
 
 /* Below this many requests in the window (by the daily rollups), a page
  * walks the window by time and sorts it; above, it walks the order's index
@@ -46,8 +46,14 @@ int64_t tg_request_order_value(enum tg_request_order order, const struct tg_requ
     " AND (?8 IS NULL OR instr(lower(m.name), lower(?8)) > 0)" /* not LIKE: % and _ are plain text here */    \
     " AND (?9 IS NULL OR (?9 = 0 AND r.is_error) OR (?9 = 1 AND NOT r.is_error) OR r.status_code = ?9)"        \
     " AND (?10 IS NULL OR r.cost_nanos > ?10) AND (?11 IS NULL OR r.cost_nanos < ?11)"                          \
-    " AND (?12 IS NULL OR r.thread_id = ?12)"                                                                \
-    " AND (?13 IS NULL OR r.id IN (SELECT rowid FROM request_text WHERE request_text MATCH ?13)) AND "
+    " AND (?12 IS NULL OR r.thread_id = ?12) AND "
+/* A text search (searchfind.h): the requests found, listed in a temp table
+ * a page is sorted from, or asked of tg_search_has row by row as the page
+ * walks its index; either way only those with a body still. */
+#define HAS_BODY " EXISTS (SELECT 1 FROM request_bodies b WHERE b.request_id = r.id) AND"
+#define TEXT_NONE ""
+#define TEXT_LISTED " r.id IN temp.tg_search_hits AND" HAS_BODY
+#define TEXT_CHECKED " tg_search_has(r.id) AND" HAS_BODY
 /* the window by the time index, or (+) only as a filter */
 #define WINDOW_RANGE "r.ts_ms >= ?1 AND r.ts_ms < ?2 AND"
 #define WINDOW_FILTER "+r.ts_ms >= ?1 AND +r.ts_ms < ?2 AND"
@@ -56,25 +62,38 @@ int64_t tg_request_order_value(enum tg_request_order order, const struct tg_requ
 #define NEWER(V) " " V " >= ?3 AND (" V " > ?3 OR r.id > ?4) ORDER BY " V " ASC, r.id ASC LIMIT ?5"
 
 /* [plan: 0 by the order's index, 1 by the window][0 older, 1 newer] */
-#define ORDER_SQL(V)                                                                                          \
-    {{SELECT_ROWS FILTERS WINDOW_FILTER OLDER(V), SELECT_ROWS FILTERS WINDOW_FILTER NEWER(V)},                \
-     {SELECT_ROWS FILTERS WINDOW_RANGE OLDER("+" V), SELECT_ROWS FILTERS WINDOW_RANGE NEWER("+" V)}}
+#define ORDER_SQL(T, V)                                                                                       \
+    {{SELECT_ROWS FILTERS T WINDOW_FILTER OLDER(V), SELECT_ROWS FILTERS T WINDOW_FILTER NEWER(V)},            \
+     {SELECT_ROWS FILTERS T WINDOW_RANGE OLDER("+" V), SELECT_ROWS FILTERS T WINDOW_RANGE NEWER("+" V)}}
+/* the requests found, sorted: no index of the order's, nor the window's */
+#define LISTED_SQL(V)                                                                                         \
+    {{SELECT_ROWS FILTERS TEXT_LISTED WINDOW_FILTER OLDER("+" V),                                              \
+      SELECT_ROWS FILTERS TEXT_LISTED WINDOW_FILTER NEWER("+" V)},                                             \
+     {SELECT_ROWS FILTERS TEXT_LISTED WINDOW_FILTER OLDER("+" V),                                              \
+      SELECT_ROWS FILTERS TEXT_LISTED WINDOW_FILTER NEWER("+" V)}}
 /* Time: one bound on ts_ms each way, so the index seeks to the anchor (two
  * lower bounds had SQLite seek to the window's start and walk up to it). */
-#define TIME_OLDER                                                                                            \
-    SELECT_ROWS FILTERS " r.ts_ms >= ?1 AND r.ts_ms <= min(?3, ?2 - 1) AND (r.ts_ms < ?3 OR r.id < ?4)"       \
+#define TIME_OLDER(T)                                                                                         \
+    SELECT_ROWS FILTERS T " r.ts_ms >= ?1 AND r.ts_ms <= min(?3, ?2 - 1) AND (r.ts_ms < ?3 OR r.id < ?4)"       \
                         " ORDER BY r.ts_ms DESC, r.id DESC LIMIT ?5"
-#define TIME_NEWER                                                                                            \
-    SELECT_ROWS FILTERS " r.ts_ms >= max(?3, ?1) AND r.ts_ms < ?2 AND (r.ts_ms > ?3 OR r.id > ?4)"            \
+#define TIME_NEWER(T)                                                                                         \
+    SELECT_ROWS FILTERS T " r.ts_ms >= max(?3, ?1) AND r.ts_ms < ?2 AND (r.ts_ms > ?3 OR r.id > ?4)"            \
                         " ORDER BY r.ts_ms ASC, r.id ASC LIMIT ?5"
-#define TIME_SQL {{TIME_OLDER, TIME_NEWER}, {TIME_OLDER, TIME_NEWER}}
+#define TIME_SQL(T) {{TIME_OLDER(T), TIME_NEWER(T)}, {TIME_OLDER(T), TIME_NEWER(T)}}
 
-static const char *const page_sql[TG_ORDER_COUNT][2][2] = {
-    [TG_ORDER_TIME] = TIME_SQL,
-    [TG_ORDER_COST] = ORDER_SQL("r.cost_nanos"),
-    /* the same expressions as the indexes of migration 8 */
-    [TG_ORDER_TOKENS] = ORDER_SQL("(r.prompt_tokens + r.completion_tokens)"),
-    [TG_ORDER_LATENCY] = ORDER_SQL("coalesce(r.latency_ms, -1)"),
+/* the same expressions as the indexes of migration 8 */
+#define TOKENS_V "(r.prompt_tokens + r.completion_tokens)"
+#define LATENCY_V "coalesce(r.latency_ms, -1)"
+#define PAGE_SQL(T)                                                                                           \
+    {[TG_ORDER_TIME] = TIME_SQL(T), [TG_ORDER_COST] = ORDER_SQL(T, "r.cost_nanos"),                            \
+     [TG_ORDER_TOKENS] = ORDER_SQL(T, TOKENS_V), [TG_ORDER_LATENCY] = ORDER_SQL(T, LATENCY_V)}
+
+/* [enum tg_search_mode][order][plan][direction] */
+static const char *const page_sql[3][TG_ORDER_COUNT][2][2] = {
+    [TG_SEARCH_NONE] = PAGE_SQL(TEXT_NONE),
+    [TG_SEARCH_LISTED] = {[TG_ORDER_TIME] = LISTED_SQL("r.ts_ms"), [TG_ORDER_COST] = LISTED_SQL("r.cost_nanos"),
+                          [TG_ORDER_TOKENS] = LISTED_SQL(TOKENS_V), [TG_ORDER_LATENCY] = LISTED_SQL(LATENCY_V)},
+    [TG_SEARCH_CHECKED] = PAGE_SQL(TEXT_CHECKED),
 };
 
 static void bind_filter(sqlite3_stmt *st, const struct tg_request_filter *f)
@@ -95,9 +114,11 @@ static void bind_filter(sqlite3_stmt *st, const struct tg_request_filter *f)
         sqlite3_bind_int64(st, 11, f->cost_below);
     if (*f->thread)
         sqlite3_bind_text(st, 12, f->thread, -1, SQLITE_TRANSIENT);
-    char query[600];
-    if (*f->text && tg_search_query(f->text, query, sizeof query) == 0)
-        sqlite3_bind_text(st, 13, query, -1, SQLITE_TRANSIENT);
+}
+
+static bool searching(const struct tg_request_filter *f)
+{
+    return f && *f->text && !f->text_ignored;
 }
 
 static int64_t single_int(struct tg_store *store, const char *sql, int64_t a, int64_t b)
@@ -117,8 +138,8 @@ static int64_t single_int(struct tg_store *store, const char *sql, int64_t a, in
 void tg_request_list_plan(struct tg_request_list *list)
 {
     const struct tg_request_filter *f = list->filter;
-    /* a thread or a text search narrows the rows before any order could */
-    if (f && (*f->thread || (*f->text && !f->text_ignored))) {
+    /* a thread narrows the rows before any order could */
+    if (f && *f->thread) {
         list->by_window = true;
         return;
     }
@@ -129,11 +150,26 @@ void tg_request_list_plan(struct tg_request_list *list)
     list->by_window = n >= 0 && n <= SORT_IN_MEMORY_MAX;
 }
 
+int64_t tg_request_list_first_found(const struct tg_request_list *list)
+{
+    struct tg_search_use use;
+    char err[200];
+    if (!searching(list->filter) || tg_search_use(list->store, list->filter->text, &use, err, sizeof err) != 0)
+        return 0;
+    return use.first;
+}
+
 int tg_request_list_page(const struct tg_request_list *list, bool newer, int64_t value, int64_t row_id,
                          struct tg_request_row *rows, int limit, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
-    const char *sql = page_sql[list->order][list->by_window][newer];
+    struct tg_search_use use = {.mode = TG_SEARCH_NONE};
+    /* found again when the index moved on since (the indexer runs beside) */
+    if (searching(list->filter) && tg_search_use(list->store, list->filter->text, &use, err, errlen) != 0)
+        return -1;
+    if (searching(list->filter) && use.mode == TG_SEARCH_NONE)
+        return 0;
+    const char *sql = page_sql[use.mode][list->order][list->by_window][newer];
     if (sqlite3_prepare_v2(tg_store_sqlite(list->store), sql, -1, &st, NULL) != SQLITE_OK)
         return tg_store_fail(list->store, "listing requests", err, errlen);
     bind_filter(st, list->filter);

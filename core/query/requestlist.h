@@ -47,6 +47,10 @@ struct tg_request_list {
  * window's requests. Call once when the order, window or filter changes. */
 void tg_request_list_plan(struct tg_request_list *list);
 
+/* For a list with a text search: the oldest request found (the one that
+ * brought the text first), 0 when none or not known. */
+int64_t tg_request_list_first_found(const struct tg_request_list *list);
+
 /* Up to `limit` rows after (value, id) in the list's order, or before it when
  * `newer` (then the nearest first). INT64_MAX, INT64_MAX for the first page.
  * Returns how many, or -1 with err. */

@@ -4,15 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
-#include "log/logmodel.h"
 #include "base/strbuf.h"
+#include "query/searchtext.h"
+#include "store/chunkread.h"
 
-#define MAX_TEXT (64 << 10) /* per request: enough to find it, bounded */
-/* The chunks a request stored first: each text is indexed once, so all of it
- * (the first request of a client brings its whole prompt, tools included). */
-#define MAX_FRAGMENT_TEXT (4 << 20)
+#define BUCKET_MASK ((1 << TG_SEARCH_BUCKET_SHIFT) - 1)
 
 static int64_t position(struct tg_store *store)
 {
@@ -20,172 +16,325 @@ static int64_t position(struct tg_store *store)
     return tg_store_sync_position(store, "search index", buf, sizeof buf) == 1 ? strtoll(buf, NULL, 10) : 0;
 }
 
-/* The words of a message: its content, text parts, and tool-call arguments. */
-static void add_message_text(struct strbuf *sb, const cJSON *msg)
-{
-    const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
-    if (cJSON_IsString(content)) {
-        strbuf_puts(sb, content->valuestring);
-        strbuf_putc(sb, '\n');
-    }
-    const cJSON *part, *parts = cJSON_IsArray(content) ? content : NULL;
-    cJSON_ArrayForEach(part, parts) {
-        const cJSON *text = cJSON_GetObjectItemCaseSensitive(part, "text");
-        if (cJSON_IsString(text)) {
-            strbuf_puts(sb, text->valuestring);
-            strbuf_putc(sb, '\n');
-        }
-    }
-    const cJSON *calls = cJSON_GetObjectItemCaseSensitive(msg, "tool_calls");
-    if (calls && !cJSON_IsNull(calls)) {
-        char *printed = cJSON_PrintUnformatted(calls);
-        if (printed)
-            strbuf_puts(sb, printed);
-        free(printed);
-        strbuf_putc(sb, '\n');
-    }
-}
+/* A request using chunks [bucket * 256 + off, + n): one entry of search_users. */
+struct use {
+    int64_t bucket, request_id;
+    unsigned off, n;
+};
 
-static char *text_of(const char *raw, size_t len)
-{
-    cJSON *obj = cJSON_ParseWithLength(raw, len);
-    if (!obj)
-        return NULL;
-    cJSON *prompt, *completion;
-    tg_log_messages(obj, &prompt, &completion);
-    struct strbuf sb = STRBUF_INIT;
-    const cJSON *msg;
-    cJSON_ArrayForEach(msg, prompt) add_message_text(&sb, msg);
-    cJSON_ArrayForEach(msg, completion) add_message_text(&sb, msg);
-    const cJSON *error = cJSON_GetObjectItemCaseSensitive(obj, "error_message");
-    if (cJSON_IsString(error))
-        strbuf_puts(&sb, error->valuestring);
-    cJSON_Delete(prompt);
-    cJSON_Delete(completion);
-    cJSON_Delete(obj);
-    if (sb.len > MAX_TEXT) { /* cut at a character boundary */
-        size_t n = MAX_TEXT;
-        while (n > 0 && ((unsigned char)sb.data[n] & 0xC0) == 0x80)
-            n--;
-        sb.len = n;
-        sb.data[n] = '\0';
-    }
-    return strbuf_detach(&sb);
-}
-
-static unsigned hex_value(char c)
-{
-    return c >= '0' && c <= '9' ? (unsigned)(c - '0') : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
-         : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 16;
-}
-
-/* The code point of the 4 hex digits at s, or -1. */
-static long hex4(const char *s)
-{
-    long cp = 0;
-    for (int i = 0; i < 4; i++) {
-        unsigned h = hex_value(s[i]);
-        if (h > 15)
-            return -1;
-        cp = cp << 4 | (long)h;
-    }
-    return cp;
-}
-
-/* A \uXXXX escape (or a surrogate pair of two) at s, n bytes available, as
- * UTF-8 into out; returns the bytes of s it took, 0 when it is not one (a
- * lone surrogate stays as it is written). */
-static size_t unicode_escape(const char *s, size_t n, char *out, size_t *out_len)
-{
-    long cp = n >= 6 && s[0] == '\\' && s[1] == 'u' ? hex4(s + 2) : -1;
-    size_t took = 6;
-    if (cp >= 0xD800 && cp <= 0xDBFF) {
-        long low = n >= 12 && s[6] == '\\' && s[7] == 'u' ? hex4(s + 8) : -1;
-        if (low < 0xDC00 || low > 0xDFFF)
-            return 0;
-        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-        took = 12;
-    } else if (cp < 0 || (cp >= 0xDC00 && cp <= 0xDFFF)) {
-        return 0;
-    }
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        *out_len = 1;
-    } else if (cp < 0x800) {
-        out[0] = (char)(0xC0 | cp >> 6);
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        *out_len = 2;
-    } else if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | cp >> 12);
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        *out_len = 3;
-    } else {
-        out[0] = (char)(0xF0 | cp >> 18);
-        out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[3] = (char)(0x80 | (cp & 0x3F));
-        *out_len = 4;
-    }
-    return took;
-}
-
-/* The text of a piece of JSON that need not be whole (the chunks a request
- * stored first, side by side): its bytes with string escapes decoded, twice
- * for text inside a JSON string inside JSON (the `input` form), so that
- * what a person typed is found as they typed it. Keys and punctuation stay:
- * they cost the index little, and a fragment cannot tell keys from text. */
-static char *text_of_fragment(const char *raw, size_t len)
-{
-    struct strbuf sb = STRBUF_INIT;
-    for (int pass = 0; pass < 2; pass++) {
-        const char *in = pass ? sb.data : raw;
-        size_t n = pass ? sb.len : len;
-        struct strbuf out = STRBUF_INIT;
-        for (size_t i = 0; i < n && out.len < MAX_FRAGMENT_TEXT; i++) {
-            char c = in[i], u[4];
-            size_t took, k;
-            if (c != '\\' || i + 1 == n) {
-                strbuf_putc(&out, c);
-                continue;
-            }
-            if ((took = unicode_escape(in + i, n - i, u, &k)) > 0) {
-                strbuf_append(&out, u, k);
-                i += took - 1;
-            } else {
-                char e = in[++i];
-                strbuf_putc(&out, e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? ' ' : e);
-            }
-        }
-        strbuf_free(&sb);
-        sb = out;
-        if (!sb.data)
-            return NULL;
-    }
-    size_t cut = sb.len;
-    if (cut >= MAX_FRAGMENT_TEXT) { /* cut at a character boundary */
-        cut = MAX_FRAGMENT_TEXT - 4;
-        while (cut > 0 && ((unsigned char)sb.data[cut] & 0xC0) == 0x80)
-            cut--;
-    }
-    sb.len = cut;
-    sb.data[cut] = '\0';
-    return strbuf_detach(&sb);
-}
-
-/* What the index holds for a request: the text it was the first to store
- * (in chunks: the bytes of its new chunks; in the older layouts: the words
- * of its new messages, its response and error). NULL when it has no body. */
-static char *searchable_text(struct tg_store *store, int64_t request_id)
-{
-    char *raw, err[128];
+/* A run's text, kept until its group is written. */
+struct run_text {
+    int64_t first;
+    char *text;
     size_t len;
-    if (tg_store_body_of(store, request_id, true, &raw, &len, err, sizeof err) != 0)
-        return NULL;
-    char *text = tg_store_body_layout(store, request_id) == TG_BODY_CHUNKS ? text_of_fragment(raw, len)
-                                                                            : text_of(raw, len);
-    free(raw);
-    return text;
+};
+
+/* One batch of indexing: its statements, a reader, the uses found and the
+ * group of runs being filled (one row of search_text: a row per run made
+ * the index three times its size, each trigram listed for each small row). */
+struct indexing {
+    struct tg_store *store;
+    sqlite3_stmt *covered, *put_text, *put_run;
+    struct tg_chunk_reader *reader;
+    struct use *uses;
+    size_t nuses, cap;
+    int64_t group;
+    struct run_text *runs;
+    size_t nruns, runs_cap, group_len;
+    int group_requests; /* requests with runs in the group */
+    size_t runs_put;    /* ever, in this batch */
+};
+
+static int indexing_open(struct indexing *ix, struct tg_store *store)
+{
+    memset(ix, 0, sizeof *ix);
+    ix->store = store;
+    sqlite3 *db = tg_store_sqlite(store);
+    ix->reader = tg_chunk_reader_new(store);
+    return ix->reader &&
+                   sqlite3_prepare_v2(db,
+                                      "SELECT first, chunks FROM search_runs WHERE first >= coalesce((SELECT max(first)"
+                                      " FROM search_runs WHERE first <= ?1), 0) AND first < ?2 ORDER BY first",
+                                      -1, &ix->covered, NULL) == SQLITE_OK &&
+                   sqlite3_prepare_v2(db, "INSERT INTO search_text(rowid, text) VALUES(?1, ?2)", -1, &ix->put_text,
+                                      NULL) == SQLITE_OK &&
+                   sqlite3_prepare_v2(db,
+                                      "INSERT INTO search_runs(first, chunks, prev, next, grp)"
+                                      " VALUES(?1, ?2, ?3, ?4, ?5)",
+                                      -1, &ix->put_run, NULL) == SQLITE_OK
+               ? 0
+               : -1;
+}
+
+static void indexing_close(struct indexing *ix)
+{
+    for (size_t i = 0; i < ix->nruns; i++)
+        free(ix->runs[i].text);
+    free(ix->runs);
+    sqlite3_finalize(ix->covered);
+    sqlite3_finalize(ix->put_text);
+    sqlite3_finalize(ix->put_run);
+    tg_chunk_reader_free(ix->reader);
+    free(ix->uses);
+}
+
+static int add_use(struct indexing *ix, int64_t request_id, int64_t from, int64_t n)
+{
+    while (n > 0) {
+        int64_t bucket = from >> TG_SEARCH_BUCKET_SHIFT, off = from & BUCKET_MASK;
+        int64_t take = n < BUCKET_MASK + 1 - off ? n : BUCKET_MASK + 1 - off;
+        if (ix->nuses == ix->cap) {
+            size_t cap = ix->cap ? ix->cap * 2 : 4096;
+            struct use *grown = realloc(ix->uses, cap * sizeof *grown);
+            if (!grown)
+                return -1;
+            ix->uses = grown;
+            ix->cap = cap;
+        }
+        ix->uses[ix->nuses++] = (struct use){bucket, request_id, (unsigned)off, (unsigned)take};
+        from += take;
+        n -= take;
+    }
+    return 0;
+}
+
+static int by_first(const void *a, const void *b)
+{
+    const struct run_text *x = a, *y = b;
+    return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* The group's runs, in chunk order (as a removal rebuilds it), as one row. */
+static int write_group(struct indexing *ix)
+{
+    if (ix->nruns == 0)
+        return 0;
+    qsort(ix->runs, ix->nruns, sizeof *ix->runs, by_first);
+    struct strbuf sb = STRBUF_INIT;
+    for (size_t i = 0; i < ix->nruns; i++) {
+        strbuf_append(&sb, ix->runs[i].text, ix->runs[i].len);
+        free(ix->runs[i].text);
+    }
+    ix->nruns = 0;
+    ix->group_len = 0;
+    ix->group_requests = 0;
+    int rc = sb.failed ? -1 : 0;
+    if (rc == 0) {
+        sqlite3_bind_int64(ix->put_text, 1, ix->group);
+        sqlite3_bind_text(ix->put_text, 2, sb.data ? sb.data : "", (int)sb.len, SQLITE_STATIC);
+        rc = sqlite3_step(ix->put_text) == SQLITE_DONE ? 0 : -1;
+        sqlite3_reset(ix->put_text);
+    }
+    strbuf_free(&sb);
+    return rc;
+}
+
+/* Indexes chunks at positions [at, at + n) of ids (consecutive ids), as runs
+ * of at most TG_SEARCH_RUN_MAX chunks with their neighbours' edges, into the
+ * group being filled. */
+static int put_runs(struct indexing *ix, const int64_t *ids, long count, long at, long n)
+{
+    for (long done = 0; done < n;) {
+        long take = n - done < TG_SEARCH_RUN_MAX ? n - done : TG_SEARCH_RUN_MAX, i = at + done;
+        int64_t prev = i > 0 ? ids[i - 1] : 0, next = i + take < count ? ids[i + take] : 0;
+        struct tg_search_run_text t;
+        if (tg_search_run_text(ix->reader, prev, ids[i], take, next, &t) != 0)
+            return -1;
+        if (ix->nruns == ix->runs_cap) {
+            size_t cap = ix->runs_cap ? ix->runs_cap * 2 : 64;
+            struct run_text *grown = realloc(ix->runs, cap * sizeof *grown);
+            if (!grown) {
+                free(t.text);
+                return -1;
+            }
+            ix->runs = grown;
+            ix->runs_cap = cap;
+        }
+        if (ix->nruns == 0)
+            ix->group = ids[i];
+        ix->runs[ix->nruns++] = (struct run_text){ids[i], t.text, t.len};
+        ix->runs_put++;
+        ix->group_len += t.len;
+        sqlite3_bind_int64(ix->put_run, 1, ids[i]);
+        sqlite3_bind_int64(ix->put_run, 2, take);
+        sqlite3_bind_int64(ix->put_run, 3, prev);
+        sqlite3_bind_int64(ix->put_run, 4, next);
+        sqlite3_bind_int64(ix->put_run, 5, ix->group);
+        int rc = sqlite3_step(ix->put_run);
+        sqlite3_reset(ix->put_run);
+        if (rc != SQLITE_DONE || (ix->group_len >= TG_SEARCH_GROUP_TEXT && write_group(ix) != 0))
+            return -1;
+        done += take;
+    }
+    return 0;
+}
+
+/* A run of consecutive chunk ids at positions [at, at + n) of a request:
+ * the parts no row of the index holds yet are indexed now, once. */
+static int index_new_parts(struct indexing *ix, const int64_t *ids, long count, long at, long n)
+{
+    int64_t from = ids[at], to = ids[at] + n, cursor = from;
+    sqlite3_stmt *st = ix->covered;
+    sqlite3_bind_int64(st, 1, from);
+    sqlite3_bind_int64(st, 2, to);
+    int rc = 0, step;
+    int64_t gaps[2 * 64];
+    int ngaps = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t first = sqlite3_column_int64(st, 0), end = first + sqlite3_column_int64(st, 1);
+        if (first > cursor && ngaps < 64) {
+            gaps[2 * ngaps] = cursor;
+            gaps[2 * ngaps++ + 1] = first;
+        }
+        if (end > cursor)
+            cursor = end;
+    }
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE)
+        return -1;
+    if (cursor < to && ngaps < 64) {
+        gaps[2 * ngaps] = cursor;
+        gaps[2 * ngaps++ + 1] = to;
+    }
+    for (int g = 0; g < ngaps && rc == 0; g++)
+        rc = put_runs(ix, ids, count, at + (long)(gaps[2 * g] - from), (long)(gaps[2 * g + 1] - gaps[2 * g]));
+    return rc;
+}
+
+/* One request in chunks: its new text into the index, its uses noted. */
+static int index_chunked(struct indexing *ix, int64_t request_id, const int64_t *ids, long count)
+{
+    for (long i = 0; i < count;) {
+        long n = 1;
+        while (i + n < count && ids[i + n] == ids[i] + n)
+            n++;
+        if (index_new_parts(ix, ids, count, i, n) != 0 || add_use(ix, request_id, ids[i], n) != 0)
+            return -1;
+        i += n;
+    }
+    return 0;
+}
+
+/* One request of an older layout: its words, under minus its id. */
+static int index_whole(struct indexing *ix, int64_t request_id, bool remove)
+{
+    char *text = tg_search_log_text(ix->store, request_id);
+    if (!text)
+        return 0; /* a pruned body has nothing to find */
+    sqlite3_stmt *st;
+    int rc = -1;
+    const char *sql = remove ? "INSERT INTO search_text(search_text, rowid, text) VALUES('delete', ?1, ?2)"
+                             : "INSERT INTO search_text(rowid, text) VALUES(?1, ?2)";
+    if (sqlite3_prepare_v2(tg_store_sqlite(ix->store), sql, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, -request_id);
+        sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+        sqlite3_finalize(st);
+    }
+    free(text);
+    return rc;
+}
+
+static int index_request(struct indexing *ix, int64_t request_id)
+{
+    int layout = tg_store_body_layout(ix->store, request_id);
+    if (layout <= 0)
+        return 0;
+    if (layout != TG_BODY_CHUNKS)
+        return index_whole(ix, request_id, false);
+    int64_t *ids;
+    long count = tg_store_chunk_ids(ix->store, request_id, &ids);
+    if (count < 0)
+        return 0; /* damaged: nothing to index, and no reason to stop the rest */
+    size_t runs_before = ix->runs_put;
+    int rc = index_chunked(ix, request_id, ids, count);
+    free(ids);
+    /* a row holds the new text of a few requests: more made a rare phrase's
+     * trigrams all present in most rows, each then rebuilt to be checked */
+    if (rc == 0 && ix->runs_put > runs_before && ++ix->group_requests >= TG_SEARCH_GROUP_REQUESTS)
+        rc = write_group(ix);
+    return rc;
+}
+
+static int by_bucket(const void *a, const void *b)
+{
+    const struct use *x = a, *y = b;
+    if (x->bucket != y->bucket)
+        return x->bucket < y->bucket ? -1 : 1;
+    if (x->request_id != y->request_id)
+        return x->request_id < y->request_id ? -1 : 1;
+    return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* The uses already stored under (bucket, upto), appended to ix->uses (a
+ * request indexed again, after a migrate, lands on an existing row). */
+static int take_existing(struct indexing *ix, sqlite3 *db, int64_t bucket, int64_t upto)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT users FROM search_users WHERE bucket = ?1 AND upto = ?2", -1, &st, NULL) !=
+        SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, bucket);
+    sqlite3_bind_int64(st, 2, upto);
+    int rc = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char *b = sqlite3_column_blob(st, 0);
+        size_t len = (size_t)sqlite3_column_bytes(st, 0), pos = 0;
+        uint64_t request = 0, d, off, n;
+        while (rc == 0 && pos < len) {
+            if (!tg_search_get_varint(b, len, &pos, &d) || !tg_search_get_varint(b, len, &pos, &off) ||
+                !tg_search_get_varint(b, len, &pos, &n))
+                break; /* damaged: what was read stays */
+            request += d;
+            rc = add_use(ix, (int64_t)request, bucket << TG_SEARCH_BUCKET_SHIFT | (int64_t)off, (int64_t)n);
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The batch's uses as one row per bucket: (request delta, offset, count). */
+static int write_uses(struct indexing *ix)
+{
+    sqlite3 *db = tg_store_sqlite(ix->store);
+    if (ix->nuses == 0)
+        return 0;
+    qsort(ix->uses, ix->nuses, sizeof *ix->uses, by_bucket);
+    sqlite3_stmt *put;
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO search_users(bucket, upto, users) VALUES(?1, ?2, ?3)", -1,
+                           &put, NULL) != SQLITE_OK)
+        return -1;
+    unsigned char *blob = NULL;
+    int rc = 0;
+    for (size_t i = 0; i < ix->nuses && rc == 0;) {
+        size_t j = i;
+        while (j < ix->nuses && ix->uses[j].bucket == ix->uses[i].bucket)
+            j++;
+        unsigned char *grown = realloc(blob, (j - i) * 30);
+        if (!grown) {
+            rc = -1;
+            break;
+        }
+        blob = grown;
+        size_t len = 0;
+        int64_t last = 0;
+        for (size_t k = i; k < j; k++) {
+            len += tg_search_put_varint(blob + len, (uint64_t)(ix->uses[k].request_id - last));
+            len += tg_search_put_varint(blob + len, ix->uses[k].off);
+            len += tg_search_put_varint(blob + len, ix->uses[k].n);
+            last = ix->uses[k].request_id;
+        }
+        sqlite3_bind_int64(put, 1, ix->uses[i].bucket);
+        sqlite3_bind_int64(put, 2, last);
+        sqlite3_bind_blob(put, 3, blob, (int)len, SQLITE_STATIC);
+        rc = sqlite3_step(put) == SQLITE_DONE ? 0 : -1;
+        sqlite3_reset(put);
+        i = j;
+    }
+    free(blob);
+    sqlite3_finalize(put);
+    ix->nuses = 0;
+    return rc;
 }
 
 int tg_search_index_more(struct tg_store *store, int limit, char *err, size_t errlen)
@@ -194,41 +343,35 @@ int tg_search_index_more(struct tg_store *store, int limit, char *err, size_t er
     if (tg_store_begin(store, err, errlen) != 0)
         return -1;
     int64_t from = position(store), last = from;
-    sqlite3_stmt *rows = NULL, *put = NULL;
-    int n = 0, rc = 0;
-    if (sqlite3_prepare_v2(db, "SELECT r.id FROM requests r WHERE r.id > ?1 ORDER BY r.id LIMIT ?2", -1, &rows,
-                           NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "INSERT INTO request_text(rowid, text) VALUES(?1, ?2)", -1, &put, NULL) != SQLITE_OK) {
-        rc = tg_store_fail(store, "indexing for search", err, errlen);
-        goto done;
+    sqlite3_stmt *rows = NULL;
+    struct indexing ix;
+    int n = 0, rc = indexing_open(&ix, store);
+    if (rc == 0 &&
+        sqlite3_prepare_v2(db, "SELECT id FROM requests WHERE id > ?1 ORDER BY id LIMIT ?2", -1, &rows, NULL) !=
+            SQLITE_OK)
+        rc = -1;
+    if (rc == 0) {
+        sqlite3_bind_int64(rows, 1, from);
+        sqlite3_bind_int(rows, 2, limit);
     }
-    sqlite3_bind_int64(rows, 1, from);
-    sqlite3_bind_int(rows, 2, limit);
-    while (sqlite3_step(rows) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(rows, 0);
-        last = id;
+    while (rc == 0 && sqlite3_step(rows) == SQLITE_ROW) {
+        last = sqlite3_column_int64(rows, 0);
         n++;
-        char *text = searchable_text(store, id);
-        if (!text)
-            continue; /* a pruned body has nothing to find */
-        sqlite3_bind_int64(put, 1, id);
-        sqlite3_bind_text(put, 2, text, -1, SQLITE_TRANSIENT);
-        int step = sqlite3_step(put);
-        sqlite3_reset(put);
-        free(text);
-        if (step != SQLITE_DONE) {
-            rc = tg_store_fail(store, "indexing for search", err, errlen);
-            goto done;
-        }
+        rc = index_request(&ix, last);
     }
-    if (n > 0) {
+    if (rc == 0)
+        rc = write_group(&ix);
+    if (rc == 0)
+        rc = write_uses(&ix);
+    if (rc == 0 && n > 0) {
         char buf[32];
         snprintf(buf, sizeof buf, "%lld", (long long)last);
         rc = tg_store_set_sync_position(store, "search index", buf, err, errlen);
+    } else if (rc != 0) {
+        tg_store_fail(store, "indexing for search", err, errlen);
     }
-done:
     sqlite3_finalize(rows);
-    sqlite3_finalize(put);
+    indexing_close(&ix);
     if (rc != 0) {
         tg_store_rollback(store);
         return -1;
@@ -238,36 +381,146 @@ done:
     return n;
 }
 
-/* Sends one request's text to the index: 'delete' takes it out again. */
-static int index_command(struct tg_store *store, int64_t request_id, bool remove, char *err, size_t errlen)
+int tg_search_forget(struct tg_store *store, int64_t request_id, char *err, size_t errlen)
 {
     if (request_id > position(store))
         return 0; /* never indexed: the indexer will get to it */
-    char *text = searchable_text(store, request_id);
-    if (!text)
-        return 0; /* nothing was indexed for it */
-    sqlite3_stmt *st;
-    int rc = -1;
-    const char *sql = remove ? "INSERT INTO request_text(request_text, rowid, text) VALUES('delete', ?1, ?2)"
-                             : "INSERT INTO request_text(rowid, text) VALUES(?1, ?2)";
-    if (sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, request_id);
-        sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-        sqlite3_finalize(st);
-    }
-    free(text);
-    return rc == 0 ? 0 : tg_store_fail(store, "updating the search index", err, errlen);
-}
-
-int tg_search_forget(struct tg_store *store, int64_t request_id, char *err, size_t errlen)
-{
-    return index_command(store, request_id, true, err, errlen);
+    int layout = tg_store_body_layout(store, request_id);
+    if (layout <= 0 || layout == TG_BODY_CHUNKS)
+        return 0;
+    struct indexing ix = {.store = store};
+    return index_whole(&ix, request_id, true) == 0 ? 0
+                                                   : tg_store_fail(store, "updating the search index", err, errlen);
 }
 
 int tg_search_add(struct tg_store *store, int64_t request_id, char *err, size_t errlen)
 {
-    return index_command(store, request_id, false, err, errlen);
+    if (request_id > position(store))
+        return 0;
+    struct indexing ix;
+    int rc = indexing_open(&ix, store);
+    if (rc == 0)
+        rc = index_request(&ix, request_id);
+    if (rc == 0)
+        rc = write_group(&ix);
+    /* the rows it lands on may hold other requests: merged, not replaced */
+    size_t mine = ix.nuses;
+    for (size_t i = 0; rc == 0 && i < mine; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = ix.uses[k].bucket == ix.uses[i].bucket;
+        if (!seen)
+            rc = take_existing(&ix, tg_store_sqlite(store), ix.uses[i].bucket, request_id);
+    }
+    if (rc == 0)
+        rc = write_uses(&ix);
+    indexing_close(&ix);
+    return rc == 0 ? 0 : tg_store_fail(store, "updating the search index", err, errlen);
+}
+
+/* A group's text as indexed (*all), and without the runs in [from, to)
+ * (*kept); *whole when every piece could be read again. */
+static int group_text(sqlite3_stmt *runs, struct tg_chunk_reader *reader, int64_t group, int64_t from, int64_t to,
+                      struct strbuf *all, struct strbuf *kept, bool *whole)
+{
+    *whole = true;
+    sqlite3_reset(runs);
+    sqlite3_bind_int64(runs, 1, group);
+    int rc = 0;
+    while (rc == 0 && sqlite3_step(runs) == SQLITE_ROW) {
+        struct tg_search_run_text t;
+        int64_t at = sqlite3_column_int64(runs, 0);
+        if (tg_search_run_text(reader, sqlite3_column_int64(runs, 2), at, sqlite3_column_int64(runs, 1),
+                               sqlite3_column_int64(runs, 3), &t) != 0) {
+            *whole = false;
+            continue;
+        }
+        *whole = *whole && t.whole;
+        strbuf_append(all, t.text, t.len);
+        if (at < from || at >= to)
+            strbuf_append(kept, t.text, t.len);
+        free(t.text);
+    }
+    sqlite3_reset(runs);
+    return all->failed || kept->failed ? -1 : rc;
+}
+
+static int fts_row(sqlite3_stmt *st, int64_t rowid, const struct strbuf *text)
+{
+    sqlite3_bind_int64(st, 1, rowid);
+    sqlite3_bind_text(st, 2, text->data ? text->data : "", (int)text->len, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* Takes the runs in [from, to) out of their group's row: the row goes with
+ * the exact text it was given and comes back without them. When a piece
+ * cannot be read again (a neighbour swept before), its trigrams stay behind:
+ * a hit on them is checked against search_runs, which no longer has the
+ * run, and ignored. */
+static int forget_in_group(sqlite3_stmt **st, struct tg_chunk_reader *reader, int64_t group, int64_t from,
+                           int64_t to)
+{
+    struct strbuf all = STRBUF_INIT, kept = STRBUF_INIT;
+    bool whole;
+    int rc = group_text(st[0], reader, group, from, to, &all, &kept, &whole);
+    if (rc == 0 && whole) {
+        rc = fts_row(st[1], group, &all);
+        if (rc == 0 && kept.len)
+            rc = fts_row(st[2], group, &kept);
+    }
+    strbuf_free(&all);
+    strbuf_free(&kept);
+    return rc;
+}
+
+int tg_search_forget_chunks(struct tg_store *store, int64_t first, int64_t count, char *err, size_t errlen)
+{
+    static const char *const sql[] = {
+        "SELECT first, chunks, prev, next FROM search_runs WHERE grp = ?1 ORDER BY first",
+        "INSERT INTO search_text(search_text, rowid, text) VALUES('delete', ?1, ?2)",
+        "INSERT INTO search_text(rowid, text) VALUES(?1, ?2)",
+        "SELECT DISTINCT grp FROM search_runs WHERE first >= ?1 AND first < ?2",
+        "DELETE FROM search_runs WHERE first >= ?1 AND first < ?2",
+    };
+    enum { NSQL = sizeof sql / sizeof sql[0] };
+    sqlite3 *db = tg_store_sqlite(store);
+    sqlite3_stmt *st[NSQL] = {0};
+    struct tg_chunk_reader *reader = tg_chunk_reader_new(store);
+    int rc = reader ? 0 : -1;
+    for (int i = 0; i < NSQL && rc == 0; i++)
+        rc = sqlite3_prepare_v2(db, sql[i], -1, &st[i], NULL) == SQLITE_OK ? 0 : -1;
+    int64_t *groups = NULL;
+    size_t ngroups = 0, cap = 0;
+    if (rc == 0) {
+        sqlite3_bind_int64(st[3], 1, first);
+        sqlite3_bind_int64(st[3], 2, first + count);
+        while (rc == 0 && sqlite3_step(st[3]) == SQLITE_ROW) {
+            if (ngroups == cap) {
+                cap = cap ? cap * 2 : 16;
+                int64_t *grown = realloc(groups, cap * sizeof *grown);
+                if (!grown) {
+                    rc = -1;
+                    break;
+                }
+                groups = grown;
+            }
+            groups[ngroups++] = sqlite3_column_int64(st[3], 0);
+        }
+    }
+    for (size_t i = 0; i < ngroups && rc == 0; i++)
+        rc = forget_in_group(st, reader, groups[i], first, first + count);
+    if (rc == 0) {
+        sqlite3_bind_int64(st[4], 1, first);
+        sqlite3_bind_int64(st[4], 2, first + count);
+        rc = sqlite3_step(st[4]) == SQLITE_DONE ? 0 : -1;
+    }
+    free(groups);
+    for (int i = 0; i < NSQL; i++)
+        sqlite3_finalize(st[i]);
+    tg_chunk_reader_free(reader);
+    return rc == 0 ? 0 : tg_store_fail(store, "updating the search index", err, errlen);
 }
 
 /* One step of at most `pages` pages of merging, in its own transaction, so a
@@ -280,8 +533,7 @@ static int compact_step(struct tg_store *store, int pages, bool *more, char *err
     if (tg_store_begin(store, err, errlen) != 0)
         return -1;
     int before = sqlite3_total_changes(db);
-    int rc = sqlite3_prepare_v2(db, "INSERT INTO request_text(request_text, rank) VALUES('merge', ?1)", -1, &st,
-                                NULL);
+    int rc = sqlite3_prepare_v2(db, "INSERT INTO search_text(search_text, rank) VALUES('merge', ?1)", -1, &st, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_int(st, 1, -pages); /* negative: every level, as 'optimize' does */
         rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
@@ -296,14 +548,116 @@ static int compact_step(struct tg_store *store, int pages, bool *more, char *err
     return tg_store_commit(store, err, errlen);
 }
 
-int tg_search_compact(struct tg_store *store, char *err, size_t errlen)
+/* A row of search_users without the requests that have no body any more;
+ * *len 0 when none is left. */
+static void keep_living(const unsigned char *bodies, int64_t max_id, const unsigned char *in, size_t in_len, unsigned char *out,
+                        size_t *len)
+{
+    size_t pos = 0;
+    uint64_t request = 0, kept_last = 0, d, off, n;
+    *len = 0;
+    while (pos < in_len && tg_search_get_varint(in, in_len, &pos, &d) && tg_search_get_varint(in, in_len, &pos, &off) &&
+           tg_search_get_varint(in, in_len, &pos, &n)) {
+        request += d;
+        /* past the map: stored (and indexed by another process) since */
+        if (request <= (uint64_t)max_id && !(bodies[request / 8] & (1u << (request % 8))))
+            continue;
+        *len += tg_search_put_varint(out + *len, request - kept_last);
+        *len += tg_search_put_varint(out + *len, off);
+        *len += tg_search_put_varint(out + *len, n);
+        kept_last = request;
+    }
+}
+
+/* Rewrites the rows of search_users that name requests pruned since, a
+ * block of rows per transaction. */
+static int compact_users(struct tg_store *store, char *err, size_t errlen)
+{
+    sqlite3 *db = tg_store_sqlite(store);
+    int64_t bucket = -1, upto = -1, max_id;
+    unsigned char *bodies = tg_store_body_bitmap(store, &max_id);
+    if (!bodies)
+        return tg_store_fail(store, "compacting the search index", err, errlen);
+    for (bool more = true; more;) {
+        if (tg_store_begin(store, err, errlen) != 0) {
+            free(bodies);
+            return -1;
+        }
+        sqlite3_stmt *rows = NULL, *put = NULL, *del = NULL;
+        int rc = sqlite3_prepare_v2(db,
+                                    "SELECT bucket, upto, users FROM search_users WHERE (bucket, upto) > (?1, ?2)"
+                                    " ORDER BY bucket, upto LIMIT 200",
+                                    -1, &rows, NULL) == SQLITE_OK &&
+                         sqlite3_prepare_v2(db, "UPDATE search_users SET users = ?3 WHERE bucket = ?1 AND upto = ?2",
+                                            -1, &put, NULL) == SQLITE_OK &&
+                         sqlite3_prepare_v2(db, "DELETE FROM search_users WHERE bucket = ?1 AND upto = ?2", -1, &del,
+                                            NULL) == SQLITE_OK
+                     ? 0
+                     : -1;
+        int seen = 0;
+        if (rc == 0) {
+            sqlite3_bind_int64(rows, 1, bucket);
+            sqlite3_bind_int64(rows, 2, upto);
+        }
+        while (rc == 0 && sqlite3_step(rows) == SQLITE_ROW) {
+            seen++;
+            bucket = sqlite3_column_int64(rows, 0);
+            upto = sqlite3_column_int64(rows, 1);
+            size_t in_len = (size_t)sqlite3_column_bytes(rows, 2), len;
+            unsigned char *out = malloc(in_len + 1);
+            if (!out) {
+                rc = -1;
+                break;
+            }
+            keep_living(bodies, max_id, sqlite3_column_blob(rows, 2), in_len, out, &len);
+            sqlite3_stmt *w = len ? put : del;
+            if (len != in_len) {
+                sqlite3_bind_int64(w, 1, bucket);
+                sqlite3_bind_int64(w, 2, upto);
+                if (len)
+                    sqlite3_bind_blob(w, 3, out, (int)len, SQLITE_STATIC);
+                rc = sqlite3_step(w) == SQLITE_DONE ? 0 : -1;
+                sqlite3_reset(w);
+            }
+            free(out);
+        }
+        sqlite3_finalize(rows);
+        sqlite3_finalize(put);
+        sqlite3_finalize(del);
+        if (rc != 0) {
+            tg_store_fail(store, "compacting the search index", err, errlen);
+            tg_store_rollback(store);
+            free(bodies);
+            return -1;
+        }
+        if (tg_store_commit(store, err, errlen) != 0) {
+            free(bodies);
+            return -1;
+        }
+        more = seen == 200;
+    }
+    free(bodies);
+    return 0;
+}
+
+int tg_search_merge_step(struct tg_store *store, bool *more, char *err, size_t errlen)
+{
+    return compact_step(store, 2000, more, err, errlen);
+}
+
+int tg_search_merge(struct tg_store *store, char *err, size_t errlen)
 {
     bool more = true;
     while (more) {
-        if (compact_step(store, 2000, &more, err, errlen) != 0)
+        if (tg_search_merge_step(store, &more, err, errlen) != 0)
             return -1;
     }
     return 0;
+}
+
+int tg_search_compact(struct tg_store *store, char *err, size_t errlen)
+{
+    return compact_users(store, err, errlen) == 0 ? tg_search_merge(store, err, errlen) : -1;
 }
 
 /* Row ids, not counts: both are O(1) with the rowid b-tree, and ids are dense

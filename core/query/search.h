@@ -1,38 +1,58 @@
-/* Full-text search of prompts and responses (SQLite FTS5, trigram tokenizer).
- * The index is filled behind the inserts, in small transactions, by whoever
- * has a read-write connection and time (the screens do it in the background),
- * so imports and the collector never pay for it. */
+/* Full-text search of prompts and responses: the index (SQLite FTS5,
+ * trigram tokenizer, detail=none). Each text is indexed once: a row is a run
+ * of chunks (see body.h) as first seen, with the edges of its neighbours then,
+ * and search_users maps chunks back to every request that uses them, so a
+ * hit is found in all the requests that resend it (searchfind.h). Bodies of
+ * the older layouts are indexed whole, one row per request. The index is
+ * filled behind the inserts, in small transactions, by whoever has a
+ * read-write connection and time (the screens do it in the background), so
+ * imports and the collector never pay for it. */
 #ifndef TG_SEARCH_H
 #define TG_SEARCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "store/store.h"
 
+/* Chunk ids per row of search_users. */
+#define TG_SEARCH_BUCKET_SHIFT 8
+
 /* Indexes up to `limit` requests not indexed yet, in one transaction. Returns
  * how many it indexed (0 when the index is complete), or -1 with err. */
 int tg_search_index_more(struct tg_store *store, int limit, char *err, size_t errlen);
 
-/* Takes one request out of the index before its body goes or changes (prune,
- * migrate): the index keeps no text of its own, so it is shown again what it
- * indexed. tg_search_add puts a request back after its body changed. Both do
- * nothing for requests the indexer has not reached. In the caller's open
- * batch; 0, or -1 with err. */
+/* A request's body goes or changes (prune, migrate): tg_search_forget before,
+ * tg_search_add after it changed. A body in chunks needs nothing taken out
+ * (its text stays indexed while its chunks are stored; requests without a
+ * body are never found); one of an older layout is shown again what was
+ * indexed. Both do nothing for requests the indexer has not reached. In the
+ * caller's open batch; 0, or -1 with err. */
 int tg_search_forget(struct tg_store *store, int64_t request_id, char *err, size_t errlen);
 int tg_search_add(struct tg_store *store, int64_t request_id, char *err, size_t errlen);
 
-/* Merges the index into one segment, dropping what was taken out: FTS5 only
- * marks removals, so a prune frees no space in the index until this runs. In
- * steps of a short transaction each, beside a running collector. */
+/* Chunks [first, first + count) are about to be deleted (prune's sweep, in
+ * its batch): their rows leave the index while their text can still be read. */
+int tg_search_forget_chunks(struct tg_store *store, int64_t first, int64_t count, char *err, size_t errlen);
+
+/* Merges the index into one segment, dropping what was taken out (FTS5 only
+ * marks removals): after building most of it, about a sixth smaller than
+ * FTS5's own merging leaves it, but it rewrites the whole index. In steps of
+ * a short transaction each, beside a running collector. tg_search_compact
+ * also drops pruned requests from search_users (after a prune). */
+int tg_search_merge(struct tg_store *store, char *err, size_t errlen);
+/* One step of it (*more: steps are left), for a caller that may stop between. */
+int tg_search_merge_step(struct tg_store *store, bool *more, char *err, size_t errlen);
 int tg_search_compact(struct tg_store *store, char *err, size_t errlen);
 
 /* How far the index has got: the last request id indexed and the last id
  * stored (ids are dense, so their ratio is the share indexed). */
 void tg_search_progress(struct tg_store *store, int64_t *indexed, int64_t *total);
 
-/* The text search matches, as an FTS5 query: the words as one phrase, which
- * the trigram tokenizer matches as a substring. -1 when shorter than 3 characters. */
+/* Whether the text is long enough to search for (3 characters, as the
+ * trigrams need); writes it as FTS5 would see it quoted (for the filter's
+ * description and tests). -1 when shorter than 3 characters. */
 int tg_search_query(const char *text, char *out, size_t len);
 
 #endif

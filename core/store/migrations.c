@@ -177,6 +177,25 @@ static const char *const migrations[] = {
     "  dict_id INTEGER REFERENCES body_dicts(id), raw_len INTEGER NOT NULL,"
     "  lens BLOB NOT NULL, digests BLOB NOT NULL, zstd BLOB NOT NULL);"
     "ALTER TABLE request_bodies ADD COLUMN chunk_refs BLOB;"
+    /* Search indexes each text once (see search.c): a row of search_text
+     * is a group of runs of chunks, each run first seen together (search_runs
+     * says how many and their neighbours then; grp is the row), about 32 KB
+     * of text a row, or a whole request of an older layout (rowid: minus the
+     * request id).
+     * detail=none keeps only which rows hold each trigram, a fifth of the
+     * positions' size; a hit is checked against the rebuilt text.
+     * search_users maps chunks back to the requests that use them: per 256
+     * chunk ids and per indexing batch, varints of (request, chunk, count)
+     * runs. The old per-request index goes and is rebuilt this way. */
+    "DROP TABLE IF EXISTS request_text;"
+    "CREATE VIRTUAL TABLE search_text USING fts5(text, content='', detail=none, columnsize=0,"
+    "  tokenize='trigram');"
+    "CREATE TABLE search_runs(first INTEGER PRIMARY KEY, chunks INTEGER NOT NULL, prev INTEGER NOT NULL,"
+    "  next INTEGER NOT NULL, grp INTEGER NOT NULL);"
+    "CREATE INDEX search_runs_grp ON search_runs(grp);"
+    "CREATE TABLE search_users(bucket INTEGER NOT NULL, upto INTEGER NOT NULL, users BLOB NOT NULL,"
+    "  PRIMARY KEY(bucket, upto)) WITHOUT ROWID;"
+    "DELETE FROM sync_state WHERE source = 'search index';"
     "PRAGMA user_version=11;",
 };
 

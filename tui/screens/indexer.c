@@ -33,6 +33,7 @@ static void *indexer_main(void *arg)
         atomic_store(&ix->failed, 1);
         return NULL;
     }
+    long indexed_since_compact = 0;
     while (!atomic_load(&ix->stop)) {
         int64_t indexed, total;
         tg_search_progress(store, &indexed, &total);
@@ -43,6 +44,21 @@ static void *indexer_main(void *arg)
             atomic_store(&ix->failed, 1);
             break;
         }
+        /* caught up after building most of the index: into one segment
+         * (it rewrites all of it, so not for the few a collector adds) */
+        if (n > 0)
+            indexed_since_compact += n;
+        bool more = n == 0 && indexed_since_compact > 0 && indexed_since_compact * 2 >= total;
+        if (more)
+            indexed_since_compact = 0;
+        while (more && !atomic_load(&ix->stop)) { /* a step at a time: q does not wait for all of it */
+            if (tg_search_merge_step(store, &more, err, sizeof err) != 0) {
+                atomic_store(&ix->failed, 1);
+                break;
+            }
+        }
+        if (atomic_load(&ix->failed))
+            break;
         for (int i = 0; n == 0 && i < IDLE_STEPS && !atomic_load(&ix->stop); i++)
             usleep(IDLE_STEP_US);
     }

@@ -58,6 +58,7 @@ static struct {
     struct tg_request_filter filter;
     char filter_text[TG_FILTER_NAME_MAX + 64]; /* as typed, or the drill-down's description */
     char empty_reason[300];                   /* why the list is empty, "" when it is not */
+    int64_t first_found;                      /* a text search: the request that held it first */
     bool follow;    /* jump to new rows as they arrive */
     int return_to;  /* the screen a drill-down came from, or -1 */
     /* the Threads view (t): the window's threads by cost */
@@ -138,6 +139,7 @@ static void load_page(struct ui *ui, int64_t value, int64_t row_id)
     int n = tg_request_list_page(&rq.list, false, value, row_id, rq.page, limit, err, sizeof err);
     if (n < 0)
         ui_status(ui, "%s", err);
+    rq.first_found = tg_request_list_first_found(&rq.list);
     rq.count = n < 0 ? 0 : n;
     rq.empty_reason[0] = '\0';
     if (rq.count == 0 && n == 0 && value == INT64_MAX)
@@ -383,8 +385,13 @@ static void draw_row(int y, int line, const struct tg_request_row *r, const int 
     int x = 0;
     for (int c = 0; c < COL_PROMPT; c++)
         draw_cell(y, &x, &columns[c], w[c], cells[c]);
-    if (w[COL_PROMPT])
-        draw_cell(y, &x, &columns[COL_PROMPT], w[COL_PROMPT], line_preview(&page_previews[line], r->row_id));
+    if (!w[COL_PROMPT])
+        return;
+    char preview[sizeof page_previews[0].text + 16];
+    /* a text search: the request that brought the text first */
+    snprintf(preview, sizeof preview, "%s%s", r->row_id == rq.first_found ? "[first] " : "",
+             line_preview(&page_previews[line], r->row_id));
+    draw_cell(y, &x, &columns[COL_PROMPT], w[COL_PROMPT], preview);
 }
 
 static void draw_header(const int w[NCOLUMNS])
