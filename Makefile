@@ -157,11 +157,15 @@ build/bench/storebench: bench/storebench.c $(CORE_SRC:%.c=build/obj/%.o) build/o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
+build/bench/rebuildbench: bench/rebuildbench.c $(CORE_SRC:%.c=build/obj/%.o) build/obj/core/log/pricing_builtin.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
 build/bench/redactbench: bench/redactbench.c $(CORE_SRC:%.c=build/obj/%.o) build/obj/core/log/pricing_builtin.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
-bench: build/tollgate build/bench/floor build/bench/loadgen build/bench/storebench build/bench/redactbench
+bench: build/tollgate build/bench/floor build/bench/loadgen build/bench/storebench build/bench/redactbench build/bench/rebuildbench
 	bash bench/run.sh
 	bash bench/collector.sh
 
