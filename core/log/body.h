@@ -25,6 +25,9 @@ void tg_body_codec_free(struct tg_body_codec *codec);
 
 /* Compresses against this dictionary from now on; bodies record dict_id. */
 int tg_body_codec_set_dict(struct tg_body_codec *codec, const void *dict, size_t len, int64_t dict_id);
+/* Compresses harder (slower) from the next frame on, or back to fast: worth
+ * it where few bytes are new. Between frames only. 0, or -1. */
+int tg_body_codec_set_strong(struct tg_body_codec *codec, bool strong);
 /* The dictionary in use: 0 when none. */
 int64_t tg_body_codec_dict_id(const struct tg_body_codec *codec);
 
