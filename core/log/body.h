@@ -1,8 +1,9 @@
-/* Stored bodies: the raw log compressed with zstd, with a dictionary trained on
- * the db's own logs once there are enough of them. Small JSON logs compress
- * poorly and slowly one by one; against a dictionary of their common shape they
- * shrink two to three times more and compress about twice as fast. A codec
- * holds one compression context, so each thread that compresses owns one. */
+/* Stored bodies: cutting logs into content-defined chunks, digesting them,
+ * compressing the new ones with zstd (packs, streamed; see below), with a
+ * dictionary trained on the db's own logs once there are enough of them (the
+ * start of each frame, and small logs, compress better against their common
+ * shape), and the varint encodings of references. A codec holds one
+ * compression context, so each thread that compresses owns one. */
 #ifndef TG_BODY_H
 #define TG_BODY_H
 

@@ -9,6 +9,7 @@
  *   rollups.c      per-batch hourly and daily deltas
  *   bodies.c       storing bodies: chunks, packs, dictionaries
  *   bodyread.c     reading bodies back, in any of their layouts
+ *   repack.c       a prune's rewrite of a pack without its unused chunks
  *   syncstate.c    sync positions and the store's own marks in sync_state
  *   activity.c     each source's newest log and last commit, for `status`
  *   keyuse.c       when keys were revoked and their use since (public side only)
