@@ -462,11 +462,11 @@ int tg_body_decode(struct tg_body_decoder *decoder, const void *z, size_t z_len,
     return 0;
 }
 
-int tg_body_decode_prefix(struct tg_body_decoder *decoder, const void *z, size_t z_len, size_t need, int64_t dict_id,
-                          char **out)
+int tg_body_decode_prefix(struct tg_body_decoder *decoder, const void *z, size_t z_len, size_t raw_len, size_t need,
+                          int64_t dict_id, char **out)
 {
     ZSTD_DDict *ddict = dict_id ? find_ddict(decoder, dict_id) : NULL;
-    if (dict_id && !ddict)
+    if ((dict_id && !ddict) || need > raw_len)
         return -1;
     char *buf = malloc(need + 1);
     if (!buf)

@@ -64,11 +64,11 @@ int tg_body_decoder_add_dict(struct tg_body_decoder *decoder, int64_t id, const 
 int tg_body_decode(struct tg_body_decoder *decoder, const void *z, size_t z_len, size_t raw_len, int64_t dict_id,
                    char **out);
 
-/* The first `need` bytes of a frame (ended or not; see tg_body_stream_feed)
- * into a new NUL-terminated buffer: a read that needs the start of a pack
- * stops there. -1 when damaged or shorter. */
-int tg_body_decode_prefix(struct tg_body_decoder *decoder, const void *z, size_t z_len, size_t need, int64_t dict_id,
-                          char **out);
+/* The first `need` bytes of a frame of raw_len bytes (ended or not; see
+ * tg_body_stream_feed) into a new NUL-terminated buffer: a read that needs
+ * the start of a pack stops there. -1 when damaged or shorter. */
+int tg_body_decode_prefix(struct tg_body_decoder *decoder, const void *z, size_t z_len, size_t raw_len, size_t need,
+                          int64_t dict_id, char **out);
 
 /* Trains a dictionary (at most max_len bytes) from sample bodies. Returns 0 and
  * a malloc'd *dict, or -1 when the samples do not make one. */

@@ -192,7 +192,7 @@ static size_t window_add_pack(struct tg_store *store, sqlite3_stmt *st, size_t r
         tg_body_varints_decode(sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4), lens,
                                (size_t)count) == 0 &&
         store_bodies_decode_pack(store, sqlite3_column_blob(st, 5), (size_t)sqlite3_column_bytes(st, 5), raw_len,
-                                 sqlite3_column_int64(st, 2), &raw) == 0) {
+                                 raw_len, sqlite3_column_int64(st, 2), &raw) == 0) {
         size_t at = 0;
         int64_t n = count < (int64_t)room ? count : (int64_t)room;
         for (int64_t i = 0; i < n && at + lens[i] <= raw_len; i++) {
@@ -607,10 +607,10 @@ int store_bodies_decode(struct tg_store *store, const void *z, size_t z_len, siz
     return tg_body_decode(store->bodies.decoder, z, z_len, raw_len, dict_id, out);
 }
 
-int store_bodies_decode_pack(struct tg_store *store, const void *z, size_t z_len, size_t need, int64_t dict_id,
-                             char **out)
+int store_bodies_decode_pack(struct tg_store *store, const void *z, size_t z_len, size_t raw_len, size_t need,
+                             int64_t dict_id, char **out)
 {
     if (know_dict(store, dict_id) != 0)
         return -1;
-    return tg_body_decode_prefix(store->bodies.decoder, z, z_len, need, dict_id, out);
+    return tg_body_decode_prefix(store->bodies.decoder, z, z_len, raw_len, need, dict_id, out);
 }

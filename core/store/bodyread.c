@@ -133,7 +133,7 @@ static struct open_pack *open_pack(struct chunk_reader *r, int64_t id)
             pending = -1;
         else if (p.have = bytes_needed(r, &p),
                  store_bodies_decode_pack(r->store, sqlite3_column_blob(st, 6), (size_t)sqlite3_column_bytes(st, 6),
-                                          p.have, sqlite3_column_int64(st, 3), &p.raw) != 0)
+                                          raw_len, p.have, sqlite3_column_int64(st, 3), &p.raw) != 0)
             pending = -1;
     }
     if (pending < 0 || !holds(&p, id)) {

@@ -14,9 +14,9 @@
 int store_bodies_decode(struct tg_store *store, const void *z, size_t z_len, size_t raw_len, int64_t dict_id,
                         char **out);
 
-/* The first `need` bytes of a pack's frame (ended or not). */
-int store_bodies_decode_pack(struct tg_store *store, const void *z, size_t z_len, size_t need, int64_t dict_id,
-                             char **out);
+/* The first `need` bytes of a pack's frame of raw_len bytes (ended or not). */
+int store_bodies_decode_pack(struct tg_store *store, const void *z, size_t z_len, size_t raw_len, size_t need,
+                             int64_t dict_id, char **out);
 
 /* A copy of the pack being filled (not written until it is full or the batch
  * commits) when it holds chunk id: its fields as a pack row has them, all

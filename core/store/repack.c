@@ -93,7 +93,7 @@ int tg_store_drop_chunks(struct tg_store *store, int64_t pack_id, bool (*keep)(v
             tg_body_varints_decode(sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3), lens,
                                    (size_t)count) != 0 ||
             store_bodies_decode_pack(store, sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4), raw_len,
-                                     sqlite3_column_int64(st, 1), &raw) != 0) {
+                                     raw_len, sqlite3_column_int64(st, 1), &raw) != 0) {
             snprintf(err, errlen, "chunk pack %lld is damaged: kept whole", (long long)pack_id);
             rc = -1;
         } else {

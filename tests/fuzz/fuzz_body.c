@@ -37,13 +37,13 @@ static char *stream_pack(const char *raw, const struct tg_body_prepared *p)
         if (++k == (p->pack_count + 1) / 2) {
             char *half;
             if (tg_body_stream_feed(codec, NULL, 0, TG_BODY_FLUSH, &z, &z_len, &z_cap, err, sizeof err) != 0 ||
-                tg_body_decode_prefix(decoder, z, z_len, fed, 0, &half) != 0)
+                tg_body_decode_prefix(decoder, z, z_len, fed, fed, 0, &half) != 0)
                 abort();
             free(half);
         }
     }
     if (tg_body_stream_feed(codec, NULL, 0, TG_BODY_END, &z, &z_len, &z_cap, err, sizeof err) != 0 ||
-        tg_body_decode_prefix(decoder, z, z_len, p->pack_len, 0, &pack) != 0)
+        tg_body_decode_prefix(decoder, z, z_len, p->pack_len, p->pack_len, 0, &pack) != 0)
         abort();
     free(z);
     return pack;
