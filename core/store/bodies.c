@@ -422,11 +422,12 @@ int store_bodies_pending(struct tg_store *store, int64_t id, struct store_pendin
 
 /* The id of chunk i that is not in the pack: the window's, or that of the
  * same bytes packed earlier in this log (ids set for those). 0: unknown. */
-static int64_t id_of_unpacked(struct tg_store *store, const struct tg_body_prepared *p, const int64_t *ids, size_t i)
+static int64_t id_of_unpacked(struct tg_store *store, const struct tg_body_prepared *p, const bool *packed,
+                              const int64_t *ids, size_t i)
 {
     int64_t id = tg_msgcache_get(store->bodies.chunks, p->chunks[i].digest);
-    for (size_t j = 0; !id && ids && j < i; j++) {
-        if (p->chunks[j].in_pack && memcmp(p->chunks[j].digest, p->chunks[i].digest, TG_DIGEST_LEN) == 0)
+    for (size_t j = 0; !id && j < i; j++) {
+        if (packed[j] && memcmp(p->chunks[j].digest, p->chunks[i].digest, TG_DIGEST_LEN) == 0)
             id = ids[j];
     }
     return id;
@@ -457,32 +458,37 @@ static int insert_prepared_body(struct tg_store *store, int64_t request_id, cons
 {
     struct store_bodies *b = &store->bodies;
     int64_t *ids = malloc((p->count ? p->count : 1) * sizeof *ids);
+    bool *packed = malloc(p->count + 1);
     unsigned char *refs = malloc(TG_BODY_CHUNK_REFS_BOUND(p->count) + 1);
     int rc = -1;
-    if (!ids || !refs) {
+    if (!ids || !packed || !refs) {
         snprintf(err, errlen, "out of memory storing a body");
         goto done;
     }
     /* the pack's ids first, then the others: before the window takes in
      * the pack's chunks, which could push out the ones looked up */
     int64_t next = b->next_chunk_id;
-    for (size_t i = 0; i < p->count; i++)
-        ids[i] = p->chunks[i].in_pack ? next++ : 0;
     for (size_t i = 0; i < p->count; i++) {
-        if (!p->chunks[i].in_pack && !(ids[i] = id_of_unpacked(store, p, ids, i))) {
+        /* a chunk its preparer took for new may be stored already: another
+         * parsing or collector thread brought it first */
+        packed[i] = p->chunks[i].in_pack && tg_msgcache_get(b->chunks, p->chunks[i].digest) == 0;
+        ids[i] = packed[i] ? next++ : 0;
+    }
+    for (size_t i = 0; i < p->count; i++) {
+        if (!packed[i] && !(ids[i] = id_of_unpacked(store, p, packed, ids, i))) {
             snprintf(err, errlen, "a chunk of request %lld is neither stored nor packed", (long long)request_id);
             goto done;
         }
     }
     for (size_t i = 0; i < p->count; i++) {
-        if (p->chunks[i].in_pack &&
+        if (packed[i] &&
             pending_add(store, request_id, ids[i], raw + p->chunks[i].off, p->chunks[i].len, err, errlen) != 0)
             goto done;
     }
     b->next_chunk_id = next;
     b->pending->traffic += p->raw_len;
     for (size_t i = 0; i < p->count; i++) {
-        if (p->chunks[i].in_pack)
+        if (packed[i])
             tg_msgcache_put(b->chunks, p->chunks[i].digest, ids[i]);
     }
     size_t refs_len = tg_body_chunk_refs_encode(ids, p->count, refs);
@@ -499,6 +505,7 @@ static int insert_prepared_body(struct tg_store *store, int64_t request_id, cons
         rc = write_pending(store, TG_BODY_END, err, errlen);
 done:
     free(ids);
+    free(packed);
     free(refs);
     return rc;
 }

@@ -3,7 +3,8 @@
  * commits every request), is read back while open (from the batch that fills
  * it, and from another connection after a commit flushed it), ends where
  * another writer stored chunks meanwhile, and writers find stored chunks again
- * after a restart although no digest is stored. */
+ * after a restart although no digest is stored, and a chunk two parsing
+ * threads both took for new is packed once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "base/strbuf.h"
+#include "log/body.h"
 #include "log/logmodel.h"
 #include "store/store.h"
 #include "store_fixture.h"
@@ -223,6 +225,46 @@ static void test_a_restarted_writer_finds_stored_chunks(void **state)
     convo_free(&c);
 }
 
+/* Two parsing threads each take the same chunks for new (each remembers only
+ * what it handed over itself): the store packs them once. */
+static void test_chunks_two_threads_both_bring_are_packed_once(void **state)
+{
+    struct store_fixture *f = *state;
+    struct convo c;
+    convo_init(&c);
+    const char *first = convo_next(&c, "t"), *second = convo_next(&c, "t");
+    struct tg_msgcache *thread_a = tg_msgcache_new(1024), *thread_b = tg_msgcache_new(1024);
+    const char *texts[2] = {first, second};
+    struct tg_msgcache *threads[2] = {thread_a, thread_b};
+    char err[256];
+    bool inserted;
+    assert_int_equal(tg_store_begin(f->store, err, sizeof err), 0);
+    for (int i = 0; i < 2; i++) {
+        struct tg_log log;
+        struct tg_log_error lerr;
+        struct tg_log_parse_options opt = {0};
+        assert_int_equal(tg_log_parse_text(texts[i], strlen(texts[i]), &opt, &log, &lerr), 0);
+        assert_int_equal(tg_body_prepare(NULL, threads[i], true, texts[i], strlen(texts[i]), &log.body, err,
+                                         sizeof err),
+                         0);
+        assert_int_equal(log.body->pack_len, strlen(texts[i])); /* each thread takes every chunk for new */
+        assert_int_equal(tg_store_add(f->store, &log, &inserted, err, sizeof err), 0);
+        tg_log_free(&log);
+    }
+    assert_int_equal(tg_store_commit(f->store, err, sizeof err), 0);
+    int64_t stored = query_int(f->store, "SELECT sum(raw_len) FROM chunk_packs");
+    /* the second request's chunks around its id (into the system prompt),
+     * its new turn and its end; not the first turn (1.5 KB) again */
+    if (stored > (int64_t)(strlen(first) + strlen(second)) - 1000)
+        fail_msg("%zu + %zu bytes of requests stored %lld chunk bytes", strlen(first), strlen(second),
+                 (long long)stored);
+    for (int i = 0; i < c.n; i++)
+        assert_reads(f->store, c.ids[i], c.texts[i]);
+    tg_msgcache_free(thread_a);
+    tg_msgcache_free(thread_b);
+    convo_free(&c);
+}
+
 static int setup(void **state)
 {
     return store_fixture_setup(state);
@@ -237,6 +279,8 @@ int main(void)
                                         store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_two_writers_taking_turns, setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_a_restarted_writer_finds_stored_chunks, setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_chunks_two_threads_both_bring_are_packed_once, setup,
+                                        store_fixture_teardown),
     };
     return cmocka_run_group_tests_name("packs", tests, NULL, NULL);
 }
