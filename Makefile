@@ -161,11 +161,16 @@ build/bench/rebuildbench: bench/rebuildbench.c $(CORE_SRC:%.c=build/obj/%.o) bui
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
+# rebuild times over random requests, and --dump: every body, to compare with the imported file
+build/bench/bodycheck: bench/bodycheck.c $(CORE_SRC:%.c=build/obj/%.o) build/obj/core/log/pricing_builtin.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
 build/bench/redactbench: bench/redactbench.c $(CORE_SRC:%.c=build/obj/%.o) build/obj/core/log/pricing_builtin.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
-bench: build/tollgate build/bench/floor build/bench/loadgen build/bench/storebench build/bench/redactbench
+bench: build/tollgate build/bench/floor build/bench/loadgen build/bench/storebench build/bench/redactbench build/bench/rebuildbench build/bench/bodycheck
 	bash bench/run.sh
 	bash bench/collector.sh
 

@@ -48,8 +48,11 @@ def stats(db):
     s = {}
     lens = {}  # chunk id -> raw length
     s["packs"] = s["chunks"] = s["chunk_raw"] = s["zstd"] = s["digests"] = s["lens"] = 0
+    cols = {r[1] for r in con.execute("PRAGMA table_info(chunk_packs)")}
+    # digests were stored per chunk until packs spanned requests; owners since
+    side = "digests" if "digests" in cols else "owners"
     for pid, n, raw_len, lb, db_, zb in con.execute(
-            "SELECT id, chunks, raw_len, length(lens), length(digests), length(zstd) FROM chunk_packs"):
+            f"SELECT id, chunks, raw_len, length(lens), length({side}), length(zstd) FROM chunk_packs"):
         s["packs"] += 1
         s["chunks"] += n
         s["chunk_raw"] += raw_len

@@ -1,8 +1,9 @@
-/* Stored bodies: the raw log compressed with zstd, with a dictionary trained on
- * the db's own logs once there are enough of them. Small JSON logs compress
- * poorly and slowly one by one; against a dictionary of their common shape they
- * shrink two to three times more and compress about twice as fast. A codec
- * holds one compression context, so each thread that compresses owns one. */
+/* Stored bodies: cutting logs into content-defined chunks, digesting them,
+ * compressing the new ones with zstd (packs, streamed; see below), with a
+ * dictionary trained on the db's own logs once there are enough of them (the
+ * start of each frame, and small logs, compress better against their common
+ * shape), and the varint encodings of references. A codec holds one
+ * compression context, so each thread that compresses owns one. */
 #ifndef TG_BODY_H
 #define TG_BODY_H
 
@@ -15,7 +16,7 @@
 
 /* A dictionary is trained once a db has this many logs (or bytes of them). */
 #define TG_BODY_TRAIN_SAMPLES 2000
-#define TG_BODY_TRAIN_MAX_BYTES (16 << 20)
+#define TG_BODY_TRAIN_MAX_BYTES (4 << 20)
 #define TG_BODY_DICT_MAX_BYTES (64 << 10)
 
 struct tg_body_codec;
@@ -25,12 +26,26 @@ void tg_body_codec_free(struct tg_body_codec *codec);
 
 /* Compresses against this dictionary from now on; bodies record dict_id. */
 int tg_body_codec_set_dict(struct tg_body_codec *codec, const void *dict, size_t len, int64_t dict_id);
+/* Compresses harder (slower) from the next frame on, or back to fast: worth
+ * it where few bytes are new. Between frames only. 0, or -1. */
+int tg_body_codec_set_strong(struct tg_body_codec *codec, bool strong);
 /* The dictionary in use: 0 when none. */
 int64_t tg_body_codec_dict_id(const struct tg_body_codec *codec);
 
 /* Compresses raw into a new buffer (*out, malloc'd). Returns 0, or -1 with err. */
 int tg_body_compress(struct tg_body_codec *codec, const char *raw, size_t len, void **out,
                      size_t *out_len, char *err, size_t errlen);
+
+/* A pack compressed as it grows: one zstd frame, fed a request's new chunks
+ * at a time (so the bytes are compressed once, on arrival), flushed at each
+ * commit so that what is stored so far decodes (tg_body_decode_prefix reads
+ * a frame not yet ended), ended when the pack is full. Uses the codec's
+ * context: no other compression in between. Output is appended to *z (of
+ * *z_cap bytes, grown with realloc). Returns 0, or -1 with err. */
+enum tg_body_stream_step { TG_BODY_CONTINUE, TG_BODY_FLUSH, TG_BODY_END };
+void tg_body_stream_begin(struct tg_body_codec *codec);
+int tg_body_stream_feed(struct tg_body_codec *codec, const void *src, size_t len, enum tg_body_stream_step step,
+                        unsigned char **z, size_t *z_len, size_t *z_cap, char *err, size_t errlen);
 
 /* Decompression with digested dictionaries and one reused context: a body
  * rebuilt from many messages is many small frames, and loading the
@@ -48,6 +63,12 @@ int tg_body_decoder_add_dict(struct tg_body_decoder *decoder, int64_t id, const 
  * buffer, with a dictionary added before (0: none). -1 when damaged. */
 int tg_body_decode(struct tg_body_decoder *decoder, const void *z, size_t z_len, size_t raw_len, int64_t dict_id,
                    char **out);
+
+/* The first `need` bytes of a frame of raw_len bytes (ended or not; see
+ * tg_body_stream_feed) into a new NUL-terminated buffer: a read that needs
+ * the start of a pack stops there. -1 when damaged or shorter. */
+int tg_body_decode_prefix(struct tg_body_decoder *decoder, const void *z, size_t z_len, size_t raw_len, size_t need,
+                          int64_t dict_id, char **out);
 
 /* Trains a dictionary (at most max_len bytes) from sample bodies. Returns 0 and
  * a malloc'd *dict, or -1 when the samples do not make one. */
@@ -105,11 +126,10 @@ struct tg_body_chunk {
 
 /* One malloc block: free() releases it whole. */
 struct tg_body_prepared {
-    size_t raw_len;               /* the whole log */
-    int64_t dict_id;              /* the pack's dictionary, 0 = none */
-    const unsigned char *pack_z;  /* the chunks in_pack, in order, one zstd frame */
-    size_t pack_z_len, pack_len;  /* compressed and raw; 0 when no chunk is new */
-    size_t pack_count;            /* chunks in the pack */
+    size_t raw_len;     /* the whole log */
+    int64_t dict_id;    /* the codec's dictionary when prepared (the store packs with its own) */
+    size_t pack_len;    /* bytes of the chunks in_pack; 0 when no chunk is new */
+    size_t pack_count;  /* chunks in_pack */
     size_t count;
     struct tg_body_chunk chunks[];
 };
@@ -117,11 +137,13 @@ struct tg_body_prepared {
 /* The SHA-256 of text (TG_DIGEST_LEN bytes into out). */
 void tg_body_digest(const char *text, size_t len, unsigned char *out);
 
-/* Cuts raw into chunks, digests each, and compresses into the pack the ones
- * not in `known` (may be NULL: all of them), each distinct chunk once. With
- * mark_known, the digests packed are added to `known` (value 1): a parsing
- * thread remembers what it handed the store before, which finds those chunks
- * by digest. Returns 0 with *out, or -1 with err. */
+/* Cuts raw into chunks, digests each, and marks in_pack the ones not in
+ * `known` (may be NULL: all of them), each distinct chunk once. Nothing is
+ * compressed here: the store gathers the new chunks of many requests into one
+ * pack and compresses it once (see bodies.c). With mark_known, the digests
+ * marked are added to `known` (value 1): a parsing thread remembers what it
+ * handed the store before, which finds those chunks by digest. codec may be
+ * NULL (only its dictionary id is noted). Returns 0 with *out, or -1 with err. */
 int tg_body_prepare(struct tg_body_codec *codec, struct tg_msgcache *known, bool mark_known, const char *raw,
                     size_t len, struct tg_body_prepared **out, char *err, size_t errlen);
 
@@ -135,6 +157,14 @@ size_t tg_body_chunk_refs_encode(const int64_t *ids, size_t count, unsigned char
  * TG_CHUNK_COUNT_BOUND(n)) into a malloc'd *ids; returns the count, or -1
  * when damaged (or out of memory), *ids NULL then. */
 long tg_body_chunk_refs_decode(const unsigned char *in, size_t len, size_t max, int64_t **ids);
+
+/* Which request brought each chunk of a pack: runs of (request id, chunk
+ * count), as varint pairs (zigzag delta from the request id before). */
+size_t tg_body_owners_encode(const int64_t *request_ids, const size_t *counts, size_t runs, unsigned char *out);
+#define TG_BODY_OWNERS_BOUND(runs) ((runs) * 20)
+/* Decodes into malloc'd arrays; returns the run count, or -1 when damaged
+ * (or out of memory; *request_ids and *counts NULL then). */
+long tg_body_owners_decode(const unsigned char *in, size_t len, int64_t **request_ids, size_t **counts);
 
 /* Varint lists of sizes (a pack's chunk lengths). */
 size_t tg_body_varints_encode(const size_t *v, size_t count, unsigned char *out);

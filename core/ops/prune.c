@@ -238,9 +238,22 @@ static int mark_chunks(struct tg_store *store, unsigned char *marks, int64_t max
     return rc == SQLITE_DONE ? 0 : tg_store_fail(store, "reading chunk references", err, errlen);
 }
 
-/* Deletes the packs none of whose chunks a body uses (a pack some chunk of
- * which is still used stays whole: its bytes are one frame). Reads a block
- * of packs, then deletes, never under a live cursor on the same table. */
+struct chunk_marks {
+    const unsigned char *marks;
+    int64_t max_id;
+};
+
+static bool chunk_used(void *ctx, int64_t id)
+{
+    const struct chunk_marks *m = ctx;
+    return id > m->max_id || marked(m->marks, id);
+}
+
+/* Deletes the packs none of whose chunks a body uses, and rewrites without
+ * their unused chunks the packs some chunks of which are still used (a pack
+ * holds the new chunks of many requests: one still used would keep it all).
+ * Reads a block of packs, then changes them, never under a live cursor on the
+ * same table. */
 static int delete_unused_packs(struct tg_store *store, const unsigned char *marks, int64_t max_id, int64_t *deleted,
                                char *err, size_t errlen)
 {
@@ -264,6 +277,12 @@ static int delete_unused_packs(struct tg_store *store, const unsigned char *mark
             bool used = ids[i] + counts[i] - 1 > max_id; /* packed after the marking began */
             for (int64_t c = ids[i]; !used && c < ids[i] + counts[i]; c++)
                 used = marked(marks, c);
+            struct chunk_marks m = {marks, max_id};
+            if (used && ids[i] + counts[i] - 1 <= max_id &&
+                tg_store_drop_chunks(store, ids[i], chunk_used, &m, deleted, err, errlen) != 0) {
+                sqlite3_finalize(st);
+                return -1;
+            }
             if (used)
                 continue;
             /* the index's rows of these chunks go while their text can be read */

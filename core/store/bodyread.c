@@ -9,24 +9,36 @@
 /* A pack decompressed once per read: a log's chunks come in runs from a
  * handful of packs, each read and decompressed once. */
 struct open_pack {
-    int64_t first, count, request_id;
+    int64_t first, count;
+    size_t have; /* bytes of raw decompressed: up to the last chunk the read needs */
     size_t *offsets; /* count + 1 */
     char *raw;
+    int64_t *owner_ids; /* runs of chunks, by the request that brought them */
+    size_t *owner_counts;
+    long owners;
 };
 
 struct chunk_reader {
     struct tg_store *store;
+    const int64_t *ids; /* the chunks the read wants */
+    long nids;
     sqlite3_stmt *find;
     struct open_pack *packs;
     size_t npacks, cap, last;
 };
 
+static void pack_free(struct open_pack *p)
+{
+    free(p->offsets);
+    free(p->raw);
+    free(p->owner_ids);
+    free(p->owner_counts);
+}
+
 static void reader_free(struct chunk_reader *r)
 {
-    for (size_t i = 0; i < r->npacks; i++) {
-        free(r->packs[i].offsets);
-        free(r->packs[i].raw);
-    }
+    for (size_t i = 0; i < r->npacks; i++)
+        pack_free(&r->packs[i]);
     free(r->packs);
     sqlite3_finalize(r->find);
 }
@@ -34,6 +46,63 @@ static void reader_free(struct chunk_reader *r)
 static bool holds(const struct open_pack *p, int64_t id)
 {
     return id >= p->first && id - p->first < p->count;
+}
+
+/* The request that brought chunk k of the pack (0 when the owners are short). */
+static int64_t owner_of(const struct open_pack *p, size_t k)
+{
+    for (long i = 0; i < p->owners; i++) {
+        if (k < p->owner_counts[i])
+            return p->owner_ids[i];
+        k -= p->owner_counts[i];
+    }
+    return 0;
+}
+
+/* Fills p's offsets and owners from a pack's stored fields (raw already
+ * set). 0, or -1 when they do not fit its bytes. */
+static int pack_index(struct open_pack *p, size_t raw_len, const void *lens, size_t lens_len, const void *owners,
+                      size_t owners_len)
+{
+    if (p->count <= 0 || p->count > (int64_t)raw_len + 1)
+        return -1;
+    p->offsets = malloc(((size_t)p->count + 1) * sizeof *p->offsets);
+    if (!p->offsets || tg_body_varints_decode(lens, lens_len, p->offsets + 1, (size_t)p->count) != 0)
+        return -1;
+    p->offsets[0] = 0;
+    for (int64_t i = 1; i <= p->count; i++)
+        p->offsets[i] += p->offsets[i - 1]; /* lengths to offsets */
+    if (p->offsets[p->count] != raw_len)
+        return -1;
+    p->owners = tg_body_owners_decode(owners, owners_len, &p->owner_ids, &p->owner_counts);
+    return p->owners < 0 ? -1 : 0;
+}
+
+/* The pack being filled in this batch, when it holds chunk id: 1, 0 when it
+ * does not, -1 when out of memory. */
+static int pending_pack(struct chunk_reader *r, int64_t id, struct open_pack *p)
+{
+    struct store_pending_copy c;
+    int found = store_bodies_pending(r->store, id, &c);
+    if (found <= 0)
+        return found;
+    *p = (struct open_pack){.first = c.first, .count = c.count, .raw = c.raw, .have = c.raw_len};
+    int rc = pack_index(p, c.raw_len, c.lens, c.lens_len, c.owners, c.owners_len);
+    free(c.lens);
+    free(c.owners);
+    return rc == 0 ? 1 : -1;
+}
+
+/* How many bytes of the pack the read needs: up to the end of the last of
+ * its chunks the read wants (the rest of the pack is not decompressed). */
+static size_t bytes_needed(const struct chunk_reader *r, const struct open_pack *p)
+{
+    int64_t last = -1;
+    for (long i = 0; i < r->nids; i++) {
+        if (holds(p, r->ids[i]) && r->ids[i] - p->first > last)
+            last = r->ids[i] - p->first;
+    }
+    return last < 0 ? 0 : p->offsets[last + 1];
 }
 
 /* Reads and decompresses the pack of chunk `id` into a new entry. */
@@ -47,31 +116,28 @@ static struct open_pack *open_pack(struct chunk_reader *r, int64_t id)
         r->packs = grown;
         r->cap = cap;
     }
-    sqlite3_stmt *st = r->find;
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_step(st) != SQLITE_ROW)
-        return NULL;
-    struct open_pack p = {.first = sqlite3_column_int64(st, 0), .count = sqlite3_column_int64(st, 1),
-                          .request_id = sqlite3_column_int64(st, 2)};
-    size_t raw_len = (size_t)sqlite3_column_int64(st, 4);
-    if (!holds(&p, id) || p.count <= 0 || p.count > (int64_t)raw_len + 1)
-        return NULL;
-    p.offsets = malloc(((size_t)p.count + 1) * sizeof *p.offsets);
-    if (!p.offsets ||
-        tg_body_varints_decode(sqlite3_column_blob(st, 5), (size_t)sqlite3_column_bytes(st, 5), p.offsets + 1,
-                               (size_t)p.count) != 0 ||
-        store_bodies_decode(r->store, sqlite3_column_blob(st, 6), (size_t)sqlite3_column_bytes(st, 6), raw_len,
-                            sqlite3_column_int64(st, 3), &p.raw) != 0) {
-        free(p.offsets);
-        return NULL;
+    struct open_pack p = {0};
+    int pending = pending_pack(r, id, &p);
+    if (pending == 0) {
+        sqlite3_stmt *st = r->find;
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, id);
+        if (sqlite3_step(st) != SQLITE_ROW)
+            return NULL;
+        p.first = sqlite3_column_int64(st, 0);
+        p.count = sqlite3_column_int64(st, 1);
+        size_t raw_len = (size_t)sqlite3_column_int64(st, 4);
+        if (!holds(&p, id) ||
+            pack_index(&p, raw_len, sqlite3_column_blob(st, 5), (size_t)sqlite3_column_bytes(st, 5),
+                       sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2)) != 0)
+            pending = -1;
+        else if (p.have = bytes_needed(r, &p),
+                 store_bodies_decode_pack(r->store, sqlite3_column_blob(st, 6), (size_t)sqlite3_column_bytes(st, 6),
+                                          raw_len, p.have, sqlite3_column_int64(st, 3), &p.raw) != 0)
+            pending = -1;
     }
-    p.offsets[0] = 0;
-    for (int64_t i = 1; i <= p.count; i++)
-        p.offsets[i] += p.offsets[i - 1]; /* lengths to offsets */
-    if (p.offsets[p.count] != raw_len) {
-        free(p.offsets);
-        free(p.raw);
+    if (pending < 0 || !holds(&p, id)) {
+        pack_free(&p);
         return NULL;
     }
     r->packs[r->npacks] = p;
@@ -103,9 +169,9 @@ static int assemble_chunks(struct tg_store *store, const void *refs, size_t refs
     long count = tg_body_chunk_refs_decode(refs, refs_len, TG_CHUNK_COUNT_BOUND(raw_len), &ids);
     if (count < 0)
         return -1;
-    struct chunk_reader r = {.store = store};
+    struct chunk_reader r = {.store = store, .ids = ids, .nids = count};
     int rc = sqlite3_prepare_v2(store->db,
-                                "SELECT id, chunks, request_id, dict_id, raw_len, lens, zstd FROM chunk_packs"
+                                "SELECT id, chunks, owners, dict_id, raw_len, lens, zstd FROM chunk_packs"
                                 " WHERE id <= ?1 ORDER BY id DESC LIMIT 1",
                                 -1, &r.find, NULL) == SQLITE_OK
                  ? 0
@@ -116,9 +182,13 @@ static int assemble_chunks(struct tg_store *store, const void *refs, size_t refs
             rc = -1;
             break;
         }
-        if (only_of && p->request_id != only_of)
-            continue;
         size_t k = (size_t)(ids[i] - p->first);
+        if (only_of && owner_of(p, k) != only_of)
+            continue;
+        if (p->offsets[k + 1] > p->have) {
+            rc = -1;
+            break;
+        }
         strbuf_append(out, p->raw + p->offsets[k], p->offsets[k + 1] - p->offsets[k]);
     }
     reader_free(&r);

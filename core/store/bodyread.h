@@ -14,4 +14,20 @@
 int store_bodies_decode(struct tg_store *store, const void *z, size_t z_len, size_t raw_len, int64_t dict_id,
                         char **out);
 
+/* The first `need` bytes of a pack's frame of raw_len bytes (ended or not). */
+int store_bodies_decode_pack(struct tg_store *store, const void *z, size_t z_len, size_t raw_len, size_t need,
+                             int64_t dict_id, char **out);
+
+/* A copy of the pack being filled (not written until it is full or the batch
+ * commits) when it holds chunk id: its fields as a pack row has them, all
+ * malloc'd. 1: copied, 0: not there, -1: out of memory. */
+struct store_pending_copy {
+    int64_t first, count;
+    char *raw;
+    size_t raw_len;
+    unsigned char *lens, *owners;
+    size_t lens_len, owners_len;
+};
+int store_bodies_pending(struct tg_store *store, int64_t id, struct store_pending_copy *out);
+
 #endif

@@ -102,9 +102,55 @@ void tg_chunk_reader_free(struct tg_chunk_reader *r)
     free(r);
 }
 
-/* Reads the pack holding `id` into slot p: 0, 1 when there is none, -1 damaged. */
+/* Lengths (varints) to the offsets of count chunks in raw_len bytes: a
+ * malloc'd array of count + 1, or NULL when they do not fit. */
+static size_t *offsets_of(const void *lens, size_t lens_len, int64_t count, size_t raw_len)
+{
+    if (count <= 0 || count > (int64_t)raw_len + 1)
+        return NULL;
+    size_t *offsets = malloc(((size_t)count + 1) * sizeof *offsets);
+    if (!offsets || tg_body_varints_decode(lens, lens_len, offsets + 1, (size_t)count) != 0) {
+        free(offsets);
+        return NULL;
+    }
+    offsets[0] = 0;
+    for (int64_t i = 1; i <= count; i++)
+        offsets[i] += offsets[i - 1];
+    if (offsets[count] != raw_len) {
+        free(offsets);
+        return NULL;
+    }
+    return offsets;
+}
+
+/* The pack this connection is still filling (its batch not committed), when
+ * it holds `id`: 1 and p filled, 0 when not there, -1 when damaged. */
+static int load_pending(struct tg_chunk_reader *r, int64_t id, struct cached_pack *p)
+{
+    struct store_pending_copy c;
+    int found = store_bodies_pending(r->store, id, &c);
+    if (found <= 0)
+        return found;
+    size_t *offsets = offsets_of(c.lens, c.lens_len, c.count, c.raw_len);
+    free(c.lens);
+    free(c.owners);
+    if (!offsets) {
+        free(c.raw);
+        return -1;
+    }
+    drop(p);
+    *p = (struct cached_pack){.first = c.first, .count = c.count, .offsets = offsets, .raw = c.raw};
+    return 1;
+}
+
+/* Reads the pack holding `id` into slot p: 0, 1 when there is none, -1 damaged.
+ * A pack may still be growing (its frame flushed at each commit, not ended):
+ * it is read as far as it goes. */
 static int load(struct tg_chunk_reader *r, int64_t id, struct cached_pack *p)
 {
+    int pending = load_pending(r, id, p);
+    if (pending != 0)
+        return pending < 0 ? -1 : 0;
     sqlite3_stmt *st = r->find;
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, id);
@@ -119,24 +165,12 @@ static int load(struct tg_chunk_reader *r, int64_t id, struct cached_pack *p)
         sqlite3_reset(st);
         return 1; /* between packs: this chunk's pack was swept */
     }
-    if (count <= 0 || count > (int64_t)raw_len + 1) {
-        sqlite3_reset(st);
-        return -1;
-    }
-    size_t *offsets = malloc(((size_t)count + 1) * sizeof *offsets);
+    size_t *offsets = offsets_of(sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4), count, raw_len);
     char *raw = NULL;
-    int bad = !offsets ||
-              tg_body_varints_decode(sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4), offsets + 1,
-                                     (size_t)count) != 0 ||
-              store_bodies_decode(r->store, sqlite3_column_blob(st, 5), (size_t)sqlite3_column_bytes(st, 5), raw_len,
-                                  sqlite3_column_int64(st, 2), &raw) != 0;
+    int bad = !offsets || store_bodies_decode_pack(r->store, sqlite3_column_blob(st, 5),
+                                                   (size_t)sqlite3_column_bytes(st, 5), raw_len, raw_len,
+                                                   sqlite3_column_int64(st, 2), &raw) != 0;
     sqlite3_reset(st);
-    if (!bad) {
-        offsets[0] = 0;
-        for (int64_t i = 1; i <= count; i++)
-            offsets[i] += offsets[i - 1];
-        bad = offsets[count] != raw_len;
-    }
     if (bad) {
         free(offsets);
         free(raw);

@@ -166,16 +166,19 @@ static const char *const migrations[] = {
     "CREATE INDEX requests_latency ON requests(coalesce(latency_ms, -1));"
     "PRAGMA user_version=10;",
     /* 11: content-defined chunks (see body.h). A body with chunk_refs is the
-     * list of its chunks' ids; each chunk is stored once, in the pack of the
-     * request that brought it first: a pack's id is its first chunk's, its
-     * chunks have the ids after it in order (lens and digests say which bytes
-     * are which), all compressed as one frame. Bodies of the two older
-     * layouts stay readable until `tollgate migrate` converts them. No index
-     * on digests, as for messages: a window of recent ones in memory. */
+     * list of its chunks' ids; each chunk is stored once, in a pack of the
+     * chunks new to the db that consecutive requests brought (up to ~256 KB,
+     * or one batch): a pack's id is its first chunk's, its chunks have the
+     * ids after it in order (lens says which bytes are which, owners which
+     * request brought them; request_id is the first of those), all compressed
+     * as one frame. Bodies of the two older layouts stay readable until
+     * `tollgate migrate` converts them. No digests are stored: a writer keeps
+     * a window of recent ones in memory, digesting the newest packs again
+     * when it starts. */
     "CREATE TABLE chunk_packs("
     "  id INTEGER PRIMARY KEY, chunks INTEGER NOT NULL, request_id INTEGER NOT NULL,"
     "  dict_id INTEGER REFERENCES body_dicts(id), raw_len INTEGER NOT NULL,"
-    "  lens BLOB NOT NULL, digests BLOB NOT NULL, zstd BLOB NOT NULL);"
+    "  lens BLOB NOT NULL, owners BLOB NOT NULL, zstd BLOB NOT NULL);"
     "ALTER TABLE request_bodies ADD COLUMN chunk_refs BLOB;"
     /* Search indexes each text once (see search.c): a row of search_text
      * is a group of runs of chunks, each run first seen together (search_runs

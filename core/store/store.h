@@ -115,6 +115,14 @@ long tg_store_message_digests(struct tg_store *store, int64_t request_id, unsign
 enum { TG_BODY_WHOLE = 1, TG_BODY_MESSAGES, TG_BODY_CHUNKS };
 int tg_store_body_layout(struct tg_store *store, int64_t request_id);
 
+/* In an open batch (prune's): rewrites chunk pack pack_id without the bytes
+ * of the chunks keep() refuses (their ids stay, empty: no body may use them),
+ * when that frees at least a quarter of the pack; adds the chunks dropped to
+ * *dropped. Packs hold the new chunks of many requests, so a pack that a
+ * remaining body still uses one chunk of is mostly freed this way. */
+int tg_store_drop_chunks(struct tg_store *store, int64_t pack_id, bool (*keep)(void *ctx, int64_t chunk_id), void *ctx,
+                         int64_t *dropped, char *err, size_t errlen);
+
 /* In an open batch: stores a request's body again in the current layout
  * (content-defined chunks), replacing what was there. For migrating bodies
  * stored by an older tollgate. */

@@ -9,6 +9,7 @@
  *   rollups.c      per-batch hourly and daily deltas
  *   bodies.c       storing bodies: chunks, packs, dictionaries
  *   bodyread.c     reading bodies back, in any of their layouts
+ *   repack.c       a prune's rewrite of a pack without its unused chunks
  *   syncstate.c    sync positions and the store's own marks in sync_state
  *   activity.c     each source's newest log and last commit, for `status`
  *   keyuse.c       when keys were revoked and their use since (public side only)
@@ -74,6 +75,7 @@ struct store_bodies {
     struct hashmap *dicts;           /* dict id -> struct dict, loaded when a body needs one */
     struct tg_body_decoder *decoder; /* for reading bodies back */
     struct tg_msgcache *chunks;      /* digest -> id of the chunks stored most recently */
+    struct pack_builder *pending;    /* the pack being filled (bodies.c) */
     bool chunks_loaded;              /* the window was filled from the db */
     int64_t next_chunk_id;           /* the id the next chunk packed gets (read in each batch) */
     char prune_mark[32];             /* the db's TG_STORE_PRUNE_MARK when it was */
