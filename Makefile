@@ -161,7 +161,7 @@ build/bench/rebuildbench: bench/rebuildbench.c $(CORE_SRC:%.c=build/obj/%.o) bui
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
-# rebuild times over random requests, and --dump: every body, to compare with the imported file
+# every stored body, in request order, to compare byte for byte with the imported file
 build/bench/bodycheck: bench/bodycheck.c $(CORE_SRC:%.c=build/obj/%.o) build/obj/core/log/pricing_builtin.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
