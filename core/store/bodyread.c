@@ -59,20 +59,32 @@ static int64_t owner_of(const struct open_pack *p, size_t k)
     return 0;
 }
 
+size_t *store_pack_offsets(const void *lens, size_t lens_len, int64_t count, size_t raw_len)
+{
+    if (count <= 0 || count > (int64_t)raw_len + 1)
+        return NULL;
+    size_t *offsets = malloc(((size_t)count + 1) * sizeof *offsets);
+    if (!offsets || tg_body_varints_decode(lens, lens_len, offsets + 1, (size_t)count) != 0) {
+        free(offsets);
+        return NULL;
+    }
+    offsets[0] = 0;
+    for (int64_t i = 1; i <= count; i++)
+        offsets[i] += offsets[i - 1]; /* lengths to offsets */
+    if (offsets[count] != raw_len) {
+        free(offsets);
+        return NULL;
+    }
+    return offsets;
+}
+
 /* Fills p's offsets and owners from a pack's stored fields (raw already
  * set). 0, or -1 when they do not fit its bytes. */
 static int pack_index(struct open_pack *p, size_t raw_len, const void *lens, size_t lens_len, const void *owners,
                       size_t owners_len)
 {
-    if (p->count <= 0 || p->count > (int64_t)raw_len + 1)
-        return -1;
-    p->offsets = malloc(((size_t)p->count + 1) * sizeof *p->offsets);
-    if (!p->offsets || tg_body_varints_decode(lens, lens_len, p->offsets + 1, (size_t)p->count) != 0)
-        return -1;
-    p->offsets[0] = 0;
-    for (int64_t i = 1; i <= p->count; i++)
-        p->offsets[i] += p->offsets[i - 1]; /* lengths to offsets */
-    if (p->offsets[p->count] != raw_len)
+    p->offsets = store_pack_offsets(lens, lens_len, p->count, raw_len);
+    if (!p->offsets)
         return -1;
     p->owners = tg_body_owners_decode(owners, owners_len, &p->owner_ids, &p->owner_counts);
     return p->owners < 0 ? -1 : 0;

@@ -18,6 +18,11 @@ int store_bodies_decode(struct tg_store *store, const void *z, size_t z_len, siz
 int store_bodies_decode_pack(struct tg_store *store, const void *z, size_t z_len, size_t raw_len, size_t need,
                              int64_t dict_id, char **out);
 
+/* A pack's chunk lengths (varints, `lens`) as the offsets of its count
+ * chunks in raw_len bytes: a malloc'd array of count + 1, NULL when they do
+ * not fit those bytes (damaged) or out of memory. */
+size_t *store_pack_offsets(const void *lens, size_t lens_len, int64_t count, size_t raw_len);
+
 /* A copy of the pack being filled (not written until it is full or the batch
  * commits) when it holds chunk id: its fields as a pack row has them, all
  * malloc'd. 1: copied, 0: not there, -1: out of memory. */

@@ -102,27 +102,6 @@ void tg_chunk_reader_free(struct tg_chunk_reader *r)
     free(r);
 }
 
-/* Lengths (varints) to the offsets of count chunks in raw_len bytes: a
- * malloc'd array of count + 1, or NULL when they do not fit. */
-static size_t *offsets_of(const void *lens, size_t lens_len, int64_t count, size_t raw_len)
-{
-    if (count <= 0 || count > (int64_t)raw_len + 1)
-        return NULL;
-    size_t *offsets = malloc(((size_t)count + 1) * sizeof *offsets);
-    if (!offsets || tg_body_varints_decode(lens, lens_len, offsets + 1, (size_t)count) != 0) {
-        free(offsets);
-        return NULL;
-    }
-    offsets[0] = 0;
-    for (int64_t i = 1; i <= count; i++)
-        offsets[i] += offsets[i - 1];
-    if (offsets[count] != raw_len) {
-        free(offsets);
-        return NULL;
-    }
-    return offsets;
-}
-
 /* The pack this connection is still filling (its batch not committed), when
  * it holds `id`: 1 and p filled, 0 when not there, -1 when damaged. */
 static int load_pending(struct tg_chunk_reader *r, int64_t id, struct cached_pack *p)
@@ -131,7 +110,7 @@ static int load_pending(struct tg_chunk_reader *r, int64_t id, struct cached_pac
     int found = store_bodies_pending(r->store, id, &c);
     if (found <= 0)
         return found;
-    size_t *offsets = offsets_of(c.lens, c.lens_len, c.count, c.raw_len);
+    size_t *offsets = store_pack_offsets(c.lens, c.lens_len, c.count, c.raw_len);
     free(c.lens);
     free(c.owners);
     if (!offsets) {
@@ -165,7 +144,8 @@ static int load(struct tg_chunk_reader *r, int64_t id, struct cached_pack *p)
         sqlite3_reset(st);
         return 1; /* between packs: this chunk's pack was swept */
     }
-    size_t *offsets = offsets_of(sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4), count, raw_len);
+    size_t *offsets =
+        store_pack_offsets(sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4), count, raw_len);
     char *raw = NULL;
     int bad = !offsets || store_bodies_decode_pack(r->store, sqlite3_column_blob(st, 5),
                                                    (size_t)sqlite3_column_bytes(st, 5), raw_len, raw_len,
