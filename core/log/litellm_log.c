@@ -267,11 +267,58 @@ static void add_completion(cJSON *out, const cJSON *in)
         cJSON_Delete(messages);
 }
 
+/* The length of id without a trailing "_cache_hit<seconds>" (digits and a
+ * point), or 0 when it has none. */
+static size_t cache_hit_base_len(const char *id)
+{
+    static const char mark[] = "_cache_hit";
+    const char *at = strstr(id, mark), *last = NULL;
+    for (; at; at = strstr(at + 1, mark))
+        last = at;
+    if (!last || last == id)
+        return 0;
+    const char *tail = last + sizeof mark - 1;
+    if (!*tail || strspn(tail, "0123456789.") != strlen(tail))
+        return 0;
+    return (size_t)(last - id);
+}
+
+/* LiteLLM renames a cache hit "<id>_cache_hit<time.time()>" twice over,
+ * once for the pushed payload and once for the spend log, each with its own
+ * clock reading: the two never match, and every hit of one cached response
+ * shares <id>. The hit's start time is the same in both shapes, so
+ * "<id>_cache_hit@<start ms>" names that one hit whichever way it came in.
+ * Returns LiteLLM's id when it is such a hit (and writes the stable one),
+ * else NULL. */
+static const char *cache_hit_id(const cJSON *in, char *stable, size_t len)
+{
+    const char *id = text(in, member(in, "request_id") ? "request_id" : "id");
+    int64_t start;
+    size_t base = id ? cache_hit_base_len(id) : 0;
+    if (!base || !time_ms(in, "startTime", &start))
+        return NULL;
+    snprintf(stable, len, "%.*s_cache_hit@%lld", (int)(base > 256 ? 256 : base), id, (long long)start);
+    return id;
+}
+
+/* The call's id; a cache hit's as cache_hit_id() makes it, LiteLLM's own
+ * then kept in metadata.litellm.request_id. */
+static void add_call_id(cJSON *out, const cJSON *in)
+{
+    char stable[320];
+    if (cache_hit_id(in, stable, sizeof stable))
+        cJSON_AddStringToObject(out, "unique_id", stable);
+    else
+        copy_member(out, "unique_id", in, member(in, "request_id") ? "request_id" : "id");
+}
+
 /* LiteLLM's own metadata, with what it says about the call beside it, so the
  * fields not mapped (team, end user, call type, ...) stay with the log. */
 static void add_metadata(cJSON *out, const cJSON *in, cJSON *meta, const struct people *p)
 {
     cJSON *extra = cJSON_CreateObject();
+    char stable[320];
+    add_text(extra, "request_id", cache_hit_id(in, stable, sizeof stable));
     add_text(extra, "user_id", p->user_id);
     add_text(extra, "user_email", p->email);
     add_text(extra, "end_user", p->end_user);
@@ -302,7 +349,7 @@ cJSON *tg_litellm_convert(const cJSON *in, enum tg_litellm_developer developer, 
     }
     struct people p = people_of(in, meta);
     bool failed = is_failure(in, meta);
-    copy_member(out, "unique_id", in, member(in, "request_id") ? "request_id" : "id");
+    add_call_id(out, in);
     add_text(out, "model", first_text(text(in, "model"), text(in, "model_group")));
     add_text(out, "provider_id", text(in, "custom_llm_provider"));
     add_times(out, in);
