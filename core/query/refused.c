@@ -10,7 +10,7 @@
  * only refused requests of revoked keys are read. CROSS JOIN keeps that
  * order: left to itself SQLite scanned the window's requests through
  * requests_ts and looked each key up (4M requests: 1.06 s in every report
- * and spend screen, against < 1 ms). Group ids as spend.c's. */
+ * and spend screen, against < 1 ms). Group ids as spend.c's (local days: hours, mapped). */
 #define REFUSED_SQL(GID)                                                                                     \
     "SELECT " GID ", count(*), coalesce(sum(r.is_error), 0) FROM keys k"                                    \
     " CROSS JOIN requests r ON r.key_id = k.id AND r.status_code IN (401, 403) AND r.ts_ms > k.revoked_ms"        \
@@ -38,7 +38,9 @@ int tg_spend_take_out_refused(struct tg_store *store, enum tg_spend_by by, const
                               struct tg_spend_report *report, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(tg_store_sqlite(store), refused_sql[by], -1, &st, NULL) != SQLITE_OK)
+    bool local_days = by == TG_BY_DAY && tg_spend_local_days(by, filter);
+    if (sqlite3_prepare_v2(tg_store_sqlite(store), refused_sql[local_days ? TG_BY_HOUR : by], -1, &st, NULL) !=
+        SQLITE_OK)
         return tg_store_fail(store, "counting refused requests on revoked keys", err, errlen);
     sqlite3_bind_int64(st, 1, filter->since_ms == TG_SPEND_OPEN ? 0 : filter->since_ms);
     sqlite3_bind_int64(st, 2, filter->until_ms == TG_SPEND_OPEN ? END_OF_TIME_MS : filter->until_ms);
@@ -48,6 +50,8 @@ int tg_spend_take_out_refused(struct tg_store *store, enum tg_spend_by by, const
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t group = sqlite3_column_int64(st, 0);
+        if (local_days)
+            group = tg_spend_local_day(group);
         int64_t refused = sqlite3_column_int64(st, 1), errors = sqlite3_column_int64(st, 2);
         take_out(&report->total, refused, errors);
         for (size_t i = 0; i < report->count; i++) {

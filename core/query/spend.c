@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/hashmap.h"
 #include "base/timeutil.h"
@@ -88,22 +89,74 @@ struct query {
     struct tg_store *store;
     enum tg_spend_by by;
     const struct tg_spend_filter *filter;
+    bool local;             /* days and hours of the local zone */
     struct hashmap *groups; /* group id -> struct tg_spend_row */
 };
 
-static void label_time(enum tg_spend_by by, int64_t group_id, char *buf, size_t len)
+/* The zone is UTC when it has no offset and no summer time. */
+static bool zone_is_utc(void)
 {
+    tzset();
+    return timezone == 0 && !daylight;
+}
+
+bool tg_spend_local_days(enum tg_spend_by by, const struct tg_spend_filter *filter)
+{
+    return (by == TG_BY_DAY || by == TG_BY_HOUR) && !filter->utc && !zone_is_utc();
+}
+
+int64_t tg_spend_local_day(int64_t hour)
+{
+    time_t at = (time_t)(hour * 3600);
+    struct tm tm;
+    if (!localtime_r(&at, &tm))
+        return hour / 24;
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    return (int64_t)timegm(&tm) / 86400;
+}
+
+/* "2026-11-01T19:00+09:00": the hour's start in the local zone, its offset then. */
+static void label_local_hour(int64_t hour, char *buf, size_t len)
+{
+    time_t at = (time_t)(hour * 3600);
+    struct tm tm;
+    if (!localtime_r(&at, &tm)) {
+        snprintf(buf, len, "?");
+        return;
+    }
+    long off = tm.tm_gmtoff / 60;
+    char sign = off < 0 ? '-' : '+';
+    off = off < 0 ? -off : off;
+    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d%c%02ld:%02ld", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, sign, off / 60, off % 60);
+}
+
+static void label_time(const struct query *q, int64_t group_id, char *buf, size_t len)
+{
+    if (q->local && q->by == TG_BY_HOUR) {
+        label_local_hour(group_id, buf, len);
+        return;
+    }
     char iso[40];
-    tg_time_format_iso(group_id * (by == TG_BY_DAY ? TG_DAY_MS : TG_HOUR_MS), iso, sizeof iso);
-    if (by == TG_BY_DAY)
+    /* a local day's id is the number of its date, so its label is that date's */
+    tg_time_format_iso(group_id * (q->by == TG_BY_DAY ? TG_DAY_MS : TG_HOUR_MS), iso, sizeof iso);
+    if (q->by == TG_BY_DAY)
         snprintf(buf, len, "%.10s", iso);
     else
         snprintf(buf, len, "%.16sZ", iso);
 }
 
-static struct tg_spend_row *group_for(struct query *q, sqlite3_stmt *st)
+/* A row's group: the source's group id, but in local days the hour the
+ * sources give (column 0) mapped to its local date. */
+static int64_t group_id_of(const struct query *q, sqlite3_stmt *st)
 {
     int64_t gid = sqlite3_column_int64(st, 0);
+    return q->local && q->by == TG_BY_DAY ? tg_spend_local_day(gid) : gid;
+}
+
+static struct tg_spend_row *group_for(struct query *q, sqlite3_stmt *st)
+{
+    int64_t gid = group_id_of(q, st);
     struct tg_spend_row *row = hashmap_get(q->groups, &gid, sizeof gid);
     if (row)
         return row;
@@ -115,7 +168,7 @@ static struct tg_spend_row *group_for(struct query *q, sqlite3_stmt *st)
     char label[64];
     const char *name = (const char *)sqlite3_column_text(st, 1);
     if (!name) {
-        label_time(q->by, gid, label, sizeof label);
+        label_time(q, gid, label, sizeof label);
         name = label;
     }
     row->name = strdup(name);
@@ -162,6 +215,12 @@ static int accumulate(struct tg_spend_row *row, sqlite3_stmt *st, char *err, siz
     return 0;
 }
 
+/* Local days are made of hours: the sources group by hour. */
+static enum tg_spend_by source_by(const struct query *q)
+{
+    return q->local && q->by == TG_BY_DAY ? TG_BY_HOUR : q->by;
+}
+
 /* Runs one source over [lo, hi) (hours for rollups, ms for raw rows). */
 static int run_source(struct query *q, const char *sql, int64_t lo, int64_t hi, char *err, size_t errlen)
 {
@@ -206,11 +265,12 @@ static int64_t ceil_div(int64_t a, int64_t b)
 static int collect_hours(struct query *q, int64_t first_hour, int64_t end_hour, char *err, size_t errlen)
 {
     int64_t first_day = ceil_div(first_hour, 24), end_day = end_hour / 24;
-    if (!daily_sql[q->by] || first_day >= end_day)
-        return run_source(q, rollup_sql[q->by], first_hour, end_hour, err, errlen);
-    if (run_source(q, daily_sql[q->by], first_day, end_day, err, errlen) != 0 ||
-        run_source(q, rollup_sql[q->by], first_hour, first_day * 24, err, errlen) != 0 ||
-        run_source(q, rollup_sql[q->by], end_day * 24, end_hour, err, errlen) != 0)
+    enum tg_spend_by by = source_by(q);
+    if (!daily_sql[by] || first_day >= end_day)
+        return run_source(q, rollup_sql[by], first_hour, end_hour, err, errlen);
+    if (run_source(q, daily_sql[by], first_day, end_day, err, errlen) != 0 ||
+        run_source(q, rollup_sql[by], first_hour, first_day * 24, err, errlen) != 0 ||
+        run_source(q, rollup_sql[by], end_day * 24, end_hour, err, errlen) != 0)
         return -1;
     return 0;
 }
@@ -227,11 +287,12 @@ static int collect(struct query *q, char *err, size_t errlen)
     if (since >= until)
         return 0;
     int64_t first_hour = ceil_div(since, TG_HOUR_MS), end_hour = until / TG_HOUR_MS;
+    const char *raw = raw_sql[source_by(q)];
     if (first_hour >= end_hour)
-        return run_source(q, raw_sql[q->by], since, until, err, errlen);
+        return run_source(q, raw, since, until, err, errlen);
     if (collect_hours(q, first_hour, end_hour, err, errlen) != 0 ||
-        run_source(q, raw_sql[q->by], since, first_hour * TG_HOUR_MS, err, errlen) != 0 ||
-        run_source(q, raw_sql[q->by], end_hour * TG_HOUR_MS, until, err, errlen) != 0)
+        run_source(q, raw, since, first_hour * TG_HOUR_MS, err, errlen) != 0 ||
+        run_source(q, raw, end_hour * TG_HOUR_MS, until, err, errlen) != 0)
         return -1;
     return 0;
 }
@@ -349,7 +410,7 @@ int tg_spend_query(struct tg_store *store, enum tg_spend_by by, const struct tg_
 {
     memset(out, 0, sizeof *out);
     out->by = by;
-    struct query q = {store, by, filter, hashmap_new()};
+    struct query q = {store, by, filter, tg_spend_local_days(by, filter), hashmap_new()};
     if (!q.groups) {
         snprintf(err, errlen, "out of memory");
         return -1;

@@ -4,6 +4,7 @@
 #ifndef TG_SPEND_H
 #define TG_SPEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,11 +32,14 @@ enum tg_spend_by { TG_SPEND_BY_LIST(TG_SPEND_BY_ENUM) TG_SPEND_BY_COUNT };
 struct tg_spend_filter {
     int64_t since_ms, until_ms;
     const char *developer, *key, *model;
+    bool utc; /* days and hours in UTC, not the local time zone */
 };
 
 struct tg_spend_row {
-    char *name;       /* developer, key name (else id), model, "2026-11-01", "2026-11-01T10:00Z" */
-    int64_t group_id; /* dimension row id, or the day / hour number since the epoch */
+    char *name;       /* developer, key name (else id), model, "2026-11-01", "2026-11-01T10:00Z"
+                       * ("2026-11-01T19:00+09:00" for an hour in a local zone) */
+    int64_t group_id; /* dimension row id, or the day / hour number since the epoch; a day in a local
+                       * zone is the number of its date (tg_spend_local_day) */
     int64_t requests, errors;
     int64_t prompt_tokens, completion_tokens, total_tokens, cache_read_tokens, cache_creation_tokens;
     tg_nanos cost;           /* all of it: gateway figures plus estimates */
@@ -60,6 +64,14 @@ struct tg_spend_report {
 int tg_spend_query(struct tg_store *store, enum tg_spend_by by, const struct tg_spend_filter *filter,
                    size_t limit, struct tg_spend_report *out, char *err, size_t errlen);
 void tg_spend_report_free(struct tg_spend_report *report);
+
+/* Days follow the local zone unless filter->utc (or the zone is UTC): then
+ * whole hours come from the hourly rollups, never the UTC daily ones. */
+bool tg_spend_local_days(enum tg_spend_by by, const struct tg_spend_filter *filter);
+/* The local day (days from 1970-01-01 to its date) the hour starting at
+ * hour * 1 h since the epoch falls in; in a zone half an hour off UTC, the day
+ * where the hour starts. */
+int64_t tg_spend_local_day(int64_t hour);
 
 int tg_spend_by_parse(const char *text, enum tg_spend_by *by);
 const char *tg_spend_by_name(enum tg_spend_by by);

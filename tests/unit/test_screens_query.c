@@ -85,7 +85,7 @@ static void test_last_seen_kept_by_batches(void **state)
     tg_store_rollback(f->store);
     assert_int_equal(query_int(f->store, "SELECT last_seen_ms FROM developers WHERE ident = 'ann'"),
                      NOV_24_10H - 107655);
-    struct tg_spend_filter sf = {NOV_24_10H - 30 * 86400000LL, TG_SPEND_OPEN, NULL, NULL, NULL};
+    struct tg_spend_filter sf = {NOV_24_10H - 30 * 86400000LL, TG_SPEND_OPEN, NULL, NULL, NULL, false};
     struct tg_spend_report r;
     assert_int_equal(tg_spend_query(f->store, TG_BY_DEVELOPER, &sf, 0, &r, err, sizeof err), 0);
     assert_int_equal(r.count, 1);

@@ -214,7 +214,8 @@ static void test_spend_window_matches_raw_scan(void **state)
 {
     struct store_fixture *f = *state;
     fill_random(f->store, 3000, 11);
-    struct tg_spend_filter filter = {BASE_MS + 5 * TG_HOUR_MS + 1234567, BASE_MS + 50 * TG_HOUR_MS + 777, NULL, NULL, NULL};
+    struct tg_spend_filter filter = {BASE_MS + 5 * TG_HOUR_MS + 1234567, BASE_MS + 50 * TG_HOUR_MS + 777, NULL, NULL, NULL,
+                                    true};
     struct tg_spend_report report;
     char err[256];
     assert_int_equal(tg_spend_query(f->store, TG_BY_DEVELOPER, &filter, 0, &report, err, sizeof err), 0);
@@ -250,8 +251,8 @@ static void test_spend_filters_and_time_groups(void **state)
 {
     struct store_fixture *f = *state;
     fill_random(f->store, 2000, 3);
-    struct tg_spend_filter all = {TG_SPEND_OPEN, TG_SPEND_OPEN, NULL, NULL, NULL};
-    struct tg_spend_filter bob = {TG_SPEND_OPEN, TG_SPEND_OPEN, "bob", NULL, "gpt-5.5"};
+    struct tg_spend_filter all = {TG_SPEND_OPEN, TG_SPEND_OPEN, NULL, NULL, NULL, true};
+    struct tg_spend_filter bob = {TG_SPEND_OPEN, TG_SPEND_OPEN, "bob", NULL, "gpt-5.5", true};
     struct tg_spend_report by_day, by_model, bob_report;
     char err[256];
     assert_int_equal(tg_spend_query(f->store, TG_BY_DAY, &all, 0, &by_day, err, sizeof err), 0);

@@ -26,7 +26,8 @@ static const char cmd_report_usage[] =
     "T is a duration back from now (90m, 24h, 7d, 2w), a date (2026-11-01), a time\n"
     "(2026-11-01T10:00, Z or +02:00 for a zone), or today, yesterday, week, last-week,\n"
     "month, last-month; dates and periods are local time unless --utc. A period as\n"
-    "--since alone is the whole period; --until is exclusive. --by day and hour are UTC.\n"
+    "--since alone is the whole period; --until is exclusive. --by day and hour follow\n"
+    "the local zone too (each hour labelled with its offset), or UTC with --utc.\n"
     "With --since, spend, requests and error rate are compared with the period before.\n"
     "--developer, --key and --model must name one the db has seen (exit 1 if not).\n"
     "Rows: --by developer (customer_identifier), key (name, else id), model, day, hour;\n"
@@ -479,6 +480,7 @@ static int parse_args(int argc, char **argv, struct cli_common *common, struct r
         return cli_error(common, "%s", err);
     args->filter.since_ms = args->window.since_ms;
     args->filter.until_ms = args->window.until_ms;
+    args->filter.utc = common->utc;
     if (args->budget && args->by != TG_BY_DEVELOPER && args->by != TG_BY_KEY && args->by != TG_BY_MODEL)
         return cli_error(common, "--budget goes with --by developer, key or model");
     return 0;

@@ -89,7 +89,8 @@ int64_t ui_window_until(const struct ui *ui)
 struct tg_spend_filter ui_spend_filter(const struct ui *ui)
 {
     int64_t until = ui_window_until(ui);
-    struct tg_spend_filter f = {ui_window_since(ui), until == INT64_MAX ? TG_SPEND_OPEN : until, NULL, NULL, NULL};
+    struct tg_spend_filter f = {ui_window_since(ui), until == INT64_MAX ? TG_SPEND_OPEN : until, NULL, NULL, NULL,
+                                utc(ui)};
     return f;
 }
 
