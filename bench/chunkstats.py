@@ -59,8 +59,12 @@ def stats(db):
         s["lens"] += lb
         s["digests"] += db_
         s["zstd"] += zb
-    for pid, blob in con.execute("SELECT id, lens FROM chunk_packs"):
-        for k, n in enumerate(varints(blob)):
+    # a pack in two streams has a trailer after its count lengths (body.h)
+    s["two_stream"] = 0
+    for pid, n_chunks, blob in con.execute("SELECT id, chunks, lens FROM chunk_packs"):
+        v = varints(blob)
+        s["two_stream"] += len(v) > n_chunks
+        for k, n in enumerate(v[:n_chunks]):
             lens[pid + k] = n
     s["bodies"] = s["body_raw"] = s["refs"] = s["refs_bytes"] = 0
     uses = {}
@@ -88,7 +92,7 @@ def report(db, out=print):
     mb = lambda n: n / 1e6  # noqa: E731
     out(f"chunk_packs: {s['packs']} packs, {s['chunks']} chunks stored once each, {mb(s['chunk_raw']):.1f} MB of "
         f"chunk bytes in {mb(s['zstd']):.2f} MB of zstd ({100 * s['zstd'] / max(s['chunk_raw'], 1):.1f}%); "
-        f"digests {mb(s['digests']):.2f} MB, lens {mb(s['lens']):.2f} MB")
+        f"digests {mb(s['digests']):.2f} MB, lens {mb(s['lens']):.2f} MB; {s['two_stream']} packs in two streams")
     out(f"request_bodies: {s['bodies']} bodies in chunks, {mb(s['body_raw']):.1f} MB of raw logs rebuilt from "
         f"{s['refs']} chunk references ({s['refs'] / max(s['bodies'], 1):.0f} a body; chunk_refs "
         f"{mb(s['refs_bytes']):.2f} MB, {s['refs_bytes'] / max(s['bodies'], 1):.0f} B a body)")

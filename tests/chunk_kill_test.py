@@ -77,6 +77,52 @@ def unzstd(z, raw_len, dict_path, what):
     return out.stdout
 
 
+def pack_lens(blob, n):
+    """A pack's n chunk lengths, then, for a pack in two streams (core/log/body.h),
+    the length of its head frame and the bitmap of which chunks are heads."""
+    out, pos = [], 0
+    while len(out) < n + 1 and pos < len(blob):
+        v, shift = 0, 0
+        while True:
+            b = blob[pos]
+            pos += 1
+            v |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                break
+        out.append(v)
+        if len(out) == n:
+            break
+    if pos == len(blob):
+        return out, None, None
+    v, shift = 0, 0
+    while True:
+        b = blob[pos]
+        pos += 1
+        v |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            break
+    head_z, bitmap = v, blob[pos:]
+    expect(len(bitmap) == (n + 7) // 8, f"a bitmap of {len(bitmap)} bytes for {n} chunks")
+    return out, head_z, [bool(bitmap[i // 8] >> (i % 8) & 1) for i in range(n)]
+
+
+def unpack(z, sizes, head_z, heads, raw_len, dict_path, what):
+    """The pack's chunk bytes in id order, from one frame or from two."""
+    if head_z is None:
+        return unzstd(z, raw_len, dict_path, what)
+    head_len = sum(s for s, h in zip(sizes, heads) if h)
+    parts = {True: unzstd(z[:head_z], head_len, dict_path, what + " heads") if head_len else b"",
+             False: unzstd(z[head_z:], raw_len - head_len, dict_path, what + " messages") if raw_len > head_len
+             else b""}
+    at, out = {True: 0, False: 0}, bytearray()
+    for size, h in zip(sizes, heads):
+        out += parts[h][at[h]:at[h] + size]
+        at[h] += size
+    return bytes(out)
+
+
 def rebuild_all(db, d):
     """log_id -> bytes, rebuilt from chunk_packs and chunk_refs alone, and the
     layout's consistency checked on the way."""
@@ -86,7 +132,7 @@ def rebuild_all(db, d):
                         "ORDER BY id").fetchall()
     chunks = {}
     for pid, n, dict_id, raw_len, lens, z in packs:
-        sizes = varints(lens)
+        sizes, head_z, heads = pack_lens(lens, n)
         expect(len(sizes) == n and sum(sizes) == raw_len, f"pack {pid}: {len(sizes)} lengths for {n} chunks")
         dict_path = None
         if dict_id:
@@ -94,7 +140,7 @@ def rebuild_all(db, d):
             if not os.path.exists(dict_path):
                 with open(dict_path, "wb") as f:
                     f.write(dicts[dict_id])
-        data = unzstd(z, raw_len, dict_path, f"pack {pid}")
+        data = unpack(z, sizes, head_z, heads, raw_len, dict_path, f"pack {pid}")
         at = 0
         for k, size in enumerate(sizes):
             chunks[pid + k] = data[at:at + size]
@@ -156,12 +202,19 @@ def test_the_independent_reader_sees_a_wrong_chunk(d):
     pid, dict_id, raw_len = con.execute("SELECT id, coalesce(dict_id, 0), raw_len FROM chunk_packs"
                                         " ORDER BY raw_len DESC LIMIT 1").fetchone()
     expect(dict_id == 0, "six logs train no dictionary")
-    z = con.execute("SELECT zstd FROM chunk_packs WHERE id = ?", (pid,)).fetchone()[0]
-    raw = unzstd(z, raw_len, None, f"pack {pid}")
+    z, n, lens = con.execute("SELECT zstd, chunks, lens FROM chunk_packs WHERE id = ?", (pid,)).fetchone()
+    sizes, head_z, heads = pack_lens(lens, n)
+    raw = unpack(z, sizes, head_z, heads, raw_len, None, f"pack {pid}")
+    plain = bytearray()  # rewritten as a pack of the first layout: one frame, no trailer
+    for v in sizes:
+        while v >= 0x80:
+            plain.append(v & 0x7F | 0x80)
+            v >>= 7
+        plain.append(v)
     at = random.Random(3).randrange(len(raw))
     bad = raw[:at] + bytes([raw[at] ^ 0x20]) + raw[at + 1:]
     z_bad = subprocess.run(["zstd", "-q", "-3", "-c"], input=bad, capture_output=True, timeout=60).stdout
-    con.execute("UPDATE chunk_packs SET zstd = ? WHERE id = ?", (z_bad, pid))
+    con.execute("UPDATE chunk_packs SET zstd = ?, lens = ? WHERE id = ?", (z_bad, bytes(plain), pid))
     con.commit()
     con.close()
     rebuilt = rebuild_all(db, d)

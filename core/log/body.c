@@ -25,16 +25,22 @@
 struct tg_body_codec {
     ZSTD_CCtx *cctx;
     ZSTD_CDict *cdict[2]; /* the dictionary at each effort: a CDict fixes the level */
+    int level[2];         /* fast, strong */
     int64_t dict_id;
     bool strong;
 };
 
-static int level_of(bool strong)
+static int level_of(const struct tg_body_codec *codec, bool strong)
 {
-    return strong ? LEVEL_STRONG : LEVEL_FAST;
+    return codec->level[strong];
 }
 
 struct tg_body_codec *tg_body_codec_new(void)
+{
+    return tg_body_codec_new_at(LEVEL_FAST, LEVEL_STRONG);
+}
+
+struct tg_body_codec *tg_body_codec_new_at(int fast, int strong)
 {
     struct tg_body_codec *codec = calloc(1, sizeof *codec);
     if (!codec)
@@ -44,7 +50,9 @@ struct tg_body_codec *tg_body_codec_new(void)
         free(codec);
         return NULL;
     }
-    ZSTD_CCtx_setParameter(codec->cctx, ZSTD_c_compressionLevel, LEVEL_FAST);
+    codec->level[0] = fast;
+    codec->level[1] = strong;
+    ZSTD_CCtx_setParameter(codec->cctx, ZSTD_c_compressionLevel, fast);
     /* Sizes and dictionaries are in the db already: frames need not repeat
      * them, which counts when a message is a frame of a hundred bytes. */
     ZSTD_CCtx_setParameter(codec->cctx, ZSTD_c_contentSizeFlag, 0);
@@ -64,7 +72,8 @@ void tg_body_codec_free(struct tg_body_codec *codec)
 
 int tg_body_codec_set_dict(struct tg_body_codec *codec, const void *dict, size_t len, int64_t dict_id)
 {
-    ZSTD_CDict *fast = ZSTD_createCDict(dict, len, LEVEL_FAST), *strong = ZSTD_createCDict(dict, len, LEVEL_STRONG);
+    ZSTD_CDict *fast = ZSTD_createCDict(dict, len, codec->level[0]),
+               *strong = ZSTD_createCDict(dict, len, codec->level[1]);
     if (!fast || !strong || ZSTD_isError(ZSTD_CCtx_refCDict(codec->cctx, codec->strong ? strong : fast))) {
         ZSTD_freeCDict(fast);
         ZSTD_freeCDict(strong);
@@ -84,7 +93,7 @@ int tg_body_codec_set_strong(struct tg_body_codec *codec, bool strong)
         return 0;
     ZSTD_CDict *cdict = codec->cdict[strong];
     size_t rc = cdict ? ZSTD_CCtx_refCDict(codec->cctx, cdict)
-                      : ZSTD_CCtx_setParameter(codec->cctx, ZSTD_c_compressionLevel, level_of(strong));
+                      : ZSTD_CCtx_setParameter(codec->cctx, ZSTD_c_compressionLevel, level_of(codec, strong));
     if (ZSTD_isError(rc))
         return -1;
     codec->strong = strong;
@@ -610,4 +619,81 @@ long tg_body_owners_decode(const unsigned char *in, size_t len, int64_t **reques
     *request_ids = ids;
     *counts = cs;
     return (long)runs;
+}
+
+int tg_body_pack_lens_decode(const unsigned char *in, size_t len, size_t *v, size_t count,
+                             struct tg_body_pack_split *split)
+{
+    *split = (struct tg_body_pack_split){0};
+    size_t pos = 0;
+    for (size_t i = 0; i < count; i++) {
+        uint64_t x;
+        if (!get_varint(in, len, &pos, &x) || x > SIZE_MAX)
+            return -1;
+        v[i] = (size_t)x;
+    }
+    if (pos == len)
+        return 0;
+    uint64_t head_z;
+    if (!get_varint(in, len, &pos, &head_z) || head_z > SIZE_MAX || len - pos != (count + 7) / 8)
+        return -1;
+    *split = (struct tg_body_pack_split){.two = true, .head_z = (size_t)head_z, .heads = in + pos};
+    return 0;
+}
+
+size_t tg_body_pack_trailer_encode(size_t head_z, const unsigned char *heads, size_t count, unsigned char *out)
+{
+    size_t n = put_varint(out, head_z), bytes = (count + 7) / 8;
+    memcpy(out + n, heads, bytes);
+    return n + bytes;
+}
+
+static bool is_head(const struct tg_body_pack_split *split, size_t i)
+{
+    return split->heads[i / 8] & (1u << (i % 8));
+}
+
+int tg_body_decode_split(struct tg_body_decoder *decoder, const void *z, size_t z_len, const size_t *lens,
+                         size_t count, const struct tg_body_pack_split *split, size_t raw_len, size_t need,
+                         int64_t dict_id, char **out)
+{
+    size_t total[2] = {0, 0}, want[2] = {0, 0}, at = 0, upto = 0;
+    for (size_t i = 0; i < count; i++) {
+        int h = is_head(split, i);
+        if (total[h] + lens[i] < total[h])
+            return -1;
+        total[h] += lens[i];
+        at += lens[i];
+        if (at <= need) {
+            want[h] = total[h];
+            upto = i + 1;
+        }
+    }
+    if (at != raw_len || split->head_z > z_len || want[0] + want[1] != need)
+        return -1;
+    const unsigned char *zb = z;
+    char *part[2] = {NULL, NULL};
+    char *buf = malloc(need + 1);
+    int rc = buf ? 0 : -1;
+    if (rc == 0 && want[1])
+        rc = tg_body_decode_prefix(decoder, zb, split->head_z, total[1], want[1], dict_id, &part[1]);
+    if (rc == 0 && want[0])
+        rc = tg_body_decode_prefix(decoder, zb + split->head_z, z_len - split->head_z, total[0], want[0], dict_id,
+                                   &part[0]);
+    if (rc == 0) {
+        size_t from[2] = {0, 0}, n = 0;
+        for (size_t i = 0; i < upto; i++) {
+            int h = is_head(split, i);
+            memcpy(buf + n, part[h] + from[h], lens[i]);
+            from[h] += lens[i];
+            n += lens[i];
+        }
+        buf[need] = '\0';
+        *out = buf;
+    } else {
+        free(buf);
+    }
+    free(part[0]);
+    free(part[1]);
+    return rc;
 }

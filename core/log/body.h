@@ -22,6 +22,8 @@
 struct tg_body_codec;
 
 struct tg_body_codec *tg_body_codec_new(void);
+/* The same at other zstd levels than the default 3 and 6 (see body.c). */
+struct tg_body_codec *tg_body_codec_new_at(int fast, int strong);
 void tg_body_codec_free(struct tg_body_codec *codec);
 
 /* Compresses against this dictionary from now on; bodies record dict_id. */
@@ -170,6 +172,34 @@ long tg_body_owners_decode(const unsigned char *in, size_t len, int64_t **reques
 size_t tg_body_varints_encode(const size_t *v, size_t count, unsigned char *out);
 /* Decodes exactly count values; -1 when damaged. */
 int tg_body_varints_decode(const unsigned char *in, size_t len, size_t *v, size_t count);
+
+/* A pack in two streams (second layout of a pack; the first is one frame of
+ * the chunks in id order): the first chunk of each request (a log's header:
+ * its ids, times, tokens, cost) in one zstd frame, every other chunk (the
+ * messages) in another, stored one after the other. Headers compress far
+ * better next to headers (the same fields at the same distance) and text next
+ * to text than interleaved. Marked by a trailer after the pack's chunk
+ * lengths: the varint length of the head frame, then a bitmap of which
+ * chunks are heads (bit i%8 of byte i/8). A pack's `lens` without a trailer
+ * is the first layout. */
+struct tg_body_pack_split {
+    bool two;             /* the second layout */
+    size_t head_z;        /* bytes of the head frame, at the start of the pack's zstd */
+    const unsigned char *heads; /* the bitmap, inside the lens blob */
+};
+/* Decodes a pack's lens blob: exactly count lengths into v, then the trailer
+ * if any (into split). 0, or -1 when damaged. */
+int tg_body_pack_lens_decode(const unsigned char *in, size_t len, size_t *v, size_t count,
+                             struct tg_body_pack_split *split);
+/* Appends the trailer after lens already encoded at out: returns its size. */
+size_t tg_body_pack_trailer_encode(size_t head_z, const unsigned char *heads, size_t count, unsigned char *out);
+#define TG_BODY_PACK_TRAILER_BOUND(count) (10 + ((count) + 7) / 8)
+/* The first `need` bytes (in id order, at a chunk edge) of a pack in two
+ * streams, each frame decompressed only as far as those bytes need, into a
+ * new NUL-terminated buffer. -1 when damaged. */
+int tg_body_decode_split(struct tg_body_decoder *decoder, const void *z, size_t z_len, const size_t *lens,
+                         size_t count, const struct tg_body_pack_split *split, size_t raw_len, size_t need,
+                         int64_t dict_id, char **out);
 
 /* The older layout's references to its messages: (position in the skeleton,
  * message id) pairs as varints, positions as deltas. Read back, never written

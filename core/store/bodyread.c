@@ -64,7 +64,8 @@ size_t *store_pack_offsets(const void *lens, size_t lens_len, int64_t count, siz
     if (count <= 0 || count > (int64_t)raw_len + 1)
         return NULL;
     size_t *offsets = malloc(((size_t)count + 1) * sizeof *offsets);
-    if (!offsets || tg_body_varints_decode(lens, lens_len, offsets + 1, (size_t)count) != 0) {
+    struct tg_body_pack_split split;
+    if (!offsets || tg_body_pack_lens_decode(lens, lens_len, offsets + 1, (size_t)count, &split) != 0) {
         free(offsets);
         return NULL;
     }
@@ -145,6 +146,7 @@ static struct open_pack *open_pack(struct chunk_reader *r, int64_t id)
             pending = -1;
         else if (p.have = bytes_needed(r, &p),
                  store_bodies_decode_pack(r->store, sqlite3_column_blob(st, 6), (size_t)sqlite3_column_bytes(st, 6),
+                                          sqlite3_column_blob(st, 5), (size_t)sqlite3_column_bytes(st, 5), p.count,
                                           raw_len, p.have, sqlite3_column_int64(st, 3), &p.raw) != 0)
             pending = -1;
     }

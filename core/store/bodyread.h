@@ -14,9 +14,11 @@
 int store_bodies_decode(struct tg_store *store, const void *z, size_t z_len, size_t raw_len, int64_t dict_id,
                         char **out);
 
-/* The first `need` bytes of a pack's frame of raw_len bytes (ended or not). */
-int store_bodies_decode_pack(struct tg_store *store, const void *z, size_t z_len, size_t raw_len, size_t need,
-                             int64_t dict_id, char **out);
+/* The first `need` bytes (a chunk edge) of a pack of raw_len bytes in count
+ * chunks, its frames ended or not, in either layout of a pack (body.h:
+ * the lens blob says which). */
+int store_bodies_decode_pack(struct tg_store *store, const void *z, size_t z_len, const void *lens, size_t lens_len,
+                             int64_t count, size_t raw_len, size_t need, int64_t dict_id, char **out);
 
 /* A pack's chunk lengths (varints, `lens`) as the offsets of its count
  * chunks in raw_len bytes: a malloc'd array of count + 1, NULL when they do

@@ -148,7 +148,8 @@ static int load(struct tg_chunk_reader *r, int64_t id, struct cached_pack *p)
         store_pack_offsets(sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4), count, raw_len);
     char *raw = NULL;
     int bad = !offsets || store_bodies_decode_pack(r->store, sqlite3_column_blob(st, 5),
-                                                   (size_t)sqlite3_column_bytes(st, 5), raw_len, raw_len,
+                                                   (size_t)sqlite3_column_bytes(st, 5), sqlite3_column_blob(st, 4),
+                                                   (size_t)sqlite3_column_bytes(st, 4), count, raw_len, raw_len,
                                                    sqlite3_column_int64(st, 2), &raw) != 0;
     sqlite3_reset(st);
     if (bad) {

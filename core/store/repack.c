@@ -89,10 +89,12 @@ int tg_store_drop_chunks(struct tg_store *store, int64_t pack_id, bool (*keep)(v
         size_t raw_len = (size_t)sqlite3_column_int64(st, 2);
         size_t *lens = count > 0 && (size_t)count <= raw_len + 1 ? malloc((size_t)count * sizeof *lens) : NULL;
         char *raw = NULL;
+        struct tg_body_pack_split split; /* a pack in two streams is rewritten as one */
         if (!lens ||
-            tg_body_varints_decode(sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3), lens,
-                                   (size_t)count) != 0 ||
-            store_bodies_decode_pack(store, sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4), raw_len,
+            tg_body_pack_lens_decode(sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3), lens,
+                                     (size_t)count, &split) != 0 ||
+            store_bodies_decode_pack(store, sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4),
+                                     sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3), count, raw_len,
                                      raw_len, sqlite3_column_int64(st, 1), &raw) != 0) {
             snprintf(err, errlen, "chunk pack %lld is damaged: kept whole", (long long)pack_id);
             rc = -1;
