@@ -13,6 +13,7 @@
 #include "base/timeutil.h"
 #include "store/bodies.h"
 #include "store/checkpoint.h"
+#include "store/compactid.h"
 #include "store/dbfault.h"
 #include "store/dimensions.h"
 #include "store/logids.h"
@@ -94,7 +95,7 @@ static int configure(struct tg_store *store, bool read_only, int flags, char *er
     sqlite3_busy_handler(store->db, poll_busy, (void *)(intptr_t)tg_dbfault_busy_timeout_ms(10000));
     if (sqlite3_create_function(store->db, "tg_id_hash", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                                 store_sql_id_hash, NULL, NULL) != SQLITE_OK ||
-        store_rollups_register_functions(store->db) != 0)
+        store_rollups_register_functions(store->db) != 0 || store_compact_register_functions(store->db) != 0)
         return tg_store_fail(store, "registering functions", err, errlen);
     if (!read_only &&
         store_exec(store, "PRAGMA journal_mode=WAL", "switching to WAL mode", err, errlen) != 0)
