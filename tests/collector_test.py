@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import threading
 import time
+import uuid
 from decimal import Decimal
 
 import crash_durability
@@ -99,9 +100,11 @@ def report(db, by="developer"):
 
 
 def stored_ids(db):
+    """The log ids as logged: schema 12 keeps a lowercase UUID as its 16 bytes."""
     con = sqlite3.connect(db)
     try:
-        return [r[0] for r in con.execute("SELECT log_id FROM requests")]
+        return [str(uuid.UUID(bytes=r[0])) if isinstance(r[0], bytes) else r[0]
+                for r in con.execute("SELECT log_id FROM requests")]
     finally:
         con.close()
 

@@ -21,8 +21,8 @@ static char *log_id_of(struct tg_store *store, int64_t row_id)
 {
     sqlite3_stmt *st;
     char *id = NULL;
-    if (sqlite3_prepare_v2(tg_store_sqlite(store), "SELECT log_id FROM requests WHERE id = ?1", -1, &st, NULL) !=
-        SQLITE_OK)
+    if (sqlite3_prepare_v2(tg_store_sqlite(store), "SELECT tg_id_text(log_id) FROM requests WHERE id = ?1", -1, &st,
+                           NULL) != SQLITE_OK)
         return NULL;
     sqlite3_bind_int64(st, 1, row_id);
     if (sqlite3_step(st) == SQLITE_ROW)
@@ -49,8 +49,8 @@ void tg_browse_thread(struct tg_store *store, int64_t row_id, char *buf, size_t 
 {
     sqlite3_stmt *st;
     buf[0] = '\0';
-    if (sqlite3_prepare_v2(tg_store_sqlite(store), "SELECT thread_id FROM requests WHERE id = ?1", -1, &st, NULL) !=
-        SQLITE_OK)
+    if (sqlite3_prepare_v2(tg_store_sqlite(store), "SELECT tg_id_text(thread_id) FROM requests WHERE id = ?1", -1, &st,
+                           NULL) != SQLITE_OK)
         return;
     sqlite3_bind_int64(st, 1, row_id);
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
@@ -95,8 +95,9 @@ static int read_row(struct tg_store *store, int64_t row_id, struct request_facts
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(tg_store_sqlite(store),
-                           "SELECT r.ts_ms, coalesce(r.developer_id, -1), r.thread_id, m.name, r.prompt_tokens,"
-                           " r.completion_tokens, r.cache_read_tokens, r.cache_creation_tokens, r.cost_nanos,"
+                           "SELECT r.ts_ms, coalesce(r.developer_id, -1), tg_id_text(r.thread_id),"
+                           " m.name,"
+                           " r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_creation_tokens, r.cost_nanos,"
                            " r.cost_kind FROM requests r LEFT JOIN models m ON m.id = r.model_id WHERE r.id = ?1",
                            -1, &st, NULL) != SQLITE_OK)
         return tg_store_fail(store, "reading a request", err, errlen);
@@ -128,7 +129,8 @@ static int64_t previous_request(struct tg_store *store, int64_t row_id, const st
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(tg_store_sqlite(store),
                            "SELECT id FROM requests WHERE ts_ms >= ?1 AND ts_ms <= ?2 AND (ts_ms < ?2 OR id < ?3)"
-                           " AND id <> ?3 AND CASE WHEN ?4 IS NULL THEN developer_id = ?5 ELSE thread_id = ?4 END"
+                           " AND id <> ?3 AND CASE WHEN ?4 IS NULL THEN developer_id = ?5"
+                           "  ELSE thread_id IN (?4, tg_id_pack(?4)) END"
                            " ORDER BY ts_ms DESC, id DESC LIMIT 1",
                            -1, &st, NULL) != SQLITE_OK)
         return 0;
@@ -202,8 +204,9 @@ static struct tg_doc *pruned_document(struct tg_store *store, int64_t row_id, st
     sqlite3_stmt *st;
     if (log &&
         sqlite3_prepare_v2(tg_store_sqlite(store),
-                           "SELECT r.log_id, r.ts_ms, d.ident, coalesce(k.name, k.key_id), m.name, r.status_code,"
-                           " r.thread_id FROM requests r LEFT JOIN developers d ON d.id = r.developer_id"
+                           "SELECT tg_id_text(r.log_id), r.ts_ms, d.ident, coalesce(k.name, k.key_id), m.name,"
+                           " r.status_code,"
+                           " tg_id_text(r.thread_id) FROM requests r LEFT JOIN developers d ON d.id = r.developer_id"
                            " LEFT JOIN keys k ON k.id = r.key_id LEFT JOIN models m ON m.id = r.model_id"
                            " WHERE r.id = ?1",
                            -1, &st, NULL) == SQLITE_OK) {

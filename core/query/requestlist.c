@@ -35,7 +35,7 @@ int64_t tg_request_order_value(enum tg_request_order order, const struct tg_requ
 }
 
 #define SELECT_ROWS                                                                                           \
-    "SELECT r.id, r.ts_ms, r.log_id, coalesce(d.ident, '-'), coalesce(k.name, k.key_id, '-'),"               \
+    "SELECT r.id, r.ts_ms, tg_id_text(r.log_id), coalesce(d.ident, '-'), coalesce(k.name, k.key_id, '-'),"    \
     " coalesce(m.name, '-'), r.prompt_tokens, r.completion_tokens, r.cost_nanos, r.cost_kind,"                \
     " coalesce(r.latency_ms, -1), r.status_code, r.is_error"                                                  \
     " FROM requests r LEFT JOIN developers d ON d.id = r.developer_id"                                        \
@@ -46,7 +46,7 @@ int64_t tg_request_order_value(enum tg_request_order order, const struct tg_requ
     " AND (?8 IS NULL OR instr(lower(m.name), lower(?8)) > 0)" /* not LIKE: % and _ are plain text here */    \
     " AND (?9 IS NULL OR (?9 = 0 AND r.is_error) OR (?9 = 1 AND NOT r.is_error) OR r.status_code = ?9)"        \
     " AND (?10 IS NULL OR r.cost_nanos > ?10) AND (?11 IS NULL OR r.cost_nanos < ?11)"                          \
-    " AND (?12 IS NULL OR r.thread_id = ?12) AND "
+    " AND (?12 IS NULL OR r.thread_id IN (?12, tg_id_pack(?12))) AND "
 /* A text search (searchfind.h): the requests found, listed in a temp table
  * a page is sorted from, or asked of tg_search_has row by row as the page
  * walks its index; either way only those with a body still. */
@@ -238,7 +238,8 @@ static bool unknown_name(const struct tg_request_list *list, char *buf, size_t l
          offsetof(struct tg_request_filter, key)},
         {"model", "SELECT 1 FROM models WHERE instr(lower(name), lower(?1)) > 0",
          offsetof(struct tg_request_filter, model)},
-        {"thread", "SELECT 1 FROM requests WHERE thread_id = ?1", offsetof(struct tg_request_filter, thread)},
+        {"thread", "SELECT 1 FROM requests WHERE thread_id IN (?1, tg_id_pack(?1))",
+         offsetof(struct tg_request_filter, thread)},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const char *value = (const char *)list->filter + names[i].offset;
@@ -331,12 +332,12 @@ int tg_threads_by_cost(struct tg_store *store, int64_t since_ms, int64_t until_m
 {
     /* the window's rows by the time index, grouped: seconds over a month of 1M requests (see README) */
     static const char sql[] =
-        "SELECT t.thread_id, coalesce(d.ident, '-'), t.cost, t.turns, t.first_ms, t.last_ms,"
+        "SELECT tg_id_text(t.thread_id), coalesce(d.ident, '-'), t.cost, t.turns, t.first_ms, t.last_ms,"
         " (SELECT min(r.id) FROM requests r WHERE r.thread_id = t.thread_id AND r.ts_ms = t.first_ms)"
         " FROM (SELECT thread_id, sum(cost_nanos) AS cost, count(*) AS turns, min(ts_ms) AS first_ms,"
         "  max(ts_ms) AS last_ms, min(developer_id) AS developer_id FROM requests"
         "  WHERE thread_id IS NOT NULL AND ts_ms >= ?1 AND ts_ms < ?2 GROUP BY thread_id) t"
-        " LEFT JOIN developers d ON d.id = t.developer_id ORDER BY t.cost DESC, t.thread_id LIMIT ?3";
+        " LEFT JOIN developers d ON d.id = t.developer_id ORDER BY t.cost DESC, tg_id_text(t.thread_id) LIMIT ?3";
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL) != SQLITE_OK)
         return tg_store_fail(store, "listing threads", err, errlen);

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "store/compactid.h"
+
 /* The tail is merged into log_ids in one sorted run once it holds a
  * quarter as many ids as the index (so each merge writes the index once
  * for a quarter of its size: ~200 bytes a log up to 1M requests; an eighth
@@ -24,9 +26,16 @@ static int64_t id_hash(const char *s, size_t len)
     return (int64_t)h;
 }
 
+/* Of the id's text, also for a UUID stored packed (see compactid.h). */
 void store_sql_id_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
+    if (sqlite3_value_type(argv[0]) == SQLITE_BLOB && sqlite3_value_bytes(argv[0]) == STORE_UUID_BYTES) {
+        char text[STORE_UUID_TEXT + 1];
+        store_uuid_unpack(sqlite3_value_blob(argv[0]), text);
+        sqlite3_result_int64(ctx, id_hash(text, STORE_UUID_TEXT));
+        return;
+    }
     const char *text = (const char *)sqlite3_value_text(argv[0]);
     if (!text) {
         sqlite3_result_null(ctx);
@@ -60,9 +69,10 @@ void tg_store_set_id_merge_bounds(struct tg_store *store, int64_t min, int64_t m
 int store_prepare_log_ids(struct tg_store *store, char *err, size_t errlen)
 {
     if (store_prepare(store, ST_FIND_LOG_ID,
-                      "SELECT r.log_id FROM log_ids i JOIN requests r ON r.id = i.request_id WHERE i.hash = ?1", err,
-                      errlen) != 0 ||
-        store_prepare(store, ST_TAIL_IDS, "SELECT id, log_id FROM requests WHERE id > ?1 ORDER BY id", err,
+                      "SELECT tg_id_text(r.log_id) FROM log_ids i JOIN requests r ON r.id = i.request_id"
+                      " WHERE i.hash = ?1",
+                      err, errlen) != 0 ||
+        store_prepare(store, ST_TAIL_IDS, "SELECT id, tg_id_text(log_id) FROM requests WHERE id > ?1 ORDER BY id", err,
                       errlen) != 0 ||
         store_prepare(store, ST_MERGE_IDS,
                       "INSERT INTO log_ids(hash, request_id) SELECT tg_id_hash(log_id), id FROM requests"
@@ -326,9 +336,10 @@ static int64_t request_of_log(struct tg_store *store, const char *log_id)
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(store->db,
                            "SELECT coalesce((SELECT i.request_id FROM log_ids i JOIN requests r ON"
-                           " r.id = i.request_id WHERE i.hash = ?2 AND r.log_id = ?1),"
-                           " (SELECT id FROM requests WHERE log_id = ?1 AND id > coalesce((SELECT CAST(position"
-                           " AS INTEGER) FROM sync_state WHERE source = '" IDS_MARK "'), 0)), 0)",
+                           " r.id = i.request_id WHERE i.hash = ?2 AND r.log_id IN (?1, tg_id_pack(?1))),"
+                           " (SELECT id FROM requests WHERE log_id IN (?1, tg_id_pack(?1))"
+                           "  AND id > coalesce((SELECT CAST(position AS INTEGER) FROM sync_state"
+                           "  WHERE source = '" IDS_MARK "'), 0)), 0)",
                            -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(st, 1, log_id, -1, SQLITE_STATIC);

@@ -13,6 +13,7 @@
 #include "base/timeutil.h"
 #include "store/bodies.h"
 #include "store/checkpoint.h"
+#include "store/compactid.h"
 #include "store/dbfault.h"
 #include "store/dimensions.h"
 #include "store/logids.h"
@@ -94,7 +95,7 @@ static int configure(struct tg_store *store, bool read_only, int flags, char *er
     sqlite3_busy_handler(store->db, poll_busy, (void *)(intptr_t)tg_dbfault_busy_timeout_ms(10000));
     if (sqlite3_create_function(store->db, "tg_id_hash", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                                 store_sql_id_hash, NULL, NULL) != SQLITE_OK ||
-        store_rollups_register_functions(store->db) != 0)
+        store_rollups_register_functions(store->db) != 0 || store_compact_register_functions(store->db) != 0)
         return tg_store_fail(store, "registering functions", err, errlen);
     if (!read_only &&
         store_exec(store, "PRAGMA journal_mode=WAL", "switching to WAL mode", err, errlen) != 0)
@@ -132,10 +133,27 @@ static int configure_reader(struct tg_store *store, const char *path, int flags,
     return configure(store, true, flags, err, errlen);
 }
 
-/* Before anything is written: WAL mode alone would change someone else's db. */
+/* Before anything is written: WAL mode alone would change someone else's db.
+ * The version and the tables are read in one statement, so from one snapshot:
+ * read apart, another command creating the same new db could commit migration
+ * 1 between the two reads (version 0, then tables), and this one took our own
+ * fresh db for someone else's (1 in 40 runs of two commands under ASan). */
+static bool foreign_db(struct tg_store *store)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(store->db,
+                           "SELECT (SELECT user_version FROM pragma_user_version) = 0"
+                           " AND EXISTS (SELECT 1 FROM sqlite_master)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return tg_store_schema_version(store) == 0 && tg_dbfault_foreign(store->db);
+    bool foreign = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+    sqlite3_finalize(st);
+    return foreign;
+}
+
 static int check_ours(struct tg_store *store, const char *path, bool read_only, char *err, size_t errlen)
 {
-    if (tg_store_schema_version(store) != 0 || !tg_dbfault_foreign(store->db))
+    if (!foreign_db(store))
         return 0;
     snprintf(err, errlen, "%s is an SQLite database but not tollgate's%s", path,
              read_only ? "" : ": refusing to add tables to it");

@@ -10,6 +10,7 @@
 #include "store/activity.h"
 #include "store/bodies.h"
 #include "store/bulkindex.h"
+#include "store/compactid.h"
 #include "store/dimensions.h"
 #include "store/logids.h"
 #include "store/lastseen.h"
@@ -89,7 +90,7 @@ static int insert_request(struct tg_store *store, const struct tg_log *log, cons
 {
     int64_t id = store_next_request_id(store);
     sqlite3_stmt *st = store->stmt[ST_INSERT_REQUEST];
-    sqlite3_bind_text(st, 1, log->log_id, -1, SQLITE_STATIC);
+    store_bind_compact_id(st, 1, log->log_id);
     sqlite3_bind_int64(st, 2, log->ts_ms);
     tg_sql_bind_id(st, 3, k->developer_id);
     tg_sql_bind_id(st, 4, k->key_id);
@@ -105,8 +106,8 @@ static int insert_request(struct tg_store *store, const struct tg_log *log, cons
     sqlite3_bind_int(st, 14, (int)log->cost_kind);
     tg_sql_bind_ms(st, 15, log->latency_ms);
     tg_sql_bind_ms(st, 16, log->ttft_ms);
-    tg_sql_bind_text(st, 17, log->thread_id);
-    tg_sql_bind_text(st, 18, log->log_type);
+    store_bind_compact_id(st, 17, log->thread_id);
+    store_bind_log_type(st, 18, log->log_type);
     sqlite3_bind_int64(st, 19, id);
     int rc = sqlite3_step(st);
     sqlite3_reset(st); /* every parameter is bound again for the next request */

@@ -15,6 +15,7 @@
  *   keyuse.c       when keys were revoked and their use since (public side only)
  *   lastseen.c     the exact time each developer, key and model was last seen
  *   bulkindex.c    big bulk batches build the indexes of requests at the end
+ *   compactid.c    UUID ids kept as 16 bytes, log types as integers (schema 12)
  *   store.c        a batch: begin, add, commit, rollback
  * Each sub-struct of struct tg_store below belongs to one file; only that
  * file touches its fields. Nothing outside core/store includes this header

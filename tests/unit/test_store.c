@@ -558,7 +558,7 @@ static int count_batch_reads(unsigned type, void *ctx, void *p, void *x)
         return 0;
     static const char window[] = "SELECT id, chunks, dict_id, raw_len, lens, zstd FROM chunk_packs";
     r->messages += strncmp(sql, window, sizeof window - 1) == 0;
-    r->tail += strncmp(sql, "SELECT id, log_id FROM requests WHERE id >", 42) == 0;
+    r->tail += strncmp(sql, "SELECT id, tg_id_text(log_id) FROM requests WHERE id >", 54) == 0;
     return 0;
 }
 
