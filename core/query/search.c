@@ -38,12 +38,28 @@ struct indexing {
     struct tg_chunk_reader *reader;
     struct use *uses;
     size_t nuses, cap;
-    int64_t group;
+    int64_t group, next_group;
     struct run_text *runs;
     size_t nruns, runs_cap, group_len;
     int group_requests; /* requests with runs in the group */
     size_t runs_put;    /* ever, in this batch */
 };
+
+/* Rows of search_text are numbered 1, 2, 3, ... in the order they are
+ * written: a trigram's list of rows is stored as the gaps between them, one
+ * byte each while they are dense (rows numbered by their first chunk id made
+ * gaps of tens of chunks, two bytes for most trigrams not in every row).
+ * Indexes of schema 11 numbered rows so: new rows go on above them. */
+static int next_group(sqlite3 *db, int64_t *next)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(max(grp), 0) + 1 FROM search_runs", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
+    *next = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
 
 static int indexing_open(struct indexing *ix, struct tg_store *store)
 {
@@ -51,7 +67,7 @@ static int indexing_open(struct indexing *ix, struct tg_store *store)
     ix->store = store;
     sqlite3 *db = tg_store_sqlite(store);
     ix->reader = tg_chunk_reader_new(store);
-    return ix->reader &&
+    return ix->reader && next_group(db, &ix->next_group) == 0 &&
                    sqlite3_prepare_v2(db,
                                       "SELECT first, chunks FROM search_runs WHERE first >= coalesce((SELECT max(first)"
                                       " FROM search_runs WHERE first <= ?1), 0) AND first < ?2 ORDER BY first",
@@ -104,6 +120,23 @@ static int by_first(const void *a, const void *b)
     return x->first < y->first ? -1 : x->first > y->first;
 }
 
+/* A row of search_text given (or, through a 'delete' statement, taken back)
+ * in its index form (see searchtext.h). */
+static int fts_put(sqlite3_stmt *st, int64_t rowid, const char *text, size_t len)
+{
+    struct strbuf form = STRBUF_INIT;
+    tg_search_index_form(text, len, &form);
+    int rc = -1;
+    if (!form.failed) {
+        sqlite3_bind_int64(st, 1, rowid);
+        sqlite3_bind_text(st, 2, form.data ? form.data : "", (int)form.len, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+        sqlite3_reset(st);
+    }
+    strbuf_free(&form);
+    return rc;
+}
+
 /* The group's runs, in chunk order (as a removal rebuilds it), as one row. */
 static int write_group(struct indexing *ix)
 {
@@ -118,13 +151,7 @@ static int write_group(struct indexing *ix)
     ix->nruns = 0;
     ix->group_len = 0;
     ix->group_requests = 0;
-    int rc = sb.failed ? -1 : 0;
-    if (rc == 0) {
-        sqlite3_bind_int64(ix->put_text, 1, ix->group);
-        sqlite3_bind_text(ix->put_text, 2, sb.data ? sb.data : "", (int)sb.len, SQLITE_STATIC);
-        rc = sqlite3_step(ix->put_text) == SQLITE_DONE ? 0 : -1;
-        sqlite3_reset(ix->put_text);
-    }
+    int rc = sb.failed ? -1 : fts_put(ix->put_text, ix->group, sb.data, sb.len);
     strbuf_free(&sb);
     return rc;
 }
@@ -151,7 +178,7 @@ static int put_runs(struct indexing *ix, const int64_t *ids, long count, long at
             ix->runs_cap = cap;
         }
         if (ix->nruns == 0)
-            ix->group = ids[i];
+            ix->group = ix->next_group++;
         ix->runs[ix->nruns++] = (struct run_text){ids[i], t.text, t.len};
         ix->runs_put++;
         ix->group_len += t.len;
@@ -226,9 +253,7 @@ static int index_whole(struct indexing *ix, int64_t request_id, bool remove)
     const char *sql = remove ? "INSERT INTO search_text(search_text, rowid, text) VALUES('delete', ?1, ?2)"
                              : "INSERT INTO search_text(rowid, text) VALUES(?1, ?2)";
     if (sqlite3_prepare_v2(tg_store_sqlite(ix->store), sql, -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, -request_id);
-        sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+        rc = fts_put(st, -request_id, text, strlen(text));
         sqlite3_finalize(st);
     }
     free(text);
@@ -337,6 +362,34 @@ static int write_uses(struct indexing *ix)
     return rc;
 }
 
+/* FTS5 keeps a batch's new entries in memory and writes them as a segment
+ * when they pass `hashsize` (1 MB by default) and at the commit. A batch of
+ * 2,000 agent requests then wrote a dozen segments, which FTS5's own merging
+ * and the final merge rewrote, leaving free pages as large as the index. At
+ * HASH_SIZE a batch is one segment (its memory is what the batch's entries
+ * take, ~20 MB for 2,000 agent requests). Kept in search_text_config. */
+#define HASH_SIZE (256 << 20)
+
+static int large_hash(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM search_text_config WHERE k = 'hashsize' AND v = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return -1;
+    sqlite3_bind_int(st, 1, HASH_SIZE);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    if (sqlite3_prepare_v2(db, "INSERT INTO search_text(search_text, rank) VALUES('hashsize', ?1)", -1, &st, NULL) !=
+        SQLITE_OK)
+        return -1;
+    sqlite3_bind_int(st, 1, HASH_SIZE);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int tg_search_index_more(struct tg_store *store, int limit, char *err, size_t errlen)
 {
     sqlite3 *db = tg_store_sqlite(store);
@@ -346,6 +399,8 @@ int tg_search_index_more(struct tg_store *store, int limit, char *err, size_t er
     sqlite3_stmt *rows = NULL;
     struct indexing ix;
     int n = 0, rc = indexing_open(&ix, store);
+    if (rc == 0)
+        rc = large_hash(db);
     if (rc == 0 &&
         sqlite3_prepare_v2(db, "SELECT id FROM requests WHERE id > ?1 ORDER BY id LIMIT ?2", -1, &rows, NULL) !=
             SQLITE_OK)
@@ -447,11 +502,7 @@ static int group_text(sqlite3_stmt *runs, struct tg_chunk_reader *reader, int64_
 
 static int fts_row(sqlite3_stmt *st, int64_t rowid, const struct strbuf *text)
 {
-    sqlite3_bind_int64(st, 1, rowid);
-    sqlite3_bind_text(st, 2, text->data ? text->data : "", (int)text->len, SQLITE_STATIC);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-    sqlite3_reset(st);
-    return rc;
+    return fts_put(st, rowid, text->data ? text->data : "", text->len);
 }
 
 /* Takes the runs in [from, to) out of their group's row: the row goes with
@@ -640,6 +691,46 @@ static int compact_users(struct tg_store *store, char *err, size_t errlen)
     return 0;
 }
 
+/* SQLite's varint (FTS5 writes its structure with it): big-endian groups of 7 bits. */
+static bool sqlite_varint(const unsigned char *p, size_t len, size_t *pos, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (int i = 0; i < 9 && *pos < len; i++) {
+        unsigned char b = p[(*pos)++];
+        if (i == 8) {
+            *v = x << 8 | b;
+            return true;
+        }
+        x = x << 7 | (b & 0x7F);
+        if (!(b & 0x80)) {
+            *v = x;
+            return true;
+        }
+    }
+    return false;
+}
+
+int tg_search_segments(struct tg_store *store)
+{
+    sqlite3_stmt *st;
+    /* the structure record: a 4-byte cookie, [FF 00 00 01 from 3.43], levels, segments */
+    if (sqlite3_prepare_v2(tg_store_sqlite(store), "SELECT block FROM search_text_data WHERE id = 10", -1, &st, NULL) !=
+        SQLITE_OK)
+        return -1;
+    long segments = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char *b = sqlite3_column_blob(st, 0);
+        size_t len = (size_t)sqlite3_column_bytes(st, 0), pos = 4;
+        uint64_t levels, n;
+        if (len >= 8 && b[4] == 0xFF && b[5] == 0 && b[6] == 0 && b[7] == 1)
+            pos = 8;
+        if (len > pos && sqlite_varint(b, len, &pos, &levels) && sqlite_varint(b, len, &pos, &n) && n < 1u << 30)
+            segments = (long)n;
+    }
+    sqlite3_finalize(st);
+    return (int)segments;
+}
+
 int tg_search_merge_step(struct tg_store *store, bool *more, char *err, size_t errlen)
 {
     return compact_step(store, 2000, more, err, errlen);
@@ -679,9 +770,14 @@ void tg_search_progress(struct tg_store *store, int64_t *indexed, int64_t *total
 
 int tg_search_query(const char *text, char *out, size_t len)
 {
-    size_t chars = 0; /* the trigram tokenizer counts characters, not bytes */
-    for (const char *p = text; *p; p++)
-        chars += ((unsigned char)*p & 0xC0) != 0x80;
+    /* the trigram tokenizer counts characters, not bytes: of the text as
+     * the index holds it (", " is one space there) */
+    struct strbuf form = STRBUF_INIT;
+    tg_search_index_form(text, strlen(text), &form);
+    size_t chars = 0;
+    for (size_t i = 0; i < form.len; i++)
+        chars += ((unsigned char)form.data[i] & 0xC0) != 0x80;
+    strbuf_free(&form);
     if (chars < 3)
         return -1;
     size_t o = 0;

@@ -17,7 +17,7 @@
 #include "store/store.h"
 
 /* Chunk ids per row of search_users. */
-#define TG_SEARCH_BUCKET_SHIFT 8
+#define TG_SEARCH_BUCKET_SHIFT 6
 
 /* Indexes up to `limit` requests not indexed yet, in one transaction. Returns
  * how many it indexed (0 when the index is complete), or -1 with err. */
@@ -46,13 +46,21 @@ int tg_search_merge(struct tg_store *store, char *err, size_t errlen);
 int tg_search_merge_step(struct tg_store *store, bool *more, char *err, size_t errlen);
 int tg_search_compact(struct tg_store *store, char *err, size_t errlen);
 
+/* How many segments the index is in (-1 when unknown). A build writes one
+ * segment a batch; merging them saves little space while few (each repeats
+ * the trigrams it shares with the others) and leaves the old ones as free
+ * pages, so the builders merge only past TG_SEARCH_SEGMENTS_OK. */
+#define TG_SEARCH_SEGMENTS_OK 16
+int tg_search_segments(struct tg_store *store);
+
 /* How far the index has got: the last request id indexed and the last id
  * stored (ids are dense, so their ratio is the share indexed). */
 void tg_search_progress(struct tg_store *store, int64_t *indexed, int64_t *total);
 
 /* Whether the text is long enough to search for (3 characters, as the
- * trigrams need); writes it as FTS5 would see it quoted (for the filter's
- * description and tests). -1 when shorter than 3 characters. */
+ * trigrams need, a run of spaces and JSON punctuation counting as one);
+ * writes it quoted (for the filter's description and tests). -1 when
+ * shorter. */
 int tg_search_query(const char *text, char *out, size_t len);
 
 #endif

@@ -227,6 +227,28 @@ int tg_search_run_text(struct tg_chunk_reader *reader, int64_t prev, int64_t fir
     return out->text ? 0 : -1;
 }
 
+static bool folds_to_space(char c)
+{
+    return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '"' || c == '{' || c == '}' || c == '[' ||
+           c == ']' || c == ':' || c == ',';
+}
+
+void tg_search_index_form(const char *text, size_t len, struct strbuf *out)
+{
+    strbuf_reserve(out, len);
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (folds_to_space(c)) {
+            while (i + 1 < len && folds_to_space(text[i + 1]))
+                i++;
+            c = ' ';
+        } else if (c >= '0' && c <= '9') {
+            c = '0';
+        }
+        strbuf_putc(out, c);
+    }
+}
+
 void tg_search_fold(const char *s, size_t len, char *out)
 {
     for (size_t i = 0; i < len; i++)

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/strbuf.h"
 #include "store/chunkread.h"
 #include "store/store.h"
 
@@ -40,6 +41,14 @@ int tg_search_run_text(struct tg_chunk_reader *reader, int64_t prev, int64_t fir
 /* The words of a log stored whole or as messages (prompt, response, error);
  * NULL when it has no body. */
 char *tg_search_log_text(struct tg_store *store, int64_t request_id);
+
+/* What the index holds of a text, and the form a search's text is asked in:
+ * each digit as 0 and each run of white space and JSON punctuation (quotes,
+ * braces, brackets, colons, commas) as one space, appended to out. Trigrams
+ * of numbers, ids and JSON syntax were a quarter of the index; a text's form
+ * is always inside the form of any text holding it, so nothing is missed,
+ * and every hit is still checked against the real text. */
+void tg_search_index_form(const char *text, size_t len, struct strbuf *out);
 
 /* ASCII case folded copy of s for the checks (the index folds case too). */
 void tg_search_fold(const char *s, size_t len, char *out);
