@@ -99,6 +99,28 @@ def test_text_of_punctuation_only_is_too_short(d):
     expect(ids == ["r-1"], ids)
 
 
+def test_base64_blobs_are_not_indexed_but_the_text_around_them_is(d):
+    rnd = random.Random(7)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    blob = "".join(rnd.choice(alphabet) for _ in range(20000))
+    path = "src/components/user_profile/settings/notifications/email-templates/weekly_digest"
+    imported(d, [log(1, f"intro zebra words {blob} outro lighthouse words, see {path}"),
+                 log(2, "intro zebra words and nothing else")])
+    ids, firsts = search(d, "zebra words")
+    expect(ids == ["r-2", "r-1"] and firsts == ["r-1"], ids)
+    ids, _ = search(d, "outro lighthouse")
+    expect(ids == ["r-1"], ids)
+    ids, _ = search(d, "email-templates/weekly")  # a long path is text, not a blob
+    expect(ids == ["r-1"], ids)
+    con = sqlite3.connect(os.path.join(d, "s.db"))
+    try:
+        con.execute("CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, search_text, row)")
+        terms = con.execute("SELECT count(*) FROM temp.v").fetchone()[0]
+    finally:
+        con.close()
+    expect(terms < 1000, f"{terms} trigrams indexed: the blob's were")
+
+
 def test_a_schema_11_index_is_emptied_and_built_again(d):
     imported(d, [log(i, f"request {i} asks about port {8000 + i} refused") for i in range(1, 6)])
     rc, out, err = run(d, "index")

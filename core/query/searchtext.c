@@ -233,19 +233,57 @@ static bool folds_to_space(char c)
            c == ']' || c == ':' || c == ',';
 }
 
+static bool blob_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+           c == '=' || c == '-' || c == '_';
+}
+
+/* Whether the run of blob characters [from, to) looks like base64 (an
+ * encrypted reasoning block, an image, a token): long, and mixing upper
+ * case, lower case and digits as words, paths and hex digests do not. */
+static bool is_blob(const char *text, size_t from, size_t to)
+{
+    if (to - from < TG_SEARCH_BLOB_MIN)
+        return false;
+    size_t upper = 0, lower = 0, digits = 0;
+    for (size_t i = from; i < to; i++) {
+        char c = text[i];
+        upper += c >= 'A' && c <= 'Z';
+        lower += c >= 'a' && c <= 'z';
+        digits += c >= '0' && c <= '9';
+    }
+    return upper >= 8 && lower >= 8 && digits >= 4;
+}
+
 void tg_search_index_form(const char *text, size_t len, struct strbuf *out)
 {
     strbuf_reserve(out, len);
-    for (size_t i = 0; i < len; i++) {
-        char c = text[i];
-        if (folds_to_space(c)) {
-            while (i + 1 < len && folds_to_space(text[i + 1]))
-                i++;
-            c = ' ';
-        } else if (c >= '0' && c <= '9') {
-            c = '0';
+    bool spaced = false; /* the last character put was a folded space */
+    for (size_t i = 0; i < len;) {
+        if (blob_char(text[i])) {
+            size_t end = i;
+            while (end < len && blob_char(text[end]))
+                end++;
+            if (is_blob(text, i, end)) {
+                if (!spaced)
+                    strbuf_putc(out, ' ');
+                spaced = true;
+                i = end;
+                continue;
+            }
+            for (; i < end; i++)
+                strbuf_putc(out, text[i] >= '0' && text[i] <= '9' ? '0' : text[i]);
+            spaced = false;
+        } else if (folds_to_space(text[i])) {
+            if (!spaced)
+                strbuf_putc(out, ' ');
+            spaced = true;
+            i++;
+        } else {
+            strbuf_putc(out, text[i++]);
+            spaced = false;
         }
-        strbuf_putc(out, c);
     }
 }
 
