@@ -272,8 +272,8 @@ void tg_search_index_form(const char *text, size_t len, struct strbuf *out)
                 i = end;
                 continue;
             }
-            for (; i < end; i++)
-                strbuf_putc(out, text[i] >= '0' && text[i] <= '9' ? '0' : text[i]);
+            strbuf_append(out, text + i, end - i);
+            i = end;
             spaced = false;
         } else if (folds_to_space(text[i])) {
             if (!spaced)

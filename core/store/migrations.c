@@ -4,8 +4,8 @@
 
 #include "store/syncstate.h"
 
-/* Search (12): the index holds text in its index form (digits as 0, runs of
- * space and JSON punctuation as one space; see query/searchtext.h) and
+/* Search (12): the index holds text in its index form (runs of space and
+ * JSON punctuation as one space, base64 blobs left out; query/searchtext.h) and
  * numbers its rows 1, 2, 3... A schema-11 index was given the text as it is:
  * asked in the new form it would miss, and taking rows out of it with the
  * new form would corrupt it, so it is emptied here in one transaction (fast:
