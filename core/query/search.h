@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "query/searchmerge.h"
 #include "store/store.h"
 
 /* Chunk ids per row of search_users. */
@@ -35,23 +36,6 @@ int tg_search_add(struct tg_store *store, int64_t request_id, char *err, size_t 
 /* Chunks [first, first + count) are about to be deleted (prune's sweep, in
  * its batch): their rows leave the index while their text can still be read. */
 int tg_search_forget_chunks(struct tg_store *store, int64_t first, int64_t count, char *err, size_t errlen);
-
-/* Merges the index into one segment, dropping what was taken out (FTS5 only
- * marks removals): after building most of it, about a sixth smaller than
- * FTS5's own merging leaves it, but it rewrites the whole index. In steps of
- * a short transaction each, beside a running collector. tg_search_compact
- * also drops pruned requests from search_users (after a prune). */
-int tg_search_merge(struct tg_store *store, char *err, size_t errlen);
-/* One step of it (*more: steps are left), for a caller that may stop between. */
-int tg_search_merge_step(struct tg_store *store, bool *more, char *err, size_t errlen);
-int tg_search_compact(struct tg_store *store, char *err, size_t errlen);
-
-/* How many segments the index is in (-1 when unknown). A build writes one
- * segment a batch; merging them saves little space while few (each repeats
- * the trigrams it shares with the others) and leaves the old ones as free
- * pages, so the builders merge only past TG_SEARCH_SEGMENTS_OK. */
-#define TG_SEARCH_SEGMENTS_OK 16
-int tg_search_segments(struct tg_store *store);
 
 /* How far the index has got: the last request id indexed and the last id
  * stored (ids are dense, so their ratio is the share indexed). */
