@@ -367,8 +367,9 @@ static int write_uses(struct indexing *ix)
  * 2,000 agent requests then wrote a dozen segments, which FTS5's own merging
  * and the final merge rewrote, leaving free pages as large as the index. At
  * HASH_SIZE a batch is one segment (its memory is what the batch's entries
- * take, ~20 MB for 2,000 agent requests). Kept in search_text_config. */
-#define HASH_SIZE (256 << 20)
+ * take, ~20 MB for 2,000 agent requests; a batch of unusually much new text
+ * writes a segment per 64 MB instead). Kept in search_text_config. */
+#define HASH_SIZE (64 << 20)
 
 static int large_hash(sqlite3 *db)
 {
