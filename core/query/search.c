@@ -575,7 +575,6 @@ int tg_search_forget_chunks(struct tg_store *store, int64_t first, int64_t count
     return rc == 0 ? 0 : tg_store_fail(store, "updating the search index", err, errlen);
 }
 
-
 /* Row ids, not counts: both are O(1) with the rowid b-tree, and ids are dense
  * enough for a progress figure (a count(*) every second cost the screens 60 ms
  * of CPU a second on 1M requests). */
