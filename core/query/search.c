@@ -38,12 +38,28 @@ struct indexing {
     struct tg_chunk_reader *reader;
     struct use *uses;
     size_t nuses, cap;
-    int64_t group;
+    int64_t group, next_group;
     struct run_text *runs;
     size_t nruns, runs_cap, group_len;
     int group_requests; /* requests with runs in the group */
     size_t runs_put;    /* ever, in this batch */
 };
+
+/* Rows of search_text are numbered 1, 2, 3, ... in the order they are
+ * written: a trigram's list of rows is stored as the gaps between them, one
+ * byte each while they are dense (rows numbered by their first chunk id made
+ * gaps of tens of chunks, two bytes for most trigrams not in every row).
+ * Indexes of schema 11 numbered rows so: new rows go on above them. */
+static int next_group(sqlite3 *db, int64_t *next)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(max(grp), 0) + 1 FROM search_runs", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
+    *next = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
 
 static int indexing_open(struct indexing *ix, struct tg_store *store)
 {
@@ -51,7 +67,7 @@ static int indexing_open(struct indexing *ix, struct tg_store *store)
     ix->store = store;
     sqlite3 *db = tg_store_sqlite(store);
     ix->reader = tg_chunk_reader_new(store);
-    return ix->reader &&
+    return ix->reader && next_group(db, &ix->next_group) == 0 &&
                    sqlite3_prepare_v2(db,
                                       "SELECT first, chunks FROM search_runs WHERE first >= coalesce((SELECT max(first)"
                                       " FROM search_runs WHERE first <= ?1), 0) AND first < ?2 ORDER BY first",
@@ -104,6 +120,23 @@ static int by_first(const void *a, const void *b)
     return x->first < y->first ? -1 : x->first > y->first;
 }
 
+/* A row of search_text given (or, through a 'delete' statement, taken back)
+ * in its index form (see searchtext.h). */
+static int fts_put(sqlite3_stmt *st, int64_t rowid, const char *text, size_t len)
+{
+    struct strbuf form = STRBUF_INIT;
+    tg_search_index_form(text, len, &form);
+    int rc = -1;
+    if (!form.failed) {
+        sqlite3_bind_int64(st, 1, rowid);
+        sqlite3_bind_text(st, 2, form.data ? form.data : "", (int)form.len, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+        sqlite3_reset(st);
+    }
+    strbuf_free(&form);
+    return rc;
+}
+
 /* The group's runs, in chunk order (as a removal rebuilds it), as one row. */
 static int write_group(struct indexing *ix)
 {
@@ -118,13 +151,7 @@ static int write_group(struct indexing *ix)
     ix->nruns = 0;
     ix->group_len = 0;
     ix->group_requests = 0;
-    int rc = sb.failed ? -1 : 0;
-    if (rc == 0) {
-        sqlite3_bind_int64(ix->put_text, 1, ix->group);
-        sqlite3_bind_text(ix->put_text, 2, sb.data ? sb.data : "", (int)sb.len, SQLITE_STATIC);
-        rc = sqlite3_step(ix->put_text) == SQLITE_DONE ? 0 : -1;
-        sqlite3_reset(ix->put_text);
-    }
+    int rc = sb.failed ? -1 : fts_put(ix->put_text, ix->group, sb.data, sb.len);
     strbuf_free(&sb);
     return rc;
 }
@@ -151,7 +178,7 @@ static int put_runs(struct indexing *ix, const int64_t *ids, long count, long at
             ix->runs_cap = cap;
         }
         if (ix->nruns == 0)
-            ix->group = ids[i];
+            ix->group = ix->next_group++;
         ix->runs[ix->nruns++] = (struct run_text){ids[i], t.text, t.len};
         ix->runs_put++;
         ix->group_len += t.len;
@@ -226,9 +253,7 @@ static int index_whole(struct indexing *ix, int64_t request_id, bool remove)
     const char *sql = remove ? "INSERT INTO search_text(search_text, rowid, text) VALUES('delete', ?1, ?2)"
                              : "INSERT INTO search_text(rowid, text) VALUES(?1, ?2)";
     if (sqlite3_prepare_v2(tg_store_sqlite(ix->store), sql, -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, -request_id);
-        sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+        rc = fts_put(st, -request_id, text, strlen(text));
         sqlite3_finalize(st);
     }
     free(text);
@@ -337,6 +362,35 @@ static int write_uses(struct indexing *ix)
     return rc;
 }
 
+/* FTS5 keeps a batch's new entries in memory and writes them as a segment
+ * when they pass `hashsize` (1 MB by default) and at the commit. A batch of
+ * 2,000 agent requests then wrote a dozen segments, which FTS5's own merging
+ * and the final merge rewrote, leaving free pages as large as the index. At
+ * HASH_SIZE a batch is one segment (its memory is what the batch's entries
+ * take, ~20 MB for 2,000 agent requests; a batch of unusually much new text
+ * writes a segment per 64 MB instead). Kept in search_text_config. */
+#define HASH_SIZE (64 << 20)
+
+static int large_hash(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM search_text_config WHERE k = 'hashsize' AND v = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return -1;
+    sqlite3_bind_int(st, 1, HASH_SIZE);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    if (sqlite3_prepare_v2(db, "INSERT INTO search_text(search_text, rank) VALUES('hashsize', ?1)", -1, &st, NULL) !=
+        SQLITE_OK)
+        return -1;
+    sqlite3_bind_int(st, 1, HASH_SIZE);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int tg_search_index_more(struct tg_store *store, int limit, char *err, size_t errlen)
 {
     sqlite3 *db = tg_store_sqlite(store);
@@ -346,6 +400,8 @@ int tg_search_index_more(struct tg_store *store, int limit, char *err, size_t er
     sqlite3_stmt *rows = NULL;
     struct indexing ix;
     int n = 0, rc = indexing_open(&ix, store);
+    if (rc == 0)
+        rc = large_hash(db);
     if (rc == 0 &&
         sqlite3_prepare_v2(db, "SELECT id FROM requests WHERE id > ?1 ORDER BY id LIMIT ?2", -1, &rows, NULL) !=
             SQLITE_OK)
@@ -447,11 +503,7 @@ static int group_text(sqlite3_stmt *runs, struct tg_chunk_reader *reader, int64_
 
 static int fts_row(sqlite3_stmt *st, int64_t rowid, const struct strbuf *text)
 {
-    sqlite3_bind_int64(st, 1, rowid);
-    sqlite3_bind_text(st, 2, text->data ? text->data : "", (int)text->len, SQLITE_STATIC);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-    sqlite3_reset(st);
-    return rc;
+    return fts_put(st, rowid, text->data ? text->data : "", text->len);
 }
 
 /* Takes the runs in [from, to) out of their group's row: the row goes with
@@ -523,143 +575,6 @@ int tg_search_forget_chunks(struct tg_store *store, int64_t first, int64_t count
     return rc == 0 ? 0 : tg_store_fail(store, "updating the search index", err, errlen);
 }
 
-/* One step of at most `pages` pages of merging, in its own transaction, so a
- * collector writing beside it waits for a step, never for the whole merge.
- * Sets *more when there was work (FTS5 counts two changes or more then). */
-static int compact_step(struct tg_store *store, int pages, bool *more, char *err, size_t errlen)
-{
-    sqlite3 *db = tg_store_sqlite(store);
-    sqlite3_stmt *st;
-    if (tg_store_begin(store, err, errlen) != 0)
-        return -1;
-    int before = sqlite3_total_changes(db);
-    int rc = sqlite3_prepare_v2(db, "INSERT INTO search_text(search_text, rank) VALUES('merge', ?1)", -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_int(st, 1, -pages); /* negative: every level, as 'optimize' does */
-        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
-        sqlite3_finalize(st);
-    }
-    if (rc != SQLITE_OK) {
-        tg_store_fail(store, "compacting the search index", err, errlen);
-        tg_store_rollback(store);
-        return -1;
-    }
-    *more = sqlite3_total_changes(db) - before >= 2;
-    return tg_store_commit(store, err, errlen);
-}
-
-/* A row of search_users without the requests that have no body any more;
- * *len 0 when none is left. */
-static void keep_living(const unsigned char *bodies, int64_t max_id, const unsigned char *in, size_t in_len, unsigned char *out,
-                        size_t *len)
-{
-    size_t pos = 0;
-    uint64_t request = 0, kept_last = 0, d, off, n;
-    *len = 0;
-    while (pos < in_len && tg_search_get_varint(in, in_len, &pos, &d) && tg_search_get_varint(in, in_len, &pos, &off) &&
-           tg_search_get_varint(in, in_len, &pos, &n)) {
-        request += d;
-        /* past the map: stored (and indexed by another process) since */
-        if (request <= (uint64_t)max_id && !(bodies[request / 8] & (1u << (request % 8))))
-            continue;
-        *len += tg_search_put_varint(out + *len, request - kept_last);
-        *len += tg_search_put_varint(out + *len, off);
-        *len += tg_search_put_varint(out + *len, n);
-        kept_last = request;
-    }
-}
-
-/* Rewrites the rows of search_users that name requests pruned since, a
- * block of rows per transaction. */
-static int compact_users(struct tg_store *store, char *err, size_t errlen)
-{
-    sqlite3 *db = tg_store_sqlite(store);
-    int64_t bucket = -1, upto = -1, max_id;
-    unsigned char *bodies = tg_store_body_bitmap(store, &max_id);
-    if (!bodies)
-        return tg_store_fail(store, "compacting the search index", err, errlen);
-    for (bool more = true; more;) {
-        if (tg_store_begin(store, err, errlen) != 0) {
-            free(bodies);
-            return -1;
-        }
-        sqlite3_stmt *rows = NULL, *put = NULL, *del = NULL;
-        int rc = sqlite3_prepare_v2(db,
-                                    "SELECT bucket, upto, users FROM search_users WHERE (bucket, upto) > (?1, ?2)"
-                                    " ORDER BY bucket, upto LIMIT 200",
-                                    -1, &rows, NULL) == SQLITE_OK &&
-                         sqlite3_prepare_v2(db, "UPDATE search_users SET users = ?3 WHERE bucket = ?1 AND upto = ?2",
-                                            -1, &put, NULL) == SQLITE_OK &&
-                         sqlite3_prepare_v2(db, "DELETE FROM search_users WHERE bucket = ?1 AND upto = ?2", -1, &del,
-                                            NULL) == SQLITE_OK
-                     ? 0
-                     : -1;
-        int seen = 0;
-        if (rc == 0) {
-            sqlite3_bind_int64(rows, 1, bucket);
-            sqlite3_bind_int64(rows, 2, upto);
-        }
-        while (rc == 0 && sqlite3_step(rows) == SQLITE_ROW) {
-            seen++;
-            bucket = sqlite3_column_int64(rows, 0);
-            upto = sqlite3_column_int64(rows, 1);
-            size_t in_len = (size_t)sqlite3_column_bytes(rows, 2), len;
-            unsigned char *out = malloc(in_len + 1);
-            if (!out) {
-                rc = -1;
-                break;
-            }
-            keep_living(bodies, max_id, sqlite3_column_blob(rows, 2), in_len, out, &len);
-            sqlite3_stmt *w = len ? put : del;
-            if (len != in_len) {
-                sqlite3_bind_int64(w, 1, bucket);
-                sqlite3_bind_int64(w, 2, upto);
-                if (len)
-                    sqlite3_bind_blob(w, 3, out, (int)len, SQLITE_STATIC);
-                rc = sqlite3_step(w) == SQLITE_DONE ? 0 : -1;
-                sqlite3_reset(w);
-            }
-            free(out);
-        }
-        sqlite3_finalize(rows);
-        sqlite3_finalize(put);
-        sqlite3_finalize(del);
-        if (rc != 0) {
-            tg_store_fail(store, "compacting the search index", err, errlen);
-            tg_store_rollback(store);
-            free(bodies);
-            return -1;
-        }
-        if (tg_store_commit(store, err, errlen) != 0) {
-            free(bodies);
-            return -1;
-        }
-        more = seen == 200;
-    }
-    free(bodies);
-    return 0;
-}
-
-int tg_search_merge_step(struct tg_store *store, bool *more, char *err, size_t errlen)
-{
-    return compact_step(store, 2000, more, err, errlen);
-}
-
-int tg_search_merge(struct tg_store *store, char *err, size_t errlen)
-{
-    bool more = true;
-    while (more) {
-        if (tg_search_merge_step(store, &more, err, errlen) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-int tg_search_compact(struct tg_store *store, char *err, size_t errlen)
-{
-    return compact_users(store, err, errlen) == 0 ? tg_search_merge(store, err, errlen) : -1;
-}
-
 /* Row ids, not counts: both are O(1) with the rowid b-tree, and ids are dense
  * enough for a progress figure (a count(*) every second cost the screens 60 ms
  * of CPU a second on 1M requests). */
@@ -679,9 +594,14 @@ void tg_search_progress(struct tg_store *store, int64_t *indexed, int64_t *total
 
 int tg_search_query(const char *text, char *out, size_t len)
 {
-    size_t chars = 0; /* the trigram tokenizer counts characters, not bytes */
-    for (const char *p = text; *p; p++)
-        chars += ((unsigned char)*p & 0xC0) != 0x80;
+    /* the trigram tokenizer counts characters, not bytes: of the text as
+     * the index holds it (", " is one space there) */
+    struct strbuf form = STRBUF_INIT;
+    tg_search_index_form(text, strlen(text), &form);
+    size_t chars = 0;
+    for (size_t i = 0; i < form.len; i++)
+        chars += ((unsigned char)form.data[i] & 0xC0) != 0x80;
+    strbuf_free(&form);
     if (chars < 3)
         return -1;
     size_t o = 0;

@@ -14,10 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "query/searchmerge.h"
 #include "store/store.h"
 
 /* Chunk ids per row of search_users. */
-#define TG_SEARCH_BUCKET_SHIFT 8
+#define TG_SEARCH_BUCKET_SHIFT 6
 
 /* Indexes up to `limit` requests not indexed yet, in one transaction. Returns
  * how many it indexed (0 when the index is complete), or -1 with err. */
@@ -36,23 +37,14 @@ int tg_search_add(struct tg_store *store, int64_t request_id, char *err, size_t 
  * its batch): their rows leave the index while their text can still be read. */
 int tg_search_forget_chunks(struct tg_store *store, int64_t first, int64_t count, char *err, size_t errlen);
 
-/* Merges the index into one segment, dropping what was taken out (FTS5 only
- * marks removals): after building most of it, about a sixth smaller than
- * FTS5's own merging leaves it, but it rewrites the whole index. In steps of
- * a short transaction each, beside a running collector. tg_search_compact
- * also drops pruned requests from search_users (after a prune). */
-int tg_search_merge(struct tg_store *store, char *err, size_t errlen);
-/* One step of it (*more: steps are left), for a caller that may stop between. */
-int tg_search_merge_step(struct tg_store *store, bool *more, char *err, size_t errlen);
-int tg_search_compact(struct tg_store *store, char *err, size_t errlen);
-
 /* How far the index has got: the last request id indexed and the last id
  * stored (ids are dense, so their ratio is the share indexed). */
 void tg_search_progress(struct tg_store *store, int64_t *indexed, int64_t *total);
 
 /* Whether the text is long enough to search for (3 characters, as the
- * trigrams need); writes it as FTS5 would see it quoted (for the filter's
- * description and tests). -1 when shorter than 3 characters. */
+ * trigrams need, a run of spaces and JSON punctuation counting as one);
+ * writes it quoted (for the filter's description and tests). -1 when
+ * shorter. */
 int tg_search_query(const char *text, char *out, size_t len);
 
 #endif

@@ -131,14 +131,24 @@ static bool has_id(const int64_t *v, size_t n, int64_t id)
 /* The index's question: the trigrams of the text (up to TRIGRAMS_MAX,
  * spread over it), each quoted, ANDed: detail=none has no phrases. NULL
  * when the text has fewer than 3 characters. */
-static char *trigram_query(const char *text)
+static char *trigram_query(const char *phrase)
 {
-    size_t starts[1024], nchars = 0, len = strlen(text);
+    struct strbuf form = STRBUF_INIT; /* asked as the index holds it */
+    tg_search_index_form(phrase, strlen(phrase), &form);
+    strbuf_putc(&form, '\0');
+    if (form.failed) {
+        strbuf_free(&form);
+        return NULL;
+    }
+    const char *text = form.data;
+    size_t starts[1024], nchars = 0, len = form.len - 1;
     for (size_t i = 0; i < len && nchars < 1024; i++)
         if (((unsigned char)text[i] & 0xC0) != 0x80)
             starts[nchars++] = i;
-    if (nchars < 3)
+    if (nchars < 3) {
+        strbuf_free(&form);
         return NULL;
+    }
     size_t ntri = nchars - 2, step = ntri > TRIGRAMS_MAX ? (ntri + TRIGRAMS_MAX - 1) / TRIGRAMS_MAX : 1;
     struct strbuf q = STRBUF_INIT;
     for (size_t t = 0; t < ntri; t += step) {
@@ -153,6 +163,7 @@ static char *trigram_query(const char *text)
         }
         strbuf_putc(&q, '"');
     }
+    strbuf_free(&form);
     if (q.failed) {
         strbuf_free(&q);
         return NULL;

@@ -227,6 +227,66 @@ int tg_search_run_text(struct tg_chunk_reader *reader, int64_t prev, int64_t fir
     return out->text ? 0 : -1;
 }
 
+static bool folds_to_space(char c)
+{
+    return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '"' || c == '{' || c == '}' || c == '[' ||
+           c == ']' || c == ':' || c == ',';
+}
+
+static bool blob_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+           c == '=' || c == '-' || c == '_';
+}
+
+/* Whether the run of blob characters [from, to) looks like base64 (an
+ * encrypted reasoning block, an image, a token): long, and mixing upper
+ * case, lower case and digits as words, paths and hex digests do not. */
+static bool is_blob(const char *text, size_t from, size_t to)
+{
+    if (to - from < TG_SEARCH_BLOB_MIN)
+        return false;
+    size_t upper = 0, lower = 0, digits = 0;
+    for (size_t i = from; i < to; i++) {
+        char c = text[i];
+        upper += c >= 'A' && c <= 'Z';
+        lower += c >= 'a' && c <= 'z';
+        digits += c >= '0' && c <= '9';
+    }
+    return upper >= 8 && lower >= 8 && digits >= 4;
+}
+
+void tg_search_index_form(const char *text, size_t len, struct strbuf *out)
+{
+    strbuf_reserve(out, len);
+    bool spaced = false; /* the last character put was a folded space */
+    for (size_t i = 0; i < len;) {
+        if (blob_char(text[i])) {
+            size_t end = i;
+            while (end < len && blob_char(text[end]))
+                end++;
+            if (is_blob(text, i, end)) {
+                if (!spaced)
+                    strbuf_putc(out, ' ');
+                spaced = true;
+                i = end;
+                continue;
+            }
+            strbuf_append(out, text + i, end - i);
+            i = end;
+            spaced = false;
+        } else if (folds_to_space(text[i])) {
+            if (!spaced)
+                strbuf_putc(out, ' ');
+            spaced = true;
+            i++;
+        } else {
+            strbuf_putc(out, text[i++]);
+            spaced = false;
+        }
+    }
+}
+
 void tg_search_fold(const char *s, size_t len, char *out)
 {
     for (size_t i = 0; i < len; i++)

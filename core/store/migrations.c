@@ -34,6 +34,26 @@
     "CREATE INDEX requests_latency ON requests(coalesce(latency_ms, -1));"                                    \
     "PRAGMA user_version=12;"
 
+/* Search (13): the index holds text in its index form (runs of space and
+ * JSON punctuation as one space, base64 blobs left out; query/searchtext.h) and
+ * numbers its rows 1, 2, 3... A schema-11 index was given the text as it is:
+ * asked in the new form it would miss, and taking rows out of it with the
+ * new form would corrupt it, so it is emptied here in one transaction (fast:
+ * it drops tables) and the next `tollgate index`, or the screens' indexer,
+ * builds it again. Its own entry, apart from other tables' changes. */
+#define MIGRATION_SEARCH_INDEX_FORM                                                                                \
+    "DROP TABLE IF EXISTS search_text;"                                                                            \
+    "DROP TABLE IF EXISTS search_runs;"                                                                            \
+    "DROP TABLE IF EXISTS search_users;"                                                                           \
+    "CREATE VIRTUAL TABLE search_text USING fts5(text, content='', detail=none, columnsize=0,"                     \
+    "  tokenize='trigram');"                                                                                       \
+    "CREATE TABLE search_runs(first INTEGER PRIMARY KEY, chunks INTEGER NOT NULL, prev INTEGER NOT NULL,"         \
+    "  next INTEGER NOT NULL, grp INTEGER NOT NULL);"                                                              \
+    "CREATE INDEX search_runs_grp ON search_runs(grp);"                                                            \
+    "CREATE TABLE search_users(bucket INTEGER NOT NULL, upto INTEGER NOT NULL, users BLOB NOT NULL,"               \
+    "  PRIMARY KEY(bucket, upto)) WITHOUT ROWID;"                                                                  \
+    "DELETE FROM sync_state WHERE source = 'search index';"
+
 /* Each migration is constant SQL ending with its own user_version, applied in
  * one transaction. Never edit a released migration: add the next one. */
 static const char *const migrations[] = {
@@ -231,6 +251,8 @@ static const char *const migrations[] = {
     "DELETE FROM sync_state WHERE source = 'search index';"
     "PRAGMA user_version=11;",
     MIGRATION_12_COMPACT_REQUESTS,
+    /* 13: the search index in its index form, rebuilt */
+    MIGRATION_SEARCH_INDEX_FORM "PRAGMA user_version=13;",
 };
 
 int tg_store_schema_version(struct tg_store *store)

@@ -192,7 +192,7 @@ static void test_migration_12_keeps_every_id(void **state)
                      SQLITE_OK);
     tg_store_close(old);
     assert_int_equal(tg_store_open(f->path, 0, &f->store, err, sizeof err), 0);
-    assert_int_equal(tg_store_schema_version(f->store), 12);
+    assert_int_equal(tg_store_schema_version(f->store), TG_STORE_SCHEMA_VERSION);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests WHERE typeof(log_id) = 'blob'", NULL), 2);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests WHERE typeof(log_type) = 'integer'", NULL), 2);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests WHERE log_type = 'x'", NULL), 1);

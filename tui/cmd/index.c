@@ -53,10 +53,11 @@ static int bring_up_to_date(struct tg_store *store, bool quiet, char *err, size_
         fputc('\n', stderr);
     if (n < 0)
         return -1;
-    /* most of the index new: into one segment (it rewrites all of it) */
+    /* most of the index new and in many segments: into one (it rewrites all of it) */
     int64_t indexed, total;
     tg_search_progress(store, &indexed, &total);
-    if (done > 0 && done * 2 >= total && tg_search_merge(store, err, errlen) != 0)
+    if (done > 0 && done * 2 >= total && tg_search_segments(store) > TG_SEARCH_SEGMENTS_OK &&
+        tg_search_merge(store, err, errlen) != 0)
         return -1;
     double secs = seconds() - start;
     fprintf(quiet ? stderr : stdout, "index: %ld requests indexed in %.1f s (%.0f a second); up to date\n", done,

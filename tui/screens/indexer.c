@@ -44,11 +44,13 @@ static void *indexer_main(void *arg)
             atomic_store(&ix->failed, 1);
             break;
         }
-        /* caught up after building most of the index: into one segment
-         * (it rewrites all of it, so not for the few a collector adds) */
+        /* caught up after building most of the index, in many segments:
+         * into one (it rewrites all of it, so not for the few a collector
+         * adds, nor for a few segments: see tg_search_segments) */
         if (n > 0)
             indexed_since_compact += n;
-        bool more = n == 0 && indexed_since_compact > 0 && indexed_since_compact * 2 >= total;
+        bool more = n == 0 && indexed_since_compact > 0 && indexed_since_compact * 2 >= total &&
+                    tg_search_segments(store) > TG_SEARCH_SEGMENTS_OK;
         if (more)
             indexed_since_compact = 0;
         while (more && !atomic_load(&ix->stop)) { /* a step at a time: q does not wait for all of it */
