@@ -5,6 +5,7 @@
   bench/agents.py small --logs 1000000   ~1.7 KB chat logs
   bench/agents.py collector --mb 200     one ~120 KB Claude-Code-like log per POST
   bench/agents.py collector --logs 1000000 --batch 100   small logs, 100 a POST, against `import`
+      [--against OLD/tollgate]                              and another binary's, alternating in the same rounds
   bench/agents.py small --logs 100000 --rounds 1         a reduced run: minutes, not an hour
 
 Import: `tollgate import` into an empty db and into a full one (already holding a
@@ -315,22 +316,25 @@ def collector_bench(a):
           f"at most {a.seconds} s")
     db = os.path.join(OUT, "run-collector.db")
     err_path = os.path.join(OUT, "run-collector.err")
-    servers = [("null server (libmicrohttpd, reads the body, 200)", lambda: [NULLSERVER]),
-               ("tollgate collect", lambda: [BIN, "--db", db, "collect", "--listen", "127.0.0.1:0", "--quiet"])]
+    # --against: another tollgate binary (say the one before a change) in the same rounds, alternating
+    bins = [("", BIN)] + ([(f" ({os.path.basename(a.against)})", a.against)] if a.against else [])
+    servers = [("null server (libmicrohttpd, reads the body, 200)", [NULLSERVER])]
+    servers += [("tollgate collect" + tag, [b, "--db", db, "collect", "--listen", "127.0.0.1:0", "--quiet"])
+                for tag, b in bins]
     results = {name: [] for name, _ in servers}
-    imports = []
+    imports = {tag: [] for tag, _ in bins}
     pattern = re.compile(r"(\d+) logs in (\d+) POSTs, ([\d.]+) s: (\d+) logs/s, ([\d.]+) MB/s, .*?p50 ([\d.]+) ms, "
                          r"p95 ([\d.]+) ms, p99 ([\d.]+) ms, max ([\d.]+) ms, (\d+) errors")
     for rnd in range(a.rounds):
-        order = servers + ([("tollgate import", None)] if batched else [])
+        order = servers + ([(tag, b) for tag, b in bins] if batched else [])
         for name, argv in (order if rnd % 2 == 0 else list(reversed(order))):
             remove_db(db)
-            if argv is None:
-                wall, cpu, _ = timed([BIN, "--db", db, "import", logs_file])
-                imports.append((wall, cpu))
+            if name in imports:
+                wall, cpu, _ = timed([argv, "--db", db, "import", logs_file])
+                imports[name].append((wall, cpu))
                 continue
             with open(err_path, "w") as err:
-                server = subprocess.Popen(argv(), stderr=err)
+                server = subprocess.Popen(argv, stderr=err)
             port = None
             for _ in range(200):
                 with open(err_path) as f:
@@ -350,7 +354,7 @@ def collector_bench(a):
             if not m or load.returncode != 0:
                 sys.exit(f"bench: loadgen against {name}: {load.stdout} {load.stderr}")
             results[name].append([float(x) for x in m.groups()])
-            if name == "tollgate collect":
+            if name.startswith("tollgate collect"):
                 stored = sqlite3.connect(db).execute("SELECT count(*) FROM requests").fetchone()[0]
                 if stored != int(m.group(1)):
                     sys.exit(f"bench: collect acknowledged {m.group(1)} logs but stored {stored}")
@@ -366,14 +370,17 @@ def collector_bench(a):
     print(f"\ntollgate collect / null server MB/s: {ratio:.3f}")
     done = Checklist()
     if batched:
-        import_wall = med([w for w, _ in imports])
-        import_logs = nlogs / import_wall
-        print(f"{'tollgate import of the same file':50} {raw / import_wall / 1e6:7.1f} {import_logs:8.0f}  "
-              f"wall {import_wall:.2f} s, CPU {med([c for _, c in imports]):.2f} s")
-        print(f"tollgate collect / tollgate import logs/s: {collect_logs / import_logs:.3f}")
-        done.add("batched collector >= 0.9x the import rate", f"{collect_logs / import_logs:.3f}x "
-                 f"({collect_logs:.0f} against {import_logs:.0f} logs/s)", collect_logs >= 0.9 * import_logs,
-                 size_note(a, logs=1000000))
+        for tag, _ in bins:
+            import_wall = med([w for w, _ in imports[tag]])
+            import_logs = nlogs / import_wall
+            logs = med([r[3] for r in results["tollgate collect" + tag]])
+            print(f"{'tollgate import of the same file' + tag:50} {raw / import_wall / 1e6:7.1f} {import_logs:8.0f}  "
+                  f"wall {import_wall:.2f} s, CPU {med([c for _, c in imports[tag]]):.2f} s")
+            print(f"tollgate collect / tollgate import logs/s{tag}: {logs / import_logs:.3f}")
+            if not tag:
+                done.add("batched collector >= 0.9x the import rate", f"{logs / import_logs:.3f}x "
+                         f"({logs:.0f} against {import_logs:.0f} logs/s)", logs >= 0.9 * import_logs,
+                         size_note(a, logs=1000000))
     else:
         done.add("collector >= 100 MB/s, 120 KB a POST, 16 connections", f"{collect_mb:.1f} MB/s",
                  collect_mb >= 100)
@@ -390,6 +397,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=30, help="collector: longest run (default 30)")
     ap.add_argument("--batch", type=int, default=1,
                     help="collector: logs a POST; above 1, small logs in batches against `tollgate import`")
+    ap.add_argument("--against", help="collector: another tollgate binary to run in the same rounds (paired)")
     ap.add_argument("--no-index", action="store_true", help="skip `tollgate index` (1M small logs: ~10 min a round)")
     a = ap.parse_args()
     for tool in (BIN, FLOOR, LOADGEN, NULLSERVER):

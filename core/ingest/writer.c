@@ -51,7 +51,7 @@ struct tg_writer {
     unsigned dict_generation;
     size_t last_group; /* jobs in the previous commit */
     size_t last_group_logs; /* and their logs */
-    int64_t last_commit_us; /* how long it took */
+    int64_t last_busy_us; /* how long it kept the writer busy (waits left out) */
     /* writer thread only: samples for a db with no dictionary yet, then the
      * thread training from them */
     struct tg_body_trainer *sampler;
@@ -162,20 +162,13 @@ static void save_trained(struct tg_writer *w, bool wait)
     free(t);
 }
 
-/* Commits a group of jobs in one transaction; all succeed or all fail. */
-static void write_group(struct tg_writer *w, struct job *group)
+/* Ends a group's transaction (commit when rc is 0, else rollback) and
+ * answers its jobs: all succeed or all fail. */
+static void finish_group(struct tg_writer *w, struct job *group, int rc, char *err, size_t errlen)
 {
-    char err[256] = "";
-    save_trained(w, false);
-    int rc = tg_store_begin(w->store, err, sizeof err);
     struct job *job;
-    for (job = group; rc == 0 && job; job = job->next) {
-        rc = write_job(w, job);
-        if (rc != 0)
-            snprintf(err, sizeof err, "%s", job->err);
-    }
     if (rc == 0)
-        rc = tg_store_commit(w->store, err, sizeof err);
+        rc = tg_store_commit(w->store, err, errlen);
     else
         tg_store_rollback(w->store);
     if (rc == 0)
@@ -213,52 +206,124 @@ static void write_group(struct tg_writer *w, struct job *group)
     }
 }
 
-/* Under mu: when other jobs were around last time, give more a moment to
- * join. A commit costs about as much for one log as for fifty, and more: it
- * writes every page its logs touched, and a log's rows land in indexes spread
- * over the whole db (cost, latency, tokens, rollups), so a commit of 600 logs
- * rewrote ~550 pages (3x the bytes an import writes for the same logs). So a
- * few logs wait LINGER_MIN_US for company; and when the last group was a big
- * one (batches arriving from many clients), the wait is up to half the last
- * commit's time (latency grows by at most that), LINGER_MAX_US at most, or
- * until GROUP_LOGS are in. A lone client never waits, nor does a group
- * already full; big single logs (few a commit, whose cost is their bytes, not
- * the pages) do not wait for long. */
+/* A group waits for company. A commit costs about as much for one log as
+ * for fifty, and more: it writes every page its logs touched, and a log's
+ * rows land in indexes spread over the whole db (cost, latency, tokens,
+ * rollups), so a commit of 600 logs rewrote ~550 pages (3x the bytes an
+ * import writes for the same logs). So when other jobs were around last
+ * time, a few logs wait LINGER_MIN_US for company; and when the last group
+ * was a big one (batches arriving from many clients), up to half the time
+ * the last group kept the writer busy (latency grows by at most that),
+ * LINGER_MAX_US at most, or until as many logs are in as the last group held
+ * (GROUP_LOGS at most). A lone client never waits, nor does a group already
+ * full; big single logs (few a commit, whose cost is their bytes, not the
+ * pages) do not wait for long.
+ *
+ * Clients that wait for their answer before sending again (16 connections of
+ * 100-log batches) cannot have more in flight than they had last time:
+ * waiting for GROUP_LOGS they never reached held every commit back the whole
+ * wait (13 ms of a 50 ms cycle, 100k small logs at 0.64x of an import). And
+ * the group's transaction is open while it waits: each job is stored as it
+ * arrives, so the writer works while the parse lanes still parse the rest,
+ * rather than idling until all of them are in. */
 #define LINGER_MIN_US 400
 #define LINGER_MAX_US 20000
 #define LINGER_ENOUGH 16 /* logs: past this, a short wait is not worth it */
 #define BIG_GROUP 256    /* logs in the last group that make a longer wait worth it */
 #define GROUP_LOGS 4096
 
-static size_t queued_logs(const struct tg_writer *w, size_t enough)
+struct group {
+    struct job *head, **tail;
+    size_t jobs, logs;
+    size_t enough;           /* logs that end the wait; 0: no wait */
+    struct timespec deadline; /* CLOCK_REALTIME, for pthread_cond_timedwait */
+};
+
+static int64_t now_us(clockid_t clock)
 {
-    size_t logs = 0;
-    for (const struct job *j = w->head; j && logs < enough; j = j->next)
-        logs += j->n;
-    return logs;
+    struct timespec t;
+    clock_gettime(clock, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
 }
 
-static void linger(struct tg_writer *w)
+/* Under mu: how long this group may wait for company (see above). */
+static void plan_group(const struct tg_writer *w, struct group *g)
 {
+    *g = (struct group){.tail = &g->head};
     if (w->stopping || w->last_group <= 1)
         return;
     bool big = w->last_group_logs >= BIG_GROUP;
-    size_t enough = big ? GROUP_LOGS : LINGER_ENOUGH;
-    if (queued_logs(w, enough) >= enough)
-        return;
-    int64_t wait_us = big ? w->last_commit_us / 2 : LINGER_MIN_US;
+    g->enough = !big ? LINGER_ENOUGH : w->last_group_logs < GROUP_LOGS ? w->last_group_logs : GROUP_LOGS;
+    int64_t wait_us = big ? w->last_busy_us / 2 : LINGER_MIN_US;
     wait_us = wait_us < LINGER_MIN_US ? LINGER_MIN_US : wait_us > LINGER_MAX_US ? LINGER_MAX_US : wait_us;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += wait_us / 1000000;
-    until.tv_nsec += (long)(wait_us % 1000000) * 1000;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
+    int64_t until = now_us(CLOCK_REALTIME) + wait_us;
+    g->deadline.tv_sec = (time_t)(until / 1000000);
+    g->deadline.tv_nsec = (long)(until % 1000000) * 1000;
+}
+
+/* Under mu: the queued jobs join the group; returns the first of them. */
+static struct job *take_queued(struct tg_writer *w, struct group *g)
+{
+    struct job *taken = w->head;
+    w->head = w->tail = NULL;
+    *g->tail = taken;
+    for (struct job *j = taken; j; j = j->next) {
+        g->jobs++;
+        g->logs += j->n;
+        g->tail = &j->next;
     }
-    while (!w->stopping && queued_logs(w, enough) < enough &&
-           pthread_cond_timedwait(&w->work, &w->mu, &until) == 0)
-        ;
+    return taken;
+}
+
+/* Under mu: whether the group takes more jobs: those queued meanwhile, or
+ * that come before its deadline, while it has fewer logs than enough. */
+static bool more_joined(struct tg_writer *w, const struct group *g)
+{
+    if (w->stopping || g->logs >= g->enough)
+        return false;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (now.tv_sec > g->deadline.tv_sec || (now.tv_sec == g->deadline.tv_sec && now.tv_nsec >= g->deadline.tv_nsec))
+        return false;
+    while (!w->head && !w->stopping) {
+        if (pthread_cond_timedwait(&w->work, &w->mu, &g->deadline) != 0)
+            break; /* timed out */
+    }
+    return w->head != NULL;
+}
+
+/* Under mu, with jobs queued: stores them, and those that join while it
+ * waits for company, in one transaction, and commits it. */
+static void run_group(struct tg_writer *w)
+{
+    struct group g;
+    plan_group(w, &g);
+    pthread_mutex_unlock(&w->mu);
+    save_trained(w, false);
+    char err[256] = "";
+    int64_t busy = 0, t = now_us(CLOCK_MONOTONIC);
+    int rc = tg_store_begin(w->store, err, sizeof err);
+    busy += now_us(CLOCK_MONOTONIC) - t;
+    pthread_mutex_lock(&w->mu);
+    do {
+        struct job *taken = take_queued(w, &g);
+        pthread_mutex_unlock(&w->mu);
+        t = now_us(CLOCK_MONOTONIC);
+        for (struct job *job = taken; rc == 0 && job; job = job->next) {
+            if ((rc = write_job(w, job)) != 0)
+                snprintf(err, sizeof err, "%s", job->err);
+        }
+        busy += now_us(CLOCK_MONOTONIC) - t;
+        pthread_mutex_lock(&w->mu);
+    } while (rc == 0 && more_joined(w, &g));
+    w->last_group = g.jobs;
+    w->last_group_logs = g.logs;
+    pthread_mutex_unlock(&w->mu);
+    t = now_us(CLOCK_MONOTONIC);
+    finish_group(w, g.head, rc, err, sizeof err);
+    busy += now_us(CLOCK_MONOTONIC) - t;
+    pthread_mutex_lock(&w->mu);
+    w->last_busy_us = busy;
 }
 
 static void *writer_main(void *arg)
@@ -277,21 +342,7 @@ static void *writer_main(void *arg)
         }
         if (!w->head && w->stopping)
             break;
-        linger(w);
-        struct job *group = w->head; /* everything queued so far commits together */
-        w->head = w->tail = NULL;
-        w->last_group = w->last_group_logs = 0;
-        for (struct job *j = group; j; j = j->next) {
-            w->last_group++;
-            w->last_group_logs += j->n;
-        }
-        pthread_mutex_unlock(&w->mu);
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        write_group(w, group);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        pthread_mutex_lock(&w->mu);
-        w->last_commit_us = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
+        run_group(w);
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;

@@ -1,6 +1,8 @@
 /* One writer for a db that many threads feed (the collector's connections):
  * each caller hands over a batch and waits; the writer thread commits every
- * batch queued meanwhile in one transaction (group commit), so a thousand small
+ * batch queued meanwhile in one transaction (group commit; under load it
+ * stores batches as they come and waits a little for more before it
+ * commits, see run_group in writer.c), so a thousand small
  * POSTs do not pay a thousand fsyncs, and a caller is answered only after its
  * batch is on disk. A batch is stored whole or not at all. */
 #ifndef TG_WRITER_H

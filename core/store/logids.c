@@ -57,6 +57,7 @@ int store_log_ids_init(struct tg_store *store, bool index_directly)
 void store_log_ids_free(struct tg_store *store)
 {
     hashmap_free(store->ids.tail, NULL);
+    store_id_run_free(&store->ids.run);
     store_id_filter_free(&store->ids.filter);
 }
 
@@ -78,6 +79,8 @@ int store_prepare_log_ids(struct tg_store *store, char *err, size_t errlen)
                       "INSERT INTO log_ids(hash, request_id) SELECT tg_id_hash(log_id), id FROM requests"
                       " WHERE id > ?1 ORDER BY 1, 2",
                       err, errlen) != 0)
+        return -1;
+    if (store_prepare(store, ST_LOG_ID_OF, "SELECT log_id FROM requests WHERE id = ?1", err, errlen) != 0)
         return -1;
     return store_prepare(store, ST_INDEX_LOG_ID, "INSERT INTO log_ids(hash, request_id) VALUES(?1, ?2)", err,
                          errlen);
@@ -186,6 +189,10 @@ static int build_filter(struct tg_store *store, char *err, size_t errlen)
         store_id_filter_free(&ids->filter);
         return tg_store_fail(store, "reading the log ids", err, errlen);
     }
+    for (size_t i = 0; i < ids->run.cap; i++) { /* this batch's, not in log_ids yet */
+        if (ids->run.slots[i].id != 0)
+            store_id_filter_add(&ids->filter, (uint64_t)ids->run.slots[i].hash);
+    }
     ids->filter_upto = ids->used;
     return 0;
 }
@@ -207,6 +214,28 @@ int store_log_ids_ready(struct tg_store *store, const struct store_marks *m, boo
     return ids->filter.words ? filter_catch_up(store, err, errlen) : 0;
 }
 
+/* Whether one of the batch's own requests under hash has this log id: 1, 0,
+ * or -1 on error. */
+static int known_in_run(struct tg_store *store, const char *log_id, size_t len, int64_t hash, char *err,
+                        size_t errlen)
+{
+    sqlite3_stmt *st = store->stmt[ST_LOG_ID_OF];
+    size_t pos = 0;
+    int64_t id;
+    while ((id = store_id_run_next(&store->ids.run, hash, &pos)) != 0) {
+        sqlite3_bind_int64(st, 1, id);
+        int rc = sqlite3_step(st);
+        bool same = rc == SQLITE_ROW && (size_t)sqlite3_column_bytes(st, 0) == len &&
+                    memcmp(sqlite3_column_text(st, 0), log_id, len) == 0;
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW)
+            return tg_store_fail(store, "looking up a log id", err, errlen);
+        if (same)
+            return 1;
+    }
+    return 0;
+}
+
 int store_known_log_id(struct tg_store *store, const char *log_id, char *err, size_t errlen)
 {
     struct store_log_ids *ids = &store->ids;
@@ -220,6 +249,9 @@ int store_known_log_id(struct tg_store *store, const char *log_id, char *err, si
             return -1;
         if (ids->filter.words && !store_id_filter_maybe(&ids->filter, (uint64_t)hash))
             return 0;
+        int in_run = known_in_run(store, log_id, len, hash, err, errlen);
+        if (in_run != 0)
+            return in_run;
     }
     sqlite3_stmt *st = store->stmt[ST_FIND_LOG_ID];
     sqlite3_bind_int64(st, 1, hash);
@@ -241,7 +273,7 @@ int64_t store_next_request_id(const struct tg_store *store)
     return store->ids.used + 1;
 }
 
-/* Bulk mode: the id goes into log_ids at once. */
+/* Bulk mode: the id waits in the run for the commit (write_run). */
 static int index_log_id(struct tg_store *store, const char *log_id, int64_t id, char *err, size_t errlen)
 {
     struct store_log_ids *ids = &store->ids;
@@ -252,12 +284,28 @@ static int index_log_id(struct tg_store *store, const char *log_id, int64_t id, 
         if (store_id_filter_full(&ids->filter))
             store_id_filter_free(&ids->filter);
     }
+    if (store_id_run_add(&ids->run, hash, id) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* Bulk mode, in the batch: the run's ids go into log_ids in key order. */
+static int write_run(struct tg_store *store, char *err, size_t errlen)
+{
+    struct store_id_run *run = &store->ids.run;
+    size_t n = store_id_run_sort(run);
     sqlite3_stmt *st = store->stmt[ST_INDEX_LOG_ID];
-    sqlite3_bind_int64(st, 1, hash);
-    sqlite3_bind_int64(st, 2, id);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : tg_store_fail(store, "indexing a log id", err, errlen);
+    int rc = SQLITE_DONE;
+    for (size_t i = 0; i < n && rc == SQLITE_DONE; i++) {
+        sqlite3_bind_int64(st, 1, run->slots[i].hash);
+        sqlite3_bind_int64(st, 2, run->slots[i].id);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+    store_id_run_clear(run);
+    return rc == SQLITE_DONE ? 0 : tg_store_fail(store, "indexing log ids", err, errlen);
 }
 
 int store_log_ids_add(struct tg_store *store, const char *log_id, int64_t id, char *err, size_t errlen)
@@ -290,6 +338,8 @@ int store_log_ids_before_commit(struct tg_store *store, bool *merged, char *err,
     *merged = ids->index_directly ? ids->tail_upto > ids->watermark : merge_due(ids);
     if (ids->used != ids->used_read && store_set_mark(store, IDS_USED, ids->used, err, errlen) != 0)
         return -1;
+    if (ids->run.count > 0 && write_run(store, err, errlen) != 0)
+        return -1;
     if (*merged && (ids->index_directly ? save_watermark(store, err, errlen) : merge_tail(store, err, errlen)) != 0)
         return -1;
     return 0;
@@ -306,6 +356,7 @@ void store_log_ids_committed(struct tg_store *store, bool merged)
 void store_log_ids_forget(struct tg_store *store)
 {
     hashmap_clear(store->ids.tail, NULL);
+    store_id_run_clear(&store->ids.run);
     /* the ids of the rolled-back requests may be handed out again, to logs
      * the filter would not know */
     store_id_filter_free(&store->ids.filter);
@@ -319,6 +370,8 @@ int tg_store_index_log_ids(struct tg_store *store, char *err, size_t errlen)
         return -1;
     }
     if (store_ready_for_logs(store, err, errlen) != 0)
+        return -1;
+    if (store->ids.run.count > 0 && write_run(store, err, errlen) != 0)
         return -1;
     if (hashmap_count(store->ids.tail) == 0)
         return 0;

@@ -33,10 +33,11 @@ int store_known_log_id(struct tg_store *store, const char *log_id, char *err, si
 /* The id the next request takes. */
 int64_t store_next_request_id(const struct tg_store *store);
 /* A request was inserted with store_next_request_id(): its log id joins the
- * tail (a bulk store indexes it at once). */
+ * tail (a bulk store's joins the batch's run, indexed at the commit). */
 int store_log_ids_add(struct tg_store *store, const char *log_id, int64_t id, char *err, size_t errlen);
 
-/* In the batch about to commit: saves IDS_USED and merges the tail when due.
+/* In the batch about to commit: saves IDS_USED, indexes a bulk batch's run
+ * and merges the tail when due.
  * *merged tells store_log_ids_committed what to forget. */
 int store_log_ids_before_commit(struct tg_store *store, bool *merged, char *err, size_t errlen);
 void store_log_ids_committed(struct tg_store *store, bool merged);

@@ -154,41 +154,106 @@ int store_rollups_add(struct tg_store *store, const struct tg_log *log, const st
     return 0;
 }
 
-/* One batch's delta for an hour, into its hourly and its daily rollup. */
-static int flush_rollup(struct tg_store *store, const struct rollup_delta *d, char *err, size_t errlen)
+/* One delta into one rollup row: hourly (period = its hour) or daily. */
+static int upsert(struct tg_store *store, enum statement which, const struct rollup_delta *d, int64_t period,
+                  char *err, size_t errlen)
 {
-    const int64_t values[] = {d->key.hour, d->key.developer_id, d->key.key_id, d->key.model_id,
+    const int64_t values[] = {period, d->key.developer_id, d->key.key_id, d->key.model_id,
                               d->requests, d->errors, d->prompt_tokens, d->completion_tokens,
                               d->total_tokens, d->cache_read_tokens, d->cache_creation_tokens,
                               d->cost_nanos, d->estimated_nanos, d->unpriced};
     unsigned char blob[TG_LATENCY_BLOB_MAX];
     size_t blob_len = tg_latency_to_blob(&d->latency, blob);
-    static const enum statement upserts[] = {ST_UPSERT_ROLLUP, ST_UPSERT_DAILY};
-    for (int u = 0; u < 2; u++) {
-        sqlite3_stmt *st = store->stmt[upserts[u]];
-        for (int i = 0; i < (int)(sizeof values / sizeof values[0]); i++)
-            sqlite3_bind_int64(st, i + 1, values[i]);
-        if (u == 1)
-            sqlite3_bind_int64(st, 1, d->key.hour / 24);
-        sqlite3_bind_blob(st, 15, blob, (int)blob_len, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-        if (rc != SQLITE_DONE)
-            return tg_store_fail(store, "updating rollups", err, errlen);
-    }
-    return 0;
+    sqlite3_stmt *st = store->stmt[which];
+    for (int i = 0; i < (int)(sizeof values / sizeof values[0]); i++)
+        sqlite3_bind_int64(st, i + 1, values[i]);
+    sqlite3_bind_blob(st, 15, blob, (int)blob_len, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? 0 : tg_store_fail(store, "updating rollups", err, errlen);
 }
 
+static int compare_ids(const struct rollup_key *a, const struct rollup_key *b)
+{
+    if (a->developer_id != b->developer_id)
+        return a->developer_id < b->developer_id ? -1 : 1;
+    if (a->key_id != b->key_id)
+        return a->key_id < b->key_id ? -1 : 1;
+    return (a->model_id > b->model_id) - (a->model_id < b->model_id);
+}
+
+/* In the order of the rollup tables' keys, so the upserts walk each table
+ * once rather than jumping about it: by day first, then hour. */
+static int by_period(const void *pa, const void *pb)
+{
+    const struct rollup_key *a = &(*(struct rollup_delta *const *)pa)->key,
+                            *b = &(*(struct rollup_delta *const *)pb)->key;
+    if (a->hour / 24 != b->hour / 24)
+        return a->hour / 24 < b->hour / 24 ? -1 : 1;
+    int c = compare_ids(a, b);
+    if (c != 0)
+        return c;
+    return (a->hour > b->hour) - (a->hour < b->hour);
+}
+
+/* Whether two deltas go into the same daily row. */
+static bool same_day(const struct rollup_delta *a, const struct rollup_delta *b)
+{
+    return a->key.hour / 24 == b->key.hour / 24 && compare_ids(&a->key, &b->key) == 0;
+}
+
+/* Adds d to the day's sum in *day; false when a sum would not fit. */
+static bool add_to_day(struct rollup_delta *day, const struct rollup_delta *d)
+{
+    bool fits = tg_add_checked(&day->requests, d->requests) && tg_add_checked(&day->errors, d->errors) &&
+                tg_add_checked(&day->prompt_tokens, d->prompt_tokens) &&
+                tg_add_checked(&day->completion_tokens, d->completion_tokens) &&
+                tg_add_checked(&day->total_tokens, d->total_tokens) &&
+                tg_add_checked(&day->cache_read_tokens, d->cache_read_tokens) &&
+                tg_add_checked(&day->cache_creation_tokens, d->cache_creation_tokens) &&
+                tg_add_checked(&day->cost_nanos, d->cost_nanos) &&
+                tg_add_checked(&day->estimated_nanos, d->estimated_nanos) &&
+                tg_add_checked(&day->unpriced, d->unpriced);
+    tg_latency_merge(&day->latency, &d->latency);
+    return fits;
+}
+
+/* The batch's hourly deltas go into rollup_hourly one row each, and, summed
+ * by day first, into rollup_daily one row per day (not one upsert per hour:
+ * a day's row took up to 24 of them a batch). */
 int store_rollups_flush(struct tg_store *store, char *err, size_t errlen)
 {
-    size_t pos = 0;
+    size_t n = hashmap_count(store->rollups.deltas), pos = 0, count = 0;
+    if (n == 0)
+        return 0;
+    struct rollup_delta **deltas = malloc(n * sizeof *deltas);
+    if (!deltas) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     const void *key;
     size_t key_len;
     void *value;
-    while (hashmap_next(store->rollups.deltas, &pos, &key, &key_len, &value)) {
-        if (flush_rollup(store, value, err, errlen) != 0)
-            return -1;
+    while (count < n && hashmap_next(store->rollups.deltas, &pos, &key, &key_len, &value))
+        deltas[count++] = value;
+    qsort(deltas, count, sizeof *deltas, by_period);
+    int rc = 0;
+    struct rollup_delta day;
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        const struct rollup_delta *d = deltas[i];
+        rc = upsert(store, ST_UPSERT_ROLLUP, d, d->key.hour, err, errlen);
+        if (i == 0 || !same_day(deltas[i - 1], d))
+            day = (struct rollup_delta){.key = d->key};
+        if (rc == 0 && !add_to_day(&day, d)) {
+            char msg[200];
+            tg_money_overflow_message(ROLLUP_OVERFLOW_WHAT, msg, sizeof msg);
+            snprintf(err, errlen, "%s: the batch is not stored", msg);
+            rc = -1;
+        }
+        if (rc == 0 && (i + 1 == count || !same_day(d, deltas[i + 1])))
+            rc = upsert(store, ST_UPSERT_DAILY, &day, d->key.hour / 24, err, errlen);
     }
-    return 0;
+    free(deltas);
+    return rc;
 }

@@ -4,7 +4,8 @@
  * the same name that declares only what the other store files call:
  *   open.c         opening, configuring, closing (migrations.c: the schema)
  *   checkpoint.c   the WAL checkpointer thread of a long-running writer
- *   logids.c       the log-id index: tail, watermark, merge
+ *   logids.c       the log-id index: tail, watermark, merge (idrun.c: a bulk
+ *                  batch's ids, sorted into the index at its commit)
  *   dimensions.c   developers, keys and models: upserts and their caches
  *   rollups.c      per-batch hourly and daily deltas
  *   bodies.c       storing bodies: chunks, packs, dictionaries
@@ -34,6 +35,7 @@
 #include "log/body.h"
 #include "log/msgcache.h"
 #include "store/idfilter.h"
+#include "store/idrun.h"
 #include "store/store.h"
 
 /* The statements prepared once at open (each subsystem prepares its own). */
@@ -50,6 +52,7 @@ enum statement {
     ST_TAIL_IDS,
     ST_MERGE_IDS,
     ST_INDEX_LOG_ID,
+    ST_LOG_ID_OF,
     ST_READ_MARKS,
     ST_SET_MARK,
     ST_COUNT
@@ -94,10 +97,12 @@ struct store_log_ids {
     int64_t used, used_read;    /* IDS_USED: now, and as read in this batch */
     int64_t tail_upto;          /* the highest request id in the tail (or the watermark) */
     bool tail_loaded;
-    /* Bulk imports index each id as they insert it: their batches are so big
-     * that they write each index page once per batch anyway, and a merge at
-     * the commit would stall their parsing threads. */
+    /* Bulk imports index the ids of each batch at its commit (from run, in
+     * key order), not through the tail: their batches are big, and a merge
+     * reading each id back from requests would stall their parsing threads;
+     * what other writers left unindexed is indexed when the batch starts. */
     bool index_directly;
+    struct store_id_run run;
     int64_t merge_min, merge_max; /* IDS_MERGE_MIN/MAX, or a test's (tg_store_set_id_merge_bounds) */
     /* Bulk only: every log id stored up to filter_upto is in the filter, so
      * an id it has surely not seen needs no probe (see logids.c). */
