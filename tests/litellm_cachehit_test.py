@@ -68,4 +68,4 @@ def test_pulled_cache_hits_are_named_by_their_start(env):
     expect(rc == 0 and json.loads(out)["total"]["requests"] == 4, out + err)
 
 if __name__ == "__main__":
-    main("litellm_cachehit", globals())
+    main("litellmcachehit", globals())

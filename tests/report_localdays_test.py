@@ -74,4 +74,4 @@ def test_hours_are_labelled_in_the_local_zone(d):
 
 
 if __name__ == "__main__":
-    main("report_localdays", globals())
+    main("reportlocaldays", globals())
