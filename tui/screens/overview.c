@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/format.h"
 #include "base/sanitize.h"
@@ -128,7 +129,38 @@ static bool load_more(struct ui *ui)
 }
 
 /* Under the chart: the time at the start of a slot every few slots. */
-static void draw_axis(int y, int64_t first_slot, int slots, int per, int64_t unit)
+/* The chart follows the spend query: days are local dates unless --utc (or
+ * the zone is UTC), and hours and minutes read in local time. */
+static bool chart_local(const struct ui *ui)
+{
+    struct tg_spend_filter f = ui_spend_filter(ui);
+    return tg_spend_local_days(TG_BY_DAY, &f);
+}
+
+/* The slot a time falls in: the same numbers the timeline's rows carry. */
+static int64_t slot_of(bool local, int64_t ms, int64_t unit)
+{
+    if (local && unit == TG_DAY_MS)
+        return tg_spend_local_day(ms / TG_HOUR_MS);
+    return ms / unit;
+}
+
+/* "11-24" for a day slot (a local day's number is its date's), "10:00" for
+ * an hour or minute, in local time when local. */
+static void axis_label(bool local, int64_t slot, int64_t unit, char *label, size_t len)
+{
+    time_t at = (time_t)(slot * (unit / 1000));
+    struct tm tm;
+    if (local && unit != TG_DAY_MS && localtime_r(&at, &tm)) {
+        snprintf(label, len, "%02d:%02d", tm.tm_hour, tm.tm_min);
+        return;
+    }
+    char iso[40];
+    tg_time_format_iso(slot * unit, iso, sizeof iso);
+    snprintf(label, len, "%.5s", unit == TG_DAY_MS ? iso + 5 : iso + 11);
+}
+
+static void draw_axis(int y, int64_t first_slot, int slots, int per, int64_t unit, bool local)
 {
     int step = (AXIS_LABEL_COLS + 1 + per - 1) / per; /* slots between labels */
     if (unit == 60000 && step < 15)
@@ -137,9 +169,8 @@ static void draw_axis(int y, int64_t first_slot, int slots, int per, int64_t uni
         int64_t slot = first_slot + s;
         if (slot % step != 0 || s * per + AXIS_LABEL_COLS > COLS - 1)
             continue;
-        char iso[40], label[16];
-        tg_time_format_iso(slot * unit, iso, sizeof iso);
-        snprintf(label, sizeof label, "%.5s", unit == TG_DAY_MS ? iso + 5 : iso + 11); /* "11-24" or "10:00" */
+        char label[16];
+        axis_label(local, slot, unit, label, sizeof label);
         draw_text(y, s * per, "|", 1);
         draw_text(y, s * per + 1, label, AXIS_LABEL_COLS);
     }
@@ -165,12 +196,14 @@ static void draw_budget_line(int y, int width)
 }
 
 /* Under the chart: what a slot is, its highest, and the budget line's figure. */
-static void draw_chart_label(int y, int64_t unit, tg_nanos max, bool has_budget, tg_nanos budget, bool above)
+static void draw_chart_label(int y, int64_t unit, bool local, tg_nanos max, bool has_budget, tg_nanos budget,
+                             bool above)
 {
     const char *name = unit == TG_DAY_MS ? "day" : unit == TG_HOUR_MS ? "hour" : "minute";
     char peak[32], per[32], label[240], tail[80];
     tg_nanos_format_human(max, peak, sizeof peak);
-    int n = snprintf(label, sizeof label, "spend per %s (UTC), the highest %s", name, peak);
+    int n = snprintf(label, sizeof label, "spend per %s (%s), the highest %s", name, local ? "local time" : "UTC",
+                     peak);
     if (has_budget) {
         tg_nanos_format_human(budget, per, sizeof per);
         n += snprintf(label + n, sizeof label - (size_t)n, above ? "; budget/%s %s, above the chart" : "; %s budget/%s %s",
@@ -193,9 +226,10 @@ static void draw_timeline(const struct ui *ui, int y0, int height)
         return;
     /* one slot per minute, hour or day of the window, so quiet ones show as gaps */
     int64_t unit = timeline_unit(ui);
+    bool local = chart_local(ui);
     int64_t until = ui_window_until(ui), since = ui_window_since(ui);
-    int64_t last_slot = (until == INT64_MAX ? tg_now_ms() : until - 1) / unit;
-    int64_t first_slot = since > 0 ? since / unit : t->rows[0].group_id;
+    int64_t last_slot = slot_of(local, until == INT64_MAX ? tg_now_ms() : until - 1, unit);
+    int64_t first_slot = since > 0 ? slot_of(local, since, unit) : t->rows[0].group_id;
     if (t->rows[t->count - 1].group_id > last_slot)
         last_slot = t->rows[t->count - 1].group_id;
     int usable = COLS - 2;
@@ -229,8 +263,8 @@ static void draw_timeline(const struct ui *ui, int y0, int height)
                 draw_text(y0 + row, x + k, blocks[level], 1);
         }
     }
-    draw_axis(y0 + height, first_slot, slots, per, unit);
-    draw_chart_label(y0 + height + 1, unit, max, has_budget, budget, has_budget && line < 0);
+    draw_axis(y0 + height, first_slot, slots, per, unit, local);
+    draw_chart_label(y0 + height + 1, unit, local, max, has_budget, budget, has_budget && line < 0);
 }
 
 /* One of the three top columns: name, share bar, spend. */
