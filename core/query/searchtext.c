@@ -166,6 +166,11 @@ static void append_piece_text(const char *raw, size_t len, struct strbuf *out)
     strbuf_free(&once);
 }
 
+void tg_search_run_needle(const char *text, size_t len, struct strbuf *out)
+{
+    unescape(text, len, out);
+}
+
 /* The last (tail) or first `want` bytes of b, not cutting a UTF-8 character. */
 static void edge_of(const char *b, size_t len, bool tail, size_t want, const char **out, size_t *out_len)
 {
