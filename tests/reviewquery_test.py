@@ -67,5 +67,74 @@ def test_text_with_backslashes_escapes_and_cjk_is_found(d):
     expect(not bad, bad)
 
 
+def spend_log(uid, ts, cost, status=200, key="k-one"):
+    return {"unique_id": uid, "timestamp": ts, "model": "gpt-5.5", "customer_identifier": "ana",
+            "organization_key_id": key, "organization_key_name": key, "prompt_tokens": 10,
+            "completion_tokens": 1, "cost": cost, "status_code": status}
+
+
+def day_report(d, tz, *args):
+    rc, out, err = run(d, "report", "--by", "day", "--format", "json", *args, env_extra={"TZ": tz})
+    expect(rc == 0, out + err)
+    r = json.loads(out)
+    rows = {row["name"]: (row["requests"], round(row["cost"], 2), row.get("refused_revoked_key", 0))
+            for row in r["rows"]}
+    return rows, r["total"]
+
+
+def sums_match(rows, total):
+    expect(sum(v[0] for v in rows.values()) == total["requests"], (rows, total))
+    expect(round(sum(v[1] for v in rows.values()), 2) == round(total["cost"], 2), (rows, total))
+
+
+def test_half_hour_zone_days_split_at_local_midnight(d):
+    # India: local midnight of Nov 3 is 18:30Z on Nov 2, inside a UTC hour;
+    # 18:15Z is still Nov 2 there, 18:45Z already Nov 3 (and so for refused ones)
+    logs = [spend_log("a", "2026-11-02T18:15:00Z", 2.0), spend_log("b", "2026-11-02T18:45:00Z", 1.0),
+            spend_log("c", "2026-11-02T12:00:00Z", 4.0),
+            spend_log("x", "2026-11-02T18:20:00Z", 0, 401, "k-gone"),
+            spend_log("y", "2026-11-02T18:40:00Z", 0, 401, "k-gone")]
+    imported(d, logs)
+    run(d, "status")
+    import sqlite3
+    con = sqlite3.connect(os.path.join(d, "s.db"))
+    con.execute("UPDATE keys SET revoked_ms = 1 WHERE key_id = 'k-gone' OR name = 'k-gone'")
+    con.commit()
+    con.close()
+    for window in (("--since", "2026-11-01T00:00Z", "--until", "2026-11-08T00:00Z"),
+                   ("--since", "2026-11-02T18:10Z", "--until", "2026-11-02T18:50Z")):
+        rows, total = day_report(d, "IST-5:30", *window)
+        sums_match(rows, total)
+        want = {"2026-11-02": (1, 2.0, 1), "2026-11-03": (1, 1.0, 1)}
+        if window[1].startswith("2026-11-01"):
+            want["2026-11-02"] = (2, 6.0, 1)
+        expect(rows == want, (window, rows))
+        expect(total["requests"] == sum(v[0] for v in want.values()) and total.get("refused_revoked_key") == 2,
+               total)
+
+
+def test_dst_zones_days_sum_to_the_total(d):
+    # Europe leaves summer time on Oct 25 2026 at 01:00Z; the US on Nov 1 at 09:00Z
+    logs = []
+    for h in range(0, 24 * 10, 5):
+        ts = f"2026-10-{22 + h // 24:02d}T{h % 24:02d}:17:00Z" if 22 + h // 24 <= 31 else \
+            f"2026-11-{22 + h // 24 - 31:02d}T{h % 24:02d}:17:00Z"
+        logs.append(spend_log(f"d{h}", ts, 0.01 * (h + 1)))
+    logs.append(spend_log("pst", "2026-11-01T07:17:00Z", 0.5))  # 00:17 PDT on Nov 1
+    logs.append(spend_log("pst-eve", "2026-11-01T06:50:00Z", 0.25))  # 23:50 PDT on Oct 31
+    imported(d, logs)
+    expected = {
+        "CET-1CEST,M3.5.0,M10.5.0/3": ("2026-10-24T22:17:00Z", "2026-10-25"),
+        "PST8PDT,M3.2.0,M11.1.0": ("2026-11-01T07:17:00Z", "2026-11-01"),
+    }
+    for tz, (ts, day) in expected.items():
+        for window in (("--since", "2026-10-20T00:00Z", "--until", "2026-11-05T00:00Z"),
+                       ("--since", "2026-10-22T03:10Z", "--until", "2026-11-01T07:20Z")):
+            rows, total = day_report(d, tz, *window)
+            sums_match(rows, total)
+        rows, _ = day_report(d, tz, "--since", ts, "--until", ts[:14] + "18:00Z")
+        expect(list(rows) == [day], (tz, rows))
+
+
 if __name__ == "__main__":
     main("reviewquery", globals())
