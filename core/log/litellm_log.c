@@ -1,5 +1,6 @@
 #include "log/litellm_log.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -62,6 +63,18 @@ static void add_text(cJSON *out, const char *as, const char *value)
 }
 
 /* A time given as epoch seconds (the payload) or ISO text (spend logs), in ms. */
+/* 1 when an ISO time's fraction of a second rounds up to the next ms
+ * (".123789"): float seconds are rounded, so the same instant is the same ms
+ * in both shapes (a cache hit's id is named by it). */
+static int sub_ms_round_up(const char *iso)
+{
+    const char *dot = strlen(iso) > 10 ? strpbrk(iso + 10, ".,") : NULL;
+    if (!dot)
+        return 0;
+    size_t digits = strspn(dot + 1, "0123456789");
+    return digits > 3 && dot[4] >= '5';
+}
+
 static bool time_ms(const cJSON *obj, const char *name, int64_t *ms)
 {
     const cJSON *item = member(obj, name);
@@ -69,7 +82,10 @@ static bool time_ms(const cJSON *obj, const char *name, int64_t *ms)
         *ms = (int64_t)llround(item->valuedouble * 1000.0);
         return true;
     }
-    return cJSON_IsString(item) && tg_time_parse_iso(item->valuestring, ms) == 0;
+    if (!cJSON_IsString(item) || tg_time_parse_iso(item->valuestring, ms) != 0)
+        return false;
+    *ms += sub_ms_round_up(item->valuestring);
+    return true;
 }
 
 /* The metadata object as an owned copy: the payload gives an object, a spend
@@ -267,20 +283,28 @@ static void add_completion(cJSON *out, const cJSON *in)
         cJSON_Delete(messages);
 }
 
-/* The length of id without a trailing "_cache_hit<seconds>" (digits and a
- * point), or 0 when it has none. */
-static size_t cache_hit_base_len(const char *id)
+/* The length of the first n bytes of id without a trailing
+ * "_cache_hit<seconds>" (digits and a point), or 0 when they have none. */
+static size_t strip_one_hit(const char *id, size_t n)
 {
     static const char mark[] = "_cache_hit";
-    const char *at = strstr(id, mark), *last = NULL;
-    for (; at; at = strstr(at + 1, mark))
-        last = at;
-    if (!last || last == id)
+    const size_t mark_len = sizeof mark - 1;
+    size_t tail = n;
+    while (tail > 0 && (isdigit((unsigned char)id[tail - 1]) || id[tail - 1] == '.'))
+        tail--;
+    if (tail == n || tail <= mark_len || memcmp(id + tail - mark_len, mark, mark_len) != 0)
         return 0;
-    const char *tail = last + sizeof mark - 1;
-    if (!*tail || strspn(tail, "0123456789.") != strlen(tail))
-        return 0;
-    return (size_t)(last - id);
+    return tail - mark_len;
+}
+
+/* The length of id without its trailing "_cache_hit<seconds>" parts (a
+ * renamed id renamed again keeps its first name), or 0 when it has none. */
+static size_t cache_hit_base_len(const char *id)
+{
+    size_t base = 0, n = strlen(id), shorter;
+    while ((shorter = strip_one_hit(id, n)) > 0)
+        base = n = shorter;
+    return base;
 }
 
 /* LiteLLM renames a cache hit "<id>_cache_hit<time.time()>" twice over,

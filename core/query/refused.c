@@ -10,7 +10,8 @@
  * only refused requests of revoked keys are read. CROSS JOIN keeps that
  * order: left to itself SQLite scanned the window's requests through
  * requests_ts and looked each key up (4M requests: 1.06 s in every report
- * and spend screen, against < 1 ms). Group ids as spend.c's (local days: hours, mapped). */
+ * and spend screen, against < 1 ms). Group ids as spend.c's; local days from
+ * minutes, mapped (a half-hour zone's midnight falls inside an hour). */
 #define REFUSED_SQL(GID)                                                                                     \
     "SELECT " GID ", count(*), coalesce(sum(r.is_error), 0) FROM keys k"                                    \
     " CROSS JOIN requests r ON r.key_id = k.id AND r.status_code IN (401, 403) AND r.ts_ms > k.revoked_ms"        \
@@ -26,6 +27,7 @@ static const char *const refused_sql[] = {
     [TG_BY_DAY] = REFUSED_SQL("r.ts_ms / 86400000"),
     [TG_BY_HOUR] = REFUSED_SQL("r.ts_ms / 3600000"),
 };
+static const char refused_minute_sql[] = REFUSED_SQL("r.ts_ms / 60000");
 
 static void take_out(struct tg_spend_row *row, int64_t refused, int64_t errors)
 {
@@ -39,7 +41,7 @@ int tg_spend_take_out_refused(struct tg_store *store, enum tg_spend_by by, const
 {
     sqlite3_stmt *st;
     bool local_days = by == TG_BY_DAY && tg_spend_local_days(by, filter);
-    if (sqlite3_prepare_v2(tg_store_sqlite(store), refused_sql[local_days ? TG_BY_HOUR : by], -1, &st, NULL) !=
+    if (sqlite3_prepare_v2(tg_store_sqlite(store), local_days ? refused_minute_sql : refused_sql[by], -1, &st, NULL) !=
         SQLITE_OK)
         return tg_store_fail(store, "counting refused requests on revoked keys", err, errlen);
     sqlite3_bind_int64(st, 1, filter->since_ms == TG_SPEND_OPEN ? 0 : filter->since_ms);
@@ -51,7 +53,7 @@ int tg_spend_take_out_refused(struct tg_store *store, enum tg_spend_by by, const
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t group = sqlite3_column_int64(st, 0);
         if (local_days)
-            group = tg_spend_local_day(group);
+            group = tg_spend_local_day_ms(group * 60000);
         int64_t refused = sqlite3_column_int64(st, 1), errors = sqlite3_column_int64(st, 2);
         take_out(&report->total, refused, errors);
         for (size_t i = 0; i < report->count; i++) {

@@ -36,8 +36,9 @@ struct candidate {
 struct search {
     struct tg_store *store;
     sqlite3 *db;
-    char *text, *needle;
-    size_t needle_len;
+    char *text, *needle;      /* needle: checked against a request of an older layout */
+    char *run_text, *run_needle; /* ... and against a run's text (tg_search_run_needle) */
+    size_t needle_len, run_needle_len;
     char state[64]; /* the index's position and the prune mark it was found at */
     struct candidate *cands;
     size_t ncands;
@@ -62,6 +63,8 @@ static void search_free(void *p)
     free(s->hits);
     free(s->text);
     free(s->needle);
+    free(s->run_text);
+    free(s->run_needle);
     sqlite3_finalize(s->run);
     sqlite3_finalize(s->users);
     sqlite3_finalize(s->cover);
@@ -171,9 +174,36 @@ static char *trigram_query(const char *phrase)
     return strbuf_detach(&q);
 }
 
+/* Rows holding the text as a run's text or as a request of an older
+ * layout holds it, when the two differ (a backslash in the text). */
+static char *candidates_query(struct search *s)
+{
+    char *q = trigram_query(s->run_text);
+    if (!strcmp(s->run_text, s->text))
+        return q;
+    char *whole = trigram_query(s->text);
+    if (!q || !whole) {
+        free(q);
+        return whole;
+    }
+    struct strbuf both = STRBUF_INIT;
+    strbuf_puts(&both, "(");
+    strbuf_puts(&both, q);
+    strbuf_puts(&both, ") OR (");
+    strbuf_puts(&both, whole);
+    strbuf_puts(&both, ")");
+    free(q);
+    free(whole);
+    if (both.failed) {
+        strbuf_free(&both);
+        return NULL;
+    }
+    return strbuf_detach(&both);
+}
+
 static int read_candidates(struct search *s)
 {
-    char *q = trigram_query(s->text);
+    char *q = candidates_query(s);
     if (!q)
         return 0;
     sqlite3_stmt *st;
@@ -250,7 +280,7 @@ static void check_run(struct search *s, struct candidate *c, int64_t first, int6
     char *folded = malloc(t.len + 1);
     if (folded) {
         tg_search_fold(t.text, t.len, folded);
-        note_occurrences(c, &t, folded, s->needle_len, s->needle);
+        note_occurrences(c, &t, folded, s->run_needle_len, s->run_needle);
     }
     free(folded);
     free(t.text);
@@ -545,7 +575,14 @@ static struct search *search_new(struct tg_store *store, const char *text, const
     s->needle_len = strlen(text);
     s->needle = malloc(s->needle_len + 1);
     s->reader = tg_chunk_reader_new(store);
-    if (!s->text || !s->needle || !s->reader ||
+    struct strbuf run = STRBUF_INIT;
+    tg_search_run_needle(text, s->needle_len, &run);
+    strbuf_putc(&run, '\0');
+    s->run_needle_len = run.failed ? 0 : run.len - 1;
+    s->run_text = run.failed ? NULL : strbuf_detach(&run);
+    strbuf_free(&run);
+    s->run_needle = malloc(s->run_needle_len + 1);
+    if (!s->text || !s->needle || !s->run_text || !s->run_needle || !s->reader ||
         sqlite3_prepare_v2(s->db, "SELECT first, chunks, prev, next FROM search_runs WHERE grp = ?1 ORDER BY first",
                            -1, &s->run, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db,
@@ -558,6 +595,8 @@ static struct search *search_new(struct tg_store *store, const char *text, const
     }
     tg_search_fold(text, s->needle_len, s->needle);
     s->needle[s->needle_len] = '\0';
+    tg_search_fold(s->run_text, s->run_needle_len, s->run_needle);
+    s->run_needle[s->run_needle_len] = '\0';
     return s;
 }
 

@@ -133,10 +133,16 @@ static size_t unicode_escape(const char *s, size_t n, char *out, size_t *out_len
     return took;
 }
 
-/* One pass of unescaping, appended to out. */
-static void unescape(const char *in, size_t n, struct strbuf *out)
+/* One pass of unescaping, appended to out; bounds[0..nb) are offsets in in
+ * (ascending), out_bounds[] gets where each falls in out (an escape across
+ * one counts before it). */
+static void unescape_mapped(const char *in, size_t n, const size_t *bounds, int nb, struct strbuf *out,
+                            size_t *out_bounds)
 {
+    int b = 0;
     for (size_t i = 0; i < n; i++) {
+        while (b < nb && bounds[b] <= i)
+            out_bounds[b++] = out->len;
         char c = in[i], u[4];
         size_t took, k;
         if (c != '\\' || i + 1 == n) {
@@ -151,19 +157,35 @@ static void unescape(const char *in, size_t n, struct strbuf *out)
             strbuf_putc(out, e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? ' ' : e);
         }
     }
+    while (b < nb)
+        out_bounds[b++] = out->len;
 }
 
-/* The text of a piece of JSON that need not be whole (a chunk): its bytes
- * with string escapes decoded, twice for text inside a JSON string inside
- * JSON (the `input` form), so that what a person typed is found as they typed
- * it. Keys and punctuation stay: a piece cannot tell keys from text. */
-static void append_piece_text(const char *raw, size_t len, struct strbuf *out)
+static void unescape(const char *in, size_t n, struct strbuf *out)
+{
+    unescape_mapped(in, n, NULL, 0, out, NULL);
+}
+
+/* The text of JSON that need not be whole (a run of chunks): its bytes with
+ * string escapes decoded, twice for text inside a JSON string inside JSON
+ * (the `input` form), so that what a person typed is found as they typed it.
+ * Keys and punctuation stay: a chunk cannot tell keys from text. The pieces
+ * are decoded together: an edge may fall inside an escape (CJK written as
+ * \uXXXX). ends[] (raw offsets in, text offsets out). */
+static void decode_pieces(const char *raw, size_t len, size_t *ends, int pieces, struct strbuf *out)
 {
     struct strbuf once = STRBUF_INIT;
-    unescape(raw, len, &once);
-    if (once.data)
-        unescape(once.data, once.len, out);
+    size_t once_ends[TG_SEARCH_RUN_MAX + 2];
+    unescape_mapped(raw, len, ends, pieces, &once, once_ends);
+    unescape_mapped(once.data ? once.data : "", once.len, once_ends, pieces, out, ends);
+    if (once.failed)
+        out->failed = true;
     strbuf_free(&once);
+}
+
+void tg_search_run_needle(const char *text, size_t len, struct strbuf *out)
+{
+    unescape(text, len, out);
 }
 
 /* The last (tail) or first `want` bytes of b, not cutting a UTF-8 character. */
@@ -193,7 +215,7 @@ static int add_piece(struct tg_chunk_reader *reader, int64_t id, int edge, struc
         return rc;
     if (edge)
         edge_of(bytes, len, edge < 0, TG_SEARCH_OVERLAP, &bytes, &len);
-    append_piece_text(bytes, len, sb);
+    strbuf_append(sb, bytes, len); /* raw: decoded together (decode_pieces) */
     t->ids[t->pieces] = id;
     t->ends[t->pieces++] = sb->len;
     return 0;
@@ -215,15 +237,19 @@ int tg_search_run_text(struct tg_chunk_reader *reader, int64_t prev, int64_t fir
         rc = add_piece(reader, first + i, 0, out, &sb);
     if (rc == 0 && next > 0 && add_piece(reader, next, 1, out, &sb) != 0)
         out->whole = false;
-    if (rc == 0 && sb.failed)
+    struct strbuf text = STRBUF_INIT;
+    if (rc == 0)
+        decode_pieces(sb.data ? sb.data : "", sb.len, out->ends, out->pieces, &text);
+    strbuf_free(&sb);
+    if (rc == 0 && text.failed)
         rc = -1;
     if (rc != 0) {
-        strbuf_free(&sb);
+        strbuf_free(&text);
         return rc;
     }
-    strbuf_putc(&sb, '\0');
-    out->len = sb.len - 1;
-    out->text = strbuf_detach(&sb);
+    strbuf_putc(&text, '\0');
+    out->len = text.len - 1;
+    out->text = strbuf_detach(&text);
     return out->text ? 0 : -1;
 }
 

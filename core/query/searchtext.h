@@ -56,6 +56,13 @@ char *tg_search_log_text(struct tg_store *store, int64_t request_id);
 #define TG_SEARCH_BLOB_MIN 64
 void tg_search_index_form(const char *text, size_t len, struct strbuf *out);
 
+/* The text a search looks for in a run's text. A run's text is decoded
+ * twice (for the `input` form), so a backslash a person typed (a path,
+ * printf's \n, a regex) is there decoded once more than they typed it:
+ * their text is looked for decoded once the same way. (A request of an
+ * older layout is checked against its real text, as typed.) */
+void tg_search_run_needle(const char *text, size_t len, struct strbuf *out);
+
 /* ASCII case folded copy of s for the checks (the index folds case too). */
 void tg_search_fold(const char *s, size_t len, char *out);
 

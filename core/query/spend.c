@@ -84,6 +84,8 @@ static const char *const raw_sql[] = {
     [TG_BY_DAY] = RAW_SQL("r.ts_ms / 86400000", "NULL"),
     [TG_BY_HOUR] = RAW_SQL("r.ts_ms / 3600000", "NULL"),
 };
+/* Local days of a zone whose midnight falls inside a UTC hour. */
+static const char raw_minute_sql[] = RAW_SQL("r.ts_ms / 60000", "NULL");
 
 struct query {
     struct tg_store *store;
@@ -91,6 +93,7 @@ struct query {
     const struct tg_spend_filter *filter;
     bool local;             /* days and hours of the local zone */
     struct hashmap *groups; /* group id -> struct tg_spend_row */
+    bool minutes;           /* local days from raw rows by the minute (tg_spend_midnights_on_hours) */
 };
 
 /* The zone is UTC when it has no offset and no summer time. */
@@ -105,14 +108,40 @@ bool tg_spend_local_days(enum tg_spend_by by, const struct tg_spend_filter *filt
     return (by == TG_BY_DAY || by == TG_BY_HOUR) && !filter->utc && !zone_is_utc();
 }
 
-int64_t tg_spend_local_day(int64_t hour)
+int64_t tg_spend_local_day_ms(int64_t ms)
 {
-    time_t at = (time_t)(hour * 3600);
+    time_t at = (time_t)(ms / 1000);
     struct tm tm;
     if (!localtime_r(&at, &tm))
-        return hour / 24;
+        return ms / TG_DAY_MS;
     tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
     return (int64_t)timegm(&tm) / 86400;
+}
+
+int64_t tg_spend_local_day(int64_t hour)
+{
+    return tg_spend_local_day_ms(hour * TG_HOUR_MS);
+}
+
+static bool offset_on_hour(int64_t ms)
+{
+    time_t at = (time_t)(ms / 1000);
+    struct tm tm;
+    return !localtime_r(&at, &tm) || tm.tm_gmtoff % 3600 == 0;
+}
+
+bool tg_spend_midnights_on_hours(int64_t since_ms, int64_t until_ms)
+{
+    tzset();
+    if (timezone % 3600 != 0 || !offset_on_hour(since_ms) || !offset_on_hour(until_ms - 1))
+        return false;
+    /* summer time: its offset somewhere in a year of the window */
+    int64_t span = until_ms - since_ms < 366 * TG_DAY_MS ? until_ms - since_ms : 366 * TG_DAY_MS;
+    for (int i = 1; daylight && i < 48; i++) {
+        if (!offset_on_hour(since_ms + span / 48 * i))
+            return false;
+    }
+    return true;
 }
 
 /* "2026-11-01T19:00+09:00": the hour's start in the local zone, its offset then. */
@@ -151,6 +180,8 @@ static void label_time(const struct query *q, int64_t group_id, char *buf, size_
 static int64_t group_id_of(const struct query *q, sqlite3_stmt *st)
 {
     int64_t gid = sqlite3_column_int64(st, 0);
+    if (q->minutes)
+        return tg_spend_local_day_ms(gid * 60000);
     return q->local && q->by == TG_BY_DAY ? tg_spend_local_day(gid) : gid;
 }
 
@@ -286,6 +317,10 @@ static int collect(struct query *q, char *err, size_t errlen)
         until = END_OF_TIME_MS;
     if (since >= until)
         return 0;
+    if (q->local && q->by == TG_BY_DAY && !tg_spend_midnights_on_hours(since, until)) {
+        q->minutes = true;
+        return run_source(q, raw_minute_sql, since, until, err, errlen);
+    }
     int64_t first_hour = ceil_div(since, TG_HOUR_MS), end_hour = until / TG_HOUR_MS;
     const char *raw = raw_sql[source_by(q)];
     if (first_hour >= end_hour)
@@ -410,7 +445,7 @@ int tg_spend_query(struct tg_store *store, enum tg_spend_by by, const struct tg_
 {
     memset(out, 0, sizeof *out);
     out->by = by;
-    struct query q = {store, by, filter, tg_spend_local_days(by, filter), hashmap_new()};
+    struct query q = {store, by, filter, tg_spend_local_days(by, filter), hashmap_new(), false};
     if (!q.groups) {
         snprintf(err, errlen, "out of memory");
         return -1;

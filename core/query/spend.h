@@ -72,6 +72,12 @@ bool tg_spend_local_days(enum tg_spend_by by, const struct tg_spend_filter *filt
  * hour * 1 h since the epoch falls in; in a zone half an hour off UTC, the day
  * where the hour starts. */
 int64_t tg_spend_local_day(int64_t hour);
+/* The local day the instant ms since the epoch falls in. */
+int64_t tg_spend_local_day_ms(int64_t ms);
+/* Whether the local zone's midnights fall on whole UTC hours over
+ * [since_ms, until_ms) (India's, at 18:30Z, do not): only then can local days
+ * be made of hours; else they come from raw rows by the minute. */
+bool tg_spend_midnights_on_hours(int64_t since_ms, int64_t until_ms);
 
 int tg_spend_by_parse(const char *text, enum tg_spend_by *by);
 const char *tg_spend_by_name(enum tg_spend_by by);

@@ -141,7 +141,7 @@ static bool chart_local(const struct ui *ui)
 static int64_t slot_of(bool local, int64_t ms, int64_t unit)
 {
     if (local && unit == TG_DAY_MS)
-        return tg_spend_local_day(ms / TG_HOUR_MS);
+        return tg_spend_local_day_ms(ms);
     return ms / unit;
 }
 
