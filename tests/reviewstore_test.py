@@ -50,5 +50,45 @@ def test_an_import_file_resending_a_uuid_counts_it_once(d):
     expect(total(d)["requests"] == 4, total(d))
 
 
+def shaped_logs(first, count, day, rng, thread):
+    """Logs of every shape a body takes: its head only, 300-700 KB of text
+    (chunks over several packs), or a chat thread resent with a new turn."""
+    logs = []
+    for i in range(first, first + count):
+        entry = log(f"{i:08x}-1111-4222-8333-{rng.getrandbits(48):012x}", day * 86400 + i, 0.01)
+        del entry["prompt_messages"]
+        thread.append({"role": "user", "content": " ".join(f"w{rng.randrange(100000):x}" for _ in range(40))})
+        if i % 5 == 1:
+            words = rng.randrange(50000, 110000)
+            entry["prompt_messages"] = [{"role": "user", "content": " ".join(
+                f"w{rng.randrange(100000):x}" for _ in range(words))}]
+        elif i % 5:
+            entry["prompt_messages"] = list(thread)
+            entry["completion_message"] = {"role": "assistant", "content": f"answer {i} {rng.random()}"}
+        logs.append(entry)
+    return logs
+
+
+def test_bodies_pruned_from_a_pack_leave_the_others_readable(d):
+    # a prune rewrites a pack without the chunks no body uses: a pack of 597
+    # chunks kept 3 bytes, and the readers' "more chunks than bytes" check took
+    # it for damaged, so the later bodies using it could not be read nor
+    # indexed (`tollgate index` exit 2, the detail screen "damaged")
+    import random
+    rng, thread = random.Random(5), [{"role": "system", "content": "You help."}]
+    old = shaped_logs(0, 45, 0, rng, thread)
+    new = shaped_logs(45, 45, 2, rng, [{"role": "system", "content": "You help, later."}])
+    for name, logs in (("old.jsonl", old), ("new.jsonl", new)):
+        rc, out, err = tollgate(d, "import", write_jsonl(d, name, logs))
+        expect(rc == 0, out + err)
+    rc, out, err = tollgate(d, "prune", "--bodies-older-than", "2026-11-02")
+    expect(rc == 0 and "45" in out + err, out + err)
+    rc, out, err = tollgate(d, "index")
+    expect(rc == 0 and "requests indexed" in out + err, out + err)
+    last = new[-1]["completion_message"]["content"]
+    rc, out, err = tollgate(d, "index", "--search", last)
+    expect(rc == 0 and new[-1]["unique_id"] in out, out + err)
+
+
 if __name__ == "__main__":
     main("reviewstore", globals())
