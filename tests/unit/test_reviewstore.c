@@ -79,6 +79,74 @@ static void test_bulk_batch_resent_uuid_is_one_request(void **state)
     assert_int_equal(tg_store_request_count(f->store), 2);
 }
 
+static bool add_uuid(struct tg_store *store, int i)
+{
+    char id[40];
+    snprintf(id, sizeof id, "%08x-aaaa-4bbb-8ccc-%012x", (unsigned)i, (unsigned)(i * 7919));
+    return add_id(store, id, i);
+}
+
+static int add_uuids(struct tg_store *store, int first, int last)
+{
+    int fresh = 0;
+    for (int i = first; i <= last; i++)
+        fresh += add_uuid(store, i);
+    return fresh;
+}
+
+static int64_t count_of(struct tg_store *store, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* UUID ids through every path of the bulk store: the filter built in the
+ * middle of a batch, resends at once and after the table grew, the run
+ * written mid-batch (tg_store_index_log_ids) then rolled back, and a
+ * collector-like store and a bulk one taking turns. */
+static void test_uuid_ids_dedupe_on_every_bulk_path(void **state)
+{
+    struct store_fixture *f = *state;
+    char err[256];
+    begin(f->store);
+    assert_int_equal(add_uuids(f->store, 1, 3200), 3200);
+    commit(f->store);
+    struct tg_store *bulk = open_bulk(f);
+    begin(bulk);
+    assert_int_equal(add_uuids(bulk, 5001, 5300), 300); /* the filter is built in here */
+    assert_int_equal(add_uuids(bulk, 5001, 5300), 0);
+    assert_int_equal(add_uuids(bulk, 1, 3200), 0);
+    for (int i = 6001; i <= 9000; i++) {
+        assert_true(add_uuid(bulk, i));
+        assert_false(add_uuid(bulk, i));
+    }
+    commit(bulk);
+    begin(bulk);
+    assert_int_equal(add_uuids(bulk, 9001, 9100), 100);
+    assert_int_equal(tg_store_index_log_ids(bulk, err, sizeof err), 0);
+    assert_int_equal(add_uuids(bulk, 9001, 9100), 0);
+    tg_store_rollback(bulk);
+    begin(bulk);
+    assert_int_equal(add_uuids(bulk, 9050, 9150), 101);
+    commit(bulk);
+    begin(f->store); /* the other writer's turn */
+    assert_int_equal(add_uuids(f->store, 9000, 9200), 99);
+    assert_int_equal(add_uuids(f->store, 9000, 9200), 0);
+    commit(f->store);
+    begin(bulk);
+    assert_int_equal(add_uuids(bulk, 1, 9300), 2600); /* 3201-5000, 5301-6000, 9201-9300 */
+    commit(bulk);
+    tg_store_close(bulk);
+    int64_t want = 9300;
+    assert_int_equal(tg_store_request_count(f->store), want);
+    assert_int_equal(count_of(f->store, "SELECT count(*) FROM requests WHERE typeof(log_id) = 'blob'"), want);
+    assert_int_equal(count_of(f->store, "SELECT count(DISTINCT log_id) FROM requests"), want);
+}
+
 /* Two-stream packs, every shape a body takes: a log that is one chunk (its
  * head only), logs resending a shared thread (chunks already packed), logs
  * of 300 KB to 700 KB (their chunks run over two or three packs, so a pack
@@ -237,6 +305,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_bulk_batch_resent_uuid_is_one_request, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_uuid_ids_dedupe_on_every_bulk_path, store_fixture_setup,
                                         store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_two_stream_packs_round_trip_every_shape, store_fixture_setup,
                                         store_fixture_teardown),
