@@ -211,7 +211,7 @@ static size_t window_add_pack(struct tg_store *store, sqlite3_stmt *st, size_t r
 {
     int64_t first = sqlite3_column_int64(st, 0), count = sqlite3_column_int64(st, 1);
     size_t raw_len = (size_t)sqlite3_column_int64(st, 3);
-    if (count <= 0 || (size_t)count > raw_len + 1)
+    if (count <= 0 || (size_t)count > (size_t)sqlite3_column_bytes(st, 4)) /* see store_pack_offsets */
         return 0;
     size_t *lens = malloc((size_t)count * sizeof *lens);
     char *raw = NULL;
@@ -663,7 +663,7 @@ int store_bodies_decode(struct tg_store *store, const void *z, size_t z_len, siz
 int store_bodies_decode_pack(struct tg_store *store, const void *z, size_t z_len, const void *lens_blob,
                              size_t lens_len, int64_t count, size_t raw_len, size_t need, int64_t dict_id, char **out)
 {
-    if (know_dict(store, dict_id) != 0 || count <= 0 || (size_t)count > raw_len + 1)
+    if (know_dict(store, dict_id) != 0 || count <= 0 || (size_t)count > lens_len) /* see store_pack_offsets */
         return -1;
     size_t *lens = malloc((size_t)count * sizeof *lens);
     struct tg_body_pack_split split;

@@ -61,7 +61,10 @@ static int64_t owner_of(const struct open_pack *p, size_t k)
 
 size_t *store_pack_offsets(const void *lens, size_t lens_len, int64_t count, size_t raw_len)
 {
-    if (count <= 0 || count > (int64_t)raw_len + 1)
+    /* Each length takes a byte of lens at least. Not raw_len: a prune's
+     * repack leaves the chunks it drops in the pack with no bytes, so a pack
+     * of 600 chunks may keep 2 bytes (its bodies read as damaged then). */
+    if (count <= 0 || (size_t)count > lens_len)
         return NULL;
     size_t *offsets = malloc(((size_t)count + 1) * sizeof *offsets);
     struct tg_body_pack_split split;

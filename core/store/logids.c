@@ -80,7 +80,8 @@ int store_prepare_log_ids(struct tg_store *store, char *err, size_t errlen)
                       " WHERE id > ?1 ORDER BY 1, 2",
                       err, errlen) != 0)
         return -1;
-    if (store_prepare(store, ST_LOG_ID_OF, "SELECT log_id FROM requests WHERE id = ?1", err, errlen) != 0)
+    /* as text: a UUID is stored packed (compactid.h) and compared as the text it was logged as */
+    if (store_prepare(store, ST_LOG_ID_OF, "SELECT tg_id_text(log_id) FROM requests WHERE id = ?1", err, errlen) != 0)
         return -1;
     return store_prepare(store, ST_INDEX_LOG_ID, "INSERT INTO log_ids(hash, request_id) VALUES(?1, ?2)", err,
                          errlen);

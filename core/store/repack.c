@@ -87,7 +87,9 @@ int tg_store_drop_chunks(struct tg_store *store, int64_t pack_id, bool (*keep)(v
     if (sqlite3_step(st) == SQLITE_ROW) {
         int64_t count = sqlite3_column_int64(st, 0);
         size_t raw_len = (size_t)sqlite3_column_int64(st, 2);
-        size_t *lens = count > 0 && (size_t)count <= raw_len + 1 ? malloc((size_t)count * sizeof *lens) : NULL;
+        size_t *lens = count > 0 && (size_t)count <= (size_t)sqlite3_column_bytes(st, 3) /* see store_pack_offsets */
+                           ? malloc((size_t)count * sizeof *lens)
+                           : NULL;
         char *raw = NULL;
         struct tg_body_pack_split split; /* a pack in two streams is rewritten as one */
         if (!lens ||
