@@ -73,5 +73,22 @@ def test_hours_are_labelled_in_the_local_zone(d):
     expect([row["name"] for row in r["rows"]][0] == "2026-11-02T14:00Z", r["rows"])
 
 
+def test_half_hour_zone_keeps_pruned_spend(d):
+    # India's midnight is 18:30Z: the hour 18:00-19:00Z holds it. Rows pruned, spend stays in the rollups
+    path = os.path.join(d, "old.jsonl")
+    logs = [("2026-10-01T18:15:00Z", 3.0), ("2026-10-01T18:45:00Z", 2.0), ("2026-11-09T18:45:00Z", 1.0),
+            ("2026-11-09T18:15:00Z", 0.5)]
+    with open(path, "w") as f:
+        for i, (ts, cost) in enumerate(logs):
+            f.write(json.dumps({"unique_id": f"p-{i}", "timestamp": ts, "model": "gpt-5.5", "prompt_tokens": 10,
+                                "completion_tokens": 1, "cost": cost, "customer_identifier": "ana"}) + "\n")
+    run(d, "import", path, tz="UTC")
+    run(d, "prune", "--older-than", "30d", tz="UTC")
+    india, total = days(d, "--since", "2026-09-01", tz="IST-5:30")
+    expect(round(total["cost"], 2) == 6.5 and total["requests"] == 4, total)
+    # the pruned hour counts in the day it starts (23:30 on Oct 1); the kept rows split at midnight
+    expect(india == {"2026-10-01": (2, 5.0), "2026-11-09": (1, 0.5), "2026-11-10": (1, 1.0)}, india)
+
+
 if __name__ == "__main__":
     main("reportlocaldays", globals())
