@@ -424,7 +424,12 @@ int tg_search_index_more(struct tg_store *store, int limit, char *err, size_t er
         snprintf(buf, sizeof buf, "%lld", (long long)last);
         rc = tg_store_set_sync_position(store, "search index", buf, err, errlen);
     } else if (rc != 0) {
-        tg_store_fail(store, "indexing for search", err, errlen);
+        int code = sqlite3_errcode(db);
+        if (code == SQLITE_OK || code == SQLITE_ROW || code == SQLITE_DONE) /* not SQLite's: the body's */
+            snprintf(err, errlen, "indexing for search: the stored body of request %lld could not be read",
+                     (long long)last);
+        else
+            tg_store_fail(store, "indexing for search", err, errlen);
     }
     sqlite3_finalize(rows);
     indexing_close(&ix);
