@@ -184,8 +184,9 @@ def read_system_prompt(t, width):
     t.keys("/", "system 1/3", "Enter")
     t.wait_for("hit 1 of")
     t.keys("Enter")
-    s = t.wait_for("You are Claude Code")
-    expect("ENDOFLONGLINE" in s, "the long line was cut, not wrapped:\n" + s)
+    t.wait_for("You are Claude Code")
+    # the frame after it (a capture can catch the terminal mid-repaint under load); cut, it never shows
+    s = t.wait_for("ENDOFLONGLINE")
     expect(fits(s, width), s)
     return s
 
