@@ -73,7 +73,12 @@ static int print_found(struct tg_store *store, const char *text, int limit, char
     snprintf(f.text, sizeof f.text, "%s", text);
     char query[600];
     if (tg_search_query(text, query, sizeof query) != 0) {
-        snprintf(err, errlen, "--search needs 3 characters or more");
+        if (strlen(text) < 3)
+            snprintf(err, errlen, "--search needs 3 characters or more");
+        else /* its index form is too short: what the index leaves out, said, not a bare "too short" */
+            snprintf(err, errlen, "--search: nothing in that text is indexed (fewer than 3 characters once spaces"
+                                  " and JSON punctuation are dropped, or a base64 blob of 64+ characters, which"
+                                  " the index leaves out)");
         return -1;
     }
     struct tg_request_list list = {store, TG_ORDER_TIME, 0, INT64_MAX, &f, false};

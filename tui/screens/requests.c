@@ -534,7 +534,7 @@ static void edit_filter(struct ui *ui)
     snprintf(rq.filter_text, sizeof rq.filter_text, "%s", text);
     rewind_page(ui);
     if (f.text_ignored)
-        ui_status(ui, "free text needs 3 characters or more: it was left out");
+        ui_status(ui, "free text needs 3 characters or more, punctuation and base64 aside: it was left out");
 }
 
 static void key_down(struct ui *ui, int ch) { (void)ch; requests_step(ui, 1); }
