@@ -14,57 +14,13 @@
 #include "log/logmodel.h"
 #include "log/pricing.h"
 #include "store/store.h"
+#include "store_batch.h"
 #include "store_fixture.h"
-
-#define BASE_MS 1793491200000LL /* 2026-11-01T00:00:00Z */
-
-static bool add_one(struct tg_store *store, int i)
-{
-    char json[512], err[256];
-    snprintf(json, sizeof json,
-             "{\"unique_id\":\"filter-log-%d\",\"timestamp\":%.3f,\"customer_identifier\":\"dana\","
-             "\"model\":\"m1\",\"prompt_tokens\":10,\"completion_tokens\":5,\"cost\":0.001}",
-             i, (double)(BASE_MS + i * 1000LL) / 1000.0);
-    struct tg_log log;
-    struct tg_log_error lerr;
-    struct tg_log_parse_options opt = {0};
-    if (tg_log_parse_text(json, strlen(json), &opt, &log, &lerr) != 0)
-        fail_msg("parse: %s", lerr.message);
-    tg_pricing_price_log(NULL, &log);
-    bool inserted;
-    if (tg_store_add(store, &log, &inserted, err, sizeof err) != 0)
-        fail_msg("add: %s", err);
-    tg_log_free(&log);
-    return inserted;
-}
 
 /* Adds logs first..last in an open batch; returns how many were new. */
 static int add_range(struct tg_store *store, int first, int last)
 {
-    int fresh = 0;
-    for (int i = first; i <= last; i++)
-        fresh += add_one(store, i);
-    return fresh;
-}
-
-static void begin(struct tg_store *store)
-{
-    char err[256];
-    assert_int_equal(tg_store_begin(store, err, sizeof err), 0);
-}
-
-static void commit(struct tg_store *store)
-{
-    char err[256];
-    assert_int_equal(tg_store_commit(store, err, sizeof err), 0);
-}
-
-static struct tg_store *open_bulk(const struct store_fixture *f)
-{
-    char err[256];
-    struct tg_store *bulk;
-    assert_int_equal(tg_store_open(f->path, TG_STORE_BULK, &bulk, err, sizeof err), 0);
-    return bulk;
+    return store_batch_add_range(store, "filter-log", first, last);
 }
 
 /* Ids stored before the import and earlier in it are found once the filter
@@ -72,17 +28,17 @@ static struct tg_store *open_bulk(const struct store_fixture *f)
 static void test_bulk_duplicates_stay_exact(void **state)
 {
     struct store_fixture *f = *state;
-    begin(f->store);
+    store_batch_begin(f->store);
     assert_int_equal(add_range(f->store, 1, 300), 300);
-    commit(f->store);
-    struct tg_store *bulk = open_bulk(f);
-    begin(bulk);
+    store_batch_commit(f->store);
+    struct tg_store *bulk = store_batch_open_bulk(f);
+    store_batch_begin(bulk);
     assert_int_equal(add_range(bulk, 301, 600), 300);
     assert_int_equal(add_range(bulk, 1, 600), 0);
-    commit(bulk);
-    begin(bulk);
+    store_batch_commit(bulk);
+    store_batch_begin(bulk);
     assert_int_equal(add_range(bulk, 550, 650), 50);
-    commit(bulk);
+    store_batch_commit(bulk);
     tg_store_close(bulk);
     assert_int_equal(tg_store_request_count(f->store), 650);
 }
@@ -92,17 +48,17 @@ static void test_bulk_duplicates_stay_exact(void **state)
 static void test_ids_stored_by_another_writer_are_found(void **state)
 {
     struct store_fixture *f = *state;
-    struct tg_store *bulk = open_bulk(f);
-    begin(bulk);
+    struct tg_store *bulk = store_batch_open_bulk(f);
+    store_batch_begin(bulk);
     assert_int_equal(add_range(bulk, 1, 200), 200);
-    commit(bulk);
-    begin(f->store);
+    store_batch_commit(bulk);
+    store_batch_begin(f->store);
     assert_int_equal(add_range(f->store, 1000, 1100), 101);
-    commit(f->store);
-    begin(bulk);
+    store_batch_commit(f->store);
+    store_batch_begin(bulk);
     assert_int_equal(add_range(bulk, 1000, 1100), 0);
     assert_int_equal(add_range(bulk, 1101, 1110), 10);
-    commit(bulk);
+    store_batch_commit(bulk);
     tg_store_close(bulk);
     assert_int_equal(tg_store_request_count(f->store), 311);
 }
@@ -112,20 +68,20 @@ static void test_ids_stored_by_another_writer_are_found(void **state)
 static void test_ids_after_a_rollback_are_found(void **state)
 {
     struct store_fixture *f = *state;
-    struct tg_store *bulk = open_bulk(f);
-    begin(bulk);
+    struct tg_store *bulk = store_batch_open_bulk(f);
+    store_batch_begin(bulk);
     assert_int_equal(add_range(bulk, 1, 200), 200);
-    commit(bulk);
-    begin(bulk);
+    store_batch_commit(bulk);
+    store_batch_begin(bulk);
     assert_int_equal(add_range(bulk, 500, 550), 51);
     tg_store_rollback(bulk);
-    begin(f->store);
+    store_batch_begin(f->store);
     assert_int_equal(add_range(f->store, 2000, 2050), 51);
-    commit(f->store);
-    begin(bulk);
+    store_batch_commit(f->store);
+    store_batch_begin(bulk);
     assert_int_equal(add_range(bulk, 2000, 2050), 0);
     assert_int_equal(add_range(bulk, 500, 550), 51);
-    commit(bulk);
+    store_batch_commit(bulk);
     tg_store_close(bulk);
     assert_int_equal(tg_store_request_count(f->store), 302);
 }

@@ -15,56 +15,20 @@
 #include "log/logmodel.h"
 #include "log/pricing.h"
 #include "store/store.h"
+#include "store_batch.h"
 #include "store_fixture.h"
-
-#define BASE_MS 1793491200000LL /* 2026-11-01T00:00:00Z */
 
 static bool add_one(struct tg_store *store, int i)
 {
-    char json[512], err[256];
-    snprintf(json, sizeof json,
-             "{\"unique_id\":\"run-log-%d\",\"timestamp\":%.3f,\"customer_identifier\":\"dana\","
-             "\"model\":\"m1\",\"prompt_tokens\":10,\"completion_tokens\":5,\"cost\":0.001}",
-             i, (double)(BASE_MS + i * 1000LL) / 1000.0);
-    struct tg_log log;
-    struct tg_log_error lerr;
-    struct tg_log_parse_options opt = {0};
-    if (tg_log_parse_text(json, strlen(json), &opt, &log, &lerr) != 0)
-        fail_msg("parse: %s", lerr.message);
-    tg_pricing_price_log(NULL, &log);
-    bool inserted;
-    if (tg_store_add(store, &log, &inserted, err, sizeof err) != 0)
-        fail_msg("add: %s", err);
-    tg_log_free(&log);
-    return inserted;
+    char id[32];
+    snprintf(id, sizeof id, "run-log-%d", i);
+    return store_batch_add_id(store, id, i);
 }
 
+/* Adds logs first..last in an open batch; returns how many were new. */
 static int add_range(struct tg_store *store, int first, int last)
 {
-    int fresh = 0;
-    for (int i = first; i <= last; i++)
-        fresh += add_one(store, i);
-    return fresh;
-}
-
-static void begin(struct tg_store *store)
-{
-    char err[256];
-    assert_int_equal(tg_store_begin(store, err, sizeof err), 0);
-}
-
-static void commit(struct tg_store *store)
-{
-    char err[256];
-    assert_int_equal(tg_store_commit(store, err, sizeof err), 0);
-}
-
-static struct tg_store *open_bulk(const struct store_fixture *f)
-{
-    char err[256];
-    struct tg_store *bulk;
-    assert_int_equal(tg_store_open(f->path, TG_STORE_BULK, &bulk, err, sizeof err), 0);
-    return bulk;
+    return store_batch_add_range(store, "run-log", first, last);
 }
 
 static int64_t count_of(struct tg_store *store, const char *sql)
@@ -83,15 +47,15 @@ static int64_t count_of(struct tg_store *store, const char *sql)
 static void test_filter_built_mid_batch_knows_the_batch(void **state)
 {
     struct store_fixture *f = *state;
-    begin(f->store);
+    store_batch_begin(f->store);
     assert_int_equal(add_range(f->store, 1, 3200), 3200);
-    commit(f->store);
-    struct tg_store *bulk = open_bulk(f);
-    begin(bulk);
+    store_batch_commit(f->store);
+    struct tg_store *bulk = store_batch_open_bulk(f);
+    store_batch_begin(bulk);
     assert_int_equal(add_range(bulk, 5001, 5300), 300);
     assert_int_equal(add_range(bulk, 5001, 5300), 0);
     assert_int_equal(add_range(bulk, 1, 3200), 0);
-    commit(bulk);
+    store_batch_commit(bulk);
     tg_store_close(bulk);
     assert_int_equal(tg_store_request_count(f->store), 3500);
 }
@@ -100,14 +64,14 @@ static void test_filter_built_mid_batch_knows_the_batch(void **state)
 static void test_resends_within_a_batch(void **state)
 {
     struct store_fixture *f = *state;
-    struct tg_store *bulk = open_bulk(f);
-    begin(bulk);
+    struct tg_store *bulk = store_batch_open_bulk(f);
+    store_batch_begin(bulk);
     for (int i = 1; i <= 6000; i++) {
         assert_true(add_one(bulk, i));
         assert_false(add_one(bulk, i));
     }
     assert_int_equal(add_range(bulk, 1, 6000), 0);
-    commit(bulk);
+    store_batch_commit(bulk);
     assert_int_equal(count_of(bulk, "SELECT count(*) FROM log_ids"), 6000);
     tg_store_close(bulk);
 }
@@ -117,17 +81,17 @@ static void test_resends_within_a_batch(void **state)
 static void test_committed_ids_are_indexed(void **state)
 {
     struct store_fixture *f = *state;
-    struct tg_store *bulk = open_bulk(f);
-    begin(bulk);
+    struct tg_store *bulk = store_batch_open_bulk(f);
+    store_batch_begin(bulk);
     assert_int_equal(add_range(bulk, 1, 2000), 2000);
-    commit(bulk);
+    store_batch_commit(bulk);
     assert_int_equal(count_of(bulk, "SELECT count(*) FROM log_ids i JOIN requests r ON r.id = i.request_id"
                                     " WHERE i.hash = tg_id_hash(r.log_id)"),
                      2000);
     tg_store_close(bulk);
-    begin(f->store);
+    store_batch_begin(f->store);
     assert_int_equal(add_range(f->store, 1, 2000), 0);
-    commit(f->store);
+    store_batch_commit(f->store);
     char *raw, err[256];
     size_t len;
     assert_int_equal(tg_store_raw_log(f->store, "run-log-1234", &raw, &len, err, sizeof err), 0);
@@ -139,14 +103,14 @@ static void test_committed_ids_are_indexed(void **state)
 static void test_rollback_forgets_the_run(void **state)
 {
     struct store_fixture *f = *state;
-    struct tg_store *bulk = open_bulk(f);
-    begin(bulk);
+    struct tg_store *bulk = store_batch_open_bulk(f);
+    store_batch_begin(bulk);
     assert_int_equal(add_range(bulk, 1, 500), 500);
     tg_store_rollback(bulk);
-    begin(bulk);
+    store_batch_begin(bulk);
     assert_int_equal(add_range(bulk, 1, 500), 500);
     assert_int_equal(add_range(bulk, 250, 750), 250);
-    commit(bulk);
+    store_batch_commit(bulk);
     assert_int_equal(count_of(bulk, "SELECT count(*) FROM log_ids"), 750);
     tg_store_close(bulk);
     assert_int_equal(tg_store_request_count(f->store), 750);

@@ -20,23 +20,13 @@
 #include "log/logmodel.h"
 #include "store/store.h"
 #include "store_fixture.h"
+#include "test_words.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 
-static uint64_t next_random(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-
-/* Text that does not compress much and that no other call repeats. */
 static void random_words(struct strbuf *sb, size_t n)
 {
-    size_t start = sb->len;
-    while (sb->len - start < n)
-        strbuf_printf(sb, "w%llx ", (unsigned long long)(next_random() % 100000));
+    test_random_words(sb, &rng_state, n, 100000);
 }
 
 /* A turn of a conversation: a fixed system prompt, the turns so far, one new. */

@@ -18,6 +18,7 @@
 #include "log/logmodel.h"
 #include "store/store.h"
 #include "store_fixture.h"
+#include "test_words.h"
 
 #define REQUESTS 60
 
@@ -25,17 +26,12 @@ static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
 
 static uint64_t next_random(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return test_xorshift(&rng_state);
 }
 
 static void random_words(struct strbuf *sb, size_t n)
 {
-    size_t start = sb->len;
-    while (sb->len - start < n)
-        strbuf_printf(sb, "w%llx ", (unsigned long long)(next_random() % 5000));
+    test_random_words(sb, &rng_state, n, 5000);
 }
 
 /* Chat threads of a few turns, each log resending the thread so far. */

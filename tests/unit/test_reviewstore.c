@@ -17,49 +17,16 @@
 #include "log/pricing.h"
 #include "ops/prune.h"
 #include "store/store.h"
+#include "store_batch.h"
 #include "store_fixture.h"
+#include "test_words.h"
 
-#define BASE_MS 1793491200000LL /* 2026-11-01T00:00:00Z */
+#define BASE_MS STORE_BATCH_BASE_MS
 #define UUID_A "0b4a2c1e-1111-4222-8333-444455556666"
 
 static bool add_id(struct tg_store *store, const char *id, int second)
 {
-    char json[512], err[256];
-    snprintf(json, sizeof json,
-             "{\"unique_id\":\"%s\",\"timestamp\":%.3f,\"customer_identifier\":\"dana\","
-             "\"model\":\"m1\",\"prompt_tokens\":10,\"completion_tokens\":5,\"cost\":0.001}",
-             id, (double)(BASE_MS + second * 1000LL) / 1000.0);
-    struct tg_log log;
-    struct tg_log_error lerr;
-    struct tg_log_parse_options opt = {0};
-    if (tg_log_parse_text(json, strlen(json), &opt, &log, &lerr) != 0)
-        fail_msg("parse: %s", lerr.message);
-    tg_pricing_price_log(NULL, &log);
-    bool inserted;
-    if (tg_store_add(store, &log, &inserted, err, sizeof err) != 0)
-        fail_msg("add: %s", err);
-    tg_log_free(&log);
-    return inserted;
-}
-
-static void begin(struct tg_store *store)
-{
-    char err[256];
-    assert_int_equal(tg_store_begin(store, err, sizeof err), 0);
-}
-
-static void commit(struct tg_store *store)
-{
-    char err[256];
-    assert_int_equal(tg_store_commit(store, err, sizeof err), 0);
-}
-
-static struct tg_store *open_bulk(const struct store_fixture *f)
-{
-    char err[256];
-    struct tg_store *bulk;
-    assert_int_equal(tg_store_open(f->path, TG_STORE_BULK, &bulk, err, sizeof err), 0);
-    return bulk;
+    return store_batch_add_id(store, id, second);
 }
 
 /* A UUID sent twice in one bulk batch (an import file holding a resend) was
@@ -68,13 +35,13 @@ static struct tg_store *open_bulk(const struct store_fixture *f)
 static void test_bulk_batch_resent_uuid_is_one_request(void **state)
 {
     struct store_fixture *f = *state;
-    struct tg_store *bulk = open_bulk(f);
-    begin(bulk);
+    struct tg_store *bulk = store_batch_open_bulk(f);
+    store_batch_begin(bulk);
     assert_true(add_id(bulk, UUID_A, 1));
     assert_false(add_id(bulk, UUID_A, 2));
     assert_true(add_id(bulk, "plain-id", 3));
     assert_false(add_id(bulk, "plain-id", 4));
-    commit(bulk);
+    store_batch_commit(bulk);
     tg_store_close(bulk);
     assert_int_equal(tg_store_request_count(f->store), 2);
 }
@@ -112,11 +79,11 @@ static void test_uuid_ids_dedupe_on_every_bulk_path(void **state)
 {
     struct store_fixture *f = *state;
     char err[256];
-    begin(f->store);
+    store_batch_begin(f->store);
     assert_int_equal(add_uuids(f->store, 1, 3200), 3200);
-    commit(f->store);
-    struct tg_store *bulk = open_bulk(f);
-    begin(bulk);
+    store_batch_commit(f->store);
+    struct tg_store *bulk = store_batch_open_bulk(f);
+    store_batch_begin(bulk);
     assert_int_equal(add_uuids(bulk, 5001, 5300), 300); /* the filter is built in here */
     assert_int_equal(add_uuids(bulk, 5001, 5300), 0);
     assert_int_equal(add_uuids(bulk, 1, 3200), 0);
@@ -124,22 +91,22 @@ static void test_uuid_ids_dedupe_on_every_bulk_path(void **state)
         assert_true(add_uuid(bulk, i));
         assert_false(add_uuid(bulk, i));
     }
-    commit(bulk);
-    begin(bulk);
+    store_batch_commit(bulk);
+    store_batch_begin(bulk);
     assert_int_equal(add_uuids(bulk, 9001, 9100), 100);
     assert_int_equal(tg_store_index_log_ids(bulk, err, sizeof err), 0);
     assert_int_equal(add_uuids(bulk, 9001, 9100), 0);
     tg_store_rollback(bulk);
-    begin(bulk);
+    store_batch_begin(bulk);
     assert_int_equal(add_uuids(bulk, 9050, 9150), 101);
-    commit(bulk);
-    begin(f->store); /* the other writer's turn */
+    store_batch_commit(bulk);
+    store_batch_begin(f->store); /* the other writer's turn */
     assert_int_equal(add_uuids(f->store, 9000, 9200), 99);
     assert_int_equal(add_uuids(f->store, 9000, 9200), 0);
-    commit(f->store);
-    begin(bulk);
+    store_batch_commit(f->store);
+    store_batch_begin(bulk);
     assert_int_equal(add_uuids(bulk, 1, 9300), 2600); /* 3201-5000, 5301-6000, 9201-9300 */
-    commit(bulk);
+    store_batch_commit(bulk);
     tg_store_close(bulk);
     int64_t want = 9300;
     assert_int_equal(tg_store_request_count(f->store), want);
@@ -162,17 +129,12 @@ static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
 static uint64_t next_random(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return test_xorshift(&rng);
 }
 
 static void random_text(struct strbuf *sb, size_t n)
 {
-    size_t start = sb->len;
-    while (sb->len - start < n)
-        strbuf_printf(sb, "w%llx ", (unsigned long long)(next_random() % 100000));
+    test_random_words(sb, &rng, n, 100000);
 }
 
 static char *shaped_log(int i, const struct strbuf *thread)
@@ -249,7 +211,7 @@ static void test_two_stream_packs_round_trip_every_shape(void **state)
     strbuf_puts(&thread, "{\"role\":\"system\",\"content\":\"You help.\"}");
     int n = 0, batch = 1;
     while (n < SHAPES) {
-        begin(f->store);
+        store_batch_begin(f->store);
         for (int k = 0; k < batch && n < SHAPES; k++, n++) {
             strbuf_puts(&thread, ",{\"role\":\"user\",\"content\":\"");
             random_text(&thread, 200);
@@ -257,21 +219,21 @@ static void test_two_stream_packs_round_trip_every_shape(void **state)
             logs[n] = shaped_log(n, &thread);
             add_raw(f->store, logs[n]);
         }
-        commit(f->store);
+        store_batch_commit(f->store);
         check_bodies(f->store, f->path, logs, n);
         batch = batch % 9 + 1;
     }
     /* a batch rolled back: its chunks must not be taken as stored */
-    begin(f->store);
+    store_batch_begin(f->store);
     char *gone = shaped_log(1000, &thread), *again = shaped_log(1001, &thread);
     add_raw(f->store, gone);
     add_raw(f->store, again);
     tg_store_rollback(f->store);
     free(gone);
-    begin(f->store);
+    store_batch_begin(f->store);
     logs[n++] = again;
     add_raw(f->store, again);
-    commit(f->store);
+    store_batch_commit(f->store);
     check_bodies(f->store, f->path, logs, n);
 
     /* the first day's bodies go: the packs they share with later ones are
@@ -288,12 +250,12 @@ static void test_two_stream_packs_round_trip_every_shape(void **state)
     }
     check_bodies(f->store, f->path, logs, n);
     for (int b = 0; b < 3; b++) {
-        begin(f->store);
+        store_batch_begin(f->store);
         for (int k = 0; k < 3; k++, n++) {
             logs[n] = shaped_log(n + 2, &thread);
             add_raw(f->store, logs[n]);
         }
-        commit(f->store);
+        store_batch_commit(f->store);
         check_bodies(f->store, f->path, logs, n);
     }
     for (int i = 0; i < n; i++)
