@@ -8,6 +8,7 @@ import os
 import subprocess
 
 from harness import BIN, check_sanitizers, expect, main
+from searchsize_test import imported, search  # the same db (s.db) and environment
 
 NOW = "2026-11-24T12:00:00Z"
 
@@ -26,22 +27,6 @@ def log(i, text, ts=None):
             "model": "gpt-5.5", "customer_identifier": "alice", "cost": 0.01,
             "prompt_messages": [{"role": "user", "content": text}],
             "completion_message": {"role": "assistant", "content": "ok"}}
-
-
-def imported(d, logs, name="a.jsonl"):
-    path = os.path.join(d, name)
-    with open(path, "w") as f:
-        for entry in logs:
-            f.write(json.dumps(entry) + "\n")
-    rc, out, err = run(d, "import", path)
-    expect(rc == 0 and f"imported {len(logs)}" in out, out + err)
-
-
-def search(d, text):
-    rc, out, err = run(d, "index", "--search", text, "--limit", "100")
-    expect(rc == 0, f"index --search {text!r} failed ({rc}): {out}{err}")
-    lines = [l for l in out.splitlines() if l[:4].isdigit()]
-    return [l.split()[1] for l in lines], [l.split()[1] for l in lines if l.endswith("[first]")]
 
 
 def test_text_with_backslashes_escapes_and_cjk_is_found(d):
