@@ -16,14 +16,10 @@
 
 #define STORE_BATCH_BASE_MS 1793491200000LL /* 2026-11-01T00:00:00Z */
 
-/* Stores one priced log with this id, at BASE + second; true when it was new. */
-static inline bool store_batch_add_id(struct tg_store *store, const char *id, int second)
+/* Parses, prices and stores one log given as JSON; true when it was new. */
+static inline bool store_batch_add_json(struct tg_store *store, const char *json)
 {
-    char json[512], err[256];
-    snprintf(json, sizeof json,
-             "{\"unique_id\":\"%s\",\"timestamp\":%.3f,\"customer_identifier\":\"dana\","
-             "\"model\":\"m1\",\"prompt_tokens\":10,\"completion_tokens\":5,\"cost\":0.001}",
-             id, (double)(STORE_BATCH_BASE_MS + second * 1000LL) / 1000.0);
+    char err[256];
     struct tg_log log;
     struct tg_log_error lerr;
     struct tg_log_parse_options opt = {0};
@@ -35,6 +31,17 @@ static inline bool store_batch_add_id(struct tg_store *store, const char *id, in
         fail_msg("add: %s", err);
     tg_log_free(&log);
     return inserted;
+}
+
+/* Stores one priced log with this id, at BASE + second; true when it was new. */
+static inline bool store_batch_add_id(struct tg_store *store, const char *id, int second)
+{
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"unique_id\":\"%s\",\"timestamp\":%.3f,\"customer_identifier\":\"dana\","
+             "\"model\":\"m1\",\"prompt_tokens\":10,\"completion_tokens\":5,\"cost\":0.001}",
+             id, (double)(STORE_BATCH_BASE_MS + second * 1000LL) / 1000.0);
+    return store_batch_add_json(store, json);
 }
 
 /* Logs PREFIX-first .. PREFIX-last, log i at second i; how many were new. */

@@ -14,13 +14,14 @@
 #include "log/logmodel.h"
 #include "log/pricing.h"
 #include "store/store.h"
+#include "store_batch.h"
 #include "store_fixture.h"
 
-#define BASE_MS 1793491200000LL /* 2026-11-01T00:00:00Z */
+#define BASE_MS STORE_BATCH_BASE_MS
 
 static void add_range(struct tg_store *store, int first, int last)
 {
-    char json[512], err[256];
+    char json[512];
     for (int i = first; i <= last; i++) {
         snprintf(json, sizeof json,
                  "{\"unique_id\":\"bulk-%d\",\"timestamp\":%.3f,\"customer_identifier\":\"dana\","
@@ -28,17 +29,7 @@ static void add_range(struct tg_store *store, int first, int last)
                  "\"cost\":%.6f,\"latency\":%.3f,\"status_code\":%d}",
                  i, (double)(BASE_MS + i * 1000LL) / 1000.0, i % 97, (i % 13) / 1000.0, (i % 7) / 10.0,
                  i % 10 == 0 ? 401 : 200);
-        struct tg_log log;
-        struct tg_log_error lerr;
-        struct tg_log_parse_options opt = {0};
-        if (tg_log_parse_text(json, strlen(json), &opt, &log, &lerr) != 0)
-            fail_msg("parse: %s", lerr.message);
-        tg_pricing_price_log(NULL, &log);
-        bool inserted;
-        if (tg_store_add(store, &log, &inserted, err, sizeof err) != 0)
-            fail_msg("add: %s", err);
-        assert_true(inserted);
-        tg_log_free(&log);
+        assert_true(store_batch_add_json(store, json));
     }
 }
 
