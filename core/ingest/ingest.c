@@ -446,8 +446,7 @@ static void parse_chunk(struct worker *w, struct chunk *c, size_t count, int64_t
         if (!item->ok)
             continue;
         char err[128];
-        if (tg_body_prepare(w->codec, w->sent, true, item->log.raw, item->log.raw_len, &item->log.body, err,
-                            sizeof err) == 0)
+        if (tg_body_prepare_log(w->codec, w->sent, true, &item->log, &item->log.body, err, sizeof err) == 0)
             item->log.body->dict_id = dict_id;
         else
             item->log.body = NULL; /* the store compresses it then */

@@ -94,8 +94,7 @@ static int add_log(struct parse_ctx *p, const char *text, size_t len, long index
     }
     tg_pricing_price_log(p->opt->pricing, slot);
     char err[128];
-    if (p->opt->codec && tg_body_prepare(p->opt->codec, p->opt->sent, true, slot->raw, slot->raw_len, &slot->body, err,
-                                         sizeof err) == 0)
+    if (p->opt->codec && tg_body_prepare_log(p->opt->codec, p->opt->sent, true, slot, &slot->body, err, sizeof err) == 0)
         slot->body->dict_id = p->opt->dict_id;
     p->b->count++;
     return 0;

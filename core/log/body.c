@@ -328,6 +328,8 @@ int tg_body_prepare(struct tg_body_codec *codec, struct tg_msgcache *known, bool
     p->pack_len = cut_and_mark(known, raw, ends, count, p->chunks, &pack_count);
     free(ends);
     p->raw_len = len;
+    p->text = NULL;
+    p->ids.count = 0;
     p->dict_id = codec ? codec->dict_id : 0;
     p->pack_count = pack_count;
     p->count = count;
@@ -338,7 +340,6 @@ int tg_body_prepare(struct tg_body_codec *codec, struct tg_msgcache *known, bool
     *out = p;
     return 0;
 }
-
 
 static size_t put_varint(unsigned char *out, uint64_t v)
 {

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "log/bodyids.h"
 #include "log/chunker.h"
 #include "log/msgcache.h"
 
@@ -128,7 +129,9 @@ struct tg_body_chunk {
 
 /* One malloc block: free() releases it whole. */
 struct tg_body_prepared {
-    size_t raw_len;     /* the whole log */
+    size_t raw_len;     /* the bytes chunked: the whole log, or text's */
+    const char *text;   /* NULL: the log itself was chunked; else the log without its ids (in this block) */
+    struct tg_body_ids ids; /* the ids left out of text (bodyids.h) */
     int64_t dict_id;    /* the codec's dictionary when prepared (the store packs with its own) */
     size_t pack_len;    /* bytes of the chunks in_pack; 0 when no chunk is new */
     size_t pack_count;  /* chunks in_pack */
@@ -148,6 +151,12 @@ void tg_body_digest(const char *text, size_t len, unsigned char *out);
  * NULL (only its dictionary id is noted). Returns 0 with *out, or -1 with err. */
 int tg_body_prepare(struct tg_body_codec *codec, struct tg_msgcache *known, bool mark_known, const char *raw,
                     size_t len, struct tg_body_prepared **out, char *err, size_t errlen);
+/* The same for a parsed log, with its id and thread id left out of the bytes
+ * chunked where they are canonical UUIDs (bodyids.h): out->text and out->ids
+ * say what was chunked. */
+struct tg_log;
+int tg_body_prepare_log(struct tg_body_codec *codec, struct tg_msgcache *known, bool mark_known,
+                        const struct tg_log *log, struct tg_body_prepared **out, char *err, size_t errlen);
 
 /* A body's chunk references: ids in order, as runs of consecutive ids (a
  * chunk stored by one request and the chunks after it are usually resent

@@ -8,6 +8,7 @@
 #include "base/timeutil.h"
 #include "store/sqlbind.h"
 #include "store/bodyread.h"
+#include "store/compactid.h"
 
 /* chunks known by digest without asking the db (per generation; see msgcache.h) */
 #define TG_STORE_CHUNK_WINDOW 131072
@@ -80,6 +81,7 @@ void store_bodies_free(struct tg_store *store)
     tg_msgcache_free(b->chunks);
     tg_body_decoder_free(b->decoder);
     tg_body_trainer_stop(&b->trainer);
+    free(b->row.refs);
     if (b->pending) {
         free(b->pending->raw);
         free(b->pending->z);
@@ -96,10 +98,6 @@ void store_bodies_free(struct tg_store *store)
 
 int store_prepare_bodies(struct tg_store *store, char *err, size_t errlen)
 {
-    if (store_prepare(store, ST_INSERT_BODY,
-                      "INSERT INTO request_bodies(request_id, raw_zstd, raw_len, chunk_refs) VALUES(?1, x'', ?2, ?3)",
-                      err, errlen) != 0)
-        return -1;
     return store_prepare(store, ST_INSERT_PACK,
                          "INSERT OR REPLACE INTO chunk_packs(id, chunks, request_id, dict_id, raw_len, lens, owners, zstd)"
                          " VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
@@ -497,16 +495,18 @@ static bool complete(struct tg_store *store, const struct tg_body_prepared *p)
 }
 
 /* The pack's chunks get the ids from next_chunk_id on, in order; every other
- * chunk the id the window knows. */
-static int insert_prepared_body(struct tg_store *store, int64_t request_id, const struct tg_body_prepared *p,
+ * chunk the id the window knows. The body's fields go to store->bodies.row,
+ * for the request row (schema 14: a body is columns of requests). */
+static int encode_prepared_body(struct tg_store *store, int64_t request_id, const struct tg_body_prepared *p,
                                 const char *raw, char *err, size_t errlen)
 {
     struct store_bodies *b = &store->bodies;
+    struct store_body_row *row = &b->row;
+    const char *text = p->text ? p->text : raw;
     int64_t *ids = malloc((p->count ? p->count : 1) * sizeof *ids);
     bool *packed = malloc(p->count + 1);
-    unsigned char *refs = malloc(TG_BODY_CHUNK_REFS_BOUND(p->count) + 1);
     int rc = -1;
-    if (!ids || !packed || !refs) {
+    if (!ids || !packed || !grow(&row->refs, &row->refs_cap, TG_BODY_CHUNK_REFS_BOUND(p->count) + 1, 1)) {
         snprintf(err, errlen, "out of memory storing a body");
         goto done;
     }
@@ -527,7 +527,7 @@ static int insert_prepared_body(struct tg_store *store, int64_t request_id, cons
     }
     for (size_t i = 0; i < p->count; i++) {
         if (packed[i] &&
-            pending_add(store, request_id, ids[i], raw + p->chunks[i].off, p->chunks[i].len, p->chunks[i].off == 0,
+            pending_add(store, request_id, ids[i], text + p->chunks[i].off, p->chunks[i].len, p->chunks[i].off == 0,
                         err, errlen) != 0)
             goto done;
     }
@@ -537,43 +537,56 @@ static int insert_prepared_body(struct tg_store *store, int64_t request_id, cons
         if (packed[i])
             tg_msgcache_put(b->chunks, p->chunks[i].digest, ids[i]);
     }
-    size_t refs_len = tg_body_chunk_refs_encode(ids, p->count, refs);
-    sqlite3_stmt *st = store->stmt[ST_INSERT_BODY];
-    sqlite3_bind_int64(st, 1, request_id);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)p->raw_len);
-    /* an empty blob, not NULL: NULL marks another layout */
-    sqlite3_bind_blob(st, 3, refs, (int)refs_len, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    rc = step == SQLITE_DONE ? 0 : tg_store_fail(store, "storing a request body", err, errlen);
-    if (rc == 0 && b->pending->len >= PACK_TARGET)
-        rc = write_pending(store, TG_BODY_END, err, errlen);
+    row->refs_len = tg_body_chunk_refs_encode(ids, p->count, row->refs);
+    row->ids_len = tg_body_ids_encode(&p->ids, row->ids);
+    row->text_len = p->raw_len;
+    rc = 0;
 done:
     free(ids);
     free(packed);
-    free(refs);
     return rc;
 }
 
 /* Prepares with the store's own window: chunks it has are not compressed. */
-static int prepare_here(struct tg_store *store, const char *raw, size_t len, struct tg_body_prepared **out,
-                        char *err, size_t errlen)
+static int prepare_here(struct tg_store *store, const struct tg_log *log, const char *raw, size_t len,
+                        struct tg_body_prepared **out, char *err, size_t errlen)
 {
+    if (log)
+        return tg_body_prepare_log(store->bodies.codec, store->bodies.chunks, false, log, out, err, errlen);
     return tg_body_prepare(store->bodies.codec, store->bodies.chunks, false, raw, len, out, err, errlen);
 }
 
-static int store_body(struct tg_store *store, int64_t request_id, const struct tg_body_prepared *given,
-                      const char *raw, size_t len, char *err, size_t errlen)
+/* Whether the ids a preparer left out are the row's: each the canonical UUID
+ * the row keeps as 16 bytes (compactid.h), found where the log has it. */
+static bool ids_are_the_rows(const struct tg_body_prepared *p, const struct tg_log *log)
+{
+    for (size_t i = 0; i < p->ids.count; i++) {
+        const char *id = p->ids.kind[i] == TG_BODY_ID_LOG ? log->log_id : log->thread_id;
+        unsigned char packed[STORE_UUID_BYTES];
+        if (!id || !store_uuid_pack(id, strlen(id), packed) || p->ids.at[i] + TG_BODY_UUID_LEN > log->raw_len ||
+            memcmp(log->raw + p->ids.at[i], id, TG_BODY_UUID_LEN) != 0)
+            return false;
+    }
+    return true;
+}
+
+/* Encodes the body (log's, or raw's when log is NULL) into store->bodies.row. */
+static int encode_body(struct tg_store *store, int64_t request_id, const struct tg_log *log, const char *raw,
+                       size_t len, char *err, size_t errlen)
 {
     struct tg_body_prepared *own = NULL;
-    const struct tg_body_prepared *p = given;
-    if (!p || !complete(store, p)) {
-        if (prepare_here(store, raw, len, &own, err, errlen) != 0)
+    const struct tg_body_prepared *p = log ? log->body : NULL;
+    if (!p || !complete(store, p) || (p->ids.count && !ids_are_the_rows(p, log))) {
+        if (prepare_here(store, log, raw, len, &own, err, errlen) != 0)
             return -1;
+        if (own->ids.count && !ids_are_the_rows(own, log)) { /* keep the ids in, then */
+            free(own);
+            if (prepare_here(store, NULL, raw, len, &own, err, errlen) != 0)
+                return -1;
+        }
         p = own;
     }
-    int rc = insert_prepared_body(store, request_id, p, raw, err, errlen);
+    int rc = encode_prepared_body(store, request_id, p, raw, err, errlen);
     free(own);
     return rc;
 }
@@ -588,13 +601,31 @@ static void keep_sample(struct tg_store *store, const struct tg_log *log)
     tg_body_trainer_keep(&b->trainer, log->raw, log->raw_len);
 }
 
-int store_bodies_insert(struct tg_store *store, int64_t request_id, const struct tg_log *log, char *err,
+int store_bodies_encode(struct tg_store *store, int64_t request_id, const struct tg_log *log, char *err,
                         size_t errlen)
 {
-    int rc = store_body(store, request_id, log->body, log->raw, log->raw_len, err, errlen);
-    if (rc == 0)
+    return encode_body(store, request_id, log, log->raw, log->raw_len, err, errlen);
+}
+
+void store_bodies_bind(struct tg_store *store, sqlite3_stmt *st, int first)
+{
+    const struct store_body_row *row = &store->bodies.row;
+    sqlite3_bind_int64(st, first, (sqlite3_int64)row->text_len);
+    /* an empty blob, not NULL: NULL marks a body kept elsewhere, or none */
+    sqlite3_bind_blob(st, first + 1, row->refs ? (const void *)row->refs : "", (int)row->refs_len, SQLITE_STATIC);
+    if (row->ids_len)
+        sqlite3_bind_blob(st, first + 2, row->ids, (int)row->ids_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, first + 2);
+}
+
+int store_bodies_added(struct tg_store *store, const struct tg_log *log, char *err, size_t errlen)
+{
+    if (log)
         keep_sample(store, log);
-    return rc;
+    if (store->bodies.pending->len >= PACK_TARGET)
+        return write_pending(store, TG_BODY_END, err, errlen);
+    return 0;
 }
 
 void tg_store_train_bodies(struct tg_store *store, bool on)
@@ -631,6 +662,7 @@ int tg_store_rewrite_body(struct tg_store *store, int64_t request_id, const char
     if (store_ready_for_logs(store, err, errlen) != 0) /* its chunks join the window */
         return -1;
     sqlite3_stmt *st;
+    /* the view's trigger drops it from whichever table holds it (migration 14) */
     if (sqlite3_prepare_v2(store->db, "DELETE FROM request_bodies WHERE request_id = ?1", -1, &st, NULL) != SQLITE_OK)
         return tg_store_fail(store, "rewriting a body", err, errlen);
     sqlite3_bind_int64(st, 1, request_id);
@@ -638,7 +670,18 @@ int tg_store_rewrite_body(struct tg_store *store, int64_t request_id, const char
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return tg_store_fail(store, "rewriting a body", err, errlen);
-    return store_body(store, request_id, NULL, raw, len, err, errlen);
+    if (encode_body(store, request_id, NULL, raw, len, err, errlen) != 0)
+        return -1;
+    if (sqlite3_prepare_v2(store->db, "UPDATE requests SET body_len = ?1, chunk_refs = ?2, body_ids = ?3 WHERE id = ?4",
+                           -1, &st, NULL) != SQLITE_OK)
+        return tg_store_fail(store, "rewriting a body", err, errlen);
+    store_bodies_bind(store, st, 1);
+    sqlite3_bind_int64(st, 4, request_id);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return tg_store_fail(store, "rewriting a body", err, errlen);
+    return store_bodies_added(store, NULL, err, errlen);
 }
 
 static int know_dict(struct tg_store *store, int64_t dict_id)

@@ -25,11 +25,18 @@ int store_bodies_use_newest_dict(struct tg_store *store, char *err, size_t errle
  * window for a prune, 0 when not, -1 on error. */
 int store_bodies_ready(struct tg_store *store, const char *prune_mark, char *err, size_t errlen);
 
-/* Stores the body of a request just inserted (log->body if the caller
- * prepared it, else prepared here), and keeps it as a sample while the store
- * trains a dictionary. */
-int store_bodies_insert(struct tg_store *store, int64_t request_id, const struct tg_log *log, char *err,
+/* A body is three columns of its request row (schema 14): body_len (the
+ * bytes its chunks hold), chunk_refs, body_ids (the ids left out of those
+ * bytes, log/bodyids.h; NULL for none). Before the row is inserted:
+ * encodes the body of the log (log->body if the caller prepared it, else
+ * prepared here), its new chunks into the pack being filled. */
+int store_bodies_encode(struct tg_store *store, int64_t request_id, const struct tg_log *log, char *err,
                         size_t errlen);
+/* Binds the body encoded last as parameters first .. first + 2. */
+void store_bodies_bind(struct tg_store *store, sqlite3_stmt *st, int first);
+/* After the row is in: keeps log (if any) as a sample while the store
+ * trains a dictionary, and ends the pack when it is full. */
+int store_bodies_added(struct tg_store *store, const struct tg_log *log, char *err, size_t errlen);
 
 /* In the batch about to commit: trains the dictionary once enough samples are in. */
 int store_bodies_before_commit(struct tg_store *store, char *err, size_t errlen);

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "base/strbuf.h"
+#include "log/bodyids.h"
+#include "store/compactid.h"
 
 /* A pack decompressed once per read: a log's chunks come in runs from a
  * handful of packs, each read and decompressed once. */
@@ -307,31 +309,98 @@ static int body_from_row(struct tg_store *store, sqlite3_stmt *st, int col, int6
     return *raw ? 0 : -1;
 }
 
-int tg_store_raw_request(struct tg_store *store, int64_t request_id, char **raw, size_t *len, char *err,
-                         size_t errlen)
+/* The text of a stored id (a column of requests) into out, 36 characters:
+ * false when it is not a packed UUID (a body never leaves such an id out). */
+static bool id_text(sqlite3_stmt *st, int col, char out[STORE_UUID_TEXT + 1])
 {
-    *raw = NULL;
-    *len = 0;
+    if (sqlite3_column_type(st, col) != SQLITE_BLOB || sqlite3_column_bytes(st, col) != STORE_UUID_BYTES)
+        return false;
+    store_uuid_unpack(sqlite3_column_blob(st, col), out);
+    return true;
+}
+
+/* A body kept in its request row (schema 14; store/bodies.h): 0 and the log,
+ * 1 when the row holds none, 2 when there is no such request, -1 when it is
+ * damaged or unreadable. With only_new, what the request stored first, as
+ * body_from_row; its ids are not put back into that fragment. */
+static int body_in_row(struct tg_store *store, int64_t request_id, bool only_new, char **raw, size_t *len)
+{
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(store->db,
-                           "SELECT b.request_id, b.raw_zstd, b.raw_len, b.dict_id, b.msg_refs, b.chunk_refs"
-                           " FROM requests r LEFT JOIN request_bodies b ON b.request_id = r.id WHERE r.id = ?1",
-                           -1, &st, NULL) != SQLITE_OK)
-        return tg_store_fail(store, "reading a log", err, errlen);
+                           "SELECT body_len, chunk_refs, body_ids, log_id, thread_id FROM requests WHERE id = ?1", -1,
+                           &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, request_id);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW || sqlite3_column_type(st, 1) == SQLITE_NULL) {
+        sqlite3_finalize(st);
+        return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 2 : -1;
+    }
+    size_t text_len = (size_t)sqlite3_column_int64(st, 0);
+    struct strbuf out = STRBUF_INIT;
+    rc = assemble_chunks(store, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), text_len,
+                         only_new ? request_id : 0, &out);
+    struct tg_body_ids ids = {0};
+    if (rc == 0 && !only_new)
+        rc = tg_body_ids_decode(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2), &ids);
+    if (rc == 0 && ids.count) {
+        char log_id[STORE_UUID_TEXT + 1], thread_id[STORE_UUID_TEXT + 1];
+        const char *texts[TG_BODY_IDS_MAX] = {id_text(st, 3, log_id) ? log_id : NULL,
+                                              id_text(st, 4, thread_id) ? thread_id : NULL};
+        rc = tg_body_ids_restore(out.len ? out.data : "", out.len, &ids, texts, raw, len);
+        strbuf_free(&out);
+        sqlite3_finalize(st);
+        return rc;
+    }
+    sqlite3_finalize(st);
+    if (rc != 0) {
+        strbuf_free(&out);
+        return -1;
+    }
+    *len = out.len;
+    *raw = out.len ? strbuf_detach(&out) : calloc(1, 1);
+    strbuf_free(&out);
+    return *raw ? 0 : -1;
+}
+
+/* A body of the tables before schema 14: 0, 1 when none, -1 when damaged. */
+static int body_in_old_table(struct tg_store *store, int64_t request_id, bool only_new, char **raw, size_t *len)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(store->db, "SELECT " BODY_COLUMNS " FROM request_bodies_v13 WHERE request_id = ?1", -1,
+                           &st, NULL) != SQLITE_OK)
+        return -1;
     sqlite3_bind_int64(st, 1, request_id);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
         sqlite3_finalize(st);
-        return rc == SQLITE_DONE ? 1 : tg_store_fail(store, "reading a log", err, errlen);
+        return rc == SQLITE_DONE ? 1 : -1;
     }
-    if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
-        sqlite3_finalize(st);
+    rc = body_from_row(store, st, 0, only_new ? request_id : 0, raw, len) != 0 ? -1 : 0;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* 0 and the body, 1 no body, 2 no request, -1 damaged or unreadable */
+static int read_body(struct tg_store *store, int64_t request_id, bool only_new, char **raw, size_t *len)
+{
+    *raw = NULL;
+    *len = 0;
+    int rc = body_in_row(store, request_id, only_new, raw, len);
+    return rc == 1 ? body_in_old_table(store, request_id, only_new, raw, len) : rc;
+}
+
+int tg_store_raw_request(struct tg_store *store, int64_t request_id, char **raw, size_t *len, char *err,
+                         size_t errlen)
+{
+    int rc = read_body(store, request_id, false, raw, len);
+    if (rc == 2)
+        return 1;
+    if (rc == 1) {
         snprintf(err, errlen, "body pruned");
         return 2;
     }
-    int damaged = body_from_row(store, st, 1, 0, raw, len) != 0;
-    sqlite3_finalize(st);
-    if (damaged) {
+    if (rc != 0) {
         snprintf(err, errlen, "the stored body of request %lld is damaged", (long long)request_id);
         return -1;
     }
@@ -341,21 +410,10 @@ int tg_store_raw_request(struct tg_store *store, int64_t request_id, char **raw,
 int tg_store_body_of(struct tg_store *store, int64_t request_id, bool only_new, char **raw, size_t *len, char *err,
                      size_t errlen)
 {
-    *raw = NULL;
-    *len = 0;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(store->db, "SELECT " BODY_COLUMNS " FROM request_bodies WHERE request_id = ?1", -1, &st,
-                           NULL) != SQLITE_OK)
-        return tg_store_fail(store, "reading a body", err, errlen);
-    sqlite3_bind_int64(st, 1, request_id);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        return rc == SQLITE_DONE ? 1 : tg_store_fail(store, "reading a body", err, errlen);
-    }
-    int damaged = body_from_row(store, st, 0, only_new ? request_id : 0, raw, len) != 0;
-    sqlite3_finalize(st);
-    if (damaged) {
+    int rc = read_body(store, request_id, only_new, raw, len);
+    if (rc == 1 || rc == 2)
+        return 1;
+    if (rc != 0) {
         snprintf(err, errlen, "the stored body of request %lld is damaged", (long long)request_id);
         return -1;
     }

@@ -25,8 +25,12 @@ long tg_store_chunk_ids(struct tg_store *store, int64_t request_id, int64_t **id
 {
     *ids = NULL;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(store->db, "SELECT chunk_refs, raw_len FROM request_bodies WHERE request_id = ?1", -1,
-                           &st, NULL) != SQLITE_OK)
+    /* the request row's (schema 14), else the older table's */
+    if (sqlite3_prepare_v2(store->db,
+                           "SELECT chunk_refs, body_len FROM requests WHERE id = ?1 AND chunk_refs IS NOT NULL"
+                           " UNION ALL SELECT chunk_refs, raw_len FROM request_bodies_v13 WHERE request_id = ?1"
+                           " LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_int64(st, 1, request_id);
     long n = 0;

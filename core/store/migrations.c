@@ -54,6 +54,35 @@
     "  PRIMARY KEY(bucket, upto)) WITHOUT ROWID;"                                                                  \
     "DELETE FROM sync_state WHERE source = 'search index';"
 
+/* 14: a body in chunks is three columns of its request row (body_len, the
+ * bytes its chunks hold; chunk_refs; body_ids, where the log's ids were left
+ * out of those bytes: log/bodyids.h), not a row of request_bodies of its own
+ * (33 bytes a small log: a rowid, a record header, raw_len, an empty
+ * raw_zstd). Instant: no row is rewritten. The schema-13 bodies stay where
+ * they are, in request_bodies_v13, and read as before; `request_bodies` is
+ * now a view of both, so every reader sees one body per request whichever
+ * table holds it, and deleting from it (prune) or inserting into it (the
+ * older layouts, in tests) goes to the right table through its triggers. */
+#define MIGRATION_14_BODY_IN_ROW                                                                                   \
+    "ALTER TABLE request_bodies RENAME TO request_bodies_v13;"                                                     \
+    "ALTER TABLE requests ADD COLUMN body_len INTEGER;"                                                            \
+    "ALTER TABLE requests ADD COLUMN chunk_refs BLOB;"                                                             \
+    "ALTER TABLE requests ADD COLUMN body_ids BLOB;"                                                               \
+    "CREATE VIEW request_bodies(request_id, raw_zstd, raw_len, dict_id, msg_refs, chunk_refs, body_ids) AS"        \
+    "  SELECT request_id, raw_zstd, raw_len, dict_id, msg_refs, chunk_refs, NULL FROM request_bodies_v13"           \
+    "  UNION ALL SELECT id, x'', body_len, NULL, NULL, chunk_refs, body_ids FROM requests"                        \
+    "  WHERE chunk_refs IS NOT NULL;"                                                                              \
+    "CREATE TRIGGER request_bodies_delete INSTEAD OF DELETE ON request_bodies BEGIN"                               \
+    "  DELETE FROM request_bodies_v13 WHERE request_id = OLD.request_id;"                                          \
+    "  UPDATE requests SET body_len = NULL, chunk_refs = NULL, body_ids = NULL"                                    \
+    "    WHERE id = OLD.request_id AND chunk_refs IS NOT NULL;"                                                    \
+    "END;"                                                                                                         \
+    "CREATE TRIGGER request_bodies_insert INSTEAD OF INSERT ON request_bodies BEGIN"                               \
+    "  INSERT INTO request_bodies_v13(request_id, raw_zstd, raw_len, dict_id, msg_refs, chunk_refs)"               \
+    "    VALUES(NEW.request_id, NEW.raw_zstd, NEW.raw_len, NEW.dict_id, NEW.msg_refs, NEW.chunk_refs);"            \
+    "END;"                                                                                                         \
+    "PRAGMA user_version=14;"
+
 /* Each migration is constant SQL ending with its own user_version, applied in
  * one transaction. Never edit a released migration: add the next one. */
 static const char *const migrations[] = {
@@ -253,6 +282,7 @@ static const char *const migrations[] = {
     MIGRATION_12_COMPACT_REQUESTS,
     /* 13: the search index in its index form, rebuilt */
     MIGRATION_SEARCH_INDEX_FORM "PRAGMA user_version=13;",
+    MIGRATION_14_BODY_IN_ROW,
 };
 
 int tg_store_schema_version(struct tg_store *store)

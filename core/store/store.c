@@ -24,8 +24,9 @@ int store_prepare_requests(struct tg_store *store, char *err, size_t errlen)
     return store_prepare(store, ST_INSERT_REQUEST,
                          "INSERT INTO requests(log_id, ts_ms, developer_id, key_id, model_id, status_code,"
                          " is_error, prompt_tokens, completion_tokens, total_tokens, cache_read_tokens,"
-                         " cache_creation_tokens, cost_nanos, cost_kind, latency_ms, ttft_ms, thread_id, log_type, id)"
-                         " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)",
+                         " cache_creation_tokens, cost_nanos, cost_kind, latency_ms, ttft_ms, thread_id, log_type, id,"
+                         " body_len, chunk_refs, body_ids)"
+                         " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)",
                          err, errlen);
 }
 
@@ -109,7 +110,13 @@ static int insert_request(struct tg_store *store, const struct tg_log *log, cons
     store_bind_compact_id(st, 17, log->thread_id);
     store_bind_log_type(st, 18, log->log_type);
     sqlite3_bind_int64(st, 19, id);
-    int rc = sqlite3_step(st);
+    int rc = store_bodies_encode(store, id, log, err, errlen);
+    if (rc != 0) {
+        sqlite3_reset(st);
+        return -1;
+    }
+    store_bodies_bind(store, st, 20);
+    rc = sqlite3_step(st);
     sqlite3_reset(st); /* every parameter is bound again for the next request */
     if (rc != SQLITE_DONE)
         return tg_store_fail(store, "storing a request", err, errlen);
@@ -137,7 +144,7 @@ int tg_store_add(struct tg_store *store, const struct tg_log *log, bool *inserte
         insert_request(store, log, &k, &request_id, err, errlen) != 0)
         return -1;
     *inserted = true;
-    if (store_bodies_insert(store, request_id, log, err, errlen) != 0)
+    if (store_bodies_added(store, log, err, errlen) != 0)
         return -1;
     if (store_last_seen_add(store, &k, log->ts_ms, err, errlen) != 0 ||
         store_rollups_add(store, log, &k, err, errlen) != 0)

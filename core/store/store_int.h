@@ -41,7 +41,6 @@
 /* The statements prepared once at open (each subsystem prepares its own). */
 enum statement {
     ST_INSERT_REQUEST,
-    ST_INSERT_BODY,
     ST_INSERT_PACK,
     ST_UPSERT_DEVELOPER,
     ST_UPSERT_KEY,
@@ -74,8 +73,19 @@ struct store_rollups {
 };
 
 /* bodies.c */
+/* A body's fields in its request row (schema 14), encoded before the row is
+ * inserted (bodies.c). */
+struct store_body_row {
+    unsigned char *refs; /* chunk references (tg_body_chunk_refs_encode) */
+    size_t refs_len, refs_cap;
+    unsigned char ids[TG_BODY_IDS_BOUND]; /* the ids left out (bodyids.h) */
+    size_t ids_len;
+    size_t text_len; /* the bytes the chunks hold */
+};
+
 struct store_bodies {
     struct tg_body_codec *codec;
+    struct store_body_row row;       /* the body of the request being added */
     struct hashmap *dicts;           /* dict id -> struct dict, loaded when a body needs one */
     struct tg_body_decoder *decoder; /* for reading bodies back */
     struct tg_msgcache *chunks;      /* digest -> id of the chunks stored most recently */
