@@ -25,7 +25,7 @@ static int64_t query_count(sqlite3 *db, const char *sql, int64_t arg)
 
 int64_t tg_prune_whole_bodies(struct tg_store *store)
 {
-    return query_count(tg_store_sqlite(store), "SELECT count(*) FROM request_bodies WHERE chunk_refs IS NULL", 0);
+    return query_count(tg_store_sqlite(store), "SELECT count(*) FROM request_bodies_v13 WHERE chunk_refs IS NULL", 0);
 }
 
 /* Up to BATCH request ids after `after` from a query binding (after, arg2). */
@@ -90,7 +90,7 @@ int tg_prune_migrate_bodies(struct tg_store *store, tg_prune_progress_fn progres
     int count;
     do {
         if (next_ids(store,
-                     "SELECT request_id FROM request_bodies WHERE request_id > ?1 AND chunk_refs IS NULL"
+                     "SELECT request_id FROM request_bodies_v13 WHERE request_id > ?1 AND chunk_refs IS NULL"
                      " ORDER BY request_id LIMIT 1000",
                      after, 0, ids, &count, err, errlen) != 0 ||
             (count > 0 && tg_store_begin(store, err, errlen) != 0))
@@ -173,8 +173,9 @@ static int prune_pass(struct tg_store *store, int64_t before, bool whole_request
 {
     const char *sql = whole_requests
                           ? "SELECT id FROM requests WHERE id > ?1 AND ts_ms < ?2 ORDER BY id LIMIT 1000"
-                          : "SELECT b.request_id FROM request_bodies b JOIN requests r ON r.id = b.request_id"
-                            " WHERE b.request_id > ?1 AND r.ts_ms < ?2 ORDER BY b.request_id LIMIT 1000";
+                          : "SELECT r.id FROM requests r WHERE r.id > ?1 AND r.ts_ms < ?2 AND (r.chunk_refs IS NOT NULL"
+                            " OR EXISTS (SELECT 1 FROM request_bodies_v13 b WHERE b.request_id = r.id))"
+                            " ORDER BY r.id LIMIT 1000";
     const char *what = whole_requests ? "pruning requests" : "pruning bodies";
     int64_t ids[BATCH], after = 0, done = 0;
     int count;

@@ -50,7 +50,10 @@ int64_t tg_request_order_value(enum tg_request_order order, const struct tg_requ
 /* A text search (searchfind.h): the requests found, listed in a temp table
  * a page is sorted from, or asked of tg_search_has row by row as the page
  * walks its index; either way only those with a body still. */
-#define HAS_BODY " EXISTS (SELECT 1 FROM request_bodies b WHERE b.request_id = r.id) AND"
+/* its row's chunks (schema 14), else a row of the older table: not the
+ * request_bodies view, which a correlated lookup would scan whole */
+#define HAS_BODY                                                                                                 \
+    " (r.chunk_refs IS NOT NULL OR EXISTS (SELECT 1 FROM request_bodies_v13 b WHERE b.request_id = r.id)) AND"
 #define TEXT_NONE ""
 #define TEXT_LISTED " r.id IN temp.tg_search_hits AND" HAS_BODY
 #define TEXT_CHECKED " tg_search_has(r.id) AND" HAS_BODY

@@ -11,6 +11,10 @@
 #include "query/searchtext.h"
 #include "store/chunkread.h"
 
+/* r has a body: in its row (schema 14) or a row of the older table. Not the
+ * request_bodies view, which ORDER BY and LIMIT would read whole. */
+#define HAS_BODY "(r.chunk_refs IS NOT NULL OR EXISTS (SELECT 1 FROM request_bodies_v13 b WHERE b.request_id = r.id))"
+
 #define EAGER_MAX 4096  /* rows of the index (the new text of a few requests each) checked up front */
 #define LISTED_MAX 20000 /* requests found that a page sorts from; more: the page walks its order's index */
 #define TRIGRAMS_MAX 24  /* of the text, asked of the index (a hit is checked against the text anyway) */
@@ -522,7 +526,7 @@ static int64_t first_found(struct search *s)
         sqlite3_finalize(st);
         return first;
     }
-    if (sqlite3_prepare_v2(s->db, "SELECT request_id FROM request_bodies ORDER BY request_id LIMIT ?1", -1, &st,
+    if (sqlite3_prepare_v2(s->db, "SELECT id FROM requests r WHERE " HAS_BODY " ORDER BY id LIMIT ?1", -1, &st,
                            NULL) != SQLITE_OK)
         return 0;
     sqlite3_bind_int(st, 1, FIRST_SCAN);
@@ -669,8 +673,8 @@ long tg_search_newest(struct tg_store *store, const char *text, int64_t *ids, lo
         return 0;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(tg_store_sqlite(store),
-                           "SELECT b.request_id FROM request_bodies b WHERE tg_search_has(b.request_id)"
-                           " ORDER BY b.request_id DESC LIMIT ?1",
+                           "SELECT r.id FROM requests r WHERE tg_search_has(r.id) AND " HAS_BODY
+                           " ORDER BY r.id DESC LIMIT ?1",
                            -1, &st, NULL) != SQLITE_OK)
         return tg_store_fail(store, "searching", err, errlen);
     sqlite3_bind_int(st, 1, (int)limit);
