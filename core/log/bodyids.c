@@ -114,7 +114,7 @@ int tg_body_ids_decode(const unsigned char *in, size_t len, struct tg_body_ids *
             if (!(b & 0x80))
                 break;
         }
-        if ((v >> 1) > SIZE_MAX / 2)
+        if ((v >> 1) > SIZE_MAX / 4) /* two of them, and the ids, never overflow */
             return -1;
         out->at[out->count] = prev + (size_t)(v >> 1);
         out->kind[out->count] = (unsigned char)(v & 1);

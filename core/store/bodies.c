@@ -539,7 +539,7 @@ static int encode_prepared_body(struct tg_store *store, int64_t request_id, cons
     }
     row->refs_len = tg_body_chunk_refs_encode(ids, p->count, row->refs);
     row->ids_len = tg_body_ids_encode(&p->ids, row->ids);
-    row->text_len = p->raw_len;
+    row->raw_len = p->raw_len + p->ids.count * TG_BODY_UUID_LEN;
     rc = 0;
 done:
     free(ids);
@@ -610,7 +610,7 @@ int store_bodies_encode(struct tg_store *store, int64_t request_id, const struct
 void store_bodies_bind(struct tg_store *store, sqlite3_stmt *st, int first)
 {
     const struct store_body_row *row = &store->bodies.row;
-    sqlite3_bind_int64(st, first, (sqlite3_int64)row->text_len);
+    sqlite3_bind_int64(st, first, (sqlite3_int64)row->raw_len);
     /* an empty blob, not NULL: NULL marks a body kept elsewhere, or none */
     sqlite3_bind_blob(st, first + 1, row->refs ? (const void *)row->refs : "", (int)row->refs_len, SQLITE_STATIC);
     if (row->ids_len)

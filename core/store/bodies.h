@@ -26,7 +26,7 @@ int store_bodies_use_newest_dict(struct tg_store *store, char *err, size_t errle
 int store_bodies_ready(struct tg_store *store, const char *prune_mark, char *err, size_t errlen);
 
 /* A body is three columns of its request row (schema 14): body_len (the
- * bytes its chunks hold), chunk_refs, body_ids (the ids left out of those
+ * log's length, as request_bodies.raw_len), chunk_refs, body_ids (the ids left out of those
  * bytes, log/bodyids.h; NULL for none). Before the row is inserted:
  * encodes the body of the log (log->body if the caller prepared it, else
  * prepared here), its new chunks into the pack being filled. */

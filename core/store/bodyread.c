@@ -336,14 +336,17 @@ static int body_in_row(struct tg_store *store, int64_t request_id, bool only_new
         sqlite3_finalize(st);
         return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 2 : -1;
     }
-    size_t text_len = (size_t)sqlite3_column_int64(st, 0);
-    struct strbuf out = STRBUF_INIT;
-    rc = assemble_chunks(store, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), text_len,
-                         only_new ? request_id : 0, &out);
+    size_t log_len = (size_t)sqlite3_column_int64(st, 0);
     struct tg_body_ids ids = {0};
-    if (rc == 0 && !only_new)
-        rc = tg_body_ids_decode(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2), &ids);
-    if (rc == 0 && ids.count) {
+    rc = tg_body_ids_decode(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2), &ids);
+    if (rc != 0 || log_len < ids.count * TG_BODY_UUID_LEN) {
+        sqlite3_finalize(st);
+        return -1;
+    }
+    struct strbuf out = STRBUF_INIT;
+    rc = assemble_chunks(store, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+                         log_len - ids.count * TG_BODY_UUID_LEN, only_new ? request_id : 0, &out);
+    if (rc == 0 && !only_new && ids.count) {
         char log_id[STORE_UUID_TEXT + 1], thread_id[STORE_UUID_TEXT + 1];
         const char *texts[TG_BODY_IDS_MAX] = {id_text(st, 3, log_id) ? log_id : NULL,
                                               id_text(st, 4, thread_id) ? thread_id : NULL};

@@ -55,8 +55,8 @@
     "DELETE FROM sync_state WHERE source = 'search index';"
 
 /* 14: a body in chunks is three columns of its request row (body_len, the
- * bytes its chunks hold; chunk_refs; body_ids, where the log's ids were left
- * out of those bytes: log/bodyids.h), not a row of request_bodies of its own
+ * log's length; chunk_refs; body_ids, where the log's ids were left out of
+ * the bytes its chunks hold: log/bodyids.h), not a row of request_bodies of its own
  * (33 bytes a small log: a rowid, a record header, raw_len, an empty
  * raw_zstd). Instant: no row is rewritten. The schema-13 bodies stay where
  * they are, in request_bodies_v13, and read as before; `request_bodies` is

@@ -80,7 +80,7 @@ struct store_body_row {
     size_t refs_len, refs_cap;
     unsigned char ids[TG_BODY_IDS_BOUND]; /* the ids left out (bodyids.h) */
     size_t ids_len;
-    size_t text_len; /* the bytes the chunks hold */
+    size_t raw_len; /* of the log: the bytes the chunks hold and the ids left out */
 };
 
 struct store_bodies {
