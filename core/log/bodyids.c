@@ -27,17 +27,8 @@ bool tg_body_uuid_canonical(const char *s, size_t len)
 /* The first occurrence of the 36 characters of id in raw, or SIZE_MAX. */
 static size_t first_at(const char *raw, size_t len, const char *id)
 {
-    if (len < TG_BODY_UUID_LEN)
-        return SIZE_MAX;
-    const char *end = raw + len - TG_BODY_UUID_LEN + 1;
-    for (const char *p = raw; p < end; p++) {
-        p = memchr(p, id[0], (size_t)(end - p));
-        if (!p)
-            return SIZE_MAX;
-        if (memcmp(p, id, TG_BODY_UUID_LEN) == 0)
-            return (size_t)(p - raw);
-    }
-    return SIZE_MAX;
+    const char *p = memmem(raw, len, id, TG_BODY_UUID_LEN);
+    return p ? (size_t)(p - raw) : SIZE_MAX;
 }
 
 static void add(struct tg_body_ids *out, size_t at, unsigned char kind)
@@ -55,6 +46,8 @@ static void add(struct tg_body_ids *out, size_t at, unsigned char kind)
 void tg_body_ids_find(const char *raw, size_t len, const char *log_id, const char *thread_id, struct tg_body_ids *out)
 {
     out->count = 0;
+    if (len > TG_BODY_IDS_MAX_LOG)
+        return;
     bool log_ok = log_id && tg_body_uuid_canonical(log_id, strlen(log_id));
     size_t log_at = log_ok ? first_at(raw, len, log_id) : SIZE_MAX;
     if (log_at != SIZE_MAX)

@@ -14,6 +14,9 @@
 #define TG_BODY_IDS_MAX 2
 #define TG_BODY_UUID_LEN 36
 #define TG_BODY_IDS_BOUND (TG_BODY_IDS_MAX * 10)
+/* Logs longer than this keep their ids: 72 bytes are under 0.2% of them,
+ * and copying the log without them costs more than they would save. */
+#define TG_BODY_IDS_MAX_LOG (32 << 10)
 
 enum tg_body_id_kind { TG_BODY_ID_LOG = 0, TG_BODY_ID_THREAD = 1 };
 
@@ -28,7 +31,7 @@ struct tg_body_ids {
 bool tg_body_uuid_canonical(const char *s, size_t len);
 
 /* Finds the first occurrence in raw of each id that is canonical (NULL or
- * other ids: left in). The thread id is left in when it equals the log id or
+ * other ids: left in; all of them in a log over TG_BODY_IDS_MAX_LOG). The thread id is left in when it equals the log id or
  * its first occurrence overlaps the log id's. */
 void tg_body_ids_find(const char *raw, size_t len, const char *log_id, const char *thread_id, struct tg_body_ids *out);
 

@@ -135,6 +135,16 @@ static void test_codec_finds_encodes_and_restores(void **state)
     tg_body_ids_find(raw, len, UUID_B, THREAD_T, &ids); /* not in the log: only the thread goes */
     assert_int_equal(ids.count, 1);
     assert_int_equal(ids.kind[0], TG_BODY_ID_THREAD);
+    /* a log over TG_BODY_IDS_MAX_LOG keeps them: too little to be worth a copy */
+    size_t big_len = TG_BODY_IDS_MAX_LOG + 1;
+    char *big = malloc(big_len);
+    memset(big, ' ', big_len);
+    memcpy(big, raw, len);
+    tg_body_ids_find(big, big_len, UUID_A, THREAD_T, &ids);
+    assert_int_equal(ids.count, 0);
+    tg_body_ids_find(big, big_len - 1, UUID_A, THREAD_T, &ids);
+    assert_int_equal(ids.count, 2);
+    free(big);
     assert_false(tg_body_uuid_canonical(UUID_UPPER, 36));
     assert_true(tg_body_uuid_canonical(UUID_A, 36));
 }
