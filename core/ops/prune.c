@@ -117,6 +117,33 @@ int tg_prune_migrate_bodies(struct tg_store *store, tg_prune_progress_fn progres
     return in_own_batch(store, tg_store_index_log_ids, err, errlen);
 }
 
+int tg_prune_move_bodies(struct tg_store *store, tg_prune_progress_fn progress, void *ctx, int64_t *moved, char *err,
+                         size_t errlen)
+{
+    *moved = 0;
+    int64_t total = query_count(tg_store_sqlite(store),
+                                "SELECT count(*) FROM request_bodies_v13 WHERE chunk_refs IS NOT NULL", 0);
+    if (total < 0)
+        return tg_store_fail(store, "counting bodies", err, errlen);
+    int64_t after = 0, last = 0;
+    do {
+        after = last;
+        if (tg_store_begin(store, err, errlen) != 0)
+            return -1;
+        int64_t n = tg_store_move_chunk_bodies(store, after, BATCH, &last, err, errlen);
+        if (n < 0) {
+            tg_store_rollback(store);
+            return -1;
+        }
+        if (tg_store_commit(store, err, errlen) != 0)
+            return -1;
+        *moved += n;
+        if (progress && n > 0)
+            progress(ctx, "moving bodies into their rows", *moved, total);
+    } while (last != after);
+    return 0;
+}
+
 static int exec_id(struct tg_store *store, const char *sql, int64_t id, char *err, size_t errlen)
 {
     sqlite3_stmt *st;

@@ -25,6 +25,12 @@ int tg_prune_migrate_bodies(struct tg_store *store, tg_prune_progress_fn progres
 /* Bodies stored whole (not yet migrated); -1 on error. */
 int64_t tg_prune_whole_bodies(struct tg_store *store);
 
+/* Moves the bodies in chunks a schema-13 db kept in request_bodies_v13 into
+ * their request rows (schema 14), in transactions of 1,000, resumable: what
+ * moved stays moved. *moved counts them. 0, or -1 with err. */
+int tg_prune_move_bodies(struct tg_store *store, tg_prune_progress_fn progress, void *ctx, int64_t *moved, char *err,
+                         size_t errlen);
+
 struct tg_prune_options {
     int64_t bodies_before_ms;   /* drop the bodies of requests older than this; 0: none */
     int64_t requests_before_ms; /* drop whole requests older than this; 0: none */

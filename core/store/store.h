@@ -115,6 +115,14 @@ long tg_store_message_digests(struct tg_store *store, int64_t request_id, unsign
 enum { TG_BODY_WHOLE = 1, TG_BODY_MESSAGES, TG_BODY_CHUNKS };
 int tg_store_body_layout(struct tg_store *store, int64_t request_id);
 
+/* In an open batch (`tollgate migrate`'s): moves up to max bodies in chunks
+ * of a schema-13 db, with request ids after `after`, from request_bodies_v13
+ * into their request rows (schema 14, docs/storage.md); *last is the
+ * highest request id looked at (where the next batch goes on). Returns how
+ * many moved, or -1 with err. They read the same before and after. */
+int64_t tg_store_move_chunk_bodies(struct tg_store *store, int64_t after, int max, int64_t *last, char *err,
+                                   size_t errlen);
+
 /* In an open batch (prune's): rewrites chunk pack pack_id without the bytes
  * of the chunks keep() refuses (their ids stay, empty: no body may use them),
  * when that frees at least a quarter of the pack; adds the chunks dropped to

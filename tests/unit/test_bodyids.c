@@ -278,6 +278,37 @@ static void test_migration_14_from_schema_13(void **state)
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests", NULL), 5);
 }
 
+/* `tollgate migrate` moves the schema-13 bodies into their rows: they read
+ * the same, and a second run has nothing left to move. */
+static void test_migrate_moves_schema_13_bodies_into_rows(void **state)
+{
+    struct store_fixture *f = *state;
+    char old_logs[3][1024];
+    const char *olds[3];
+    for (int i = 0; i < 3; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "old-%d", i + 1);
+        log_json(old_logs[i], 1024, id, "t-old", i + 1, NULL);
+        olds[i] = old_logs[i];
+    }
+    make_schema_13(f, olds, 3);
+    char err[256];
+    assert_int_equal(tg_store_open(f->path, 0, &f->store, err, sizeof err), 0);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests WHERE chunk_refs IS NOT NULL", NULL), 0);
+    int64_t moved = 0;
+    assert_int_equal(tg_prune_move_bodies(f->store, NULL, NULL, &moved, err, sizeof err), 0);
+    assert_int_equal(moved, 3);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM request_bodies_v13", NULL), 0);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests WHERE chunk_refs IS NOT NULL", NULL), 3);
+    for (int i = 0; i < 3; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "old-%d", i + 1);
+        assert_reads_back(f->store, id, old_logs[i]);
+    }
+    assert_int_equal(tg_prune_move_bodies(f->store, NULL, NULL, &moved, err, sizeof err), 0);
+    assert_int_equal(moved, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +316,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_uuid_ids_left_out_of_packs_and_put_back, store_fixture_setup,
                                         store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_migration_14_from_schema_13, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_moves_schema_13_bodies_into_rows, store_fixture_setup,
                                         store_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
