@@ -8,11 +8,11 @@
 
 #include "base/strbuf.h"
 #include "query/search.h"
+#include "query/searchids.h"
 #include "query/searchtext.h"
 #include "store/chunkread.h"
 
-/* r has a body: in its row (schema 14) or a row of the older table. Not the
- * request_bodies view, which ORDER BY and LIMIT would read whole. */
+/* r has a body (schema 14): not the view, which ORDER BY ... LIMIT reads whole */
 #define HAS_BODY "(r.chunk_refs IS NOT NULL OR EXISTS (SELECT 1 FROM request_bodies_v13 b WHERE b.request_id = r.id))"
 
 #define EAGER_MAX 4096  /* rows of the index (the new text of a few requests each) checked up front */
@@ -604,6 +604,20 @@ static struct search *search_new(struct tg_store *store, const char *text, const
     return s;
 }
 
+/* Requests whose UUID ids hold the text (searchids.h), among the hits. */
+static int find_ids(struct search *s)
+{
+    int64_t *ids;
+    size_t n;
+    bool ok = tg_search_id_hits(s->db, s->text, &ids, &n) == 0;
+    for (size_t i = 0; i < n && ok; i++)
+        ok = push_id(&s->hits, &s->nhits, ids[i]);
+    free(ids);
+    if (n && ok)
+        sort_unique(s->hits, &s->nhits);
+    return ok ? 0 : -1;
+}
+
 /* Finds the text afresh: candidates, then every one checked when few. */
 static int search_run(struct search *s)
 {
@@ -611,7 +625,7 @@ static int search_run(struct search *s)
         return -1;
     s->use.found = -1;
     if (s->ncands <= EAGER_MAX) {
-        if (find_all(s) != 0)
+        if (find_all(s) != 0 || find_ids(s) != 0)
             return -1;
         s->use.found = (int64_t)s->nhits;
         s->use.mode = s->nhits == 0 ? TG_SEARCH_NONE : s->nhits <= LISTED_MAX ? TG_SEARCH_LISTED : TG_SEARCH_CHECKED;

@@ -32,8 +32,9 @@ int store_bodies_ready(struct tg_store *store, const char *prune_mark, char *err
  * prepared here), its new chunks into the pack being filled. */
 int store_bodies_encode(struct tg_store *store, int64_t request_id, const struct tg_log *log, char *err,
                         size_t errlen);
-/* Binds the body encoded last as parameters first .. first + 2. */
-void store_bodies_bind(struct tg_store *store, sqlite3_stmt *st, int first);
+/* The same for a log's bytes alone (a rewrite: its ids stay in the body). */
+int store_bodies_encode_raw(struct tg_store *store, int64_t request_id, const char *raw, size_t len, char *err,
+                            size_t errlen);
 /* After the row is in: keeps log (if any) as a sample while the store
  * trains a dictionary, and ends the pack when it is full. */
 int store_bodies_added(struct tg_store *store, const struct tg_log *log, char *err, size_t errlen);

@@ -8,6 +8,7 @@
 
 #include "base/timeutil.h"
 #include "store/activity.h"
+#include "store/bodyrow.h"
 #include "store/bodies.h"
 #include "store/bulkindex.h"
 #include "store/compactid.h"

@@ -18,6 +18,8 @@
 #include "log/logmodel.h"
 #include "log/pricing.h"
 #include "ops/prune.h"
+#include "query/search.h"
+#include "query/searchfind.h"
 #include "store/store.h"
 #include "store_fixture.h"
 
@@ -161,6 +163,7 @@ static void test_uuid_ids_left_out_of_packs_and_put_back(void **state)
     log_json(plain, sizeof plain, "log-42", THREAD_T, 4, NULL);
     const char *const logs[] = {a, twice, upper, plain};
     batch(f->store, logs, 4);
+    char err_s[256];
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM request_bodies_v13", NULL), 0);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM request_bodies", NULL), 4);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests WHERE body_ids IS NOT NULL", NULL), 3);
@@ -173,6 +176,16 @@ static void test_uuid_ids_left_out_of_packs_and_put_back(void **state)
     assert_reads_back(f->store, UUID_B, twice);
     assert_reads_back(f->store, UUID_UPPER, upper);
     assert_reads_back(f->store, "log-42", plain);
+    /* the index never saw the ids left out: a search for one finds it in the rows */
+    assert_true(tg_search_index_more(f->store, 100, err_s, sizeof err_s) >= 4);
+    int64_t found[8], first = 0;
+    /* search folds case: the uppercase id (kept in its body) matches too */
+    assert_int_equal(tg_search_newest(f->store, "2a846be0-37d7", found, 8, &first, err_s, sizeof err_s), 2);
+    assert_int_equal(first, row_of(f->store, UUID_A));
+    assert_int_equal(tg_search_newest(f->store, "77d3731c-6d6a", found, 8, &first, err_s, sizeof err_s), 2);
+    assert_int_equal(first, row_of(f->store, UUID_A));
+    assert_int_equal(tg_search_newest(f->store, "2A846BE0", found, 8, &first, err_s, sizeof err_s), 2);
+    assert_int_equal(tg_search_newest(f->store, UUID_B, found, 8, &first, err_s, sizeof err_s), 1);
     /* another process reads them too */
     char err[256];
     struct tg_store *other;
