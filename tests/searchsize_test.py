@@ -129,6 +129,13 @@ def test_a_schema_11_index_is_emptied_and_built_again(d):
     con = sqlite3.connect(os.path.join(d, "s.db"))
     try:
         con.execute("INSERT INTO search_text(rowid, text) VALUES(9999, 'stale qzxv row')")
+        # bodies back in their own table, as before schema 14 (these ids stay in their bodies)
+        con.executescript("DROP TRIGGER request_bodies_delete; DROP TRIGGER request_bodies_insert;"
+                          " DROP VIEW request_bodies; ALTER TABLE request_bodies_v13 RENAME TO request_bodies;"
+                          " INSERT INTO request_bodies(request_id, raw_zstd, raw_len, chunk_refs)"
+                          "  SELECT id, x'', body_len, chunk_refs FROM requests WHERE chunk_refs IS NOT NULL;"
+                          " ALTER TABLE requests DROP COLUMN body_ids; ALTER TABLE requests DROP COLUMN chunk_refs;"
+                          " ALTER TABLE requests DROP COLUMN body_len;")
         con.execute("PRAGMA user_version=11")
         con.commit()
     finally:
