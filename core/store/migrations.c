@@ -62,8 +62,11 @@
  * rows. The migration itself is instant: it only notes that every request
  * stored so far (ids up to the highest) is still to count; a writer that
  * opens the db counts them, 100,000 request ids a transaction, resumably
- * (threads.c), while readers group the requests as before. */
+ * (threads.c), while readers group the requests as before. It starts from
+ * nothing even where a table is left (a db whose version was set back by hand). */
 #define MIGRATION_16_THREADS                                                                                     \
+    "DROP TABLE IF EXISTS threads;"                                                                              \
+    "DELETE FROM sync_state WHERE source IN ('threads counted up to', 'threads backfill ends at');"             \
     "CREATE TABLE threads(thread_id PRIMARY KEY, first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL,"          \
     "  turns INTEGER NOT NULL, cost_nanos INTEGER NOT NULL, developer_id INTEGER,"                               \
     "  first_request INTEGER NOT NULL) WITHOUT ROWID;"                                                          \
