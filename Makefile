@@ -170,7 +170,11 @@ build/bench/redactbench: bench/redactbench.c $(CORE_SRC:%.c=build/obj/%.o) build
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
-bench: build/tollgate build/bench/floor build/bench/loadgen build/bench/storebench build/bench/redactbench build/bench/rebuildbench build/bench/bodycheck
+build/bench/threadsbench: bench/threadsbench.c $(CORE_SRC:%.c=build/obj/%.o) build/obj/core/log/pricing_builtin.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: build/tollgate build/bench/floor build/bench/loadgen build/bench/storebench build/bench/redactbench build/bench/threadsbench build/bench/rebuildbench build/bench/bodycheck
 	bash bench/run.sh
 	bash bench/collector.sh
 

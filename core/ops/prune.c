@@ -174,7 +174,9 @@ static int drop_body(struct tg_store *store, int64_t id, int64_t *dropped, char 
  * again, as a new request. */
 static int drop_request(struct tg_store *store, int64_t id, char *err, size_t errlen)
 {
-    return exec_id(store,
+    /* its thread's rollup row is counted again from the rows left, at the commit */
+    return tg_store_thread_recount(store, id, err, errlen) != 0 ||
+                   exec_id(store,
                    "DELETE FROM log_ids WHERE hash = tg_id_hash((SELECT log_id FROM requests WHERE id = ?1))"
                    " AND request_id = ?1",
                    id, err, errlen) != 0 ||

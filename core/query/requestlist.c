@@ -329,37 +329,3 @@ void tg_request_list_why_empty(const struct tg_request_list *list, char *buf, si
     }
     snprintf(buf, len, "no request matches the filter together, in this window or any other");
 }
-
-int tg_threads_by_cost(struct tg_store *store, int64_t since_ms, int64_t until_ms, struct tg_thread_row *rows,
-                       int limit, char *err, size_t errlen)
-{
-    /* the window's rows by the time index, grouped: seconds over a month of 1M requests (see README) */
-    static const char sql[] =
-        "SELECT tg_id_text(t.thread_id), coalesce(d.ident, '-'), t.cost, t.turns, t.first_ms, t.last_ms,"
-        " (SELECT min(r.id) FROM requests r WHERE r.thread_id = t.thread_id AND r.ts_ms = t.first_ms)"
-        " FROM (SELECT thread_id, sum(cost_nanos) AS cost, count(*) AS turns, min(ts_ms) AS first_ms,"
-        "  max(ts_ms) AS last_ms, min(developer_id) AS developer_id FROM requests"
-        "  WHERE thread_id IS NOT NULL AND ts_ms >= ?1 AND ts_ms < ?2 GROUP BY thread_id) t"
-        " LEFT JOIN developers d ON d.id = t.developer_id ORDER BY t.cost DESC, tg_id_text(t.thread_id) LIMIT ?3";
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL) != SQLITE_OK)
-        return tg_store_fail(store, "listing threads", err, errlen);
-    sqlite3_bind_int64(st, 1, since_ms);
-    sqlite3_bind_int64(st, 2, until_ms);
-    sqlite3_bind_int(st, 3, limit);
-    int n = 0, rc = SQLITE_DONE;
-    while (n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct tg_thread_row *t = &rows[n++];
-        snprintf(t->thread, sizeof t->thread, "%s", (const char *)sqlite3_column_text(st, 0));
-        tg_sanitize((const char *)sqlite3_column_text(st, 1), t->developer, sizeof t->developer);
-        t->cost = sqlite3_column_int64(st, 2);
-        t->turns = sqlite3_column_int64(st, 3);
-        t->first_ms = sqlite3_column_int64(st, 4);
-        t->last_ms = sqlite3_column_int64(st, 5);
-        t->first_request = sqlite3_column_int64(st, 6);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        return tg_store_fail(store, "listing threads", err, errlen);
-    return n;
-}

@@ -2,7 +2,7 @@
  * expensive, the most tokens, the slowest first. Each order pages by keyset
  * (its value, then the row id) down an index of its own (schema 8), so a page
  * is as quick at 10M requests as at 1,000. Also what an empty list needs to
- * say why it is empty, and the threads of a window by what they cost. */
+ * say why it is empty (the threads of a window: threadlist.h). */
 #ifndef TG_REQUESTLIST_H
 #define TG_REQUESTLIST_H
 
@@ -61,19 +61,5 @@ int tg_request_list_page(const struct tg_request_list *list, bool newer, int64_t
  * words, e.g. "no developer matches 'nobody'" or "no request has cost>0.5
  * (the rest of the filter matches 1,204 in this window)". */
 void tg_request_list_why_empty(const struct tg_request_list *list, char *buf, size_t len);
-
-/* A thread of the window: its totals over the requests inside the window. */
-struct tg_thread_row {
-    char thread[TG_FILTER_NAME_MAX]; /* as logged: for the filter; sanitise to show it */
-    char developer[64];              /* sanitised */
-    tg_nanos cost;
-    int64_t turns, first_ms, last_ms;
-    int64_t first_request; /* row id of its first request in the window */
-};
-
-/* Up to `limit` threads with requests in [since, until), the most expensive
- * first. Returns how many, or -1 with err. */
-int tg_threads_by_cost(struct tg_store *store, int64_t since_ms, int64_t until_ms, struct tg_thread_row *rows,
-                       int limit, char *err, size_t errlen);
 
 #endif

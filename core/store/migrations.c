@@ -83,6 +83,26 @@
     "END;"                                                                                                         \
     "PRAGMA user_version=14;"
 
+/* 15, the per-thread rollup (store/threads.h): one row per thread id with
+ * its first and last time, requests, cost, lowest developer id and first
+ * request, and an index by cost that also holds the times, so the Threads
+ * view finds the most expensive threads of a window without reading their
+ * rows. The migration itself is instant: it only notes that every request
+ * stored so far (ids up to the highest) is still to count; a writer that
+ * opens the db counts them, 100,000 request ids a transaction, resumably
+ * (threads.c), while readers group the requests as before. It starts from
+ * nothing even where a table is left (a db whose version was set back by hand). */
+#define MIGRATION_15_THREADS                                                                                     \
+    "DROP TABLE IF EXISTS threads;"                                                                              \
+    "DELETE FROM sync_state WHERE source IN ('threads counted up to', 'threads backfill ends at');"             \
+    "CREATE TABLE threads(thread_id PRIMARY KEY, first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL,"          \
+    "  turns INTEGER NOT NULL, cost_nanos INTEGER NOT NULL, developer_id INTEGER,"                               \
+    "  first_request INTEGER NOT NULL) WITHOUT ROWID;"                                                          \
+    "CREATE INDEX threads_cost ON threads(cost_nanos, last_ms, first_ms);"                                      \
+    "INSERT INTO sync_state(source, position, updated_ms)"                                                       \
+    "  SELECT 'threads backfill ends at', max(id), 0 FROM requests HAVING max(id) IS NOT NULL;"                \
+    "PRAGMA user_version=15;"
+
 /* Each migration is constant SQL ending with its own user_version, applied in
  * one transaction. Never edit a released migration: add the next one. */
 static const char *const migrations[] = {
@@ -283,6 +303,8 @@ static const char *const migrations[] = {
     /* 13: the search index in its index form, rebuilt */
     MIGRATION_SEARCH_INDEX_FORM "PRAGMA user_version=13;",
     MIGRATION_14_BODY_IN_ROW,
+    /* 15: the per-thread rollup (threads.h) */
+    MIGRATION_15_THREADS,
 };
 
 int tg_store_schema_version(struct tg_store *store)

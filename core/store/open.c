@@ -21,6 +21,7 @@
 #include "store/migrations.h"
 #include "store/rollups.h"
 #include "store/syncstate.h"
+#include "store/threads.h"
 
 int tg_store_fail(struct tg_store *store, const char *what, char *err, size_t errlen)
 {
@@ -217,7 +218,8 @@ static int open_store(const char *path, int flags, int target, struct tg_store *
         return -1;
     }
     if (store_dimensions_init(store) != 0 || store_rollups_init(store) != 0 || store_bodies_init(store) != 0 ||
-        store_log_ids_init(store, flags & TG_STORE_BULK) != 0 || store_last_seen_init(store) != 0) {
+        store_log_ids_init(store, flags & TG_STORE_BULK) != 0 || store_last_seen_init(store) != 0 ||
+        store_threads_init(store) != 0) {
         snprintf(err, errlen, "out of memory");
         tg_store_close(store);
         return -1;
@@ -232,6 +234,11 @@ static int open_store(const char *path, int flags, int target, struct tg_store *
         return -1;
     }
     if (!read_only && target >= 1 && store_bodies_use_newest_dict(store, err, errlen) != 0) {
+        tg_store_close(store);
+        return -1;
+    }
+    /* resumable: an interrupted backfill goes on at the next open */
+    if (!read_only && target == TG_STORE_SCHEMA_VERSION && store_threads_backfill(store, err, errlen) != 0) {
         tg_store_close(store);
         return -1;
     }
@@ -273,6 +280,7 @@ void tg_store_close(struct tg_store *store)
     store_checkpointer_stop(store);
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(store->stmt[i]);
+    store_threads_free(store);
     sqlite3_close(store->db);
     if (store->writers_fd >= 0)
         close(store->writers_fd);

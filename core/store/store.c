@@ -19,6 +19,7 @@
 #include "store/sqlbind.h"
 #include "store/store_int.h"
 #include "store/syncstate.h"
+#include "store/threads.h"
 
 int store_prepare_requests(struct tg_store *store, char *err, size_t errlen)
 {
@@ -70,6 +71,7 @@ static void forget_batch(struct tg_store *store)
     store_activity_forget(store);
     store_last_seen_forget(store);
     store_bulk_index_forget(store);
+    store_threads_forget(store);
     store->in_batch = false;
     store->ready_for_logs = false;
 }
@@ -148,7 +150,8 @@ int tg_store_add(struct tg_store *store, const struct tg_log *log, bool *inserte
     if (store_bodies_added(store, log, err, errlen) != 0)
         return -1;
     if (store_last_seen_add(store, &k, log->ts_ms, err, errlen) != 0 ||
-        store_rollups_add(store, log, &k, err, errlen) != 0)
+        store_rollups_add(store, log, &k, err, errlen) != 0 ||
+        store_threads_add(store, log->thread_id, log->ts_ms, log->cost, k.developer_id, request_id, err, errlen) != 0)
         return -1;
     return store_bulk_index_added(store, err, errlen);
 }
@@ -161,7 +164,8 @@ int tg_store_commit(struct tg_store *store, char *err, size_t errlen)
     }
     /* a batch that never read the log ids has none to save or merge */
     bool merged = false;
-    if (store_rollups_flush(store, err, errlen) != 0 || store_last_seen_flush(store, err, errlen) != 0 ||
+    if (store_rollups_flush(store, err, errlen) != 0 || store_threads_flush(store, err, errlen) != 0 ||
+        store_last_seen_flush(store, err, errlen) != 0 ||
         store_bodies_before_commit(store, err, errlen) != 0 ||
         store_activity_before_commit(store, err, errlen) != 0 ||
         (store->ready_for_logs && store_log_ids_before_commit(store, &merged, err, errlen) != 0) ||

@@ -19,7 +19,7 @@
 #include "log/logmodel.h"
 #include "log/msgcache.h"
 
-#define TG_STORE_SCHEMA_VERSION 14
+#define TG_STORE_SCHEMA_VERSION 15
 
 enum tg_store_flags {
     TG_STORE_READ_ONLY = 1, /* never create or migrate; fail when the db is missing */
@@ -224,6 +224,15 @@ struct tg_store_key_user {
 };
 int tg_store_key_users(struct tg_store *store, int64_t key_row, struct tg_store_key_user **users, size_t *count,
                        char *err, size_t errlen);
+
+/* The per-thread rollup (schema 15, store/threads.h): true once every stored
+ * request is counted in `threads` (its backfill done); until then readers
+ * group the requests themselves. */
+bool tg_store_threads_ready(struct tg_store *store);
+
+/* In the open batch, before a request row is deleted: its thread is counted
+ * again from its remaining rows when the batch commits. */
+int tg_store_thread_recount(struct tg_store *store, int64_t request_id, char *err, size_t errlen);
 
 /* The SQLite handle, for core/ query modules only (tui/ never sees SQL). */
 sqlite3 *tg_store_sqlite(struct tg_store *store);

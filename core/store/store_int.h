@@ -17,6 +17,7 @@
  *   lastseen.c     the exact time each developer, key and model was last seen
  *   bulkindex.c    big bulk batches build the indexes of requests at the end
  *   compactid.c    UUID ids kept as 16 bytes, log types as integers (schema 12)
+ *   threads.c      the per-thread rollup (schema 15) and its backfill
  *   store.c        a batch: begin, add, commit, rollback
  * Each sub-struct of struct tg_store below belongs to one file; only that
  * file touches its fields. Nothing outside core/store includes this header
@@ -142,6 +143,7 @@ struct store_bulk_index {
 };
 
 struct store_checkpointer;
+struct store_threads; /* threads.c */
 
 struct tg_store {
     sqlite3 *db;
@@ -158,6 +160,7 @@ struct tg_store {
     struct store_activity activity;
     struct store_last_seen last_seen;
     struct store_bulk_index bulk_index;
+    struct store_threads *threads;
 };
 
 /* Runs constant SQL; on failure formats err ("what: message") and returns -1. */

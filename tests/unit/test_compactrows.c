@@ -17,6 +17,7 @@
 #include "log/pricing.h"
 #include "query/browse.h"
 #include "query/requestlist.h"
+#include "query/threadlist.h"
 #include "store/store.h"
 #include "store_fixture.h"
 

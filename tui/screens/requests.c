@@ -11,6 +11,7 @@
 #include "base/timeutil.h"
 #include "query/preview.h"
 #include "query/requestlist.h"
+#include "query/threadlist.h"
 #include "screens/app.h"
 #include "screens/detail.h"
 #include "screens/lineedit.h"
