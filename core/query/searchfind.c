@@ -609,7 +609,7 @@ static int find_ids(struct search *s)
 {
     int64_t *ids;
     size_t n;
-    bool ok = tg_search_id_hits(s->db, s->text, &ids, &n) == 0;
+    bool ok = tg_search_id_hits(s->store, s->text, &ids, &n) == 0;
     for (size_t i = 0; i < n && ok; i++)
         ok = push_id(&s->hits, &s->nhits, ids[i]);
     free(ids);

@@ -383,9 +383,8 @@ int tg_store_index_log_ids(struct tg_store *store, char *err, size_t errlen)
     return 0;
 }
 
-/* The request row of a log id: from log_ids, else among the requests past
- * its watermark. 0 when there is none, -1 on error. */
-static int64_t request_of_log(struct tg_store *store, const char *log_id)
+/* From log_ids, else among the requests past its watermark. */
+int64_t tg_store_request_of_log(struct tg_store *store, const char *log_id)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(store->db,
@@ -408,7 +407,7 @@ int tg_store_raw_log(struct tg_store *store, const char *log_id, char **raw, siz
 {
     *raw = NULL;
     *len = 0;
-    int64_t id = request_of_log(store, log_id);
+    int64_t id = tg_store_request_of_log(store, log_id);
     if (id < 0)
         return tg_store_fail(store, "reading a log", err, errlen);
     if (id == 0)

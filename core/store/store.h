@@ -90,6 +90,10 @@ void tg_store_set_bulk_index_min(struct tg_store *store, int64_t min_logs);
 int tg_store_raw_log(struct tg_store *store, const char *log_id, char **raw, size_t *len,
                      char *err, size_t errlen);
 
+/* The request row that stored a log id, found through the log-id index:
+ * its id, 0 when there is none, -1 on error. */
+int64_t tg_store_request_of_log(struct tg_store *store, const char *log_id);
+
 /* The same by request row id, with the same results. */
 int tg_store_raw_request(struct tg_store *store, int64_t request_id, char **raw, size_t *len, char *err,
                          size_t errlen);

@@ -186,6 +186,14 @@ static void test_uuid_ids_left_out_of_packs_and_put_back(void **state)
     assert_int_equal(first, row_of(f->store, UUID_A));
     assert_int_equal(tg_search_newest(f->store, "2A846BE0", found, 8, &first, err_s, sizeof err_s), 2);
     assert_int_equal(tg_search_newest(f->store, UUID_B, found, 8, &first, err_s, sizeof err_s), 1);
+    /* whole ids go through the log-id index and the per-thread rollup (and
+     * the uppercase copy of UUID_A, kept in its body, through the index) */
+    assert_int_equal(tg_search_newest(f->store, UUID_A, found, 8, &first, err_s, sizeof err_s), 2);
+    assert_int_equal(first, row_of(f->store, UUID_A));
+    assert_int_equal(tg_search_newest(f->store, THREAD_T, found, 8, &first, err_s, sizeof err_s), 2);
+    assert_int_equal(first, row_of(f->store, UUID_A));
+    /* the hex of the id without its dashes holds this, the id does not */
+    assert_int_equal(tg_search_newest(f->store, "37d74dfa", found, 8, &first, err_s, sizeof err_s), 0);
     /* another process reads them too */
     char err[256];
     struct tg_store *other;
