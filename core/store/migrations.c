@@ -51,7 +51,7 @@
     "  next INTEGER NOT NULL, grp INTEGER NOT NULL);"                                                              \
     "CREATE INDEX search_runs_grp ON search_runs(grp);"                                                            \
     "CREATE TABLE search_users(bucket INTEGER NOT NULL, upto INTEGER NOT NULL, users BLOB NOT NULL,"               \
-    "  PRIMARY KEY(bucket, upto)) WITHOUT ROWID;"                                                                  \
+    "  PRIMARY KEY(bucket, upto)) WITHOUT ROWID;"                                                             \
     "DELETE FROM sync_state WHERE source = 'search index';"
 
 /* 15, the sort keys in sorted runs (store/sortkeys.h): the three indexes the
@@ -61,20 +61,30 @@
  * requests: 11 MB of WAL for 0.65 MB of rows). Here they become three tables
  * of (key, request id), filled in sorted runs past a watermark; the requests
  * past it are sorted at query time. A deleted request leaves them by trigger.
- * One transaction: the indexes' rows are copied in key order, then dropped. */
+ * One transaction: the indexes' rows are copied in key order, then dropped.
+ * Run again over its own tables (a db set back to an older version, as the
+ * tests do) it fills them afresh. */
 #define MIGRATION_15_SORT_RUNS                                                                                \
-    "CREATE TABLE sort_cost(v INTEGER NOT NULL, id INTEGER NOT NULL, PRIMARY KEY(v, id)) WITHOUT ROWID;"      \
-    "CREATE TABLE sort_tokens(v INTEGER NOT NULL, id INTEGER NOT NULL, PRIMARY KEY(v, id)) WITHOUT ROWID;"    \
-    "CREATE TABLE sort_latency(v INTEGER NOT NULL, id INTEGER NOT NULL, PRIMARY KEY(v, id)) WITHOUT ROWID;"   \
-    "INSERT INTO sort_cost SELECT cost_nanos, id FROM requests ORDER BY 1, 2;"                               \
-    "INSERT INTO sort_tokens SELECT prompt_tokens + completion_tokens, id FROM requests ORDER BY 1, 2;"      \
-    "INSERT INTO sort_latency SELECT coalesce(latency_ms, -1), id FROM requests ORDER BY 1, 2;"              \
+    "CREATE TABLE IF NOT EXISTS sort_cost(v INTEGER NOT NULL, id INTEGER NOT NULL, PRIMARY KEY(v, id))"       \
+    "  WITHOUT ROWID;"                                                                                        \
+    "DELETE FROM sort_cost;"                                                                                  \
+    "CREATE TABLE IF NOT EXISTS sort_tokens(v INTEGER NOT NULL, id INTEGER NOT NULL, PRIMARY KEY(v, id))"     \
+    "  WITHOUT ROWID;"                                                                                        \
+    "DELETE FROM sort_tokens;"                                                                                \
+    "CREATE TABLE IF NOT EXISTS sort_latency(v INTEGER NOT NULL, id INTEGER NOT NULL, PRIMARY KEY(v, id))"    \
+    "  WITHOUT ROWID;"                                                                                        \
+    "DELETE FROM sort_latency;"                                                                               \
+    "INSERT INTO sort_cost SELECT cost_nanos, id FROM requests ORDER BY 1, 2;"                                \
+    "INSERT INTO sort_tokens SELECT prompt_tokens + completion_tokens, id FROM requests ORDER BY 1, 2;"       \
+    "INSERT INTO sort_latency SELECT coalesce(latency_ms, -1), id FROM requests ORDER BY 1, 2;"               \
     "INSERT OR REPLACE INTO sync_state(source, position, updated_ms)"                                          \
     "  SELECT 'sort keys up to', coalesce(max(id), 0), 0 FROM requests;"                                      \
     "DROP INDEX IF EXISTS requests_cost;"                                                                     \
     "DROP INDEX IF EXISTS requests_tokens;"                                                                   \
     "DROP INDEX IF EXISTS requests_latency;"                                                                  \
-    "CREATE TRIGGER requests_sort_keys_gone AFTER DELETE ON requests BEGIN"                                    \
+    "DROP TRIGGER IF EXISTS requests_sort_keys_gone;"                                                         \
+    "DROP TRIGGER IF EXISTS requests_sort_keys_moved;"                                                        \
+    "CREATE TRIGGER requests_sort_keys_gone AFTER DELETE ON requests BEGIN"                                   \
     "  DELETE FROM sort_cost WHERE v = old.cost_nanos AND id = old.id;"                                       \
     "  DELETE FROM sort_tokens WHERE v = old.prompt_tokens + old.completion_tokens AND id = old.id;"          \
     "  DELETE FROM sort_latency WHERE v = coalesce(old.latency_ms, -1) AND id = old.id;"                      \
@@ -84,11 +94,11 @@
     "  DELETE FROM sort_cost WHERE v = old.cost_nanos AND id = old.id;"                                       \
     "  DELETE FROM sort_tokens WHERE v = old.prompt_tokens + old.completion_tokens AND id = old.id;"          \
     "  DELETE FROM sort_latency WHERE v = coalesce(old.latency_ms, -1) AND id = old.id;"                      \
-    "  INSERT INTO sort_cost SELECT new.cost_nanos, new.id WHERE new.id <= (SELECT CAST(position AS INTEGER)"  \
+    "  INSERT INTO sort_cost SELECT new.cost_nanos, new.id WHERE new.id <= (SELECT CAST(position AS INTEGER)" \
     "    FROM sync_state WHERE source = 'sort keys up to');"                                                  \
     "  INSERT INTO sort_tokens SELECT new.prompt_tokens + new.completion_tokens, new.id WHERE new.id <="      \
     "    (SELECT CAST(position AS INTEGER) FROM sync_state WHERE source = 'sort keys up to');"                \
-    "  INSERT INTO sort_latency SELECT coalesce(new.latency_ms, -1), new.id WHERE new.id <="                 \
+    "  INSERT INTO sort_latency SELECT coalesce(new.latency_ms, -1), new.id WHERE new.id <="                  \
     "    (SELECT CAST(position AS INTEGER) FROM sync_state WHERE source = 'sort keys up to');"                \
     "END;"                                                                                                    \
     "PRAGMA user_version=15;"
