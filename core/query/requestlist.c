@@ -64,10 +64,7 @@ int64_t tg_request_order_value(enum tg_request_order order, const struct tg_requ
 #define OLDER(V) " " V " <= ?3 AND (" V " < ?3 OR r.id < ?4) ORDER BY " V " DESC, r.id DESC LIMIT ?5"
 #define NEWER(V) " " V " >= ?3 AND (" V " > ?3 OR r.id > ?4) ORDER BY " V " ASC, r.id ASC LIMIT ?5"
 
-/* [plan: 0 by the order's index, 1 by the window][0 older, 1 newer] */
-#define ORDER_SQL(T, V)                                                                                       \
-    {{SELECT_ROWS FILTERS T WINDOW_FILTER OLDER(V), SELECT_ROWS FILTERS T WINDOW_FILTER NEWER(V)},            \
-     {SELECT_ROWS FILTERS T WINDOW_RANGE OLDER("+" V), SELECT_ROWS FILTERS T WINDOW_RANGE NEWER("+" V)}}
+/* [plan: 0 by the order's sort keys, 1 by the window][0 older, 1 newer] */
 /* the requests found, sorted: no index of the order's, nor the window's */
 #define LISTED_SQL(V)                                                                                         \
     {{SELECT_ROWS FILTERS TEXT_LISTED WINDOW_FILTER OLDER("+" V),                                              \
@@ -87,16 +84,51 @@ int64_t tg_request_order_value(enum tg_request_order order, const struct tg_requ
 /* the same expressions as the indexes of migration 8 */
 #define TOKENS_V "(r.prompt_tokens + r.completion_tokens)"
 #define LATENCY_V "coalesce(r.latency_ms, -1)"
-#define PAGE_SQL(T)                                                                                           \
-    {[TG_ORDER_TIME] = TIME_SQL(T), [TG_ORDER_COST] = ORDER_SQL(T, "r.cost_nanos"),                            \
-     [TG_ORDER_TOKENS] = ORDER_SQL(T, TOKENS_V), [TG_ORDER_LATENCY] = ORDER_SQL(T, LATENCY_V)}
+/* Schema 15 (store/sortkeys.h): no index of requests holds cost, tokens or
+ * latency; sort_cost, sort_tokens and sort_latency hold (v, id) for every
+ * request up to a watermark, and the requests past it (the tail, at most
+ * 65,536) are sorted here. A page takes the next LIMIT of each side (the
+ * runs walked by their key from the anchor, the tail read by rowid) and
+ * merges them, then reads the page's rows: exact, and the tail's rows are
+ * sorted by (v, id) alone before any name is looked up. The model filter is
+ * a subquery so that no join runs per row when it is not set. */
+#define RUN_FILTERS                                                                                            \
+    " (?6 IS NULL OR r.developer_id = (SELECT id FROM developers WHERE ident = ?6))"                          \
+    " AND (?7 IS NULL OR r.key_id IN (SELECT id FROM keys WHERE name = ?7 OR key_id = ?7 OR ident = ?7))"      \
+    " AND (?8 IS NULL OR instr(lower((SELECT name FROM models WHERE id = r.model_id)), lower(?8)) > 0)"        \
+    " AND (?9 IS NULL OR (?9 = 0 AND r.is_error) OR (?9 = 1 AND NOT r.is_error) OR r.status_code = ?9)"        \
+    " AND (?10 IS NULL OR r.cost_nanos > ?10) AND (?11 IS NULL OR r.cost_nanos < ?11)"                          \
+    " AND (?12 IS NULL OR r.thread_id IN (?12, tg_id_pack(?12))) AND "
+#define SORT_MARK "(SELECT CAST(position AS INTEGER) FROM sync_state WHERE source = 'sort keys up to')"
+#define RUN_STEP(CMP, CMP_OR, DIR)                                                                            \
+    " s.v " CMP "= ?3 AND (s.v " CMP " ?3 OR s.id " CMP_OR " ?4) ORDER BY s.v " DIR ", s.id " DIR " LIMIT ?5"
+#define TAIL_STEP(V, CMP, DIR)                                                                                \
+    " +" V " " CMP "= ?3 AND (+" V " " CMP " ?3 OR r.id " CMP " ?4) ORDER BY 1 " DIR ", 2 " DIR " LIMIT ?5"
+#define RUNS_PAGE(T, TABLE, V, CMP, DIR)                                                                      \
+    "SELECT r.id, r.ts_ms, tg_id_text(r.log_id), coalesce(d.ident, '-'), coalesce(k.name, k.key_id, '-'),"    \
+    " coalesce(m.name, '-'), r.prompt_tokens, r.completion_tokens, r.cost_nanos, r.cost_kind,"                \
+    " coalesce(r.latency_ms, -1), r.status_code, r.is_error FROM ("                                           \
+    "SELECT v, id FROM (SELECT s.v AS v, s.id AS id FROM " TABLE " s CROSS JOIN requests r ON r.id = s.id"    \
+    " WHERE" RUN_FILTERS T WINDOW_FILTER RUN_STEP(CMP, CMP, DIR) ")"                                          \
+    " UNION ALL SELECT v, id FROM (SELECT " V " AS v, r.id AS id FROM requests r WHERE r.id > " SORT_MARK     \
+    " AND" RUN_FILTERS T WINDOW_FILTER TAIL_STEP(V, CMP, DIR) ")"                                            \
+    " ORDER BY 1 " DIR ", 2 " DIR " LIMIT ?5) p CROSS JOIN requests r ON r.id = p.id"                         \
+    " LEFT JOIN developers d ON d.id = r.developer_id LEFT JOIN keys k ON k.id = r.key_id"                   \
+    " LEFT JOIN models m ON m.id = r.model_id ORDER BY p.v " DIR ", p.id " DIR
+#define RUNS_SQL(T, TABLE, V)                                                                                 \
+    {{RUNS_PAGE(T, TABLE, V, "<", "DESC"), RUNS_PAGE(T, TABLE, V, ">", "ASC")},                               \
+     {SELECT_ROWS FILTERS T WINDOW_RANGE OLDER("+" V), SELECT_ROWS FILTERS T WINDOW_RANGE NEWER("+" V)}}
+#define RUNS_PAGE_SQL(T)                                                                                      \
+    {[TG_ORDER_TIME] = TIME_SQL(T), [TG_ORDER_COST] = RUNS_SQL(T, "sort_cost", "r.cost_nanos"),                \
+     [TG_ORDER_TOKENS] = RUNS_SQL(T, "sort_tokens", TOKENS_V),                                                \
+     [TG_ORDER_LATENCY] = RUNS_SQL(T, "sort_latency", LATENCY_V)}
 
 /* [enum tg_search_mode][order][plan][direction] */
 static const char *const page_sql[3][TG_ORDER_COUNT][2][2] = {
-    [TG_SEARCH_NONE] = PAGE_SQL(TEXT_NONE),
+    [TG_SEARCH_NONE] = RUNS_PAGE_SQL(TEXT_NONE),
     [TG_SEARCH_LISTED] = {[TG_ORDER_TIME] = LISTED_SQL("r.ts_ms"), [TG_ORDER_COST] = LISTED_SQL("r.cost_nanos"),
                           [TG_ORDER_TOKENS] = LISTED_SQL(TOKENS_V), [TG_ORDER_LATENCY] = LISTED_SQL(LATENCY_V)},
-    [TG_SEARCH_CHECKED] = PAGE_SQL(TEXT_CHECKED),
+    [TG_SEARCH_CHECKED] = RUNS_PAGE_SQL(TEXT_CHECKED),
 };
 
 static void bind_filter(sqlite3_stmt *st, const struct tg_request_filter *f)

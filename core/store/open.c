@@ -20,6 +20,7 @@
 #include "store/lastseen.h"
 #include "store/migrations.h"
 #include "store/rollups.h"
+#include "store/sortkeys.h"
 #include "store/syncstate.h"
 #include "store/threads.h"
 
@@ -53,7 +54,7 @@ static int prepare_statements(struct tg_store *store, char *err, size_t errlen)
 {
     if (store_prepare_requests(store, err, errlen) != 0 || store_prepare_bodies(store, err, errlen) != 0 ||
         store_prepare_dimensions(store, err, errlen) != 0 || store_prepare_rollups(store, err, errlen) != 0 ||
-        store_prepare_log_ids(store, err, errlen) != 0)
+        store_prepare_log_ids(store, err, errlen) != 0 || store_prepare_sort_keys(store, err, errlen) != 0)
         return -1;
     return store_prepare_marks(store, err, errlen);
 }

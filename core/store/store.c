@@ -11,6 +11,7 @@
 #include "store/bodyrow.h"
 #include "store/bodies.h"
 #include "store/bulkindex.h"
+#include "store/sortkeys.h"
 #include "store/compactid.h"
 #include "store/dimensions.h"
 #include "store/logids.h"
@@ -169,7 +170,8 @@ int tg_store_commit(struct tg_store *store, char *err, size_t errlen)
         store_bodies_before_commit(store, err, errlen) != 0 ||
         store_activity_before_commit(store, err, errlen) != 0 ||
         (store->ready_for_logs && store_log_ids_before_commit(store, &merged, err, errlen) != 0) ||
-        store_bulk_index_before_commit(store, err, errlen) != 0) {
+        store_bulk_index_before_commit(store, err, errlen) != 0 ||
+        store_sort_keys_before_commit(store, err, errlen) != 0) {
         tg_store_rollback(store);
         return -1;
     }

@@ -19,7 +19,7 @@
 #include "log/logmodel.h"
 #include "log/msgcache.h"
 
-#define TG_STORE_SCHEMA_VERSION 15
+#define TG_STORE_SCHEMA_VERSION 16
 
 enum tg_store_flags {
     TG_STORE_READ_ONLY = 1, /* never create or migrate; fail when the db is missing */

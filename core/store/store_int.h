@@ -16,6 +16,7 @@
  *   keyuse.c       when keys were revoked and their use since (public side only)
  *   lastseen.c     the exact time each developer, key and model was last seen
  *   bulkindex.c    big bulk batches build the indexes of requests at the end
+ *   sortkeys.c     the keys the Requests screen sorts by, in sorted runs (schema 16)
  *   compactid.c    UUID ids kept as 16 bytes, log types as integers (schema 12)
  *   threads.c      the per-thread rollup (schema 15) and its backfill
  *   store.c        a batch: begin, add, commit, rollback
@@ -55,6 +56,10 @@ enum statement {
     ST_LOG_ID_OF,
     ST_READ_MARKS,
     ST_SET_MARK,
+    ST_SORT_TAIL,
+    ST_MERGE_SORT_COST,
+    ST_MERGE_SORT_TOKENS,
+    ST_MERGE_SORT_LATENCY,
     ST_COUNT
 };
 

@@ -57,18 +57,16 @@ static void test_indexes_are_built_again_at_commit(void **state)
 {
     struct store_fixture *f = *state;
     int64_t indexes = query_int(f->store, COUNT_INDEXES);
-    assert_true(indexes >= 5);
+    assert_true(indexes >= 2); /* time and refused; the sort keys have their own tables (schema 16) */
     struct tg_store *bulk = open_bulk(f);
     char err[256];
     assert_int_equal(tg_store_begin(bulk, err, sizeof err), 0);
     add_range(bulk, 1, 50);
     assert_int_equal(query_int(bulk, COUNT_INDEXES), indexes); /* too few logs yet */
     add_range(bulk, 51, 300);
-    assert_int_equal(query_int(bulk, COUNT_INDEXES), indexes - 5);
+    assert_int_equal(query_int(bulk, COUNT_INDEXES), indexes - 2);
     assert_int_equal(tg_store_commit(bulk, err, sizeof err), 0);
     assert_int_equal(query_int(f->store, COUNT_INDEXES), indexes);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests INDEXED BY requests_cost WHERE cost_nanos >= 0"),
-                     300);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests INDEXED BY requests_refused"
                                          " WHERE key_id > 0 AND status_code IN (401, 403)"),
                      30);
@@ -95,7 +93,7 @@ static void test_a_rollback_keeps_the_indexes(void **state)
     char err[256];
     assert_int_equal(tg_store_begin(bulk, err, sizeof err), 0);
     add_range(bulk, 1, 300);
-    assert_int_equal(query_int(bulk, COUNT_INDEXES), indexes - 5);
+    assert_int_equal(query_int(bulk, COUNT_INDEXES), indexes - 2);
     tg_store_rollback(bulk);
     assert_int_equal(query_int(f->store, COUNT_INDEXES), indexes);
     assert_int_equal(tg_store_request_count(f->store), 0);
@@ -104,9 +102,7 @@ static void test_a_rollback_keeps_the_indexes(void **state)
     assert_int_equal(tg_store_commit(bulk, err, sizeof err), 0);
     tg_store_close(bulk);
     assert_int_equal(query_int(f->store, COUNT_INDEXES), indexes);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests INDEXED BY requests_latency"
-                                         " WHERE coalesce(latency_ms, -1) >= -1"),
-                     300);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests INDEXED BY requests_ts WHERE ts_ms > 0"), 300);
 }
 
 int main(void)

@@ -198,7 +198,7 @@ static void test_migration_12_keeps_every_id(void **state)
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests WHERE typeof(log_type) = 'integer'", NULL), 2);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests WHERE log_type = 'x'", NULL), 1);
     assert_int_equal(query_int(f->store, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
-                                         " AND tbl_name = 'requests'", NULL), 5);
+                                         " AND tbl_name = 'requests'", NULL), 2); /* + sort keys (15) */
     static const char *const ids[] = {UUID_A, UUID_A_UPPER, "log-3", "44444444-4444-4444-8444-444444444444"};
     char logs_buf[4][1024];
     const char *logs[4];

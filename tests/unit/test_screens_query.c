@@ -124,7 +124,7 @@ static void test_migration_backfills_last_seen(void **state)
     assert_int_equal(tg_store_open(f->path, 0, &f->store, err, sizeof err), 0);
     assert_int_equal(query_int(f->store, "SELECT last_seen_ms FROM developers WHERE id = 1"), 9000);
     assert_int_equal(query_int(f->store, "SELECT last_seen_ms FROM models WHERE id = 4"), 9000);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sqlite_master WHERE name = 'requests_cost'"), 1);
+    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sqlite_master WHERE name = 'sort_cost'"), 1);
 }
 
 /* Pages of the cost order by keyset equal one ORDER BY, by either plan. */

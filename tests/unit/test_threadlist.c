@@ -181,7 +181,7 @@ static void test_backfill_resumes(void **state)
     char err[256];
     /* migrated to 15 and counted at the open */
     assert_int_equal(tg_store_open(f.path, 0, &f.store, err, sizeof err), 0);
-    assert_int_equal(tg_store_schema_version(f.store), 15);
+    assert_int_equal(tg_store_schema_version(f.store), TG_STORE_SCHEMA_VERSION);
     assert_true(tg_store_threads_ready(f.store));
     assert_rollup_exact(f.store);
     /* as if the backfill was cut after the requests up to id 200 */
