@@ -79,7 +79,12 @@ struct store_bodies {
     struct hashmap *dicts;           /* dict id -> struct dict, loaded when a body needs one */
     struct tg_body_decoder *decoder; /* for reading bodies back */
     struct tg_msgcache *chunks;      /* digest -> id of the chunks stored most recently */
-    struct pack_builder *pending;    /* the pack being filled (bodies.c) */
+    struct pack_builder *pending;    /* the pack being filled (packs.c) */
+    struct pack_builder *packing;    /* full packs being compressed, oldest first */
+    size_t n_packing;
+    struct pack_builder *spare;      /* builders to fill again */
+    struct tg_body_codec *head_codec; /* the heads' stream of a pack compressed here */
+    struct store_packer *packer;     /* compresses full packs on a thread of its own (packer.h) */
     bool chunks_loaded;              /* the window was filled from the db */
     int64_t next_chunk_id;           /* the id the next chunk packed gets (read in each batch) */
     char prune_mark[32];             /* the db's TG_STORE_PRUNE_MARK when it was */
