@@ -259,12 +259,13 @@ void store_bodies_forget(struct tg_store *store)
 }
 
 
-/* The id of chunk i that is not in the pack: the window's, or that of the
- * same bytes packed earlier in this log (ids set for those). 0: unknown. */
-static int64_t id_of_unpacked(struct tg_store *store, const struct tg_body_prepared *p, const bool *packed,
+/* The id of chunk i that is not in the pack: the window's (known[i]), or
+ * that of the same bytes packed earlier in this log (ids set for those).
+ * 0: unknown. */
+static int64_t id_of_unpacked(const struct tg_body_prepared *p, const int64_t *known, const bool *packed,
                               const int64_t *ids, size_t i)
 {
-    int64_t id = tg_msgcache_get(store->bodies.chunks, p->chunks[i].digest);
+    int64_t id = known[i];
     for (size_t j = 0; !id && j < i; j++) {
         if (packed[j] && memcmp(p->chunks[j].digest, p->chunks[i].digest, TG_DIGEST_LEN) == 0)
             id = ids[j];
@@ -272,81 +273,92 @@ static int64_t id_of_unpacked(struct tg_store *store, const struct tg_body_prepa
     return id;
 }
 
-/* Whether every chunk is in the pack or known: a preparer may have left out
- * a chunk it sent before that the window has forgotten since (or that was
- * another writer's), and then the store packs again. */
-static bool complete(struct tg_store *store, const struct tg_body_prepared *p)
+/* A body's ids as the store hands them out, in one allocation: the window's
+ * id of each chunk (looked up once: the window is megabytes, every lookup a
+ * cache miss), the ids given, which chunks go to the pack, the refs blob. */
+struct body_ids {
+    int64_t *known, *ids;
+    bool *packed;
+    unsigned char *refs;
+};
+
+static int body_ids_new(struct body_ids *b, size_t count)
 {
+    size_t n = count ? count : 1;
+    char *block = malloc(2 * n * sizeof(int64_t) + TG_BODY_CHUNK_REFS_BOUND(n) + n + 1);
+    if (!block)
+        return -1;
+    b->known = (int64_t *)block;
+    b->ids = b->known + n;
+    b->refs = (unsigned char *)(b->ids + n);
+    b->packed = (bool *)(b->refs + TG_BODY_CHUNK_REFS_BOUND(n));
+    return 0;
+}
+
+/* Looks every chunk up in the window; false when one is neither known nor
+ * in the pack, nor the same bytes as a chunk before it that is: a preparer
+ * may have left out a chunk it sent before that the window has forgotten
+ * since (or that was another writer's), and then the store packs again. */
+static bool look_up(struct tg_store *store, const struct tg_body_prepared *p, int64_t *known)
+{
+    bool complete = true;
     for (size_t i = 0; i < p->count; i++) {
-        if (p->chunks[i].in_pack || tg_msgcache_get(store->bodies.chunks, p->chunks[i].digest) != 0)
+        known[i] = tg_msgcache_get(store->bodies.chunks, p->chunks[i].digest);
+        if (known[i] || p->chunks[i].in_pack || !complete)
             continue;
         bool packed_before = false;
         for (size_t j = 0; j < i && !packed_before; j++)
             packed_before = p->chunks[j].in_pack &&
                             memcmp(p->chunks[j].digest, p->chunks[i].digest, TG_DIGEST_LEN) == 0;
-        if (!packed_before)
-            return false;
+        complete = packed_before;
     }
-    return true;
+    return complete;
 }
 
 /* The pack's chunks get the ids from next_chunk_id on, in order; every other
- * chunk the id the window knows. */
+ * chunk the id the window knows (known, from look_up). */
 static int insert_prepared_body(struct tg_store *store, int64_t request_id, const struct tg_body_prepared *p,
-                                const char *raw, char *err, size_t errlen)
+                                const char *raw, struct body_ids *bi, char *err, size_t errlen)
 {
     struct store_bodies *b = &store->bodies;
-    int64_t *ids = malloc((p->count ? p->count : 1) * sizeof *ids);
-    bool *packed = malloc(p->count + 1);
-    unsigned char *refs = malloc(TG_BODY_CHUNK_REFS_BOUND(p->count) + 1);
-    int rc = -1;
-    if (!ids || !packed || !refs) {
-        snprintf(err, errlen, "out of memory storing a body");
-        goto done;
-    }
-    /* the pack's ids first, then the others: before the window takes in
-     * the pack's chunks, which could push out the ones looked up */
+    int64_t *ids = bi->ids;
+    bool *packed = bi->packed;
+    /* a chunk its preparer took for new may be stored already: another
+     * parsing or collector thread brought it first */
     int64_t next = b->next_chunk_id;
     for (size_t i = 0; i < p->count; i++) {
-        /* a chunk its preparer took for new may be stored already: another
-         * parsing or collector thread brought it first */
-        packed[i] = p->chunks[i].in_pack && tg_msgcache_get(b->chunks, p->chunks[i].digest) == 0;
+        packed[i] = p->chunks[i].in_pack && bi->known[i] == 0;
         ids[i] = packed[i] ? next++ : 0;
     }
     for (size_t i = 0; i < p->count; i++) {
-        if (!packed[i] && !(ids[i] = id_of_unpacked(store, p, packed, ids, i))) {
+        if (!packed[i] && !(ids[i] = id_of_unpacked(p, bi->known, packed, ids, i))) {
             snprintf(err, errlen, "a chunk of request %lld is neither stored nor packed", (long long)request_id);
-            goto done;
+            return -1;
         }
     }
     for (size_t i = 0; i < p->count; i++) {
         if (packed[i] &&
             store_packs_add(store, request_id, ids[i], raw + p->chunks[i].off, p->chunks[i].len, p->chunks[i].off == 0,
                         err, errlen) != 0)
-            goto done;
+            return -1;
     }
     b->next_chunk_id = next;
     for (size_t i = 0; i < p->count; i++) {
         if (packed[i])
             tg_msgcache_put(b->chunks, p->chunks[i].digest, ids[i]);
     }
-    size_t refs_len = tg_body_chunk_refs_encode(ids, p->count, refs);
+    size_t refs_len = tg_body_chunk_refs_encode(ids, p->count, bi->refs);
     sqlite3_stmt *st = store->stmt[ST_INSERT_BODY];
     sqlite3_bind_int64(st, 1, request_id);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)p->raw_len);
     /* an empty blob, not NULL: NULL marks another layout */
-    sqlite3_bind_blob(st, 3, refs, (int)refs_len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, bi->refs, (int)refs_len, SQLITE_STATIC);
     int step = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    rc = step == SQLITE_DONE ? 0 : tg_store_fail(store, "storing a request body", err, errlen);
-    if (rc == 0)
-        rc = store_packs_stored(store, p->raw_len, err, errlen);
-done:
-    free(ids);
-    free(packed);
-    free(refs);
-    return rc;
+    if (step != SQLITE_DONE)
+        return tg_store_fail(store, "storing a request body", err, errlen);
+    return store_packs_stored(store, p->raw_len, err, errlen);
 }
 
 /* Prepares with the store's own window: chunks it has are not compressed. */
@@ -361,12 +373,25 @@ static int store_body(struct tg_store *store, int64_t request_id, const struct t
 {
     struct tg_body_prepared *own = NULL;
     const struct tg_body_prepared *p = given;
-    if (!p || !complete(store, p)) {
+    struct body_ids bi = {0};
+    if (p && (body_ids_new(&bi, p->count) != 0 || !look_up(store, p, bi.known))) {
+        free(bi.known);
+        bi.known = NULL;
+        p = NULL;
+    }
+    if (!p) {
         if (prepare_here(store, raw, len, &own, err, errlen) != 0)
             return -1;
         p = own;
+        if (body_ids_new(&bi, p->count) != 0) {
+            free(own);
+            snprintf(err, errlen, "out of memory storing a body");
+            return -1;
+        }
+        look_up(store, p, bi.known);
     }
-    int rc = insert_prepared_body(store, request_id, p, raw, err, errlen);
+    int rc = insert_prepared_body(store, request_id, p, raw, &bi, err, errlen);
+    free(bi.known); /* the whole block */
     free(own);
     return rc;
 }
