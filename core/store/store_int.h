@@ -8,7 +8,9 @@
  *                  batch's ids, sorted into the index at its commit)
  *   dimensions.c   developers, keys and models: upserts and their caches
  *   rollups.c      per-batch hourly and daily deltas
- *   bodies.c       storing bodies: chunks, packs, dictionaries
+ *   bodies.c       storing bodies: chunks, their ids, dictionaries
+ *   packs.c        the packs of new chunks: filled, compressed, written
+ *                  (packer.c: full packs compressed on a thread of their own)
  *   bodyread.c     reading bodies back, in any of their layouts
  *   repack.c       a prune's rewrite of a pack without its unused chunks
  *   syncstate.c    sync positions and the store's own marks in sync_state
@@ -73,7 +75,7 @@ struct store_rollups {
     struct hashmap *deltas;
 };
 
-/* bodies.c */
+/* bodies.c (and packs.c: pending .. packer) */
 struct store_bodies {
     struct tg_body_codec *codec;
     struct hashmap *dicts;           /* dict id -> struct dict, loaded when a body needs one */
