@@ -83,6 +83,8 @@ static const struct dict *load_dict(struct tg_store *store, int64_t id)
 /* Both streams of a pack compress against the dictionary. */
 static int set_dict(struct tg_store *store, const void *dict, size_t len, int64_t id)
 {
+    /* the frame a flushed pack left open (packs.c) takes no dictionary */
+    tg_body_stream_begin(store->bodies.codec);
     if (tg_body_codec_set_dict(store->bodies.codec, dict, len, id) != 0)
         return -1;
     return store_packs_set_dict(store, dict, len, id);

@@ -192,12 +192,14 @@ static int feed_streams(struct tg_store *store, struct pack_builder *pb, char *e
 {
     struct store_bodies *b = &store->bodies;
     if (pb->fed == 0) {
+        /* first: a pack a commit flushed and another writer's chunks ended
+         * left its frame open, and zstd takes no new level mid-frame */
+        tg_body_stream_begin(b->codec);
+        tg_body_stream_begin(b->head_codec);
         if (tg_body_codec_set_strong(b->codec, pb->strong) != 0) {
             snprintf(err, errlen, "out of memory storing a body");
             return -1;
         }
-        tg_body_stream_begin(b->codec);
-        tg_body_stream_begin(b->head_codec);
     }
     for (; pb->fed < (size_t)pb->count; pb->fed++) {
         size_t i = pb->fed, len = pb->lens[i];
@@ -364,6 +366,7 @@ int store_packs_set_dict(struct tg_store *store, const void *dict, size_t len, i
 {
     if (store_packer_set_dict(store->bodies.packer, dict, len, id) != 0)
         return -1;
+    tg_body_stream_begin(store->bodies.head_codec); /* a frame left open takes no dictionary */
     return tg_body_codec_set_dict(store->bodies.head_codec, dict, len, id);
 }
 

@@ -2,7 +2,8 @@
  * a batch that fills several packs reads every body back before it commits
  * (its full packs may still be compressing, or done and not yet written),
  * stores all of them at its commit, and leaves nothing when it rolls back
- * or the store closes with the batch open, packs still in flight. */
+ * or the store closes with the batch open, packs still in flight; and a
+ * dictionary saved after another writer ended a flushed pack is taken. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "base/strbuf.h"
+#include "log/body.h"
 #include "log/logmodel.h"
 #include "store/store.h"
 #include "store_fixture.h"
@@ -130,6 +132,70 @@ static void test_rollback_and_close_leave_nothing(void **state)
     free_logs(texts);
 }
 
+/* One log of its own in a batch of its own (a collector's commit). */
+static void add_one(struct tg_store *store, const char *text)
+{
+    char err[256];
+    bool inserted;
+    struct tg_log log;
+    struct tg_log_error lerr;
+    struct tg_log_parse_options opt = {0};
+    assert_int_equal(tg_store_begin(store, err, sizeof err), 0);
+    assert_int_equal(tg_log_parse_text(text, strlen(text), &opt, &log, &lerr), 0);
+    assert_int_equal(tg_store_add(store, &log, &inserted, err, sizeof err), 0);
+    tg_log_free(&log);
+    assert_int_equal(tg_store_commit(store, err, sizeof err), 0);
+}
+
+/* A commit flushes the open pack and leaves its zstd frame open; another
+ * writer's chunks then end that pack. The frames after it went to the
+ * packer, so the writer's own stream stayed open, and zstd refuses a new
+ * dictionary mid-frame: saving one failed ("out of memory loading a body
+ * dictionary", found by abuse_test's import beside a collector). */
+static void test_dictionary_after_another_writer_ended_a_flushed_pack(void **state)
+{
+    struct store_fixture *f = *state;
+    char err[256];
+    struct tg_store *other;
+    assert_int_equal(tg_store_open(f->path, 0, &other, err, sizeof err), 0);
+    char **texts = make_logs("c");
+    add_one(f->store, texts[0]);          /* its pack flushed, the frame open */
+    add_one(other, texts[1]);             /* chunks after it: that pack ends */
+    assert_int_equal(tg_store_begin(f->store, err, sizeof err), 0);
+    for (int i = 2; i < LOGS; i++) {      /* full packs: to the packer */
+        bool inserted;
+        struct tg_log log;
+        struct tg_log_error lerr;
+        struct tg_log_parse_options opt = {0};
+        assert_int_equal(tg_log_parse_text(texts[i], strlen(texts[i]), &opt, &log, &lerr), 0);
+        assert_int_equal(tg_store_add(f->store, &log, &inserted, err, sizeof err), 0);
+        tg_log_free(&log);
+    }
+    struct tg_body_trainer trainer = {0};
+    for (int i = 0; i < LOGS; i++)
+        tg_body_trainer_keep(&trainer, texts[i], strlen(texts[i]));
+    void *dict;
+    size_t len;
+    int64_t id;
+    assert_int_equal(tg_body_trainer_train(&trainer, &dict, &len), 0);
+    if (tg_store_save_body_dict(f->store, dict, len, &id, err, sizeof err) != 0)
+        fail_msg("saving the dictionary: %s", err);
+    free(dict);
+    assert_int_equal(tg_store_commit(f->store, err, sizeof err), 0);
+    tg_store_close(other);
+    for (int i = 0; i < LOGS; i++) {
+        char lid[32], *raw = NULL;
+        size_t n;
+        snprintf(lid, sizeof lid, "c-%d", i);
+        if (tg_store_raw_log(f->store, lid, &raw, &n, err, sizeof err) != 0)
+            fail_msg("reading %s: %s", lid, err);
+        assert_int_equal(n, strlen(texts[i]));
+        assert_memory_equal(raw, texts[i], n);
+        free(raw);
+    }
+    free_logs(texts);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -137,6 +203,8 @@ int main(void)
                                         store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_rollback_and_close_leave_nothing, store_fixture_setup,
                                         store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_dictionary_after_another_writer_ended_a_flushed_pack,
+                                        store_fixture_setup, store_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
