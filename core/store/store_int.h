@@ -8,7 +8,9 @@
  *                  batch's ids, sorted into the index at its commit)
  *   dimensions.c   developers, keys and models: upserts and their caches
  *   rollups.c      per-batch hourly and daily deltas
- *   bodies.c       storing bodies: chunks, packs, dictionaries
+ *   bodies.c       storing bodies: chunks, their ids, dictionaries
+ *   packs.c        the packs of new chunks: filled, compressed, written
+ *                  (packer.c: full packs compressed on a thread of their own)
  *   bodyread.c     reading bodies back, in any of their layouts
  *   repack.c       a prune's rewrite of a pack without its unused chunks
  *   syncstate.c    sync positions and the store's own marks in sync_state
@@ -78,7 +80,7 @@ struct store_rollups {
     struct hashmap *deltas;
 };
 
-/* bodies.c */
+/* bodies.c (and packs.c: pending .. packer) */
 /* A body's fields in its request row (schema 14), encoded before the row is
  * inserted (bodies.c). */
 struct store_body_row {
@@ -95,7 +97,12 @@ struct store_bodies {
     struct hashmap *dicts;           /* dict id -> struct dict, loaded when a body needs one */
     struct tg_body_decoder *decoder; /* for reading bodies back */
     struct tg_msgcache *chunks;      /* digest -> id of the chunks stored most recently */
-    struct pack_builder *pending;    /* the pack being filled (bodies.c) */
+    struct pack_builder *pending;    /* the pack being filled (packs.c) */
+    struct pack_builder *packing;    /* full packs being compressed, oldest first */
+    size_t n_packing;
+    struct pack_builder *spare;      /* builders to fill again */
+    struct tg_body_codec *head_codec; /* the heads' stream of a pack compressed here */
+    struct store_packer *packer;     /* compresses full packs on a thread of its own (packer.h) */
     bool chunks_loaded;              /* the window was filled from the db */
     int64_t next_chunk_id;           /* the id the next chunk packed gets (read in each batch) */
     char prune_mark[32];             /* the db's TG_STORE_PRUNE_MARK when it was */
