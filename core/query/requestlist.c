@@ -84,10 +84,10 @@ int64_t tg_request_order_value(enum tg_request_order order, const struct tg_requ
 /* the same expressions as the indexes of migration 8 */
 #define TOKENS_V "(r.prompt_tokens + r.completion_tokens)"
 #define LATENCY_V "coalesce(r.latency_ms, -1)"
-/* Schema 15 (store/sortkeys.h): no index of requests holds cost, tokens or
+/* Schema 16 (store/sortkeys.h): no index of requests holds cost, tokens or
  * latency; sort_cost, sort_tokens and sort_latency hold (v, id) for every
- * request up to a watermark, and the requests past it (the tail, at most
- * 65,536) are sorted here. A page takes the next LIMIT of each side (the
+ * request up to a watermark, and the requests past it (the tail, merged at
+ * 32,768 at most) are sorted here. A page takes the next LIMIT of each side (the
  * runs walked by their key from the anchor, the tail read by rowid) and
  * merges them, then reads the page's rows: exact, and the tail's rows are
  * sorted by (v, id) alone before any name is looked up. The model filter is
