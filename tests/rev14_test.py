@@ -91,5 +91,19 @@ def test_ids_at_odd_places_rebuild_byte_for_byte(d):
     expect(len(got) == len(lines), f"{len(got)} logs read back, {len(lines)} stored")
 
 
+def test_reader_of_a_newer_db_says_upgrade(d):
+    """A db a newer tollgate wrote (schema 17): a command that only reads
+    said "run `tollgate migrate`", which cannot help (migrate then refuses
+    the newer db); it must say to upgrade tollgate, as the writers do."""
+    rc, out, err = run(d, "import", write_lines(d, "a.jsonl", [log(unique_id="r1")]))
+    expect(rc == 0, f"import: {err}")
+    db = sqlite3.connect(os.path.join(d, "r.db"))
+    db.execute("PRAGMA user_version=17")
+    db.close()
+    rc, out, err = run(d, "report")
+    expect(rc != 0, "report read a db of a newer schema")
+    expect("upgrade tollgate" in err and "migrate" not in err, f"report's advice: {err}")
+
+
 if __name__ == "__main__":
     main("rev14", globals())
