@@ -48,7 +48,7 @@ struct search {
     size_t ncands;
     int64_t *hits; /* sorted, when every candidate was checked */
     size_t nhits;
-    int64_t *id_hits; /* sorted: requests whose ids, left out of their bodies, hold the text */
+    int64_t *id_hits; /* sorted: requests whose ids (not in their bodies) hold the text; all checked or not */
     size_t nid_hits;
     bool all_checked;
     struct tg_search_use use;
@@ -414,10 +414,8 @@ static bool run_of(struct search *s, int64_t c, int64_t *first, int64_t *chunks,
  * checked, else from its chunks, checking the rows they are in. */
 static bool request_holds(struct search *s, int64_t request_id)
 {
-    if (s->all_checked)
-        return has_id(s->hits, s->nhits, request_id);
-    if (has_id(s->id_hits, s->nid_hits, request_id))
-        return true;
+    if (s->all_checked || has_id(s->id_hits, s->nid_hits, request_id)) /* all checked: the hits hold the id hits */
+        return !s->all_checked || has_id(s->hits, s->nhits, request_id);
     int64_t *ids;
     long count = tg_store_chunk_ids(s->store, request_id, &ids);
     if (count <= 0) { /* an older layout: its own row */
@@ -609,32 +607,21 @@ static struct search *search_new(struct tg_store *store, const char *text, const
     return s;
 }
 
-/* Requests whose UUID ids hold the text (searchids.h): kept apart, for
- * request_holds when there are too many candidates to check them all. */
-static int find_ids(struct search *s)
-{
-    if (tg_search_id_hits(s->store, s->text, &s->id_hits, &s->nid_hits) != 0)
-        return -1;
-    if (s->nid_hits)
-        sort_unique(s->id_hits, &s->nid_hits);
-    return 0;
-}
-
-/* ... and among the hits, once every candidate was checked. */
+/* The requests whose ids (searchids.h) hold the text, among the hits. */
 static int add_id_hits(struct search *s)
 {
-    bool ok = true;
-    for (size_t i = 0; i < s->nid_hits && ok; i++)
-        ok = push_id(&s->hits, &s->nhits, s->id_hits[i]);
-    if (s->nid_hits && ok)
+    for (size_t i = 0; i < s->nid_hits; i++)
+        if (!push_id(&s->hits, &s->nhits, s->id_hits[i]))
+            return -1;
+    if (s->nid_hits)
         sort_unique(s->hits, &s->nhits);
-    return ok ? 0 : -1;
+    return 0;
 }
 
 /* Finds the text afresh: candidates, then every one checked when few. */
 static int search_run(struct search *s)
 {
-    if (read_candidates(s) != 0 || find_ids(s) != 0)
+    if (read_candidates(s) != 0 || tg_search_id_hits(s->store, s->text, &s->id_hits, &s->nid_hits) != 0)
         return -1;
     s->use.found = -1;
     if (s->ncands <= EAGER_MAX) {
@@ -642,7 +629,7 @@ static int search_run(struct search *s)
             return -1;
         s->use.found = (int64_t)s->nhits;
         s->use.mode = s->nhits == 0 ? TG_SEARCH_NONE : s->nhits <= LISTED_MAX ? TG_SEARCH_LISTED : TG_SEARCH_CHECKED;
-    } else { /* tg_search_has asks request_holds, which knows the id hits too */
+    } else {
         s->use.mode = TG_SEARCH_CHECKED;
     }
     if (s->use.mode == TG_SEARCH_LISTED && list_hits(s) != 0)
