@@ -130,7 +130,8 @@ int tg_search_id_hits(struct tg_store *store, const char *text, int64_t **ids, s
         free(l.ids);
         return -1;
     }
-    qsort(l.ids, l.n, sizeof *l.ids, cmp_id);
+    if (l.n)
+        qsort(l.ids, l.n, sizeof *l.ids, cmp_id);
     size_t u = 0; /* a log id that is also its thread's */
     for (size_t k = 0; k < l.n; k++)
         if (u == 0 || l.ids[u - 1] != l.ids[k])
