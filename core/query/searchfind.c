@@ -48,6 +48,8 @@ struct search {
     size_t ncands;
     int64_t *hits; /* sorted, when every candidate was checked */
     size_t nhits;
+    int64_t *id_hits; /* sorted: requests whose ids (not in their bodies) hold the text; all checked or not */
+    size_t nid_hits;
     bool all_checked;
     struct tg_search_use use;
     struct tg_chunk_reader *reader;
@@ -65,6 +67,7 @@ static void search_free(void *p)
     }
     free(s->cands);
     free(s->hits);
+    free(s->id_hits);
     free(s->text);
     free(s->needle);
     free(s->run_text);
@@ -411,8 +414,8 @@ static bool run_of(struct search *s, int64_t c, int64_t *first, int64_t *chunks,
  * checked, else from its chunks, checking the rows they are in. */
 static bool request_holds(struct search *s, int64_t request_id)
 {
-    if (s->all_checked)
-        return has_id(s->hits, s->nhits, request_id);
+    if (s->all_checked || has_id(s->id_hits, s->nid_hits, request_id)) /* all checked: the hits hold the id hits */
+        return !s->all_checked || has_id(s->hits, s->nhits, request_id);
     int64_t *ids;
     long count = tg_store_chunk_ids(s->store, request_id, &ids);
     if (count <= 0) { /* an older layout: its own row */
@@ -604,28 +607,25 @@ static struct search *search_new(struct tg_store *store, const char *text, const
     return s;
 }
 
-/* Requests whose UUID ids hold the text (searchids.h), among the hits. */
-static int find_ids(struct search *s)
+/* The requests whose ids (searchids.h) hold the text, among the hits. */
+static int add_id_hits(struct search *s)
 {
-    int64_t *ids;
-    size_t n;
-    bool ok = tg_search_id_hits(s->store, s->text, &ids, &n) == 0;
-    for (size_t i = 0; i < n && ok; i++)
-        ok = push_id(&s->hits, &s->nhits, ids[i]);
-    free(ids);
-    if (n && ok)
+    for (size_t i = 0; i < s->nid_hits; i++)
+        if (!push_id(&s->hits, &s->nhits, s->id_hits[i]))
+            return -1;
+    if (s->nid_hits)
         sort_unique(s->hits, &s->nhits);
-    return ok ? 0 : -1;
+    return 0;
 }
 
 /* Finds the text afresh: candidates, then every one checked when few. */
 static int search_run(struct search *s)
 {
-    if (read_candidates(s) != 0)
+    if (read_candidates(s) != 0 || tg_search_id_hits(s->store, s->text, &s->id_hits, &s->nid_hits) != 0)
         return -1;
     s->use.found = -1;
     if (s->ncands <= EAGER_MAX) {
-        if (find_all(s) != 0 || find_ids(s) != 0)
+        if (find_all(s) != 0 || add_id_hits(s) != 0)
             return -1;
         s->use.found = (int64_t)s->nhits;
         s->use.mode = s->nhits == 0 ? TG_SEARCH_NONE : s->nhits <= LISTED_MAX ? TG_SEARCH_LISTED : TG_SEARCH_CHECKED;

@@ -34,6 +34,12 @@ static bool whole_uuid(const char *text)
     return true;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
 struct id_list {
     int64_t *ids;
     size_t n, cap;
@@ -124,7 +130,13 @@ int tg_search_id_hits(struct tg_store *store, const char *text, int64_t **ids, s
         free(l.ids);
         return -1;
     }
+    if (l.n)
+        qsort(l.ids, l.n, sizeof *l.ids, cmp_id);
+    size_t u = 0; /* a log id that is also its thread's */
+    for (size_t k = 0; k < l.n; k++)
+        if (u == 0 || l.ids[u - 1] != l.ids[k])
+            l.ids[u++] = l.ids[k];
     *ids = l.ids;
-    *n = l.n;
+    *n = u;
     return 0;
 }

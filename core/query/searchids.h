@@ -16,7 +16,7 @@
 bool tg_search_id_shaped(const char *text);
 
 /* The ids of the requests (with ids left out of their bodies) whose log id or
- * thread id holds text, into a malloc'd *ids (NULL and 0 when the text is not
+ * thread id holds text, into a malloc'd *ids, sorted and unique (NULL and 0 when the text is not
  * id-shaped). A whole UUID is looked up through indexes; a piece of one
  * scans the rows. 0, or -1. */
 int tg_search_id_hits(struct tg_store *store, const char *text, int64_t **ids, size_t *n);

@@ -247,6 +247,12 @@ static int open_store(const char *path, int flags, int target, struct tg_store *
         tg_store_close(store);
         return -1;
     }
+    if (read_only && tg_store_schema_version(store) > TG_STORE_SCHEMA_VERSION) { /* migrate could not help */
+        snprintf(err, errlen, "%s has schema version %d, newer than this tollgate knows (%d): upgrade tollgate", path,
+                 tg_store_schema_version(store), TG_STORE_SCHEMA_VERSION);
+        tg_store_close(store);
+        return -1;
+    }
     if (read_only && tg_store_schema_version(store) != TG_STORE_SCHEMA_VERSION) {
         snprintf(err, errlen,
                  "%s has schema version %d, this tollgate needs %d: run `tollgate migrate` once to bring it up to"
