@@ -59,15 +59,21 @@ static int push(struct id_list *l, int64_t id)
     return 0;
 }
 
-/* Every id the statement's first column yields, bound to the two texts. */
-static int collect(sqlite3 *db, const char *sql, const char *lower, const char *hex_upper, struct id_list *l)
+/* Every id the statement's first column yields, bound to the two texts (or
+ * the text and a number). */
+static int collect(sqlite3 *db, const char *sql, const char *lower, const char *hex_upper, int64_t number,
+                   struct id_list *l)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(st, 1, lower, -1, SQLITE_STATIC);
-    if (sqlite3_bind_parameter_count(st) >= 2)
-        sqlite3_bind_text(st, 2, hex_upper, -1, SQLITE_STATIC);
+    if (sqlite3_bind_parameter_count(st) >= 2) {
+        if (hex_upper)
+            sqlite3_bind_text(st, 2, hex_upper, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_int64(st, 2, number);
+    }
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         if (push(l, sqlite3_column_int64(st, 0)) != 0) {
@@ -79,8 +85,9 @@ static int collect(sqlite3 *db, const char *sql, const char *lower, const char *
 }
 
 /* A whole id: the log id through the log-id index; the thread id through
- * the per-thread rollup, which bounds the thread's rows in time (a scan
- * only while that rollup is still being backfilled). */
+ * the per-thread rollup, which bounds in time the thread's rows it counts,
+ * and among the newer rows it does not count yet (a scan only while that
+ * rollup is still being backfilled). */
 static int whole_id_hits(struct tg_store *store, const char *lower, struct id_list *l)
 {
     int64_t id = tg_store_request_of_log(store, lower);
@@ -90,10 +97,12 @@ static int whole_id_hits(struct tg_store *store, const char *lower, struct id_li
     if (tg_store_threads_ready(store))
         return collect(db,
                        "SELECT r.id FROM threads t JOIN requests r ON r.ts_ms BETWEEN t.first_ms AND t.last_ms"
-                       " AND r.thread_id = t.thread_id WHERE t.thread_id = tg_id_pack(?1) AND r.body_ids IS NOT NULL",
-                       lower, NULL, l);
+                       " AND r.thread_id = t.thread_id WHERE t.thread_id = tg_id_pack(?1) AND r.body_ids IS NOT NULL"
+                       " UNION SELECT id FROM requests WHERE id > ?2 AND thread_id = tg_id_pack(?1)"
+                       " AND body_ids IS NOT NULL",
+                       lower, NULL, tg_store_threads_counted_upto(store), l);
     return collect(db, "SELECT id FROM requests WHERE thread_id = tg_id_pack(?1) AND body_ids IS NOT NULL", lower,
-                   NULL, l);
+                   NULL, 0, l);
 }
 
 int tg_search_id_hits(struct tg_store *store, const char *text, int64_t **ids, size_t *n)
@@ -124,7 +133,7 @@ int tg_search_id_hits(struct tg_store *store, const char *text, int64_t **ids, s
                      "SELECT id FROM requests WHERE body_ids IS NOT NULL AND"
                      " ((instr(hex(log_id), ?2) > 0 AND instr(tg_id_text(log_id), ?1) > 0)"
                      " OR (instr(hex(thread_id), ?2) > 0 AND instr(tg_id_text(thread_id), ?1) > 0))",
-                     lower, hex_upper, &l);
+                     lower, hex_upper, 0, &l);
     }
     if (rc != 0) {
         free(l.ids);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hashmap.h"
 #include "base/sanitize.h"
 
 /* Windows with fewer requests than this are grouped: reading them costs less
@@ -94,6 +95,7 @@ struct walk {
     int64_t *heap;
     int heap_len, limit;
     sqlite3_stmt *inside, *first;
+    struct hashmap *recent; /* threads with requests past the rollup's count */
 };
 
 static void heap_push(struct walk *w, int64_t cost)
@@ -184,11 +186,70 @@ static int by_cost_then_thread(const void *pa, const void *pb)
     return strcmp(a->thread, b->thread);
 }
 
+/* A thread with requests the rollup does not count yet (past its mark): its
+ * totals in the window from its rows, over its whole span (the rollup's
+ * row, if any, and the newer requests). 1 counted, 0 none inside, -1. */
+static int count_recent(struct walk *w, sqlite3_stmt *span, sqlite3_value *thread, int64_t lo, int64_t hi,
+                        int64_t since_ms, int64_t until_ms, struct candidate *c)
+{
+    sqlite3_bind_value(span, 1, thread);
+    int rc = sqlite3_step(span);
+    if (rc == SQLITE_ROW) {
+        int64_t first = sqlite3_column_int64(span, 0), last = sqlite3_column_int64(span, 1);
+        lo = first < lo ? first : lo;
+        hi = last > hi ? last : hi;
+    }
+    sqlite3_reset(span);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return -1;
+    if (hi < since_ms || lo >= until_ms)
+        return 0;
+    return count_inside(w, thread, lo < since_ms ? since_ms : lo, hi >= until_ms ? until_ms - 1 : hi, c);
+}
+
+/* The threads of the requests past the rollup's mark (a step of 16,384 at
+ * most: store/threads.h), counted from their rows and remembered, so the
+ * walk, which reads the rollup's totals, passes them by. */
+static int add_recent(struct tg_store *store, int64_t upto, int64_t since_ms, int64_t until_ms, struct walk *w)
+{
+    sqlite3 *db = tg_store_sqlite(store);
+    sqlite3_stmt *st = NULL, *span = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT thread_id, tg_id_text(thread_id), min(ts_ms), max(ts_ms) FROM requests"
+                           " WHERE id > ?1 AND thread_id IS NOT NULL GROUP BY thread_id",
+                           -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT first_ms, last_ms FROM threads WHERE thread_id = ?1", -1, &span, NULL) !=
+            SQLITE_OK) {
+        sqlite3_finalize(st);
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, upto);
+    int rc, result = 0;
+    while (result == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *text = (const char *)sqlite3_column_text(st, 1);
+        static char present;
+        if (hashmap_put(w->recent, text, strlen(text), &present) != 0) {
+            result = -1;
+            break;
+        }
+        struct candidate c = {.thread = (char *)text};
+        int inside = count_recent(w, span, sqlite3_column_value(st, 0), sqlite3_column_int64(st, 2),
+                                  sqlite3_column_int64(st, 3), since_ms, until_ms, &c);
+        result = inside < 0 ? -1 : inside ? add_candidate(w, &c) : 0;
+    }
+    if (result == 0 && rc != SQLITE_DONE)
+        result = -1;
+    sqlite3_finalize(st);
+    sqlite3_finalize(span);
+    return result;
+}
+
 /* Walks the rollup's cost index from the top (see threadlist.h). */
 static int walk_rollup(struct tg_store *store, int64_t since_ms, int64_t until_ms, struct walk *w)
 {
     sqlite3 *db = tg_store_sqlite(store);
     sqlite3_stmt *st = NULL;
+    int64_t upto = tg_store_threads_counted_upto(store);
     if (sqlite3_prepare_v2(db,
                            "SELECT thread_id, tg_id_text(thread_id), cost_nanos, first_ms, last_ms, turns,"
                            " coalesce(developer_id, 0), first_request FROM threads INDEXED BY threads_cost"
@@ -204,11 +265,18 @@ static int walk_rollup(struct tg_store *store, int64_t since_ms, int64_t until_m
         sqlite3_finalize(st);
         return -1;
     }
+    if (upto != INT64_MAX && add_recent(store, upto, since_ms, until_ms, w) != 0) {
+        sqlite3_finalize(st);
+        return -1;
+    }
     sqlite3_bind_int64(st, 1, since_ms);
     sqlite3_bind_int64(st, 2, until_ms);
     int rc, result = 0;
     while (result == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t whole = sqlite3_column_int64(st, 2);
+        const char *text = (const char *)sqlite3_column_text(st, 1);
+        if (hashmap_get(w->recent, text, strlen(text)))
+            continue; /* counted from its rows already */
         if (w->heap_len == w->limit && whole < w->heap[0])
             break; /* nothing further on can reach the best `limit` */
         struct candidate c = {.thread = (char *)sqlite3_column_text(st, 1), .cost = whole,
@@ -258,12 +326,17 @@ static int name_developers(struct tg_store *store, const struct walk *w, struct 
 static int by_rollup(struct tg_store *store, int64_t since_ms, int64_t until_ms, struct tg_thread_row *rows,
                      int limit, char *err, size_t errlen)
 {
-    struct walk w = {.limit = limit, .heap = malloc((size_t)limit * sizeof(int64_t))};
+    struct walk w = {.limit = limit, .heap = malloc((size_t)limit * sizeof(int64_t)), .recent = hashmap_new()};
     int n = -1;
-    if (!w.heap) {
+    if (!w.heap || !w.recent) {
+        free(w.heap);
+        hashmap_free(w.recent, NULL);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    /* the rollup, its mark and the newer rows read in one snapshot */
+    sqlite3 *db = tg_store_sqlite(store);
+    bool own_read = sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
     if (walk_rollup(store, since_ms, until_ms, &w) == 0) {
         if (w.count > 1)
             qsort(w.found, w.count, sizeof *w.found, by_cost_then_thread);
@@ -287,8 +360,11 @@ static int by_rollup(struct tg_store *store, int64_t since_ms, int64_t until_ms,
         free(w.found[i].thread);
     free(w.found);
     free(w.heap);
+    hashmap_free(w.recent, NULL);
     sqlite3_finalize(w.inside);
     sqlite3_finalize(w.first);
+    if (own_read)
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     return n;
 }
 

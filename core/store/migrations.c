@@ -88,19 +88,23 @@
  * request, and an index by cost that also holds the times, so the Threads
  * view finds the most expensive threads of a window without reading their
  * rows. The migration itself is instant: it only notes that every request
- * stored so far (ids up to the highest) is still to count; a writer that
+ * stored so far (ids up to the highest) is still to count, and that newer
+ * ones are counted live from there (threads.h); a writer that
  * opens the db counts them, 100,000 request ids a transaction, resumably
  * (threads.c), while readers group the requests as before. It starts from
  * nothing even where a table is left (a db whose version was set back by hand). */
 #define MIGRATION_15_THREADS                                                                                     \
     "DROP TABLE IF EXISTS threads;"                                                                              \
-    "DELETE FROM sync_state WHERE source IN ('threads counted up to', 'threads backfill ends at');"             \
+    "DELETE FROM sync_state WHERE source IN ('threads counted up to', 'threads backfill ends at',"              \
+    "  'threads live up to');"                                                                                   \
     "CREATE TABLE threads(thread_id PRIMARY KEY, first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL,"          \
     "  turns INTEGER NOT NULL, cost_nanos INTEGER NOT NULL, developer_id INTEGER,"                               \
     "  first_request INTEGER NOT NULL) WITHOUT ROWID;"                                                          \
     "CREATE INDEX threads_cost ON threads(cost_nanos, last_ms, first_ms);"                                      \
     "INSERT INTO sync_state(source, position, updated_ms)"                                                       \
     "  SELECT 'threads backfill ends at', max(id), 0 FROM requests HAVING max(id) IS NOT NULL;"                \
+    "INSERT INTO sync_state(source, position, updated_ms)"                                                       \
+    "  SELECT 'threads live up to', coalesce(max(id), 0), 0 FROM requests;"                                      \
     "PRAGMA user_version=15;"
 
 /* 16, the sort keys in sorted runs (store/sortkeys.h): the three indexes the

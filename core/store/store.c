@@ -151,8 +151,7 @@ int tg_store_add(struct tg_store *store, const struct tg_log *log, bool *inserte
     if (store_bodies_added(store, log, err, errlen) != 0)
         return -1;
     if (store_last_seen_add(store, &k, log->ts_ms, err, errlen) != 0 ||
-        store_rollups_add(store, log, &k, err, errlen) != 0 ||
-        store_threads_add(store, log->thread_id, log->ts_ms, log->cost, k.developer_id, request_id, err, errlen) != 0)
+        store_rollups_add(store, log, &k, err, errlen) != 0)
         return -1;
     return store_bulk_index_added(store, err, errlen);
 }

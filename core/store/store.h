@@ -234,6 +234,15 @@ int tg_store_key_users(struct tg_store *store, int64_t key_row, struct tg_store_
  * group the requests themselves. */
 bool tg_store_threads_ready(struct tg_store *store);
 
+/* The requests the rollup counts are those with ids up to this (INT64_MAX: all
+ * of them); newer ones are counted a step at a time (store/threads.h), so a
+ * reader adds them from their rows. Read it in the snapshot it reads with. */
+int64_t tg_store_threads_counted_upto(struct tg_store *store);
+
+/* Requests counted into the rollup together (default 16,384): tests set it
+ * low to see both the rollup and the requests past it. */
+void tg_store_set_thread_count_step(struct tg_store *store, int64_t requests);
+
 /* In the open batch, before a request row is deleted: its thread is counted
  * again from its remaining rows when the batch commits. */
 int tg_store_thread_recount(struct tg_store *store, int64_t request_id, char *err, size_t errlen);

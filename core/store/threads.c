@@ -11,6 +11,8 @@
 
 /* request ids counted a transaction by the backfill */
 #define BACKFILL_STEP 100000
+/* requests past the live mark counted together (see threads.h) */
+#define LIVE_STEP 16384
 
 /* A batch's sum for one thread (key: the thread id as logged). */
 struct thread_delta {
@@ -18,11 +20,23 @@ struct thread_delta {
     bool recount; /* lost requests: counted again from its rows at the commit */
 };
 
-enum thread_statement { TS_UPSERT, TS_SPAN, TS_COUNT, TS_FIRST, TS_REPLACE, TS_DELETE, TS_OF_REQUEST, TS_N };
+enum thread_statement {
+    TS_UPSERT,
+    TS_SPAN,
+    TS_COUNT,
+    TS_FIRST,
+    TS_REPLACE,
+    TS_DELETE,
+    TS_OF_REQUEST,
+    TS_NEWEST,
+    TS_RANGE,
+    TS_N
+};
 
 struct store_threads {
     struct hashmap *deltas;
     sqlite3_stmt *stmt[TS_N];
+    int64_t count_step;
 };
 
 /* Sums through tg_add (rollups.c): an integer "+" that overflows turns into a
@@ -42,12 +56,15 @@ static const char *const statement_sql[TS_N] = {
     /* a thread's rows lie between its first and last time: the time index
      * reads only that span, not the table */
     [TS_COUNT] = "SELECT count(*), sum(cost_nanos), min(ts_ms), max(ts_ms), min(developer_id) FROM requests"
-                 " WHERE ts_ms >= ?2 AND ts_ms <= ?3 AND thread_id = ?1",
-    [TS_FIRST] = "SELECT min(id) FROM requests WHERE ts_ms = ?2 AND thread_id = ?1",
+                 " WHERE ts_ms >= ?2 AND ts_ms <= ?3 AND thread_id = ?1 AND id <= ?4",
+    [TS_FIRST] = "SELECT min(id) FROM requests WHERE ts_ms = ?2 AND thread_id = ?1 AND id <= ?3",
     [TS_REPLACE] = "UPDATE threads SET turns = ?2, cost_nanos = ?3, first_ms = ?4, last_ms = ?5, developer_id = ?6,"
                    " first_request = ?7 WHERE thread_id = ?1",
     [TS_DELETE] = "DELETE FROM threads WHERE thread_id = ?1",
     [TS_OF_REQUEST] = "SELECT tg_id_text(thread_id) FROM requests WHERE id = ?1 AND thread_id IS NOT NULL",
+    [TS_NEWEST] = "SELECT coalesce(max(id), 0) FROM requests",
+    [TS_RANGE] = "SELECT tg_id_text(thread_id), ts_ms, cost_nanos, developer_id, id FROM requests"
+                 " WHERE id > ?1 AND id <= ?2 AND thread_id IS NOT NULL",
 };
 
 int store_threads_init(struct tg_store *store)
@@ -56,6 +73,7 @@ int store_threads_init(struct tg_store *store)
     if (!store->threads)
         return -1;
     store->threads->deltas = hashmap_new();
+    store->threads->count_step = LIVE_STEP;
     return store->threads->deltas ? 0 : -1;
 }
 
@@ -68,6 +86,11 @@ void store_threads_free(struct tg_store *store)
     hashmap_free(store->threads->deltas, free);
     free(store->threads);
     store->threads = NULL;
+}
+
+void tg_store_set_thread_count_step(struct tg_store *store, int64_t requests)
+{
+    store->threads->count_step = requests > 0 ? requests : LIVE_STEP;
 }
 
 void store_threads_forget(struct tg_store *store)
@@ -180,8 +203,9 @@ static int upsert(struct tg_store *store, const char *thread, const struct threa
     return step_done(store, st, "updating the thread rollup", err, errlen);
 }
 
-/* The thread's row from its remaining requests, or no row when none is left. */
-static int recount(struct tg_store *store, const char *thread, char *err, size_t errlen)
+/* The thread's row from its remaining requests up to upto (those past the
+ * live mark are not in the rollup), or no row when none is left. */
+static int recount(struct tg_store *store, const char *thread, int64_t upto, char *err, size_t errlen)
 {
     sqlite3_stmt *span = statement(store, TS_SPAN, err, errlen), *count = statement(store, TS_COUNT, err, errlen),
                  *first = statement(store, TS_FIRST, err, errlen);
@@ -197,6 +221,7 @@ static int recount(struct tg_store *store, const char *thread, char *err, size_t
     store_bind_compact_id(count, 1, thread);
     sqlite3_bind_int64(count, 2, from);
     sqlite3_bind_int64(count, 3, to);
+    sqlite3_bind_int64(count, 4, upto);
     if (sqlite3_step(count) != SQLITE_ROW) {
         sqlite3_reset(count);
         return tg_store_fail(store, "recounting a thread", err, errlen);
@@ -214,6 +239,7 @@ static int recount(struct tg_store *store, const char *thread, char *err, size_t
     }
     store_bind_compact_id(first, 1, thread);
     sqlite3_bind_int64(first, 2, d.first_ms);
+    sqlite3_bind_int64(first, 3, upto);
     rc = sqlite3_step(first);
     d.first_request = rc == SQLITE_ROW ? sqlite3_column_int64(first, 0) : 0;
     sqlite3_reset(first);
@@ -231,30 +257,126 @@ static int recount(struct tg_store *store, const char *thread, char *err, size_t
     return step_done(store, put, "recounting a thread", err, errlen);
 }
 
-int store_threads_flush(struct tg_store *store, char *err, size_t errlen)
+/* Reads one numeric mark; 0 when missing. */
+static int64_t read_mark(struct tg_store *store, const char *source, bool *found)
 {
-    size_t pos = 0;
+    char buf[32] = "0";
+    *found = tg_store_sync_position(store, source, buf, sizeof buf) == 1;
+    return strtoll(buf, NULL, 10);
+}
+
+/* The requests with ids in (from, to] added to their threads' sums. */
+static int count_range(struct tg_store *store, int64_t from, int64_t to, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = statement(store, TS_RANGE, err, errlen);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, from);
+    sqlite3_bind_int64(st, 2, to);
+    int rc, result = 0;
+    while (result == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        result = store_threads_add(store, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
+                                   sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+                                   sqlite3_column_int64(st, 4), err, errlen);
+    if (result == 0 && rc != SQLITE_DONE)
+        result = tg_store_fail(store, "counting threads", err, errlen);
+    sqlite3_reset(st);
+    return result;
+}
+
+/* The requests past the live mark counted once they are count_step many;
+ * *upto: the mark after this (INT64_MAX on a db without one). */
+static int count_live(struct tg_store *store, int64_t *upto, char *err, size_t errlen)
+{
+    bool live;
+    int64_t mark = read_mark(store, THREADS_LIVE_MARK, &live);
+    *upto = live ? mark : INT64_MAX;
+    if (!live)
+        return 0;
+    sqlite3_stmt *st = statement(store, TS_NEWEST, err, errlen);
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st);
+    int64_t newest = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return tg_store_fail(store, "counting threads", err, errlen);
+    if (newest - mark < store->threads->count_step)
+        return 0;
+    char position[32];
+    snprintf(position, sizeof position, "%lld", (long long)newest);
+    if (count_range(store, mark, newest, err, errlen) != 0 ||
+        tg_store_set_sync_position(store, THREADS_LIVE_MARK, position, err, errlen) != 0)
+        return -1;
+    *upto = newest;
+    return 0;
+}
+
+/* A thread's sum, named, for applying the sums in key order. */
+struct named_delta {
+    char *thread;
+    const struct thread_delta *d;
+};
+
+static int by_thread(const void *pa, const void *pb)
+{
+    return strcmp(((const struct named_delta *)pa)->thread, ((const struct named_delta *)pb)->thread);
+}
+
+static void free_named(struct named_delta *all, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(all[i].thread);
+    free(all);
+}
+
+/* The sums in thread-id order: a canonical UUID's text sorts as its 16
+ * bytes, so the upserts walk the rollup's b-tree from one end to the other
+ * instead of jumping about it (a step holds thousands of threads). */
+static struct named_delta *sorted_deltas(struct tg_store *store, size_t *n)
+{
+    size_t count = hashmap_count(store->threads->deltas);
+    struct named_delta *all = calloc(count ? count : 1, sizeof *all);
+    if (!all)
+        return NULL;
+    size_t pos = 0, key_len;
     const void *key;
-    size_t key_len;
     void *value;
+    *n = 0;
     while (hashmap_next(store->threads->deltas, &pos, &key, &key_len, &value)) {
-        const struct thread_delta *d = value;
         char *thread = malloc(key_len + 1); /* the statements bind it as a C string */
         if (!thread) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
+            free_named(all, *n);
+            return NULL;
         }
         memcpy(thread, key, key_len);
         thread[key_len] = '\0';
-        int rc = (d->turns > 0 && upsert(store, thread, d, err, errlen) != 0) ||
-                         (d->recount && recount(store, thread, err, errlen) != 0)
-                     ? -1
-                     : 0;
-        free(thread);
-        if (rc != 0)
-            return -1;
+        all[(*n)++] = (struct named_delta){thread, value};
     }
-    return 0;
+    qsort(all, *n, sizeof *all, by_thread);
+    return all;
+}
+
+int store_threads_flush(struct tg_store *store, char *err, size_t errlen)
+{
+    int64_t upto;
+    if (count_live(store, &upto, err, errlen) != 0)
+        return -1;
+    size_t n;
+    struct named_delta *all = sorted_deltas(store, &n);
+    if (!all) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const struct thread_delta *d = all[i].d;
+        if ((d->turns > 0 && upsert(store, all[i].thread, d, err, errlen) != 0) ||
+            (d->recount && recount(store, all[i].thread, upto, err, errlen) != 0))
+            rc = -1;
+    }
+    free_named(all, n);
+    return rc;
 }
 
 bool tg_store_threads_ready(struct tg_store *store)
@@ -269,12 +391,11 @@ bool tg_store_threads_ready(struct tg_store *store)
     return table && tg_store_sync_position(store, THREADS_BACKFILL_MARK, buf, sizeof buf) == 0;
 }
 
-/* Reads one numeric mark; 0 when missing. */
-static int64_t read_mark(struct tg_store *store, const char *source, bool *found)
+int64_t tg_store_threads_counted_upto(struct tg_store *store)
 {
-    char buf[32] = "0";
-    *found = tg_store_sync_position(store, source, buf, sizeof buf) == 1;
-    return strtoll(buf, NULL, 10);
+    bool live;
+    int64_t mark = read_mark(store, THREADS_LIVE_MARK, &live);
+    return live ? mark : INT64_MAX;
 }
 
 /* One step of the backfill, in its own transaction: 1 more to do, 0 done. */
@@ -291,27 +412,7 @@ static int backfill_step(struct tg_store *store, char *err, size_t errlen)
     }
     if (to > ends)
         to = ends;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(store->db,
-                           "SELECT tg_id_text(thread_id), ts_ms, cost_nanos, developer_id, id FROM requests"
-                           " WHERE id > ?1 AND id <= ?2 AND thread_id IS NOT NULL",
-                           -1, &st, NULL) != SQLITE_OK) {
-        tg_store_fail(store, "counting threads", err, errlen);
-        tg_store_rollback(store);
-        return -1;
-    }
-    sqlite3_bind_int64(st, 1, from);
-    sqlite3_bind_int64(st, 2, to);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (store_threads_add(store, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
-                              sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
-                              err, errlen) != 0)
-            break;
-    }
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        tg_store_fail(store, "counting threads", err, errlen);
-    sqlite3_finalize(st);
+    int rc = count_range(store, from, to, err, errlen) == 0 ? SQLITE_DONE : SQLITE_ERROR;
     char position[32];
     snprintf(position, sizeof position, "%lld", (long long)to);
     if (rc != SQLITE_DONE ||

@@ -63,13 +63,17 @@ static void assert_rollup_exact(struct tg_store *store)
 {
     static const char sql[] =
         "WITH g AS (SELECT thread_id, count(*) n, sum(cost_nanos) c, min(ts_ms) f, max(ts_ms) l,"
-        " min(developer_id) d FROM requests WHERE thread_id IS NOT NULL GROUP BY thread_id)"
+        " min(developer_id) d FROM requests WHERE thread_id IS NOT NULL AND id <= ?1 GROUP BY thread_id)"
         " SELECT (SELECT count(*) FROM g), (SELECT count(*) FROM threads),"
         " (SELECT count(*) FROM g JOIN threads t ON t.thread_id = g.thread_id AND t.turns = g.n"
         "  AND t.cost_nanos = g.c AND t.first_ms = g.f AND t.last_ms = g.l AND t.developer_id IS g.d"
-        "  AND t.first_request = (SELECT min(id) FROM requests r WHERE r.thread_id = g.thread_id AND r.ts_ms = g.f))";
+        "  AND t.first_request = (SELECT min(id) FROM requests r WHERE r.thread_id = g.thread_id AND r.ts_ms = g.f"
+        "  AND r.id <= ?1))";
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL), SQLITE_OK);
+    /* the rollup counts the requests up to its mark; newer ones are read
+     * from their rows (store/threads.h) */
+    sqlite3_bind_int64(st, 1, tg_store_threads_counted_upto(store));
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     int64_t groups = sqlite3_column_int64(st, 0), rows = sqlite3_column_int64(st, 1),
             equal = sqlite3_column_int64(st, 2);
@@ -121,7 +125,10 @@ static void test_walk_equals_grouping(void **state)
     (void)state;
     struct store_fixture f;
     assert_int_equal(store_fixture_open(&f, "threadlist"), 0);
+    tg_store_set_thread_count_step(f.store, 37); /* the rollup and newer rows both */
     store_logs(f.store, 0, LOGS, 50);
+    store_logs(f.store, LOGS, LOGS + 30, 10); /* the newest past the rollup's mark */
+    assert_true(tg_store_threads_counted_upto(f.store) < LOGS + 30);
     assert_true(tg_store_threads_ready(f.store));
     assert_rollup_exact(f.store);
     assert_walk_equals_grouping(f.store);
@@ -133,6 +140,7 @@ static void test_retries_and_rollback_count_once(void **state)
     (void)state;
     struct store_fixture f;
     assert_int_equal(store_fixture_open(&f, "threadretry"), 0);
+    tg_store_set_thread_count_step(f.store, 37); /* the rollup and newer rows both */
     store_logs(f.store, 0, 300, 40);
     store_logs(f.store, 100, 400, 7); /* 100..299 again: retried logs, refused by their ids */
     store_batch_begin(f.store);
@@ -150,7 +158,22 @@ static void test_prune_recounts_cut_threads(void **state)
     (void)state;
     struct store_fixture f;
     assert_int_equal(store_fixture_open(&f, "threadprune"), 0);
+    tg_store_set_thread_count_step(f.store, 37); /* the rollup and newer rows both */
     store_logs(f.store, 0, LOGS, 60);
+    store_logs(f.store, LOGS, LOGS + 20, 20); /* past the rollup's mark: counted from rows */
+    /* and late ones, inside their threads' spans: a recount must leave them
+     * to the count past the mark */
+    store_batch_begin(f.store);
+    for (int i = 0; i < 3; i++) {
+        char json[400];
+        snprintf(json, sizeof json,
+                 "{\"unique_id\":\"late-%d\",\"timestamp\":%.3f,\"customer_identifier\":\"ana\",\"model\":\"m1\","
+                 "\"prompt_tokens\":1,\"completion_tokens\":1,\"cost\":0.5,\"thread_identifier\":\"t-%d\"}",
+                 i, (double)(BASE_MS + (300 + 50 * i) * 60000LL) / 1000.0, 7 + i);
+        store_batch_add_json(f.store, json);
+    }
+    store_batch_commit(f.store);
+    assert_true(tg_store_threads_counted_upto(f.store) < LOGS + 23);
     char err[256];
     struct tg_prune_options o = {.requests_before_ms = BASE_MS + 250 * 60000LL};
     struct tg_prune_counts counts = {0};
@@ -175,6 +198,7 @@ static void test_backfill_resumes(void **state)
     (void)state;
     struct store_fixture f;
     assert_int_equal(store_fixture_open(&f, "threadfill"), 0);
+    tg_store_set_thread_count_step(f.store, 37); /* the rollup and newer rows both */
     store_logs(f.store, 0, LOGS, 100);
     exec(f.store, "DROP TABLE threads; PRAGMA user_version=14;");
     tg_store_close(f.store);
