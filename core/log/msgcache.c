@@ -39,23 +39,40 @@ static struct entry *find(const struct tg_msgcache *cache, const struct generati
 
 #define HUGE_PAGE (2u << 20)
 
-/* A table of zeroed slots. Those of a big window span megabytes probed at
- * random: in 4 KB pages nearly every probe also missed the TLB, so a big
- * table asks for 2 MB pages (where the kernel gives them on request). */
-static struct entry *table_new(size_t slots)
+static size_t table_bytes(size_t slots)
 {
     size_t bytes = slots * sizeof(struct entry);
+    return bytes < HUGE_PAGE ? bytes : (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+}
+
+/* A table of zeroed slots. Those of a big window span megabytes probed at
+ * random: in 4 KB pages nearly every probe also missed the TLB, so a big
+ * table asks for 2 MB pages (where the kernel gives them on request). It is
+ * mapped, not zeroed by hand: a store opened only to read (a report, the
+ * screens) never touches it, and zeroing 20 MB cost every such open 2 ms. */
+static struct entry *table_new(size_t slots)
+{
+    size_t bytes = table_bytes(slots);
     if (bytes < HUGE_PAGE)
         return calloc(slots, sizeof(struct entry));
-    void *t;
-    bytes = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-    if (posix_memalign(&t, HUGE_PAGE, bytes) != 0)
+    void *t = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (t == MAP_FAILED)
         return NULL;
 #ifdef MADV_HUGEPAGE
     madvise(t, bytes, MADV_HUGEPAGE); /* a hint: without, 4 KB pages as before */
 #endif
-    memset(t, 0, bytes);
     return t;
+}
+
+static void table_free(struct entry *t, size_t slots)
+{
+    size_t bytes = table_bytes(slots);
+    if (!t)
+        return;
+    if (bytes < HUGE_PAGE)
+        free(t);
+    else
+        munmap(t, bytes);
 }
 
 struct tg_msgcache *tg_msgcache_new(size_t capacity)
@@ -81,8 +98,8 @@ void tg_msgcache_free(struct tg_msgcache *cache)
 {
     if (!cache)
         return;
-    free(cache->current.slots);
-    free(cache->older.slots);
+    table_free(cache->current.slots, cache->mask + 1);
+    table_free(cache->older.slots, cache->mask + 1);
     free(cache);
 }
 
