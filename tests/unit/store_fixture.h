@@ -1,12 +1,17 @@
 /* A store in a fresh temporary directory, for the unit tests that need a db:
  * opened before a test, closed and removed after it. Header-only because each
- * test program is one .c file linked with core/. */
+ * test program is one .c file linked with core/; the test includes cmocka
+ * first. */
 #ifndef TG_TEST_STORE_FIXTURE_H
 #define TG_TEST_STORE_FIXTURE_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "store/store.h"
 
@@ -48,6 +53,30 @@ static inline void store_fixture_close(struct store_fixture *f)
     tg_store_close(f->store);
     f->store = NULL;
     store_fixture_remove(f);
+}
+
+/* The first column of the first row of sql as an integer (-1: no row). */
+static inline int64_t store_fixture_int(struct tg_store *store, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL), SQLITE_OK);
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* The fixture's db made afresh at an older schema, as that tollgate left it
+ * (for the migration tests); the fixture's own store is closed first. */
+static inline struct tg_store *store_fixture_reopen_at(struct store_fixture *f, int version)
+{
+    tg_store_close(f->store);
+    f->store = NULL;
+    store_fixture_remove(f);
+    mkdir(f->dir, 0700);
+    char err[256];
+    struct tg_store *old = NULL;
+    assert_int_equal(tg_store_open_at_version(f->path, version, &old, err, sizeof err), 0);
+    return old;
 }
 
 /* cmocka's setup and teardown for a test whose whole state is its store. */

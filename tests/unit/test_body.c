@@ -65,14 +65,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static int64_t query_int(struct tg_store *store, const char *sql)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL), SQLITE_OK);
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    return v;
-}
 
 static void keep(struct fixture *f, const char *text, size_t len)
 {
@@ -197,9 +189,9 @@ static void test_every_log_of_the_corpus_round_trips(void **state)
     assert_true(stored > 1900);
     assert_round_trips(f, ids);
     /* conversations are shared: far fewer bytes stored in chunks than logged */
-    assert_int_equal(query_int(f->db.store, "SELECT count(*) FROM request_bodies WHERE chunk_refs IS NULL"), 0);
-    assert_true(query_int(f->db.store, "SELECT sum(chunks) FROM chunk_packs") > 100);
-    int64_t chunk_bytes = query_int(f->db.store, "SELECT sum(raw_len) FROM chunk_packs");
+    assert_int_equal(store_fixture_int(f->db.store, "SELECT count(*) FROM request_bodies WHERE chunk_refs IS NULL"), 0);
+    assert_true(store_fixture_int(f->db.store, "SELECT sum(chunks) FROM chunk_packs") > 100);
+    int64_t chunk_bytes = store_fixture_int(f->db.store, "SELECT sum(raw_len) FROM chunk_packs");
     int64_t log_bytes = 0;
     for (int i = 0; i < f->nlogs; i++)
         log_bytes += ids[i] ? (int64_t)strlen(f->logs[i]) : 0;
@@ -376,14 +368,14 @@ static void test_migrates_whole_bodies_in_place(void **state)
         tg_log_free(&log);
     }
     assert_round_trips(f, ids); /* readable before the conversion */
-    int64_t before = query_int(f->db.store, "SELECT sum(length(raw_zstd)) FROM request_bodies");
+    int64_t before = store_fixture_int(f->db.store, "SELECT sum(length(raw_zstd)) FROM request_bodies");
     int64_t converted;
     assert_int_equal(tg_prune_migrate_bodies(f->db.store, NULL, NULL, &converted, err, sizeof err), 0);
     assert_int_equal(converted, 300);
     assert_int_equal(tg_prune_whole_bodies(f->db.store), 0);
     assert_round_trips(f, ids);
-    int64_t after = query_int(f->db.store, "SELECT sum(length(raw_zstd)) FROM request_bodies") +
-                    query_int(f->db.store, "SELECT sum(length(zstd)) FROM chunk_packs");
+    int64_t after = store_fixture_int(f->db.store, "SELECT sum(length(raw_zstd)) FROM request_bodies") +
+                    store_fixture_int(f->db.store, "SELECT sum(length(zstd)) FROM chunk_packs");
     if (after * 2 >= before)
         fail_msg("converted bodies take %lld bytes, whole ones took %lld", (long long)after, (long long)before);
     /* a second run finds nothing to do */
@@ -414,17 +406,17 @@ static void test_prune_keeps_rows_spend_and_what_is_still_used(void **state)
     char **ids = calloc((size_t)f->nlogs, sizeof *ids);
     assert_int_equal(store_corpus(f, ids), 600);
     tg_nanos spend = total_spend(f->db.store);
-    int64_t chunks = query_int(f->db.store, "SELECT sum(chunks) FROM chunk_packs");
-    int64_t chunk_bytes = query_int(f->db.store, "SELECT sum(raw_len) FROM chunk_packs");
+    int64_t chunks = store_fixture_int(f->db.store, "SELECT sum(chunks) FROM chunk_packs");
+    int64_t chunk_bytes = store_fixture_int(f->db.store, "SELECT sum(raw_len) FROM chunk_packs");
     int64_t cut = 1795000000000 - 5 * 86400000LL;
-    int64_t old_rows = query_int(f->db.store, "SELECT count(*) FROM requests WHERE ts_ms < 1795000000000 - 5 * 86400000");
+    int64_t old_rows = store_fixture_int(f->db.store, "SELECT count(*) FROM requests WHERE ts_ms < 1795000000000 - 5 * 86400000");
     assert_true(old_rows > 100 && old_rows < 500);
 
     struct tg_prune_options o = {.bodies_before_ms = cut, .dry_run = true};
     struct tg_prune_counts counts;
     assert_int_equal(tg_prune_run(f->db.store, &o, NULL, NULL, &counts, err, sizeof err), 0);
     assert_int_equal(counts.bodies, old_rows);
-    assert_int_equal(query_int(f->db.store, "SELECT count(*) FROM request_bodies"), 600); /* dry run */
+    assert_int_equal(store_fixture_int(f->db.store, "SELECT count(*) FROM request_bodies"), 600); /* dry run */
 
     o.dry_run = false;
     assert_int_equal(tg_prune_run(f->db.store, &o, NULL, NULL, &counts, err, sizeof err), 0);
@@ -432,8 +424,8 @@ static void test_prune_keeps_rows_spend_and_what_is_still_used(void **state)
     assert_true(counts.chunks > 0 && counts.chunks < chunks);
     /* packs hold many requests' chunks: the ones still used stay, the rest
      * of their bytes go (ids of dropped chunks stay, empty) */
-    assert_true(query_int(f->db.store, "SELECT sum(raw_len) FROM chunk_packs") < chunk_bytes);
-    assert_int_equal(query_int(f->db.store, "SELECT count(*) FROM requests"), 600);
+    assert_true(store_fixture_int(f->db.store, "SELECT sum(raw_len) FROM chunk_packs") < chunk_bytes);
+    assert_int_equal(store_fixture_int(f->db.store, "SELECT count(*) FROM requests"), 600);
     assert_int_equal(total_spend(f->db.store), spend);
     /* every body left still rebuilds exactly; pruned ones say so */
     for (int i = 0; i < f->nlogs; i++) {
@@ -448,7 +440,7 @@ static void test_prune_keeps_rows_spend_and_what_is_still_used(void **state)
             assert_string_equal(err, "body pruned");
         }
     }
-    int64_t row = query_int(f->db.store, "SELECT min(id) FROM requests");
+    int64_t row = store_fixture_int(f->db.store, "SELECT min(id) FROM requests");
     struct tg_doc *d;
     size_t focus;
     assert_int_equal(tg_browse_document(f->db.store, row, NULL, &d, &focus, err, sizeof err), 0);
@@ -462,8 +454,8 @@ static void test_prune_keeps_rows_spend_and_what_is_still_used(void **state)
     struct tg_prune_options whole = {.requests_before_ms = cut};
     assert_int_equal(tg_prune_run(f->db.store, &whole, NULL, NULL, &counts, err, sizeof err), 0);
     assert_int_equal(counts.requests, old_rows);
-    assert_int_equal(query_int(f->db.store, "SELECT count(*) FROM requests"), 600 - old_rows);
-    assert_int_equal(query_int(f->db.store, "SELECT sum(cost_nanos) FROM rollup_hourly"), spend);
+    assert_int_equal(store_fixture_int(f->db.store, "SELECT count(*) FROM requests"), 600 - old_rows);
+    assert_int_equal(store_fixture_int(f->db.store, "SELECT sum(cost_nanos) FROM rollup_hourly"), spend);
     free_ids(ids, f->nlogs);
     free(ids);
 }
@@ -488,7 +480,7 @@ static void test_other_writer_forgets_pruned_messages(void **state)
     struct tg_prune_options o = {.bodies_before_ms = 1795000000000 + 1};
     struct tg_prune_counts counts;
     assert_int_equal(tg_prune_run(f->db.store, &o, NULL, NULL, &counts, err, sizeof err), 0);
-    assert_int_equal(query_int(f->db.store, "SELECT count(*) FROM chunk_packs"), 0);
+    assert_int_equal(store_fixture_int(f->db.store, "SELECT count(*) FROM chunk_packs"), 0);
     /* the same conversation again, through the other writer, with new ids */
     char *again = strdup(f->logs[f->nlogs - 1]);
     char *id = strstr(again, "\"unique_id\":\"");

@@ -33,14 +33,6 @@ static void add_range(struct tg_store *store, int first, int last)
     }
 }
 
-static int64_t query_int(struct tg_store *store, const char *sql)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL), SQLITE_OK);
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    return v;
-}
 
 #define COUNT_INDEXES "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'requests'"
 
@@ -56,21 +48,21 @@ static struct tg_store *open_bulk(const struct store_fixture *f)
 static void test_indexes_are_built_again_at_commit(void **state)
 {
     struct store_fixture *f = *state;
-    int64_t indexes = query_int(f->store, COUNT_INDEXES);
+    int64_t indexes = store_fixture_int(f->store, COUNT_INDEXES);
     assert_true(indexes >= 2); /* time and refused; the sort keys have their own tables (schema 16) */
     struct tg_store *bulk = open_bulk(f);
     char err[256];
     assert_int_equal(tg_store_begin(bulk, err, sizeof err), 0);
     add_range(bulk, 1, 50);
-    assert_int_equal(query_int(bulk, COUNT_INDEXES), indexes); /* too few logs yet */
+    assert_int_equal(store_fixture_int(bulk, COUNT_INDEXES), indexes); /* too few logs yet */
     add_range(bulk, 51, 300);
-    assert_int_equal(query_int(bulk, COUNT_INDEXES), indexes - 2);
+    assert_int_equal(store_fixture_int(bulk, COUNT_INDEXES), indexes - 2);
     assert_int_equal(tg_store_commit(bulk, err, sizeof err), 0);
-    assert_int_equal(query_int(f->store, COUNT_INDEXES), indexes);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests INDEXED BY requests_refused"
+    assert_int_equal(store_fixture_int(f->store, COUNT_INDEXES), indexes);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM requests INDEXED BY requests_refused"
                                          " WHERE key_id > 0 AND status_code IN (401, 403)"),
                      30);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests INDEXED BY requests_ts WHERE ts_ms > 0"), 300);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM requests INDEXED BY requests_ts WHERE ts_ms > 0"), 300);
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(tg_store_sqlite(f->store), "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -80,7 +72,7 @@ static void test_indexes_are_built_again_at_commit(void **state)
      * rebuild would cover the db's rows too, for little gain */
     assert_int_equal(tg_store_begin(bulk, err, sizeof err), 0);
     add_range(bulk, 301, 800);
-    assert_int_equal(query_int(bulk, COUNT_INDEXES), indexes);
+    assert_int_equal(store_fixture_int(bulk, COUNT_INDEXES), indexes);
     assert_int_equal(tg_store_commit(bulk, err, sizeof err), 0);
     tg_store_close(bulk);
 }
@@ -88,21 +80,21 @@ static void test_indexes_are_built_again_at_commit(void **state)
 static void test_a_rollback_keeps_the_indexes(void **state)
 {
     struct store_fixture *f = *state;
-    int64_t indexes = query_int(f->store, COUNT_INDEXES);
+    int64_t indexes = store_fixture_int(f->store, COUNT_INDEXES);
     struct tg_store *bulk = open_bulk(f);
     char err[256];
     assert_int_equal(tg_store_begin(bulk, err, sizeof err), 0);
     add_range(bulk, 1, 300);
-    assert_int_equal(query_int(bulk, COUNT_INDEXES), indexes - 2);
+    assert_int_equal(store_fixture_int(bulk, COUNT_INDEXES), indexes - 2);
     tg_store_rollback(bulk);
-    assert_int_equal(query_int(f->store, COUNT_INDEXES), indexes);
+    assert_int_equal(store_fixture_int(f->store, COUNT_INDEXES), indexes);
     assert_int_equal(tg_store_request_count(f->store), 0);
     assert_int_equal(tg_store_begin(bulk, err, sizeof err), 0); /* and the next batch defers them again */
     add_range(bulk, 1, 300);
     assert_int_equal(tg_store_commit(bulk, err, sizeof err), 0);
     tg_store_close(bulk);
-    assert_int_equal(query_int(f->store, COUNT_INDEXES), indexes);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests INDEXED BY requests_ts WHERE ts_ms > 0"), 300);
+    assert_int_equal(store_fixture_int(f->store, COUNT_INDEXES), indexes);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM requests INDEXED BY requests_ts WHERE ts_ms > 0"), 300);
 }
 
 int main(void)

@@ -175,14 +175,6 @@ static char *agent_request(int turn, bool input_form, const char *tools, const c
     return strbuf_detach(&sb);
 }
 
-static int64_t query_int(struct tg_store *store, const char *sql)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL), SQLITE_OK);
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    return v;
-}
 
 static void store_logs(struct tg_store *store, char **texts, int n)
 {
@@ -217,7 +209,7 @@ static void assert_rebuilt(struct tg_store *store, char **texts, int n, int layo
         free(raw);
         tg_log_free(&log);
     }
-    int64_t first = query_int(store, "SELECT min(request_id) FROM request_bodies");
+    int64_t first = store_fixture_int(store, "SELECT min(request_id) FROM request_bodies");
     assert_int_equal(tg_store_body_layout(store, first), layout);
 }
 
@@ -242,10 +234,10 @@ static void test_agent_requests_store_what_is_new_once(void **state)
             texts[t] = agent_request(t, form, tools.data, system.data, results.data);
             raw += strlen(texts[t]);
         }
-        int64_t before = query_int(f->store, "SELECT coalesce(sum(raw_len), 0) FROM chunk_packs");
+        int64_t before = store_fixture_int(f->store, "SELECT coalesce(sum(raw_len), 0) FROM chunk_packs");
         store_logs(f->store, texts, TURNS);
         assert_rebuilt(f->store, texts, TURNS, TG_BODY_CHUNKS);
-        int64_t stored = query_int(f->store, "SELECT sum(raw_len) FROM chunk_packs") - before;
+        int64_t stored = store_fixture_int(f->store, "SELECT sum(raw_len) FROM chunk_packs") - before;
         /* new: the tools and system once (the first form only), each tool result once, and per request a
          * few chunks around what changes (id, header hash, the end of the conversation) */
         int64_t inherent = (form == 0 ? (int64_t)(tools.len + system.len) : 0) + 4000 * (TURNS - 1);
@@ -375,10 +367,10 @@ static void test_message_layout_is_read_then_migrated_resumably(void **state)
     assert_int_equal(tg_prune_migrate_bodies(f->store, NULL, NULL, &converted, err, sizeof err), 0);
     assert_int_equal(converted, N / 2);
     assert_rebuilt(f->store, texts, N / 2, TG_BODY_CHUNKS);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM messages"), 0); /* no body uses them now */
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM messages"), 0); /* no body uses them now */
     /* stopped there: an older tollgate wrote more meanwhile; the next run
      * converts only those, and the first half stays as it was */
-    int64_t packs = query_int(f->store, "SELECT count(*) FROM chunk_packs");
+    int64_t packs = store_fixture_int(f->store, "SELECT count(*) FROM chunk_packs");
     tg_store_close(f->store);
     f->store = NULL;
     struct tg_store *old;
@@ -399,7 +391,7 @@ static void test_message_layout_is_read_then_migrated_resumably(void **state)
     assert_int_equal(tg_prune_whole_bodies(f->store), N / 2);
     assert_int_equal(tg_prune_migrate_bodies(f->store, NULL, NULL, &converted, err, sizeof err), 0);
     assert_int_equal(converted, N / 2);
-    assert_true(query_int(f->store, "SELECT count(*) FROM chunk_packs") > packs);
+    assert_true(store_fixture_int(f->store, "SELECT count(*) FROM chunk_packs") > packs);
     assert_rebuilt(f->store, texts, N, TG_BODY_CHUNKS);
     for (int i = 0; i < N; i++)
         free(texts[i]);

@@ -169,13 +169,8 @@ static void test_thread_filter_and_thread_list_show_the_text(void **state)
 static void test_migration_12_keeps_every_id(void **state)
 {
     struct store_fixture *f = *state;
-    tg_store_close(f->store);
-    f->store = NULL;
-    store_fixture_remove(f);
-    mkdir(f->dir, 0700);
     char err[256];
-    struct tg_store *old;
-    assert_int_equal(tg_store_open_at_version(f->path, 11, &old, err, sizeof err), 0);
+    struct tg_store *old = store_fixture_reopen_at(f, 11);
     assert_int_equal(sqlite3_exec(tg_store_sqlite(old),
                                   "INSERT INTO requests(id, log_id, ts_ms, status_code, is_error, prompt_tokens,"
                                   " completion_tokens, total_tokens, cache_read_tokens, cache_creation_tokens,"

@@ -66,14 +66,6 @@ static void assert_all_read(struct tg_store *store, const char *prefix, char **t
     }
 }
 
-static int64_t query_int(struct tg_store *store, const char *sql)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL), SQLITE_OK);
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    return v;
-}
 
 static char **make_logs(const char *prefix)
 {
@@ -100,7 +92,7 @@ static void test_batch_reads_its_packs_before_and_after_commit(void **state)
     add_all(f->store, texts);
     assert_all_read(f->store, "a", texts); /* full packs in flight or done, not yet written */
     assert_int_equal(tg_store_commit(f->store, err, sizeof err), 0);
-    assert_true(query_int(f->store, "SELECT count(*) FROM chunk_packs") >= 4);
+    assert_true(store_fixture_int(f->store, "SELECT count(*) FROM chunk_packs") >= 4);
     assert_all_read(f->store, "a", texts);
     /* and from a connection of its own: every pack row was written */
     tg_store_close(f->store);
@@ -117,13 +109,13 @@ static void test_rollback_and_close_leave_nothing(void **state)
     assert_int_equal(tg_store_begin(f->store, err, sizeof err), 0);
     add_all(f->store, texts);
     tg_store_rollback(f->store);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM chunk_packs"), 0);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests"), 0);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM chunk_packs"), 0);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM requests"), 0);
     assert_int_equal(tg_store_begin(f->store, err, sizeof err), 0);
     add_all(f->store, texts);
     tg_store_close(f->store); /* the batch open, packs in flight */
     assert_int_equal(tg_store_open(f->path, 0, &f->store, err, sizeof err), 0);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM chunk_packs"), 0);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM chunk_packs"), 0);
     /* the same logs again: stored whole this time */
     assert_int_equal(tg_store_begin(f->store, err, sizeof err), 0);
     add_all(f->store, texts);

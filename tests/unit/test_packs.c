@@ -43,14 +43,6 @@ static char *request(const char *id, const char *system, struct strbuf *turns)
     return strbuf_detach(&sb);
 }
 
-static int64_t query_int(struct tg_store *store, const char *sql)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL), SQLITE_OK);
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    return v;
-}
 
 static void add(struct tg_store *store, const char *text)
 {
@@ -127,7 +119,7 @@ static void test_packs_fill_across_commits_and_read_while_open(void **state)
     convo_init(&c);
     for (int i = 0; i < 20; i++)
         add_alone(f->store, convo_next(&c, "one"));
-    int64_t packs = query_int(f->store, "SELECT count(*) FROM chunk_packs");
+    int64_t packs = store_fixture_int(f->store, "SELECT count(*) FROM chunk_packs");
     assert_true(packs >= 1 && packs <= 3);
     struct tg_store *reader;
     char err[256];
@@ -152,7 +144,7 @@ static void test_a_body_reads_back_before_its_pack_is_written(void **state)
         add(f->store, convo_next(&c, "open"));
         assert_reads(f->store, c.ids[i], c.texts[i]);
     }
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM chunk_packs"), 0);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM chunk_packs"), 0);
     assert_int_equal(tg_store_commit(f->store, err, sizeof err), 0);
     for (int i = 0; i < c.n; i++)
         assert_reads(f->store, c.ids[i], c.texts[i]);
@@ -176,7 +168,7 @@ static void test_two_writers_taking_turns(void **state)
         add_alone(f->store, convo_next(&a, "a"));
         add_alone(other, convo_next(&b, "b"));
     }
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM chunk_packs"),
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM chunk_packs"),
                      16); /* each turn of one writer ends the other's pack */
     for (int i = 0; i < a.n; i++) {
         assert_reads(f->store, a.ids[i], a.texts[i]);
@@ -204,10 +196,10 @@ static void test_a_restarted_writer_finds_stored_chunks(void **state)
     tg_store_close(f->store);
     char err[256];
     assert_int_equal(tg_store_open(f->path, 0, &f->store, err, sizeof err), 0);
-    int64_t before = query_int(f->store, "SELECT sum(raw_len) FROM chunk_packs");
+    int64_t before = store_fixture_int(f->store, "SELECT sum(raw_len) FROM chunk_packs");
     const char *next = convo_next(&c, "r");
     add_alone(f->store, next);
-    int64_t grew = query_int(f->store, "SELECT sum(raw_len) FROM chunk_packs") - before;
+    int64_t grew = store_fixture_int(f->store, "SELECT sum(raw_len) FROM chunk_packs") - before;
     if (grew > 1500 + 2 * 8192) /* the new turn, and the chunks around the id and the end */
         fail_msg("a %zu-byte request after a restart stored %lld new bytes", strlen(next), (long long)grew);
     for (int i = 0; i < c.n; i++)
@@ -242,7 +234,7 @@ static void test_chunks_two_threads_both_bring_are_packed_once(void **state)
         tg_log_free(&log);
     }
     assert_int_equal(tg_store_commit(f->store, err, sizeof err), 0);
-    int64_t stored = query_int(f->store, "SELECT sum(raw_len) FROM chunk_packs");
+    int64_t stored = store_fixture_int(f->store, "SELECT sum(raw_len) FROM chunk_packs");
     /* the second request's chunks around its id (into the system prompt),
      * its new turn and its end; not the first turn (1.5 KB) again */
     if (stored > (int64_t)(strlen(first) + strlen(second)) - 1000)

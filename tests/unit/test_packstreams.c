@@ -125,14 +125,6 @@ static void check_all(struct fixture *f)
     tg_store_close(other);
 }
 
-static int64_t query_int(struct tg_store *store, const char *sql)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL), SQLITE_OK);
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    return v;
-}
 
 static void test_packs_are_written_in_two_streams_and_read_back(void **state)
 {
@@ -222,11 +214,11 @@ static void test_packs_of_the_first_layout_still_read(void **state)
     assert_int_equal(tg_store_open(f->db.path, 0, &f->db.store, err, sizeof err), 0);
     check_all(f);
     /* and a writer goes on after them: its window is filled from them */
-    int64_t packed = query_int(f->db.store, "SELECT sum(raw_len) FROM chunk_packs");
+    int64_t packed = store_fixture_int(f->db.store, "SELECT sum(raw_len) FROM chunk_packs");
     assert_int_equal(tg_store_begin(f->db.store, err, sizeof err), 0);
     add(f->db.store, "{\"unique_id\":\"later\",\"timestamp\":\"2026-11-01T11:00:00Z\",\"model\":\"m\",\"cost\":0}");
     assert_int_equal(tg_store_commit(f->db.store, err, sizeof err), 0);
-    assert_true(query_int(f->db.store, "SELECT sum(raw_len) FROM chunk_packs") > packed);
+    assert_true(store_fixture_int(f->db.store, "SELECT sum(raw_len) FROM chunk_packs") > packed);
     check_all(f);
 }
 

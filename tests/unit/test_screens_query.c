@@ -45,16 +45,6 @@ static void add_log(struct tg_store *store, int i, const char *ts, const char *d
         fail_msg("add: %s", err);
 }
 
-static int64_t query_int(struct tg_store *store, const char *sql)
-{
-    sqlite3_stmt *st;
-    int64_t v = -1;
-    assert_int_equal(sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
 
 static void batch(struct tg_store *store, const char *const ts[], const char *dev, int first, int n)
 {
@@ -72,18 +62,18 @@ static void test_last_seen_kept_by_batches(void **state)
     struct store_fixture *f = *state;
     static const char *const ts[] = {"2026-11-24T09:58:12.345Z", "2026-11-24T09:01:00Z"};
     batch(f->store, ts, "ann", 1, 2);
-    assert_int_equal(query_int(f->store, "SELECT last_seen_ms FROM developers WHERE ident = 'ann'"),
+    assert_int_equal(store_fixture_int(f->store, "SELECT last_seen_ms FROM developers WHERE ident = 'ann'"),
                      NOV_24_10H - 107655);
-    assert_int_equal(query_int(f->store, "SELECT last_seen_ms FROM keys WHERE name = 'ann-key'"), NOV_24_10H - 107655);
+    assert_int_equal(store_fixture_int(f->store, "SELECT last_seen_ms FROM keys WHERE name = 'ann-key'"), NOV_24_10H - 107655);
     static const char *const older[] = {"2026-11-20T00:00:00Z"};
     batch(f->store, older, "ann", 10, 1);
-    assert_int_equal(query_int(f->store, "SELECT last_seen_ms FROM models WHERE name = 'gpt-5.5'"),
+    assert_int_equal(store_fixture_int(f->store, "SELECT last_seen_ms FROM models WHERE name = 'gpt-5.5'"),
                      NOV_24_10H - 107655);
     char err[256];
     assert_int_equal(tg_store_begin(f->store, err, sizeof err), 0);
     add_log(f->store, 20, "2026-11-24T09:59:59Z", "ann", 1);
     tg_store_rollback(f->store);
-    assert_int_equal(query_int(f->store, "SELECT last_seen_ms FROM developers WHERE ident = 'ann'"),
+    assert_int_equal(store_fixture_int(f->store, "SELECT last_seen_ms FROM developers WHERE ident = 'ann'"),
                      NOV_24_10H - 107655);
     struct tg_spend_filter sf = {NOV_24_10H - 30 * 86400000LL, TG_SPEND_OPEN, NULL, NULL, NULL, false};
     struct tg_spend_report r;
@@ -103,12 +93,7 @@ static void test_migration_backfills_last_seen(void **state)
 {
     struct store_fixture *f = *state;
     char err[256];
-    tg_store_close(f->store);
-    f->store = NULL;
-    store_fixture_remove(f);
-    mkdir(f->dir, 0700);
-    struct tg_store *old;
-    assert_int_equal(tg_store_open_at_version(f->path, 7, &old, err, sizeof err), 0);
+    struct tg_store *old = store_fixture_reopen_at(f, 7);
     assert_int_equal(sqlite3_exec(tg_store_sqlite(old),
                                   "INSERT INTO developers(id, ident) VALUES (1, 'bo');"
                                   "INSERT INTO models(id, name) VALUES (4, 'm');"
@@ -122,9 +107,9 @@ static void test_migration_backfills_last_seen(void **state)
                      SQLITE_OK);
     tg_store_close(old);
     assert_int_equal(tg_store_open(f->path, 0, &f->store, err, sizeof err), 0);
-    assert_int_equal(query_int(f->store, "SELECT last_seen_ms FROM developers WHERE id = 1"), 9000);
-    assert_int_equal(query_int(f->store, "SELECT last_seen_ms FROM models WHERE id = 4"), 9000);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sqlite_master WHERE name = 'sort_cost'"), 1);
+    assert_int_equal(store_fixture_int(f->store, "SELECT last_seen_ms FROM developers WHERE id = 1"), 9000);
+    assert_int_equal(store_fixture_int(f->store, "SELECT last_seen_ms FROM models WHERE id = 4"), 9000);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM sqlite_master WHERE name = 'sort_cost'"), 1);
 }
 
 /* Pages of the cost order by keyset equal one ORDER BY, by either plan. */

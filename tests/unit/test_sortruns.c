@@ -21,14 +21,6 @@
 #include "store_batch.h"
 #include "store_fixture.h"
 
-static int64_t query_int(struct tg_store *store, const char *sql)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL), SQLITE_OK);
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    return v;
-}
 
 /* Log i of a series: keys with ties (few distinct values) in no order of i. */
 static void add_logs(struct tg_store *store, const char *prefix, int first, int last)
@@ -109,13 +101,8 @@ static void check_all_orders(struct tg_store *store)
 static void test_migration_16_from_schema_13(void **state)
 {
     struct store_fixture *f = *state;
-    tg_store_close(f->store);
-    f->store = NULL;
-    store_fixture_remove(f);
-    mkdir(f->dir, 0700);
     char err[256];
-    struct tg_store *old;
-    assert_int_equal(tg_store_open_at_version(f->path, 13, &old, err, sizeof err), 0);
+    struct tg_store *old = store_fixture_reopen_at(f, 13);
     /* the writer refuses an older schema: rows as a schema-13 binary left them */
     assert_int_equal(sqlite3_exec(tg_store_sqlite(old),
                                   "INSERT INTO developers(id, ident) VALUES (1, 'dana'), (2, 'hiro');"
@@ -132,29 +119,29 @@ static void test_migration_16_from_schema_13(void **state)
     tg_store_close(old);
     assert_int_equal(tg_store_open(f->path, 0, &f->store, err, sizeof err), 0);
     assert_int_equal(tg_store_schema_version(f->store), TG_STORE_SCHEMA_VERSION);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sqlite_master WHERE name IN"
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM sqlite_master WHERE name IN"
                                          " ('requests_cost', 'requests_tokens', 'requests_latency')"),
                      0);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sort_cost"), 120);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sort_tokens s JOIN requests r ON r.id = s.id"
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM sort_cost"), 120);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM sort_tokens s JOIN requests r ON r.id = s.id"
                                          " WHERE s.v = r.prompt_tokens + r.completion_tokens"),
                      120);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sort_latency s JOIN requests r ON r.id = s.id"
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM sort_latency s JOIN requests r ON r.id = s.id"
                                          " WHERE s.v = coalesce(r.latency_ms, -1)"),
                      120);
-    assert_int_equal(query_int(f->store, "SELECT position FROM sync_state WHERE source = 'sort keys up to'"), 120);
+    assert_int_equal(store_fixture_int(f->store, "SELECT position FROM sync_state WHERE source = 'sort keys up to'"), 120);
     store_batch_begin(f->store);
     add_logs(f->store, "new", 1, 90);
     store_batch_commit(f->store);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sort_cost"), 120); /* a tail of 90 */
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM sort_cost"), 120); /* a tail of 90 */
     check_all_orders(f->store);
     /* a request deleted leaves the runs, and the orders skip it */
     assert_int_equal(sqlite3_exec(tg_store_sqlite(f->store), "DELETE FROM requests WHERE id % 4 = 0", NULL, NULL, NULL),
                      SQLITE_OK);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sort_cost s WHERE NOT EXISTS"
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM sort_cost s WHERE NOT EXISTS"
                                          " (SELECT 1 FROM requests r WHERE r.id = s.id)"),
                      0);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sort_latency"), 90);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM sort_latency"), 90);
     check_all_orders(f->store);
 }
 
@@ -166,17 +153,17 @@ static void test_tail_merged_at_commit(void **state)
     store_batch_begin(f->store);
     add_logs(f->store, "a", 1, 16000);
     store_batch_commit(f->store);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sort_cost"), 0);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM sort_cost"), 0);
     store_batch_begin(f->store);
     add_logs(f->store, "b", 1, 400);
     store_batch_commit(f->store);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sort_cost"), 16400);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sort_tokens"), 16400);
-    assert_int_equal(query_int(f->store, "SELECT position FROM sync_state WHERE source = 'sort keys up to'"), 16400);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM sort_cost"), 16400);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM sort_tokens"), 16400);
+    assert_int_equal(store_fixture_int(f->store, "SELECT position FROM sync_state WHERE source = 'sort keys up to'"), 16400);
     store_batch_begin(f->store);
     add_logs(f->store, "c", 1, 200);
     store_batch_commit(f->store);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sort_cost"), 16400);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM sort_cost"), 16400);
     static struct tg_request_filter cheap;
     tg_filter_clear(&cheap);
     char err[256];

@@ -22,20 +22,6 @@
 
 #define BASE_MS 1793491200000LL /* 2026-11-01T00:00:00Z */
 
-/* Drops the fixture's db and opens a new one migrated only up to `version`,
- * for tests of the migrations after it. */
-static struct tg_store *reopen_empty_at_version(struct store_fixture *f, int version)
-{
-    tg_store_close(f->store);
-    f->store = NULL;
-    store_fixture_remove(f);
-    mkdir(f->dir, 0700);
-    char err[256];
-    struct tg_store *old;
-    assert_int_equal(tg_store_open_at_version(f->path, version, &old, err, sizeof err), 0);
-    return old;
-}
-
 static void make_log(char *buf, size_t len, int i, int64_t ts_ms, const char *dev, const char *key,
                      const char *model, double cost, int latency_ms, int status)
 {
@@ -62,14 +48,6 @@ static void add_text(struct tg_store *store, const char *json, bool *inserted)
     tg_log_free(&log);
 }
 
-static int64_t query_int(struct tg_store *store, const char *sql)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL), SQLITE_OK);
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    return v;
-}
 
 static void test_new_db_is_private_and_current(void **state)
 {
@@ -78,7 +56,7 @@ static void test_new_db_is_private_and_current(void **state)
     assert_int_equal(stat(f->path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
     assert_int_equal(tg_store_schema_version(f->store), TG_STORE_SCHEMA_VERSION);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM audit"), 0);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM audit"), 0);
     sqlite3_stmt *st2;
     sqlite3_prepare_v2(tg_store_sqlite(f->store), "PRAGMA journal_mode", -1, &st2, NULL);
     assert_int_equal(sqlite3_step(st2), SQLITE_ROW);
@@ -103,8 +81,8 @@ static void test_idempotent_on_log_id(void **state)
     assert_false(inserted);
     assert_int_equal(tg_store_commit(f->store, err, sizeof err), 0);
     assert_int_equal(tg_store_request_count(f->store), 1);
-    assert_int_equal(query_int(f->store, "SELECT sum(requests) FROM rollup_hourly"), 1);
-    assert_int_equal(query_int(f->store, "SELECT sum(cost_nanos) FROM rollup_hourly"), 250000000);
+    assert_int_equal(store_fixture_int(f->store, "SELECT sum(requests) FROM rollup_hourly"), 1);
+    assert_int_equal(store_fixture_int(f->store, "SELECT sum(cost_nanos) FROM rollup_hourly"), 250000000);
 }
 
 static void test_rollback_keeps_nothing(void **state)
@@ -120,15 +98,15 @@ static void test_rollback_keeps_nothing(void **state)
     }
     tg_store_rollback(f->store);
     assert_int_equal(tg_store_request_count(f->store), 0);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM rollup_hourly"), 0);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM developers"), 0);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM rollup_hourly"), 0);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM developers"), 0);
     /* the dimension cache forgot the rolled-back rows: the same logs store cleanly */
     assert_int_equal(tg_store_begin(f->store, err, sizeof err), 0);
     make_log(json, sizeof json, 0, BASE_MS, "bob", "kb", "m2", 1.0, 500, 200);
     add_text(f->store, json, &inserted);
     assert_true(inserted);
     assert_int_equal(tg_store_commit(f->store, err, sizeof err), 0);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests r JOIN developers d ON d.id = r.developer_id"
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM requests r JOIN developers d ON d.id = r.developer_id"
                                          " JOIN keys k ON k.id = r.key_id JOIN models m ON m.id = r.model_id"), 1);
 }
 
@@ -178,7 +156,7 @@ static void test_rollups_equal_raw_sums(void **state)
 {
     struct store_fixture *f = *state;
     fill_random(f->store, 3000, 7);
-    int64_t mismatches = query_int(
+    int64_t mismatches = store_fixture_int(
         f->store,
         "WITH raw AS (SELECT ts_ms / 3600000 AS hour, coalesce(developer_id,0) AS d, coalesce(key_id,0) AS k,"
         " coalesce(model_id,0) AS m, count(*) AS n, sum(is_error) AS e, sum(prompt_tokens) AS p,"
@@ -189,9 +167,9 @@ static void test_rollups_equal_raw_sums(void **state)
         " WHERE raw.n IS NOT r.requests OR raw.e IS NOT r.errors OR raw.p IS NOT r.prompt_tokens"
         " OR raw.c IS NOT r.completion_tokens OR raw.cr IS NOT r.cache_read_tokens OR raw.cost IS NOT r.cost_nanos");
     assert_int_equal(mismatches, 0);
-    assert_int_equal(query_int(f->store, "SELECT sum(requests) FROM rollup_hourly"), 3000);
+    assert_int_equal(store_fixture_int(f->store, "SELECT sum(requests) FROM rollup_hourly"), 3000);
     /* the daily rollups are the hourly ones summed by day */
-    assert_int_equal(query_int(f->store,
+    assert_int_equal(store_fixture_int(f->store,
                                "SELECT count(*) FROM (SELECT hour / 24 AS day, developer_id, key_id, model_id,"
                                " sum(requests) AS n, sum(cost_nanos) AS c, sum(prompt_tokens) AS p FROM rollup_hourly"
                                " GROUP BY 1, 2, 3, 4) h FULL OUTER JOIN rollup_daily d USING (day, developer_id,"
@@ -263,7 +241,7 @@ static void test_spend_filters_and_time_groups(void **state)
     assert_int_equal(tg_spend_query(f->store, TG_BY_MODEL, &bob, 0, &bob_report, err, sizeof err), 0);
     assert_int_equal(bob_report.count, 1);
     assert_string_equal(bob_report.rows[0].name, "gpt-5.5");
-    int64_t expected = query_int(f->store, "SELECT count(*) FROM requests r JOIN developers d ON d.id = r.developer_id"
+    int64_t expected = store_fixture_int(f->store, "SELECT count(*) FROM requests r JOIN developers d ON d.id = r.developer_id"
                                            " JOIN models m ON m.id = r.model_id WHERE d.ident = 'bob' AND m.name = 'gpt-5.5'");
     assert_int_equal(bob_report.total.requests, expected);
     assert_int_equal(tg_spend_query(f->store, TG_BY_MODEL, &all, 2, &by_model, err, sizeof err), 0);
@@ -290,11 +268,11 @@ static void test_store_trains_a_dictionary_and_bodies_round_trip(void **state)
         }
         assert_int_equal(tg_store_commit(f->store, err, sizeof err), 0);
     }
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM body_dicts"), 1);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM body_dicts"), 1);
     /* trained at the commit that passed 2,000 logs: the packs begun after it use it */
-    int64_t with_dict = query_int(f->store, "SELECT count(*) FROM chunk_packs WHERE dict_id IS NOT NULL");
-    assert_true(with_dict > 0 && with_dict < query_int(f->store, "SELECT count(*) FROM chunk_packs"));
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM chunk_packs WHERE dict_id IS NULL AND request_id >"
+    int64_t with_dict = store_fixture_int(f->store, "SELECT count(*) FROM chunk_packs WHERE dict_id IS NOT NULL");
+    assert_true(with_dict > 0 && with_dict < store_fixture_int(f->store, "SELECT count(*) FROM chunk_packs"));
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM chunk_packs WHERE dict_id IS NULL AND request_id >"
                                          " (SELECT min(request_id) FROM chunk_packs WHERE dict_id IS NOT NULL)"),
                      0);
     for (int i = 0; i < 3000; i += 7) {
@@ -313,9 +291,9 @@ static void test_migrates_from_version_1(void **state)
 {
     struct store_fixture *f = *state;
     char err[256];
-    struct tg_store *old = reopen_empty_at_version(f, 1);
+    struct tg_store *old = store_fixture_reopen_at(f, 1);
     assert_int_equal(tg_store_schema_version(old), 1);
-    assert_int_equal(query_int(old, "SELECT count(*) FROM sqlite_master WHERE name = 'audit'"), 0);
+    assert_int_equal(store_fixture_int(old, "SELECT count(*) FROM sqlite_master WHERE name = 'audit'"), 0);
     /* a request as tollgate 1 wrote it (its statements belong to that version) */
     assert_int_equal(sqlite3_exec(tg_store_sqlite(old),
                                   "INSERT INTO requests(log_id, ts_ms, status_code, is_error, prompt_tokens,"
@@ -339,7 +317,7 @@ static void test_migrates_from_version_1(void **state)
     tg_store_close(old);
     assert_int_equal(tg_store_open(f->path, 0, &f->store, err, sizeof err), 0);
     assert_int_equal(tg_store_schema_version(f->store), TG_STORE_SCHEMA_VERSION);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sqlite_master WHERE name = 'audit'"), 1);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM sqlite_master WHERE name = 'audit'"), 1);
     assert_int_equal(tg_store_request_count(f->store), 1);
 }
 
@@ -373,10 +351,10 @@ static void test_log_ids_in_the_index_and_past_it(void **state)
 {
     struct store_fixture *f = *state;
     assert_int_equal(add_range(f->store, 1, 10), 10);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM log_ids"), 0); /* all in the tail */
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM log_ids"), 0); /* all in the tail */
     index_now(f->store);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM log_ids"), 10);
-    assert_int_equal(query_int(f->store, "SELECT position FROM sync_state WHERE source = 'log ids indexed up to'"), 10);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM log_ids"), 10);
+    assert_int_equal(store_fixture_int(f->store, "SELECT position FROM sync_state WHERE source = 'log ids indexed up to'"), 10);
     assert_int_equal(add_range(f->store, 8, 15), 5); /* 8-10 indexed, 11-15 new */
     assert_int_equal(add_range(f->store, 1, 15), 0);
     assert_int_equal(tg_store_request_count(f->store), 15);
@@ -393,7 +371,7 @@ static void test_log_ids_in_the_index_and_past_it(void **state)
     tg_store_close(f->store);
     assert_int_equal(tg_store_open(f->path, 0, &f->store, err, sizeof err), 0);
     assert_int_equal(add_range(f->store, 12, 16), 1);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM (SELECT log_id FROM requests GROUP BY log_id"
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM (SELECT log_id FROM requests GROUP BY log_id"
                                          " HAVING count(*) > 1)"), 0);
 }
 
@@ -428,14 +406,14 @@ static void test_two_writers_see_each_others_log_ids(void **state)
     assert_false(inserted);
     assert_int_equal(tg_store_commit(bulk, err, sizeof err), 0);
     tg_store_close(bulk);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM log_ids"), 8);
-    assert_true(query_int(f->store, "SELECT position FROM sync_state WHERE source = 'log ids indexed up to'") >=
-                query_int(f->store, "SELECT max(id) FROM requests"));
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM log_ids"), 8);
+    assert_true(store_fixture_int(f->store, "SELECT position FROM sync_state WHERE source = 'log ids indexed up to'") >=
+                store_fixture_int(f->store, "SELECT max(id) FROM requests"));
     assert_int_equal(add_range(other, 1, 9), 1);
     assert_int_equal(add_range(f->store, 1, 9), 0);
     tg_store_close(other);
     assert_int_equal(tg_store_request_count(f->store), 9);
-    assert_int_equal(query_int(f->store, "SELECT sum(requests) FROM rollup_hourly"), 9);
+    assert_int_equal(store_fixture_int(f->store, "SELECT sum(requests) FROM rollup_hourly"), 9);
 }
 
 /* A rolled-back batch takes its ids with it: the same logs store again. */
@@ -451,7 +429,7 @@ static void test_rolled_back_log_ids_are_forgotten(void **state)
     assert_true(inserted);
     assert_int_equal(tg_store_index_log_ids(f->store, err, sizeof err), 0);
     tg_store_rollback(f->store);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM log_ids"), 0);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM log_ids"), 0);
     assert_int_equal(add_range(f->store, 1, 3), 1);
     assert_int_equal(tg_store_request_count(f->store), 3);
 }
@@ -473,11 +451,11 @@ static void test_pruned_requests_leave_with_their_log_ids(void **state)
     struct tg_prune_counts counts = {0};
     assert_int_equal(tg_prune_run(f->store, &opt, NULL, NULL, &counts, err, sizeof err), 0);
     assert_int_equal(counts.requests, 9);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM log_ids"), 0);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM log_ids"), 0);
     assert_int_equal(add_range(other, 2, 2), 1);
     assert_int_equal(add_range(other, 8, 8), 1);
     assert_int_equal(add_range(f->store, 1, 9), 7);
-    assert_true(query_int(f->store, "SELECT min(id) FROM requests") > 9);
+    assert_true(store_fixture_int(f->store, "SELECT min(id) FROM requests") > 9);
     assert_int_equal(tg_store_request_count(f->store), 9);
     tg_store_close(other);
 }
@@ -488,7 +466,7 @@ static void test_migrates_log_ids_out_of_requests(void **state)
 {
     struct store_fixture *f = *state;
     char err[256];
-    struct tg_store *old = reopen_empty_at_version(f, 6);
+    struct tg_store *old = store_fixture_reopen_at(f, 6);
     assert_int_equal(sqlite3_exec(tg_store_sqlite(old),
                                   "INSERT INTO requests(id, log_id, ts_ms, status_code, is_error, prompt_tokens,"
                                   " completion_tokens, total_tokens, cache_read_tokens, cache_creation_tokens,"
@@ -500,19 +478,19 @@ static void test_migrates_log_ids_out_of_requests(void **state)
     tg_store_close(old);
     assert_int_equal(tg_store_open(f->path, 0, &f->store, err, sizeof err), 0);
     assert_int_equal(tg_store_schema_version(f->store), TG_STORE_SCHEMA_VERSION);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sqlite_master WHERE sql LIKE '%UNIQUE%'"
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM sqlite_master WHERE sql LIKE '%UNIQUE%'"
                                          " AND name = 'requests'"), 0);
-    assert_int_equal(query_int(f->store, "SELECT sum(id * cost_nanos) FROM requests"), 3 * 5 + 7 * 6);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests WHERE thread_id = 't' AND is_error = 0"), 1);
-    assert_int_equal(query_int(f->store, "SELECT request_id FROM log_ids WHERE hash = tg_id_hash('log-7')"), 7);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sqlite_master WHERE name = 'requests_ts'"), 1);
+    assert_int_equal(store_fixture_int(f->store, "SELECT sum(id * cost_nanos) FROM requests"), 3 * 5 + 7 * 6);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM requests WHERE thread_id = 't' AND is_error = 0"), 1);
+    assert_int_equal(store_fixture_int(f->store, "SELECT request_id FROM log_ids WHERE hash = tg_id_hash('log-7')"), 7);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM sqlite_master WHERE name = 'requests_ts'"), 1);
     assert_int_equal(add_range(f->store, 1, 8), 6);
-    assert_true(query_int(f->store, "SELECT min(id) FROM requests WHERE log_id = 'log-1'") > 7);
+    assert_true(store_fixture_int(f->store, "SELECT min(id) FROM requests WHERE log_id = 'log-1'") > 7);
 }
 
 static int64_t indexed_ids(struct tg_store *store)
 {
-    return query_int(store, "SELECT count(*) FROM log_ids");
+    return store_fixture_int(store, "SELECT count(*) FROM log_ids");
 }
 
 /* A collector's store merges the tail by itself, in the commit that gets it
@@ -538,8 +516,8 @@ static void test_the_tail_merges_itself_when_big_enough(void **state)
     assert_int_equal(indexed_ids(f->store), 50);
     assert_int_equal(add_range(f->store, 62, 62), 1);
     assert_int_equal(indexed_ids(f->store), 62);
-    assert_int_equal(query_int(f->store, "SELECT position FROM sync_state WHERE source = 'log ids indexed up to'"),
-                     query_int(f->store, "SELECT max(id) FROM requests"));
+    assert_int_equal(store_fixture_int(f->store, "SELECT position FROM sync_state WHERE source = 'log ids indexed up to'"),
+                     store_fixture_int(f->store, "SELECT max(id) FROM requests"));
     assert_int_equal(add_range(f->store, 55, 70), 8); /* indexed and tail ids alike are known */
     assert_int_equal(tg_store_request_count(f->store), 70);
 }
@@ -609,10 +587,10 @@ static void test_empty_texts_are_stored_as_absent(void **state)
              "\"customer_name\":\"\",\"customer_email\":\"\",\"thread_identifier\":\"\",\"log_type\":\"\","
              "\"model\":\"m\",\"provider_id\":\"\"}", &inserted);
     assert_int_equal(tg_store_commit(f->store, err, sizeof err), 0);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM developers WHERE name = 'Dana' AND email IS NULL"), 1);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests WHERE thread_id IS NULL AND log_type IS NULL"),
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM developers WHERE name = 'Dana' AND email IS NULL"), 1);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM requests WHERE thread_id IS NULL AND log_type IS NULL"),
                      2);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM models WHERE provider IS NULL"), 1);
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM models WHERE provider IS NULL"), 1);
 }
 
 /* log_ids is keyed by a 64-bit hash of the id: another id with the same
@@ -670,7 +648,7 @@ static void test_daily_rollups_are_built_from_hourly_ones(void **state)
 {
     struct store_fixture *f = *state;
     char err[256];
-    struct tg_store *old = reopen_empty_at_version(f, 5);
+    struct tg_store *old = store_fixture_reopen_at(f, 5);
     /* three hours of two days, as schema 5 kept them */
     assert_int_equal(sqlite3_exec(tg_store_sqlite(old),
                                   "INSERT INTO rollup_hourly VALUES(480010, 1, 1, 1, 2, 1, 10, 5, 15, 0, 0, 700, 0, 0, NULL);"
@@ -680,12 +658,12 @@ static void test_daily_rollups_are_built_from_hourly_ones(void **state)
                      SQLITE_OK);
     tg_store_close(old);
     assert_int_equal(tg_store_open(f->path, 0, &f->store, err, sizeof err), 0);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM rollup_daily"), 2);
-    assert_int_equal(query_int(f->store, "SELECT requests FROM rollup_daily WHERE day = 20000"), 5);
-    assert_int_equal(query_int(f->store, "SELECT cost_nanos FROM rollup_daily WHERE day = 20000"), 1000);
-    assert_int_equal(query_int(f->store, "SELECT estimated_nanos + unpriced FROM rollup_daily WHERE day = 20000"), 101);
-    assert_int_equal(query_int(f->store, "SELECT requests FROM rollup_daily WHERE day = 20001"), 1);
-    assert_int_equal(query_int(f->store, "SELECT length(latency_hist) FROM rollup_daily WHERE day = 20001"),
+    assert_int_equal(store_fixture_int(f->store, "SELECT count(*) FROM rollup_daily"), 2);
+    assert_int_equal(store_fixture_int(f->store, "SELECT requests FROM rollup_daily WHERE day = 20000"), 5);
+    assert_int_equal(store_fixture_int(f->store, "SELECT cost_nanos FROM rollup_daily WHERE day = 20000"), 1000);
+    assert_int_equal(store_fixture_int(f->store, "SELECT estimated_nanos + unpriced FROM rollup_daily WHERE day = 20000"), 101);
+    assert_int_equal(store_fixture_int(f->store, "SELECT requests FROM rollup_daily WHERE day = 20001"), 1);
+    assert_int_equal(store_fixture_int(f->store, "SELECT length(latency_hist) FROM rollup_daily WHERE day = 20001"),
                      1); /* no latencies: the sparse form's tag alone */
 }
 
