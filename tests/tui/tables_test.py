@@ -57,7 +57,10 @@ def test_keys_shows_every_gateway_key_with_owner_and_status(d):
     t = tui_or_stop(d, env, fake)
     try:
         t.keys("3")
-        s = t.wait_until(lambda x: "[3 Keys]" in x and "OWNER" in x and "STATUS" in x, "the keys table")
+        # the header is drawn before the rows: wait for a row too (under load
+        # a capture in between read the Overview's rows under the Keys header)
+        s = t.wait_until(lambda x: "[3 Keys]" in x and "OWNER" in x and "STATUS" in x and "carol-new" in x,
+                         "the keys table")
         header = s.splitlines()[1]
         expect(all(h in header for h in ("KEY", "OWNER", "STATUS", "SPEND", "LAST USE", "IDLE")), header)
         # carol-new: listed by the gateway, never used
