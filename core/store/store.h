@@ -84,6 +84,10 @@ void tg_store_set_id_merge_bounds(struct tg_store *store, int64_t min, int64_t m
  * requests to its commit (see bulkindex.h; by default 50,000). */
 void tg_store_set_bulk_index_min(struct tg_store *store, int64_t min_logs);
 
+/* The sort runs' size from which a commit merges only a slice of the newer
+ * keys (default 2,000,000; store/sortkeys.c): tests set it to 0. */
+void tg_store_set_sort_slice_from(struct tg_store *store, int64_t runs);
+
 /* The stored raw log of one request, its exact bytes; *raw is malloc'd.
  * Returns 0, 1 when there is no such log, 2 when its body was pruned (err
  * says so), -1 on error. */

@@ -173,6 +173,7 @@ struct tg_store {
     struct store_last_seen last_seen;
     struct store_bulk_index bulk_index;
     struct store_threads *threads;
+    int64_t sort_slice_from; /* sortkeys.c: runs from which merges go in slices; 0: the default */
 };
 
 /* Runs constant SQL; on failure formats err ("what: message") and returns -1. */
