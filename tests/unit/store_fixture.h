@@ -55,14 +55,22 @@ static inline void store_fixture_close(struct store_fixture *f)
     store_fixture_remove(f);
 }
 
-/* The first column of the first row of sql as an integer (-1: no row). */
-static inline int64_t store_fixture_int(struct tg_store *store, const char *sql)
+/* The first column of the first row of sql, with ?1 bound to arg (when not
+ * NULL), as an integer (-1: no row). */
+static inline int64_t store_fixture_int_of(struct tg_store *store, const char *sql, const char *arg)
 {
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL), SQLITE_OK);
+    if (arg)
+        sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
     int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
     sqlite3_finalize(st);
     return v;
+}
+
+static inline int64_t store_fixture_int(struct tg_store *store, const char *sql)
+{
+    return store_fixture_int_of(store, sql, NULL);
 }
 
 /* The fixture's db made afresh at an older schema, as that tollgate left it

@@ -61,20 +61,10 @@ static void batch(struct tg_store *store, const char *const *logs, int n)
     assert_int_equal(tg_store_commit(store, err, sizeof err), 0);
 }
 
-static int64_t query_int(struct tg_store *store, const char *sql, const char *arg)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL), SQLITE_OK);
-    if (arg)
-        sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    return v;
-}
 
 static int64_t row_of(struct tg_store *store, const char *id)
 {
-    return query_int(store, "SELECT id FROM requests WHERE tg_id_text(log_id) = ?1", id);
+    return store_fixture_int_of(store, "SELECT id FROM requests WHERE tg_id_text(log_id) = ?1", id);
 }
 
 static void assert_reads_back(struct tg_store *store, const char *id, const char *json)
@@ -164,9 +154,9 @@ static void test_uuid_ids_left_out_of_packs_and_put_back(void **state)
     const char *const logs[] = {a, twice, upper, plain};
     batch(f->store, logs, 4);
     char err_s[256];
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM request_bodies_v13", NULL), 0);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM request_bodies", NULL), 4);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests WHERE body_ids IS NOT NULL", NULL), 3);
+    assert_int_equal(store_fixture_int_of(f->store, "SELECT count(*) FROM request_bodies_v13", NULL), 0);
+    assert_int_equal(store_fixture_int_of(f->store, "SELECT count(*) FROM request_bodies", NULL), 4);
+    assert_int_equal(store_fixture_int_of(f->store, "SELECT count(*) FROM requests WHERE body_ids IS NOT NULL", NULL), 3);
     assert_false(packed_bytes_hold(f->store, UUID_A, UUID_A));
     assert_false(packed_bytes_hold(f->store, UUID_A, THREAD_T));
     assert_true(packed_bytes_hold(f->store, UUID_B, UUID_B)); /* its second copy stays */
@@ -270,7 +260,7 @@ static void test_migration_14_from_schema_13(void **state)
 
     assert_int_equal(tg_store_open(f->path, 0, &f->store, err, sizeof err), 0);
     assert_int_equal(tg_store_schema_version(f->store), TG_STORE_SCHEMA_VERSION);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM request_bodies_v13", NULL), 3);
+    assert_int_equal(store_fixture_int_of(f->store, "SELECT count(*) FROM request_bodies_v13", NULL), 3);
     for (int i = 0; i < 3; i++) {
         char id[16];
         snprintf(id, sizeof id, "old-%d", i + 1);
@@ -280,23 +270,23 @@ static void test_migration_14_from_schema_13(void **state)
     log_json(new_logs[1], 1024, UUID_B, THREAD_T, 3001, NULL);
     const char *const news[] = {new_logs[0], new_logs[1]};
     batch(f->store, news, 2);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM request_bodies", NULL), 5);
+    assert_int_equal(store_fixture_int_of(f->store, "SELECT count(*) FROM request_bodies", NULL), 5);
     assert_reads_back(f->store, UUID_A, new_logs[0]);
     /* prune drops bodies of both layouts older than a day in, and counts them */
     struct tg_prune_options o = {.bodies_before_ms = BASE_MS + 86400000LL};
     struct tg_prune_counts counts;
     assert_int_equal(tg_prune_run(f->store, &o, NULL, NULL, &counts, err, sizeof err), 0);
     assert_int_equal(counts.bodies, 3);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM request_bodies", NULL), 2);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM request_bodies_v13", NULL), 1);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests WHERE chunk_refs IS NOT NULL", NULL), 1);
+    assert_int_equal(store_fixture_int_of(f->store, "SELECT count(*) FROM request_bodies", NULL), 2);
+    assert_int_equal(store_fixture_int_of(f->store, "SELECT count(*) FROM request_bodies_v13", NULL), 1);
+    assert_int_equal(store_fixture_int_of(f->store, "SELECT count(*) FROM requests WHERE chunk_refs IS NOT NULL", NULL), 1);
     char *raw;
     size_t len;
     assert_int_equal(tg_store_raw_log(f->store, "old-1", &raw, &len, err, sizeof err), 2);
     assert_int_equal(tg_store_raw_log(f->store, UUID_A, &raw, &len, err, sizeof err), 2);
     assert_reads_back(f->store, "old-3", old_logs[2]);
     assert_reads_back(f->store, UUID_B, new_logs[1]);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests", NULL), 5);
+    assert_int_equal(store_fixture_int_of(f->store, "SELECT count(*) FROM requests", NULL), 5);
 }
 
 /* `tollgate migrate` moves the schema-13 bodies into their rows: they read
@@ -315,12 +305,12 @@ static void test_migrate_moves_schema_13_bodies_into_rows(void **state)
     make_schema_13(f, olds, 3);
     char err[256];
     assert_int_equal(tg_store_open(f->path, 0, &f->store, err, sizeof err), 0);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests WHERE chunk_refs IS NOT NULL", NULL), 0);
+    assert_int_equal(store_fixture_int_of(f->store, "SELECT count(*) FROM requests WHERE chunk_refs IS NOT NULL", NULL), 0);
     int64_t moved = 0;
     assert_int_equal(tg_prune_move_bodies(f->store, NULL, NULL, &moved, err, sizeof err), 0);
     assert_int_equal(moved, 3);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM request_bodies_v13", NULL), 0);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests WHERE chunk_refs IS NOT NULL", NULL), 3);
+    assert_int_equal(store_fixture_int_of(f->store, "SELECT count(*) FROM request_bodies_v13", NULL), 0);
+    assert_int_equal(store_fixture_int_of(f->store, "SELECT count(*) FROM requests WHERE chunk_refs IS NOT NULL", NULL), 3);
     for (int i = 0; i < 3; i++) {
         char id[16];
         snprintf(id, sizeof id, "old-%d", i + 1);

@@ -67,20 +67,10 @@ static void batch(struct tg_store *store, const char *const *logs, int n, int ex
     assert_int_equal(inserted, expect_inserted);
 }
 
-static int64_t query_int(struct tg_store *store, const char *sql, const char *arg)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(tg_store_sqlite(store), sql, -1, &st, NULL), SQLITE_OK);
-    if (arg)
-        sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    return v;
-}
 
 static int64_t row_of(struct tg_store *store, const char *id)
 {
-    return query_int(store, "SELECT id FROM requests WHERE tg_id_text(log_id) = ?1", id);
+    return store_fixture_int_of(store, "SELECT id FROM requests WHERE tg_id_text(log_id) = ?1", id);
 }
 
 /* The raw log of `id` comes back byte for byte, and the row shows the id. */
@@ -110,12 +100,12 @@ static void test_uuid_ids_take_16_bytes_and_read_back_exactly(void **state)
     log_json(again, sizeof again, UUID_A, THREAD_T, "chat", 4);
     const char *const logs[] = {a, upper, plain};
     batch(f->store, logs, 3, 3); /* the uppercase id is another id: kept apart */
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests WHERE typeof(log_id) = 'blob'"
+    assert_int_equal(store_fixture_int_of(f->store, "SELECT count(*) FROM requests WHERE typeof(log_id) = 'blob'"
                                          " AND length(log_id) = 16 AND typeof(thread_id) = 'blob'", NULL), 1);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests WHERE typeof(log_id) = 'text'", NULL), 2);
-    assert_int_equal(query_int(f->store, "SELECT log_type FROM requests WHERE typeof(log_type) = 'integer'", NULL),
+    assert_int_equal(store_fixture_int_of(f->store, "SELECT count(*) FROM requests WHERE typeof(log_id) = 'text'", NULL), 2);
+    assert_int_equal(store_fixture_int_of(f->store, "SELECT log_type FROM requests WHERE typeof(log_type) = 'integer'", NULL),
                      1);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests WHERE tg_log_type_text(log_type) = 'chat'"
+    assert_int_equal(store_fixture_int_of(f->store, "SELECT count(*) FROM requests WHERE tg_log_type_text(log_type) = 'chat'"
                                          " OR log_type = 'my-own-type'", NULL), 2);
     assert_reads_back(f->store, UUID_A, a);
     assert_reads_back(f->store, UUID_A_UPPER, upper);
@@ -189,10 +179,10 @@ static void test_migration_12_keeps_every_id(void **state)
     tg_store_close(old);
     assert_int_equal(tg_store_open(f->path, 0, &f->store, err, sizeof err), 0);
     assert_int_equal(tg_store_schema_version(f->store), TG_STORE_SCHEMA_VERSION);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests WHERE typeof(log_id) = 'blob'", NULL), 2);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests WHERE typeof(log_type) = 'integer'", NULL), 2);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM requests WHERE log_type = 'x'", NULL), 1);
-    assert_int_equal(query_int(f->store, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+    assert_int_equal(store_fixture_int_of(f->store, "SELECT count(*) FROM requests WHERE typeof(log_id) = 'blob'", NULL), 2);
+    assert_int_equal(store_fixture_int_of(f->store, "SELECT count(*) FROM requests WHERE typeof(log_type) = 'integer'", NULL), 2);
+    assert_int_equal(store_fixture_int_of(f->store, "SELECT count(*) FROM requests WHERE log_type = 'x'", NULL), 1);
+    assert_int_equal(store_fixture_int_of(f->store, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
                                          " AND tbl_name = 'requests'", NULL), 2); /* + sort keys (15) */
     static const char *const ids[] = {UUID_A, UUID_A_UPPER, "log-3", "44444444-4444-4444-8444-444444444444"};
     char logs_buf[4][1024];
