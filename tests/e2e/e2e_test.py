@@ -433,10 +433,13 @@ def test_6_report_still_matches_with_the_refused_calls(d):
 
 class Screen:
     def __init__(self, w):
-        self.sock = f"tg-e2e-{os.getpid()}"
+        # a socket of its own each time: reusing one name raced the previous
+        # screen's server still shutting down, and new-session silently failed
+        self.sock = f"tg-e2e-{os.getpid()}-{time.monotonic_ns()}"
         self.stderr = os.path.join(w.dir, f"ui-{self.sock}.err")
         env = f"env LANG=C.UTF-8 TERM=xterm-256color NO_COLOR=1 {BIN} --db {w.db} ui 2>>{self.stderr}"
-        self.tmux("new-session", "-d", "-x", "160", "-y", "50", env)
+        started = self.tmux("new-session", "-d", "-x", "160", "-y", "50", env)
+        expect(started.returncode == 0, f"tmux new-session failed: {started.stderr}")
         # ASan and a suite running beside it can make the first screen slow
         self.wait_for("Overview", timeout=60)
 
