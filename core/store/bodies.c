@@ -453,6 +453,11 @@ void tg_store_train_bodies(struct tg_store *store, bool on)
     store->bodies.training_paused = !on;
 }
 
+int store_bodies_commit_begin(struct tg_store *store, char *err, size_t errlen)
+{
+    return store_packs_commit_begin(store, err, errlen);
+}
+
 /* In the open transaction, before it commits. A failed training only means
  * bodies go on without a dictionary. */
 int store_bodies_before_commit(struct tg_store *store, char *err, size_t errlen)

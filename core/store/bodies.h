@@ -40,6 +40,9 @@ int store_bodies_encode_raw(struct tg_store *store, int64_t request_id, const ch
 int store_bodies_added(struct tg_store *store, const struct tg_log *log, char *err, size_t errlen);
 
 /* In the batch about to commit: trains the dictionary once enough samples are in. */
+/* First in a commit, so that compressing the last chunks overlaps the rest
+ * of it; store_bodies_before_commit then writes them. */
+int store_bodies_commit_begin(struct tg_store *store, char *err, size_t errlen);
 int store_bodies_before_commit(struct tg_store *store, char *err, size_t errlen);
 /* The batch rolled back: messages it stored are gone. */
 void store_bodies_forget(struct tg_store *store);

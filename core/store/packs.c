@@ -382,6 +382,28 @@ int store_packs_end(struct tg_store *store, char *err, size_t errlen)
     return write_pending(store, TG_BODY_END, err, errlen);
 }
 
+/* A collector's commit came every ~800 small logs with ~700 KB of new
+ * chunks: the pack left open at each one was flushed here, and the next
+ * commit's first pack went on in that stream and was compressed here too,
+ * so a third of the writer's CPU was zstd while the packer idled. A pack
+ * with this much in it is ended instead, its bytes compressed on the
+ * packer's thread while the commit writes rollups and indexes; a smaller
+ * one (a lone client's commit of a few logs) still goes on in its stream,
+ * so packs keep filling up. */
+#define HAND_OVER_AT_COMMIT (64 << 10)
+
+int store_packs_commit_begin(struct tg_store *store, char *err, size_t errlen)
+{
+    struct pack_builder *pb = store->bodies.pending;
+    if (pb->count == 0 || pb->fed != 0 || pb->len < HAND_OVER_AT_COMMIT)
+        return 0;
+    if (hand_over(store) < 0) {
+        snprintf(err, errlen, "out of memory storing chunks");
+        return -1;
+    }
+    return 0; /* not handed over: flushed here by store_packs_before_commit */
+}
+
 int store_packs_before_commit(struct tg_store *store, char *err, size_t errlen)
 {
     if (write_pending(store, TG_BODY_FLUSH, err, errlen) != 0)

@@ -28,6 +28,9 @@ int store_packs_add(struct tg_store *store, int64_t request_id, int64_t id, cons
 int store_packs_stored(struct tg_store *store, size_t raw_len, char *err, size_t errlen);
 /* Ends the pack being filled now (a new dictionary begins). */
 int store_packs_end(struct tg_store *store, char *err, size_t errlen);
+/* First in a commit: a pack being filled that holds enough is ended and
+ * compressed on the packer's thread while the commit does the rest. */
+int store_packs_commit_begin(struct tg_store *store, char *err, size_t errlen);
 /* Before a commit: the pack being filled flushed and every pack written. */
 int store_packs_before_commit(struct tg_store *store, char *err, size_t errlen);
 /* A new batch: the pack a commit left open goes on when its ids still end

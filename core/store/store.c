@@ -164,13 +164,14 @@ int tg_store_commit(struct tg_store *store, char *err, size_t errlen)
     }
     /* a batch that never read the log ids has none to save or merge */
     bool merged = false;
-    if (store_rollups_flush(store, err, errlen) != 0 || store_threads_flush(store, err, errlen) != 0 ||
-        store_last_seen_flush(store, err, errlen) != 0 ||
-        store_bodies_before_commit(store, err, errlen) != 0 ||
+    /* the packs' compression first: it runs on the packer's thread while
+     * this one writes the rest, and is waited for last */
+    if (store_bodies_commit_begin(store, err, errlen) != 0 || store_rollups_flush(store, err, errlen) != 0 ||
+        store_threads_flush(store, err, errlen) != 0 || store_last_seen_flush(store, err, errlen) != 0 ||
         store_activity_before_commit(store, err, errlen) != 0 ||
         (store->ready_for_logs && store_log_ids_before_commit(store, &merged, err, errlen) != 0) ||
         store_bulk_index_before_commit(store, err, errlen) != 0 ||
-        store_sort_keys_before_commit(store, err, errlen) != 0) {
+        store_sort_keys_before_commit(store, err, errlen) != 0 || store_bodies_before_commit(store, err, errlen) != 0) {
         tg_store_rollback(store);
         return -1;
     }
