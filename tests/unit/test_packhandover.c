@@ -3,7 +3,8 @@
  * while the commit writes the rest (core/store/packs.c, HAND_OVER_AT_COMMIT);
  * a commit of a few small logs leaves its pack open for the next one. Either
  * way every body reads back exactly, also after a commit that failed once the
- * pack was handed over. */
+ * pack was handed over. A pack that small commits filled is compressed whole
+ * once full, as well as one batch would have. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,8 +37,8 @@ static char *fresh_log(const char *id, size_t bytes)
 }
 
 struct logs {
-    char *texts[16];
-    char ids[16][16];
+    char *texts[400];
+    char ids[400][16];
     int n;
 };
 
@@ -165,6 +166,48 @@ static void test_a_failed_commit_drops_the_handed_over_pack(void **state)
     logs_free(&l);
 }
 
+/* Text that compresses: a chat's words from a small vocabulary. */
+static const char *chat_log(struct logs *l, size_t bytes)
+{
+    struct strbuf words = STRBUF_INIT, sb = STRBUF_INIT;
+    test_random_words(&words, &rng_state, bytes, 300);
+    snprintf(l->ids[l->n], sizeof l->ids[l->n], "c-%d", l->n);
+    strbuf_printf(&sb,
+                  "{\"unique_id\":\"%s\",\"timestamp\":\"2026-11-01T10:00:00Z\",\"model\":\"m\",\"cost\":0.01,"
+                  "\"prompt_messages\":[{\"role\":\"user\",\"content\":\"%s\"}]}",
+                  l->ids[l->n], words.data);
+    strbuf_free(&words);
+    l->texts[l->n] = strbuf_detach(&sb);
+    return l->texts[l->n++];
+}
+
+/* 320 logs of 1 KB committed one by one fill the first pack: its stored
+ * frames are no bigger than those of the same logs stored in one batch
+ * (flushed at every commit, its stream was 30% bigger). */
+static void test_a_pack_small_commits_filled_is_compressed_whole(void **state)
+{
+    struct store_fixture *f = *state;
+    struct logs l = {0};
+    for (int i = 0; i < 320; i++)
+        chat_log(&l, 1000);
+    for (int i = 0; i < l.n; i++)
+        assert_int_equal(store_batch(f->store, &l, i, i + 1), 0);
+    assert_true(packs(f->store) >= 2);
+    int64_t one_by_one = store_fixture_int(f->store, "SELECT length(zstd) FROM chunk_packs ORDER BY id LIMIT 1");
+    assert_all_read_back(f->store, &l);
+    struct store_fixture batch;
+    assert_int_equal(store_fixture_open(&batch, "packbatch"), 0);
+    assert_int_equal(store_batch(batch.store, &l, 0, l.n), 0);
+    int64_t at_once = store_fixture_int(batch.store, "SELECT length(zstd) FROM chunk_packs ORDER BY id LIMIT 1");
+    assert_int_equal(store_fixture_int(batch.store, "SELECT chunks FROM chunk_packs ORDER BY id LIMIT 1"),
+                     store_fixture_int(f->store, "SELECT chunks FROM chunk_packs ORDER BY id LIMIT 1"));
+    store_fixture_close(&batch);
+    if (one_by_one > at_once + at_once / 20)
+        fail_msg("the first pack: %lld bytes filled commit by commit, %lld in one batch", (long long)one_by_one,
+                 (long long)at_once);
+    logs_free(&l);
+}
+
 static int setup(void **state)
 {
     return store_fixture_setup(state);
@@ -176,6 +219,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_big_commit_ends_its_pack, setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_small_commits_share_a_pack, setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_a_failed_commit_drops_the_handed_over_pack, setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_a_pack_small_commits_filled_is_compressed_whole, setup,
                                         store_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
