@@ -10,6 +10,10 @@ import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("TOLLGATE_BIN", os.path.join(ROOT, "build/asan/tollgate"))
+# How long a screen test waits for what it expects: under ASan, with other
+# suites on the same 2 cores, a screen took over 10 s to show now and then;
+# a passing test never waits this out.
+WAIT_S = 30
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer", "WARNING: ThreadSanitizer")
 
 

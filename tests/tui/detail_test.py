@@ -10,7 +10,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/: the shared harness
-from harness import BIN, expect, main  # noqa: E402
+from harness import BIN, WAIT_S, expect, main  # noqa: E402
 
 NOW = "2026-11-24T10:00:00Z"
 TOOL_NAMES = ["Read", "Write", "Edit", "MultiEdit", "Bash", "BashOutput", "KillShell", "Glob", "Grep", "LS",
@@ -98,7 +98,7 @@ class Tui:
                                                   "TMPDIR": d, **(env or {})}.items())
         cmd = f"env {envs} {BIN} --db {self.db}"
         if record:  # every byte written to the terminal, into a file
-            cmd = f"script -q -e -c '{cmd}' {record}"
+            cmd = f"script -q -e -f -c '{cmd}' {record}"
         self.tmux("new-session", "-d", "-c", d, "-x", str(width), "-y", str(height), cmd)
         self.wait_for("help")
 
@@ -112,7 +112,7 @@ class Tui:
     def screen(self, escapes=False):
         return self.tmux("capture-pane", "-p", *(["-e"] if escapes else [])).stdout
 
-    def wait_until(self, predicate, what, timeout=10, escapes=False):
+    def wait_until(self, predicate, what, timeout=WAIT_S, escapes=False):
         deadline = time.time() + timeout
         while time.time() < deadline:
             s = self.screen(escapes)
@@ -121,7 +121,7 @@ class Tui:
             time.sleep(0.05)
         raise AssertionError(f"never {what}:\n{self.screen()}")
 
-    def wait_for(self, text, timeout=10):
+    def wait_for(self, text, timeout=WAIT_S):
         return self.wait_until(lambda s: text in s, f"showed {text!r}", timeout)
 
     def close(self):

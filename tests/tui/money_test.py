@@ -8,14 +8,14 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/: the shared harness
-from harness import BIN, expect, main  # noqa: E402
+from harness import BIN, WAIT_S, expect, main  # noqa: E402
 from screens_test import Tui  # noqa: E402
 
 NOW = "2026-11-24T10:00:00Z"
 
 
 class MoneyTui(Tui):
-    def wait_for(self, text, timeout=10):
+    def wait_for(self, text, timeout=WAIT_S):
         # the status bar holds the error where the keys' hint ("help") would be
         return super().wait_for("1 Overview" if text == "help" else text, timeout)
 

@@ -10,7 +10,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/: the shared harness
-from harness import BIN, expect, main  # noqa: E402
+from harness import BIN, WAIT_S, expect, main  # noqa: E402
 
 HOSTILE = {
     "unique_id": "hostile-1", "timestamp": "2026-11-24T09:59:00Z", "model": "gpt-5.5",
@@ -33,7 +33,7 @@ class Tui:
                                                   "TERM": "xterm-256color", **(env or {})}.items())
         cmd = f"env {envs} {BIN} --db {self.db}"
         if record:
-            cmd = f"script -q -e -c '{cmd}' {record}"
+            cmd = f"script -q -e -f -c '{cmd}' {record}"
         self.tmux("new-session", "-d", "-c", d, "-x", str(width), "-y", str(height), cmd)
         self.wait_for("help")
 
@@ -55,7 +55,7 @@ class Tui:
     def screen(self, escapes=False):
         return self.tmux("capture-pane", "-p", *(["-e"] if escapes else [])).stdout
 
-    def wait_for(self, text, timeout=10):
+    def wait_for(self, text, timeout=WAIT_S):
         deadline = time.time() + timeout
         while time.time() < deadline:
             s = self.screen()
@@ -64,7 +64,7 @@ class Tui:
             time.sleep(0.05)
         raise AssertionError(f"{text!r} never appeared:\n{self.screen()}")
 
-    def wait_until(self, predicate, what, timeout=10):
+    def wait_until(self, predicate, what, timeout=WAIT_S):
         deadline = time.time() + timeout
         while time.time() < deadline:
             s = self.screen()
