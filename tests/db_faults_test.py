@@ -12,7 +12,7 @@ import sqlite3
 import subprocess
 import time
 
-from harness import BIN, ROOT, check_sanitizers, expect, main
+from harness import BIN, ROOT, check_sanitizers, expect, main, wait_screen
 
 NOW = "2026-11-24T12:00:00Z"
 MIXED = os.path.join(ROOT, "tests", "data", "mixed.jsonl")  # 7 good logs, 3 bad
@@ -207,13 +207,8 @@ def test_read_only_db_opens_in_the_screens_and_says_so(d):
                               timeout=30)
     tmux("new-session", "-d", "-x", "120", "-y", "30", cmd)
     try:
-        deadline = time.time() + 15
-        screen = ""
-        while time.time() < deadline:
-            screen = tmux("capture-pane", "-p").stdout
-            if "read-only" in screen and "help" in screen:
-                break
-            time.sleep(0.1)
+        screen = wait_screen(lambda: tmux("capture-pane", "-p").stdout,
+                             lambda s: "read-only" in s and "help" in s) or tmux("capture-pane", "-p").stdout
         expect("read-only" in screen and "help" in screen, screen)
         expect("dev" in screen or "$" in screen, f"no data shown:\n{screen}")
         tmux("send-keys", "q")

@@ -6,14 +6,35 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("TOLLGATE_BIN", os.path.join(ROOT, "build/asan/tollgate"))
-# How long a screen test waits for what it expects: under ASan, with other
-# suites on the same 2 cores, a screen took over 10 s to show now and then;
-# a passing test never waits this out.
+# How long a screen test waits for what it expects: generous, since ASan
+# and the other suites share 2 cores, and a passing test never waits it out.
 WAIT_S = 30
+
+
+def wait_screen(capture, predicate, timeout=WAIT_S):
+    """The first screen capture() gives that predicate accepts and that the
+    capture 0.1 s before matched too, the status line aside: tmux may be
+    caught mid-repaint, the line a test waits for drawn and the rest still
+    the last screen's. None when none came in time."""
+    deadline, last = time.time() + timeout, None
+    while time.time() < deadline:
+        s = capture()
+        if predicate(s):
+            if last is not None and s.splitlines()[:-1] == last.splitlines()[:-1]:
+                return s
+            last = s
+            time.sleep(0.1)
+            continue
+        last = None
+        time.sleep(0.05)
+    return None
+
+
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer", "WARNING: ThreadSanitizer")
 
 

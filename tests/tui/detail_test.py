@@ -10,7 +10,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/: the shared harness
-from harness import BIN, WAIT_S, expect, main  # noqa: E402
+from harness import BIN, WAIT_S, expect, main, wait_screen  # noqa: E402
 
 NOW = "2026-11-24T10:00:00Z"
 TOOL_NAMES = ["Read", "Write", "Edit", "MultiEdit", "Bash", "BashOutput", "KillShell", "Glob", "Grep", "LS",
@@ -113,13 +113,10 @@ class Tui:
         return self.tmux("capture-pane", "-p", *(["-e"] if escapes else [])).stdout
 
     def wait_until(self, predicate, what, timeout=WAIT_S, escapes=False):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            s = self.screen(escapes)
-            if predicate(s):
-                return s
-            time.sleep(0.05)
-        raise AssertionError(f"never {what}:\n{self.screen()}")
+        s = wait_screen(lambda: self.screen(escapes), predicate, timeout)
+        if s is None:
+            raise AssertionError(f"never {what}:\n{self.screen()}")
+        return s
 
     def wait_for(self, text, timeout=WAIT_S):
         return self.wait_until(lambda s: text in s, f"showed {text!r}", timeout)

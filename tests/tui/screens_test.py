@@ -10,7 +10,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/: the shared harness
-from harness import BIN, WAIT_S, expect, main  # noqa: E402
+from harness import BIN, WAIT_S, expect, main, wait_screen  # noqa: E402
 
 HOSTILE = {
     "unique_id": "hostile-1", "timestamp": "2026-11-24T09:59:00Z", "model": "gpt-5.5",
@@ -56,22 +56,28 @@ class Tui:
         return self.tmux("capture-pane", "-p", *(["-e"] if escapes else [])).stdout
 
     def wait_for(self, text, timeout=WAIT_S):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            s = self.screen()
-            if text in s:
-                return s
-            time.sleep(0.05)
-        raise AssertionError(f"{text!r} never appeared:\n{self.screen()}")
+        s = wait_screen(self.screen, lambda s: text in s, timeout)
+        if s is None:
+            raise AssertionError(f"{text!r} never appeared:\n{self.screen()}")
+        return s
 
     def wait_until(self, predicate, what, timeout=WAIT_S):
-        deadline = time.time() + timeout
+        s = wait_screen(self.screen, predicate, timeout)
+        if s is None:
+            raise AssertionError(f"never {what}:\n{self.screen()}")
+        return s
+
+    def settled(self, timeout=WAIT_S):
+        """The screen once two captures 0.2 s apart agree (the status line
+        aside): not one caught mid-repaint."""
+        deadline, last = time.time() + timeout, None
         while time.time() < deadline:
             s = self.screen()
-            if predicate(s):
+            if last is not None and s.splitlines()[:-1] == last.splitlines()[:-1]:
                 return s
-            time.sleep(0.05)
-        raise AssertionError(f"never {what}:\n{self.screen()}")
+            last = s
+            time.sleep(0.2)
+        raise AssertionError(f"the screen never settled:\n{self.screen()}")
 
     def close(self):
         self.keys("q")
@@ -137,7 +143,7 @@ def test_request_detail_and_back(t):
     t.keys("5")
     t.wait_for("LATNCY")
     t.keys("Down", "Down")
-    before = t.screen()
+    before = t.settled()
     t.keys("Enter")
     t.wait_for("PROMPT")
     t.keys("g")  # the detail opens at the last user message; its fields are at the top
@@ -145,8 +151,10 @@ def test_request_detail_and_back(t):
     t.wait_until(lambda s: "developer " in s and "cost $" in s, "the detail's fields and its cost")
     t.keys("NPage", "NPage", "NPage")
     t.keys("Escape")
-    s = t.wait_for("LATNCY")
-    expect(s.splitlines()[:-1] == before.splitlines()[:-1], "the cursor moved:\n" + before + "\n---\n" + s)
+    # a capture can land mid-repaint: wait for the list as it was (a list
+    # that really moved never comes back and fails here)
+    t.wait_until(lambda s: s.splitlines()[:-1] == before.splitlines()[:-1],
+                 "the list as it was, cursor kept:\n" + before + "\n--- now:")
 
 
 @tui_test()
@@ -187,9 +195,7 @@ def test_hostile_log_is_shown_as_text(d):
     t = Tui(d, record=raw)
     try:
         t.keys("5")
-        t.wait_for("LATNCY")
-        s = t.screen()
-        expect("mallory\\x" in s and "k\\x1b]2;PW" in s, s)
+        t.wait_until(lambda s: "mallory\\x" in s and "k\\x1b]2;PW" in s, "the hostile log's names as text")
         t.keys("Enter")
         s = t.wait_for("PROMPT")
         t.keys("NPage")
@@ -273,14 +279,14 @@ def test_drill_down_and_back(t):
     t.keys("2")
     t.wait_for("DEVELOPER ")
     t.keys("Down", "Down")
-    table = t.screen()
+    table = t.settled()
     name = [l for l in table.splitlines() if l and not l.startswith(("tollgate", "DEVELOPER", " "))][2].split()[0]
     t.keys("Enter")
     s = t.wait_for("/dev:" + name)
     expect(rows(s) and all(r[12:21].strip() == name[:9] for r in rows(s)), s)
     t.keys("Escape")
-    s = t.wait_for("[2 Developers]")
-    expect(s.splitlines()[:-1] == table.splitlines()[:-1], "the cursor moved:\n" + table + "\n---\n" + s)
+    t.wait_until(lambda s: "[2 Developers]" in s and s.splitlines()[:-1] == table.splitlines()[:-1],
+                 "the table as it was, cursor kept:\n" + table + "\n--- now:")
 
 
 @tui_test()
