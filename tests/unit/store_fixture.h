@@ -5,14 +5,17 @@
 #ifndef TG_TEST_STORE_FIXTURE_H
 #define TG_TEST_STORE_FIXTURE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "log/logmodel.h"
 #include "store/store.h"
 
 struct store_fixture {
@@ -57,6 +60,23 @@ static inline void store_fixture_close(struct store_fixture *f)
 
 /* The first column of the first row of sql, with ?1 bound to arg (when not
  * NULL), as an integer (-1: no row). */
+/* Parses text as one log and adds it to the store's open batch: the test
+ * fails unless it parses and is new. */
+static inline void store_fixture_add_text(struct tg_store *store, const char *text)
+{
+    char err[256];
+    bool inserted = false;
+    struct tg_log log;
+    struct tg_log_error lerr;
+    struct tg_log_parse_options opt = {0};
+    if (tg_log_parse_text(text, strlen(text), &opt, &log, &lerr) != 0)
+        fail_msg("parse: %s", lerr.message);
+    if (tg_store_add(store, &log, &inserted, err, sizeof err) != 0)
+        fail_msg("add: %s", err);
+    assert_true(inserted);
+    tg_log_free(&log);
+}
+
 static inline int64_t store_fixture_int_of(struct tg_store *store, const char *sql, const char *arg)
 {
     sqlite3_stmt *st;

@@ -179,17 +179,9 @@ static char *agent_request(int turn, bool input_form, const char *tools, const c
 static void store_logs(struct tg_store *store, char **texts, int n)
 {
     char err[256];
-    bool inserted;
     assert_int_equal(tg_store_begin(store, err, sizeof err), 0);
-    for (int i = 0; i < n; i++) {
-        struct tg_log log;
-        struct tg_log_error lerr;
-        struct tg_log_parse_options opt = {0};
-        assert_int_equal(tg_log_parse_text(texts[i], strlen(texts[i]), &opt, &log, &lerr), 0);
-        assert_int_equal(tg_store_add(store, &log, &inserted, err, sizeof err), 0);
-        assert_true(inserted);
-        tg_log_free(&log);
-    }
+    for (int i = 0; i < n; i++)
+        store_fixture_add_text(store, texts[i]);
     assert_int_equal(tg_store_commit(store, err, sizeof err), 0);
 }
 

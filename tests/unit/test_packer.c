@@ -39,17 +39,8 @@ static char *new_log(const char *prefix, int i)
 
 static void add_all(struct tg_store *store, char **texts)
 {
-    char err[256];
-    for (int i = 0; i < LOGS; i++) {
-        bool inserted;
-        struct tg_log log;
-        struct tg_log_error lerr;
-        struct tg_log_parse_options opt = {0};
-        assert_int_equal(tg_log_parse_text(texts[i], strlen(texts[i]), &opt, &log, &lerr), 0);
-        assert_int_equal(tg_store_add(store, &log, &inserted, err, sizeof err), 0);
-        assert_true(inserted);
-        tg_log_free(&log);
-    }
+    for (int i = 0; i < LOGS; i++)
+        store_fixture_add_text(store, texts[i]);
 }
 
 static void assert_all_read(struct tg_store *store, const char *prefix, char **texts)

@@ -60,16 +60,8 @@ static int store_batch(struct tg_store *store, const struct logs *l, int from, i
 {
     char err[256];
     assert_int_equal(tg_store_begin(store, err, sizeof err), 0);
-    for (int i = from; i < to; i++) {
-        bool inserted;
-        struct tg_log log;
-        struct tg_log_error lerr;
-        struct tg_log_parse_options opt = {0};
-        assert_int_equal(tg_log_parse_text(l->texts[i], strlen(l->texts[i]), &opt, &log, &lerr), 0);
-        assert_int_equal(tg_store_add(store, &log, &inserted, err, sizeof err), 0);
-        assert_true(inserted);
-        tg_log_free(&log);
-    }
+    for (int i = from; i < to; i++)
+        store_fixture_add_text(store, l->texts[i]);
     return tg_store_commit(store, err, sizeof err);
 }
 

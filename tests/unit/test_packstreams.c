@@ -63,15 +63,7 @@ struct fixture {
 
 static void add(struct tg_store *store, const char *text)
 {
-    char err[256];
-    bool inserted;
-    struct tg_log log;
-    struct tg_log_error lerr;
-    struct tg_log_parse_options opt = {0};
-    assert_int_equal(tg_log_parse_text(text, strlen(text), &opt, &log, &lerr), 0);
-    assert_int_equal(tg_store_add(store, &log, &inserted, err, sizeof err), 0);
-    assert_true(inserted);
-    tg_log_free(&log);
+    store_fixture_add_text(store, text);
 }
 
 /* REQUESTS logs, in batches of 7 (the pack stays open across commits). */

@@ -164,16 +164,7 @@ static char *shaped_log(int i, const struct strbuf *thread)
 
 static void add_raw(struct tg_store *store, const char *text)
 {
-    char err[256];
-    bool inserted;
-    struct tg_log log;
-    struct tg_log_error lerr;
-    struct tg_log_parse_options opt = {0};
-    assert_int_equal(tg_log_parse_text(text, strlen(text), &opt, &log, &lerr), 0);
-    if (tg_store_add(store, &log, &inserted, err, sizeof err) != 0)
-        fail_msg("add: %s", err);
-    assert_true(inserted);
-    tg_log_free(&log);
+    store_fixture_add_text(store, text);
 }
 
 /* logs[i] is request i + 1; NULL: its body was pruned. */
