@@ -1,8 +1,9 @@
 /* Private to core/store (see store_int.h): a Bloom filter of log-id hashes,
- * so a bulk import skips the b-tree probe of log_ids for the ids that cannot
- * be stored (nearly all of them). It only ever says "maybe" or "surely not":
- * a maybe is still checked in the db, so duplicates stay exact. One 64-bit
- * word per id (blocked), 4 bits set in it, 16 bits an id at capacity. */
+ * so a bulk import or a collector skips the b-tree probe of log_ids for the
+ * ids that cannot be stored (nearly all of them). It only ever says "maybe"
+ * or "surely not": a maybe is still checked in the db, so duplicates stay
+ * exact. One 64-bit word per id (blocked), 4 bits set in it, 16 bits an id at
+ * capacity. */
 #ifndef TG_STORE_IDFILTER_H
 #define TG_STORE_IDFILTER_H
 

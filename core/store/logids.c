@@ -141,8 +141,9 @@ static int merge_tail(struct tg_store *store, char *err, size_t errlen)
     return save_watermark(store, err, errlen);
 }
 
-/* Bulk, under the write lock: the ids other writers stored since the filter
- * last looked join it (request ids only grow, see IDS_USED). */
+/* Under the write lock: the ids stored since the filter last looked (by
+ * other writers, or the tail's when it is built) join it (request ids only
+ * grow, see IDS_USED). */
 static int filter_catch_up(struct tg_store *store, char *err, size_t errlen)
 {
     struct store_log_ids *ids = &store->ids;
@@ -164,13 +165,14 @@ static int filter_catch_up(struct tg_store *store, char *err, size_t errlen)
     return 0;
 }
 
-/* Bulk, in the batch: every id in log_ids (which holds all the requests by
- * now, see store_log_ids_ready) goes into a filter with room for as many
- * again, so it is rebuilt only once the stored ids have doubled. Scanning
- * log_ids costs a fraction of a probe a row, so the filter is built once the
- * store has looked up a sixteenth as many ids as the db holds: an import of
- * a few logs into a big db keeps probing. The probe was 12% of the writer's
- * CPU on 100k small logs into a db of 100k (5.4% -> 1.4% of all samples). */
+/* In the batch: every id in log_ids, and in bulk mode the batch's run (a
+ * collector's tail, past the watermark, is read from requests), goes into a
+ * filter with room for as many again, so it is rebuilt only once the stored
+ * ids have doubled. Scanning log_ids costs a fraction of a probe a row, so
+ * the filter is built once the store has looked up a sixteenth as many ids as
+ * the db holds: an import of a few logs into a big db keeps probing. The
+ * probe was 12% of the writer's CPU on 100k small logs into a db of 100k
+ * (5.4% -> 1.4% of all samples), and 11% of the batched collector's. */
 #define FILTER_AFTER_PROBES_PER_ROW 16
 static int build_filter(struct tg_store *store, char *err, size_t errlen)
 {
@@ -189,6 +191,10 @@ static int build_filter(struct tg_store *store, char *err, size_t errlen)
     if (rc != SQLITE_DONE) {
         store_id_filter_free(&ids->filter);
         return tg_store_fail(store, "reading the log ids", err, errlen);
+    }
+    if (!ids->index_directly) { /* the tail's ids, this batch's too, are not in log_ids yet */
+        ids->filter_upto = ids->watermark;
+        return filter_catch_up(store, err, errlen);
     }
     for (size_t i = 0; i < ids->run.cap; i++) { /* this batch's, not in log_ids yet */
         if (ids->run.slots[i].id != 0)
@@ -244,12 +250,12 @@ int store_known_log_id(struct tg_store *store, const char *log_id, char *err, si
     if (hashmap_get(ids->tail, log_id, len))
         return 1;
     int64_t hash = id_hash(log_id, len);
+    if (!ids->filter.words && ++ids->probes * FILTER_AFTER_PROBES_PER_ROW >= ids->used &&
+        build_filter(store, err, errlen) != 0)
+        return -1;
+    if (ids->filter.words && !store_id_filter_maybe(&ids->filter, (uint64_t)hash))
+        return 0;
     if (ids->index_directly) {
-        if (!ids->filter.words && ++ids->probes * FILTER_AFTER_PROBES_PER_ROW >= ids->used &&
-            build_filter(store, err, errlen) != 0)
-            return -1;
-        if (ids->filter.words && !store_id_filter_maybe(&ids->filter, (uint64_t)hash))
-            return 0;
         int in_run = known_in_run(store, log_id, len, hash, err, errlen);
         if (in_run != 0)
             return in_run;
@@ -274,17 +280,22 @@ int64_t store_next_request_id(const struct tg_store *store)
     return store->ids.used + 1;
 }
 
+static void filter_add(struct store_log_ids *ids, int64_t hash, int64_t id)
+{
+    if (!ids->filter.words)
+        return;
+    store_id_filter_add(&ids->filter, (uint64_t)hash);
+    ids->filter_upto = id;
+    if (store_id_filter_full(&ids->filter))
+        store_id_filter_free(&ids->filter); /* built again, bigger, when it pays */
+}
+
 /* Bulk mode: the id waits in the run for the commit (write_run). */
 static int index_log_id(struct tg_store *store, const char *log_id, int64_t id, char *err, size_t errlen)
 {
     struct store_log_ids *ids = &store->ids;
     int64_t hash = id_hash(log_id, strlen(log_id));
-    if (ids->filter.words) {
-        store_id_filter_add(&ids->filter, (uint64_t)hash);
-        ids->filter_upto = id;
-        if (store_id_filter_full(&ids->filter))
-            store_id_filter_free(&ids->filter);
-    }
+    filter_add(ids, hash, id);
     if (store_id_run_add(&ids->run, hash, id) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -316,7 +327,9 @@ int store_log_ids_add(struct tg_store *store, const char *log_id, int64_t id, ch
     ids->tail_upto = id;
     if (ids->index_directly)
         return index_log_id(store, log_id, id, err, errlen);
-    if (hashmap_put(ids->tail, log_id, strlen(log_id), (void *)(intptr_t)id) != 0) {
+    size_t len = strlen(log_id);
+    filter_add(ids, id_hash(log_id, len), id);
+    if (hashmap_put(ids->tail, log_id, len, (void *)(intptr_t)id) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }

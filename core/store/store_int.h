@@ -127,8 +127,8 @@ struct store_log_ids {
     bool index_directly;
     struct store_id_run run;
     int64_t merge_min, merge_max; /* IDS_MERGE_MIN/MAX, or a test's (tg_store_set_id_merge_bounds) */
-    /* Bulk only: every log id stored up to filter_upto is in the filter, so
-     * an id it has surely not seen needs no probe (see logids.c). */
+    /* Every log id stored up to filter_upto is in the filter, so an id it
+     * has surely not seen needs no probe (see logids.c). */
     struct store_id_filter filter;
     int64_t filter_upto;
     int64_t probes; /* ids looked up by this store */
