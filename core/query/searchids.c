@@ -10,15 +10,25 @@ static bool is_hex(char c)
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+/* Pieces this short are looked for in the ids only when they hold a digit
+ * and a letter: "cafe", "decade" or "2026" are words and numbers a user
+ * searches the text for, "9fa3e" is a piece of an id. */
+#define SHORT_PIECE 8
+#define SHORTEST_PIECE 3 /* as the text search's trigrams */
+
 bool tg_search_id_shaped(const char *text)
 {
     size_t n = strlen(text);
-    if (n < 8 || n > UUID_TEXT)
+    if (n < SHORTEST_PIECE || n > UUID_TEXT)
         return false;
-    for (size_t i = 0; i < n; i++)
+    bool digit = false, letter = false;
+    for (size_t i = 0; i < n; i++) {
         if (!is_hex(text[i]) && text[i] != '-')
             return false;
-    return true;
+        digit |= text[i] >= '0' && text[i] <= '9';
+        letter |= text[i] != '-' && !(text[i] >= '0' && text[i] <= '9');
+    }
+    return n >= SHORT_PIECE || (digit && letter);
 }
 
 /* A whole canonical UUID: found through indexes, never a scan. */

@@ -1,8 +1,9 @@
 /* Search for a log's own ids (schema 14): a body whose UUID log id and
  * thread id were left out of its stored bytes (log/bodyids.h) no longer shows
  * them to the search index, so text that could be (part of) a UUID, 8 to 36
- * hex digits and dashes, is also looked for in the rows' ids (in any case, as
- * search folds case; the ids left out are lowercase). */
+ * hex digits and dashes, or 3 to 7 holding both a digit and a letter, is also
+ * looked for in the rows' ids (in any case, as search folds case; the ids left
+ * out are lowercase). */
 #ifndef TG_SEARCHIDS_H
 #define TG_SEARCHIDS_H
 
