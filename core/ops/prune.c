@@ -313,7 +313,8 @@ static int delete_unused_packs(struct tg_store *store, const unsigned char *mark
                 used = marked(marks, c);
             struct chunk_marks m = {marks, max_id};
             if (used && ids[i] + counts[i] - 1 <= max_id &&
-                tg_store_drop_chunks(store, ids[i], chunk_used, &m, deleted, err, errlen) != 0) {
+                (tg_search_forget_unused(store, ids[i], counts[i], chunk_used, &m, err, errlen) != 0 ||
+                 tg_store_drop_chunks(store, ids[i], chunk_used, &m, deleted, err, errlen) != 0)) {
                 sqlite3_finalize(st);
                 return -1;
             }

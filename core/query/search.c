@@ -580,6 +580,49 @@ int tg_search_forget_chunks(struct tg_store *store, int64_t first, int64_t count
     return rc == 0 ? 0 : tg_store_fail(store, "updating the search index", err, errlen);
 }
 
+/* Whether every chunk of run [first, first + chunks) is unused. */
+static bool run_unused(int64_t first, int64_t chunks, bool (*used)(void *ctx, int64_t chunk_id), void *ctx)
+{
+    for (int64_t c = first; c < first + chunks; c++)
+        if (used(ctx, c))
+            return false;
+    return true;
+}
+
+int tg_search_forget_unused(struct tg_store *store, int64_t first, int64_t count,
+                            bool (*used)(void *ctx, int64_t chunk_id), void *ctx, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(tg_store_sqlite(store),
+                           "SELECT first, chunks FROM search_runs WHERE first >= ?1 AND first < ?2 ORDER BY first", -1,
+                           &st, NULL) != SQLITE_OK)
+        return tg_store_fail(store, "reading the search index", err, errlen);
+    sqlite3_bind_int64(st, 1, first);
+    sqlite3_bind_int64(st, 2, first + count);
+    /* runs side by side that all go are forgotten in one call: every run
+     * starting in [from, to) is one of them */
+    int64_t from = -1, to = -1;
+    int rc = 0, step;
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t run = sqlite3_column_int64(st, 0);
+        if (run_unused(run, sqlite3_column_int64(st, 1), used, ctx)) {
+            if (from < 0)
+                from = run;
+            to = run + 1;
+            continue;
+        }
+        if (from >= 0)
+            rc = tg_search_forget_chunks(store, from, to - from, err, errlen);
+        from = -1;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = tg_store_fail(store, "reading the search index", err, errlen);
+    sqlite3_finalize(st);
+    if (rc == 0 && from >= 0)
+        rc = tg_search_forget_chunks(store, from, to - from, err, errlen);
+    return rc;
+}
+
 /* Row ids, not counts: both are O(1) with the rowid b-tree, and ids are dense
  * enough for a progress figure (a count(*) every second cost the screens 60 ms
  * of CPU a second on 1M requests). */

@@ -37,6 +37,13 @@ int tg_search_add(struct tg_store *store, int64_t request_id, char *err, size_t 
  * its batch): their rows leave the index while their text can still be read. */
 int tg_search_forget_chunks(struct tg_store *store, int64_t first, int64_t count, char *err, size_t errlen);
 
+/* Chunks of [first, first + count) that used() refuses are about to be cut
+ * out of their pack (prune's partial repack): the runs made only of them
+ * leave the index. A run that also holds a chunk still used stays whole, so
+ * that chunk's text is still found. 0, or -1 with err. */
+int tg_search_forget_unused(struct tg_store *store, int64_t first, int64_t count,
+                            bool (*used)(void *ctx, int64_t chunk_id), void *ctx, char *err, size_t errlen);
+
 /* How far the index has got: the last request id indexed and the last id
  * stored (ids are dense, so their ratio is the share indexed). */
 void tg_search_progress(struct tg_store *store, int64_t *indexed, int64_t *total);
