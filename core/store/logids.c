@@ -165,8 +165,8 @@ static int filter_catch_up(struct tg_store *store, char *err, size_t errlen)
     return 0;
 }
 
-/* In the batch: every id in log_ids, and in bulk mode the batch's run (a
- * collector's tail, past the watermark, is read from requests), goes into a
+/* In the batch: every id in log_ids, and the batch's run (bulk) or the tail
+ * past the watermark, this batch's ids included (a collector), goes into a
  * filter with room for as many again, so it is rebuilt only once the stored
  * ids have doubled. Scanning log_ids costs a fraction of a probe a row, so
  * the filter is built once the store has looked up a sixteenth as many ids as
@@ -193,8 +193,13 @@ static int build_filter(struct tg_store *store, char *err, size_t errlen)
         return tg_store_fail(store, "reading the log ids", err, errlen);
     }
     if (!ids->index_directly) { /* the tail's ids, this batch's too, are not in log_ids yet */
-        ids->filter_upto = ids->watermark;
-        return filter_catch_up(store, err, errlen);
+        size_t pos = 0, len;
+        const void *key;
+        void *value;
+        while (hashmap_next(ids->tail, &pos, &key, &len, &value))
+            store_id_filter_add(&ids->filter, (uint64_t)id_hash(key, len));
+        ids->filter_upto = ids->tail_upto;
+        return 0;
     }
     for (size_t i = 0; i < ids->run.cap; i++) { /* this batch's, not in log_ids yet */
         if (ids->run.slots[i].id != 0)
